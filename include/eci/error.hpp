@@ -34,6 +34,7 @@ std::error_code make_error_code(ErrorKind kind) noexcept;
 /// exec paths; `not_applicable` for every call that does not run a command).
 enum class Dispatch {
     not_applicable,  ///< not a command
+    not_sent,        ///< the request never left this process (connect/TLS failure): safe to resend
     refused,         ///< the service refused it before running anything: safe to resubmit
     accepted,        ///< the service accepted it: it ran, or is running
     unknown,         ///< cannot be known (reply lost after sending): never resubmit blindly

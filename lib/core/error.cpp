@@ -24,6 +24,7 @@ std::string_view to_string(ErrorKind kind) noexcept {
 std::string_view to_string(Dispatch dispatch) noexcept {
     switch (dispatch) {
         case Dispatch::not_applicable: return "not_applicable";
+        case Dispatch::not_sent: return "not_sent";
         case Dispatch::refused: return "refused";
         case Dispatch::accepted: return "accepted";
         case Dispatch::unknown: return "unknown";
