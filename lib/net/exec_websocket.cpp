@@ -352,6 +352,13 @@ asio::awaitable<Result<void>> ExecWebSocket::connect(std::string url) {
             co_return upgraded;
         d.stream = std::move(ws);
     }
+    // From now on Beast's "handshake" timeout bounds only closing handshakes.
+    d.with_stream([&](auto& ws) {
+        websocket::stream_base::timeout timeouts;
+        ws.get_option(timeouts);
+        timeouts.handshake_timeout = d.options.close_timeout;
+        ws.set_option(timeouts);
+    });
     d.open = true;
     ++d.counters.connections;
     co_return Result<void>{};

@@ -29,9 +29,10 @@ struct ExecWebSocketOptions {
     /// Resolving, TCP connect and (with a proxy) the CONNECT exchange, together. Default 10 s;
     /// must be > 0.
     std::chrono::steady_clock::duration connect_timeout = std::chrono::seconds(10);
-    /// TLS handshake plus the WebSocket upgrade, together; also bounds close(). Default 10 s;
-    /// must be > 0.
+    /// TLS handshake plus the WebSocket upgrade, together. Default 10 s; must be > 0.
     std::chrono::steady_clock::duration handshake_timeout = std::chrono::seconds(10);
+    /// The closing handshake of close(). Default 5 s; must be > 0.
+    std::chrono::steady_clock::duration close_timeout = std::chrono::seconds(5);
     /// How long a connection may stay silent. With `keep_alive_pings`, a ping goes out after
     /// half of it; if nothing at all (not even the pong) arrives within the whole of it, the
     /// pending read fails with ErrorKind::timeout. Default 30 s; 0 disables (a dead server is
@@ -122,7 +123,10 @@ class ExecWebSocket {
     /// Errors: network when the connection dropped without a close frame (EOF, reset, TLS
     /// truncation); timeout when idle_timeout passed without any data or pong; protocol for a
     /// message larger than max_message_bytes, an undecodable frame (core decode_frame) or a
-    /// WebSocket protocol violation; tls for a TLS failure; cancelled.
+    /// WebSocket protocol violation; tls for a TLS failure; cancelled. Beast answers a
+    /// protocol violation with a close frame and waits for the server's reply or EOF before
+    /// reporting it; against a server that never answers, that wait ends after half of
+    /// idle_timeout (the keep-alive timer), or never when idle_timeout is 0.
     boost::asio::awaitable<Result<ExecEvent>> read();
 
     /// Sends `data` to the process's stdin in binary frames of at most max_stdin_frame_bytes
@@ -135,7 +139,7 @@ class ExecWebSocket {
     boost::asio::awaitable<Result<void>> write_stdin(std::string_view data);
 
     /// Sends a normal close (1000) and waits for the server's reply, bounded by
-    /// handshake_timeout, then closes the socket. Never call it while another write is pending.
+    /// close_timeout, then closes the socket. Never call it while another write is pending.
     ///
     /// Errors: as write_stdin; on any error the socket is closed anyway.
     boost::asio::awaitable<Result<void>> close();
