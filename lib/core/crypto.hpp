@@ -1,5 +1,6 @@
 // The hashes, MACs and random bytes request signing needs (OpenSSL 3 underneath). Every
-// function is thread-safe and treats its inputs as raw bytes.
+// function is thread-safe and treats its inputs as raw bytes. The hash and MAC functions never
+// fail on their input; they throw only std::bad_alloc (OpenSSL out of memory).
 #pragma once
 
 #include <eci/result.hpp>
@@ -10,8 +11,7 @@
 
 namespace eci::detail {
 
-/// Lower-case hex SHA-256 of `data` (64 characters). These hash functions throw only
-/// std::bad_alloc (OpenSSL out of memory), never for their input. Empty input gives
+/// Lower-case hex SHA-256 of `data` (64 characters). Empty input gives
 /// `e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855`.
 std::string sha256_hex(std::string_view data);
 
