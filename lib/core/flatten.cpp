@@ -23,11 +23,8 @@ std::string js_number_string(double number) {
     const std::string_view text(buffer, static_cast<std::size_t>(result.ptr - buffer));
     const std::size_t e = text.find('e');
     std::string_view mantissa = text.substr(0, e);
-    std::string sign;
-    if (mantissa.front() == '-') {
-        sign = "-";
-        mantissa.remove_prefix(1);
-    }
+    const bool negative = mantissa.front() == '-';
+    if (negative) mantissa.remove_prefix(1);
     std::string digits;
     for (const char c : mantissa) {
         if (c != '.')
@@ -38,7 +35,8 @@ std::string js_number_string(double number) {
     // ECMA-262 Number::toString with k digits and decimal point position n.
     const int k = static_cast<int>(digits.size());
     const int n = exponent + 1;
-    std::string out = sign;
+    std::string out;
+    if (negative) out += '-';
     if (k <= n && n <= 21) {
         out += digits;
         out.append(static_cast<std::size_t>(n - k), '0');
