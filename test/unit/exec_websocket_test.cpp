@@ -1,5 +1,6 @@
 // ExecWebSocket and run_exec_stream against the scripted loopback server.
 #include "net/exec_websocket.hpp"
+#include "support/connect_proxy.hpp"
 #include "support/ws_test_server.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -425,4 +426,41 @@ TEST_CASE("exec websocket: read, write and close by hand", "[exec_websocket]") {
     CHECK(*events == std::vector<std::string>{"stdout:ready", "stdout:ab", "stdout:cde",
                                               "channel3:2", "closed 1000"});
     CHECK_FALSE(socket.is_open());
+}
+
+TEST_CASE("exec websocket: connects through an HTTP CONNECT proxy with Basic credentials",
+          "[exec_websocket]") {
+    Fixture f;
+    WsTestScript script;
+    script.messages = {out("via proxy")};
+    script.exit_mode = WsExitMode::channel4;
+    script.exit_code = 4;
+    WsTestServer server(f.ioc.get_executor(), script);
+    eci::test::ConnectProxy proxy(f.ioc.get_executor());
+    f.options.proxy_url = fmt::format("http://user:p%40ss@127.0.0.1:{}", proxy.port());
+    OutputCollector collector;
+    auto outcome = f.stream(server, collector);
+    REQUIRE(outcome.ok());
+    CHECK(outcome->exit_code == 4);
+    CHECK(collector.stdout_text() == "via proxy");
+    CHECK(proxy.tunnels() == 1);
+    CHECK(proxy.last_target() == fmt::format("127.0.0.1:{}", server.port()));
+    CHECK(proxy.last_authorization() == "Basic dXNlcjpwQHNz");  // base64("user:p@ss")
+}
+
+TEST_CASE("exec websocket: a proxy that refuses CONNECT fails the connect, not_sent",
+          "[exec_websocket]") {
+    const auto [status, kind] =
+        GENERATE(table<unsigned, ErrorKind>({{407, ErrorKind::auth}, {403, ErrorKind::network}}));
+    Fixture f;
+    WsTestServer server(f.ioc.get_executor(), WsTestScript{});
+    eci::test::ConnectProxy proxy(f.ioc.get_executor(), status);
+    f.options.proxy_url = proxy.url() + "/";
+    ExecWebSocket socket(f.ioc.get_executor(), f.tls, f.options);
+    auto connected = run_with_limit(f.ioc, socket.connect(server.url()));
+    REQUIRE_FALSE(connected.ok());
+    CHECK(connected.error().kind == kind);
+    CHECK(connected.error().http_status == static_cast<int>(status));
+    CHECK(connected.error().dispatch == eci::Dispatch::not_sent);
+    CHECK(server.connections() == 0);
 }
