@@ -42,17 +42,19 @@ TEST_CASE("exec frames: decode splits channel and payload", "[exec_frames]") {
         CHECK(static_cast<int>(frame->channel) == channel);
         CHECK(frame->payload == "payload");
     }
-    auto empty_payload = decode_frame(bytes({2}), false);
+    const std::string channel_only = bytes({2});
+    auto empty_payload = decode_frame(channel_only, false);
     REQUIRE(empty_payload.ok());
     CHECK(empty_payload->channel == ExecChannel::stderr_);
     CHECK(empty_payload->payload.empty());
 }
 
 TEST_CASE("exec frames: a text message is stdout as a whole", "[exec_frames]") {
-    auto frame = decode_frame(bytes({2, 'x'}), true);
+    const std::string message = bytes({2, 'x'});  // the payload views it: keep it alive
+    auto frame = decode_frame(message, true);
     REQUIRE(frame.ok());
     CHECK(frame->channel == ExecChannel::stdout_);
-    CHECK(frame->payload == bytes({2, 'x'}));
+    CHECK(frame->payload == message);
     auto empty = decode_frame("", true);
     REQUIRE(empty.ok());
     CHECK(empty->payload.empty());
