@@ -44,12 +44,12 @@ bool is_transport_param(std::string_view name) {
     return names.contains(name);
 }
 
-std::string fingerprint(const detail::Params& params) {
-    detail::Params business;
+std::string fingerprint(const eci::detail::Params& params) {
+    eci::detail::Params business;
     for (const auto& param : params) {
         if (!is_transport_param(param.first)) business.push_back(param);
     }
-    return detail::canonical_query(business);
+    return eci::detail::canonical_query(business);
 }
 
 bool tags_match(const std::vector<Tag>& have, const std::vector<Tag>& want) {
@@ -99,8 +99,8 @@ asio::awaitable<ActionOutcome> Server::run_action(std::string action, IncomingRe
     co_return errors::invalid_action(action);
 }
 
-std::optional<ApiError> Server::check_region(const detail::Params& params, bool required) const {
-    auto region = detail::find_param(params, "RegionId");
+std::optional<ApiError> Server::check_region(const eci::detail::Params& params, bool required) const {
+    auto region = eci::detail::find_param(params, "RegionId");
     if (!region || region->empty()) {
         if (required) return errors::missing_parameter("RegionId");
         return std::nullopt;
@@ -114,7 +114,7 @@ std::optional<ApiError> Server::check_region(const detail::Params& params, bool 
 ActionOutcome Server::create_container_group(const IncomingRequest& request,
                                              const std::string& request_id) {
     if (auto e = check_region(request.params, true)) return *e;
-    auto parsed = detail::from_params<CreateContainerGroupRequest>(request.params);
+    auto parsed = eci::detail::from_params<CreateContainerGroupRequest>(request.params);
     if (!parsed) return to_api_error(parsed.error());
     CreateContainerGroupRequest& req = *parsed;
 
@@ -163,7 +163,7 @@ ActionOutcome Server::create_container_group(const IncomingRequest& request,
         request_fingerprint = fingerprint(request.params);
         if (const auto* seen = store_.find_token(req.client_token)) {
             if (seen->fingerprint != request_fingerprint) return errors::idempotent_mismatch();
-            return detail::to_json(CreateContainerGroupResponse{request_id, seen->container_group_id});
+            return eci::detail::to_json(CreateContainerGroupResponse{request_id, seen->container_group_id});
         }
     }
 
@@ -221,7 +221,7 @@ ActionOutcome Server::create_container_group(const IncomingRequest& request,
                               {std::move(request_fingerprint), entry->group.container_group_id});
     }
     launch(entry);
-    return detail::to_json(CreateContainerGroupResponse{request_id, entry->group.container_group_id});
+    return eci::detail::to_json(CreateContainerGroupResponse{request_id, entry->group.container_group_id});
 }
 
 // ------------------------------------------------------------------------------------------
@@ -229,7 +229,7 @@ ActionOutcome Server::create_container_group(const IncomingRequest& request,
 ActionOutcome Server::describe_container_groups(const IncomingRequest& request,
                                                 const std::string& request_id) {
     if (auto e = check_region(request.params, true)) return *e;
-    auto parsed = detail::from_params<DescribeContainerGroupsRequest>(request.params);
+    auto parsed = eci::detail::from_params<DescribeContainerGroupsRequest>(request.params);
     if (!parsed) return to_api_error(parsed.error());
     const DescribeContainerGroupsRequest& req = *parsed;
     if (req.container_group_ids.size() > 20) return errors::value_exceeded("ContainerGroupIds", 20);
@@ -277,7 +277,7 @@ ActionOutcome Server::describe_container_groups(const IncomingRequest& request,
         if (!with_event) shown.events.clear();
         response.container_groups.push_back(std::move(shown));
     }
-    return detail::to_json(response);
+    return eci::detail::to_json(response);
 }
 
 // ------------------------------------------------------------------------------------------
@@ -285,26 +285,26 @@ ActionOutcome Server::describe_container_groups(const IncomingRequest& request,
 ActionOutcome Server::delete_container_group(const IncomingRequest& request,
                                              const std::string& request_id) {
     if (auto e = check_region(request.params, true)) return *e;
-    auto parsed = detail::from_params<DeleteContainerGroupRequest>(request.params);
+    auto parsed = eci::detail::from_params<DeleteContainerGroupRequest>(request.params);
     if (!parsed) return to_api_error(parsed.error());
     auto entry = store_.find(parsed->container_group_id);
     if (!entry) return errors::container_group_not_found();
     // A second delete while the first is in progress succeeds: the outcome is the same.
     if (entry->group.status != status::terminating) remove(entry);
-    return detail::to_json(DeleteContainerGroupResponse{request_id});
+    return eci::detail::to_json(DeleteContainerGroupResponse{request_id});
 }
 
 ActionOutcome Server::restart_container_group(const IncomingRequest& request,
                                               const std::string& request_id) {
     if (auto e = check_region(request.params, true)) return *e;
-    auto parsed = detail::from_params<RestartContainerGroupRequest>(request.params);
+    auto parsed = eci::detail::from_params<RestartContainerGroupRequest>(request.params);
     if (!parsed) return to_api_error(parsed.error());
     auto entry = store_.find(parsed->container_group_id);
     if (!entry) return errors::container_group_not_found();
     const std::string& s = entry->group.status;
     if (s != status::pending && s != status::running) return errors::incorrect_status(s);
     restart(entry);
-    return detail::to_json(RestartContainerGroupResponse{request_id});
+    return eci::detail::to_json(RestartContainerGroupResponse{request_id});
 }
 
 // ------------------------------------------------------------------------------------------
@@ -312,11 +312,11 @@ ActionOutcome Server::restart_container_group(const IncomingRequest& request,
 asio::awaitable<ActionOutcome> Server::exec_container_command(IncomingRequest request,
                                                               std::string request_id) {
     if (auto e = check_region(request.params, true)) co_return *e;
-    if (auto raw = detail::find_param(request.params, "Command");
+    if (auto raw = eci::detail::find_param(request.params, "Command");
         raw && raw->size() > options_.exec_command_limit) {
         co_return errors::value_exceeded("Command", options_.exec_command_limit);
     }
-    auto parsed = detail::from_params<ExecContainerCommandRequest>(request.params);
+    auto parsed = eci::detail::from_params<ExecContainerCommandRequest>(request.params);
     if (!parsed) co_return to_api_error(parsed.error());
     ExecContainerCommandRequest req = std::move(*parsed);
     if (req.command.size() > 20) co_return errors::value_exceeded("Command", 20);
@@ -341,11 +341,11 @@ asio::awaitable<ActionOutcome> Server::exec_container_command(IncomingRequest re
         auto output = co_await run_sync_exec(entry, req.container_name, req.command);
         if (auto* error = std::get_if<ApiError>(&output)) co_return *error;
         response.sync_response = std::get<std::string>(std::move(output));
-        co_return detail::to_json(response);
+        co_return eci::detail::to_json(response);
     }
 
     prune_exec_tickets();
-    auto token = detail::random_hex(24);
+    auto token = eci::detail::random_hex(24);
     if (!token) co_return errors::internal_error();
     exec_tickets_[*token] = ExecTicket{
         req.container_group_id, req.container_name, std::move(req.command),
@@ -356,7 +356,7 @@ asio::awaitable<ActionOutcome> Server::exec_container_command(IncomingRequest re
         fmt::format("{}://{}/exec/?s={}", tls ? "wss" : "ws", ready_.endpoint, *token);
     response.http_url =
         fmt::format("{}://{}/terminal?param={}", tls ? "https" : "http", ready_.endpoint, *token);
-    co_return detail::to_json(response);
+    co_return eci::detail::to_json(response);
 }
 
 void Server::prune_exec_tickets() {
@@ -369,7 +369,7 @@ void Server::prune_exec_tickets() {
 ActionOutcome Server::describe_container_log(const IncomingRequest& request,
                                              const std::string& request_id) {
     if (auto e = check_region(request.params, false)) return *e;
-    auto parsed = detail::from_params<DescribeContainerLogRequest>(request.params);
+    auto parsed = eci::detail::from_params<DescribeContainerLogRequest>(request.params);
     if (!parsed) return to_api_error(parsed.error());
     const DescribeContainerLogRequest& req = *parsed;
     int tail = req.tail.value_or(500);
@@ -389,7 +389,7 @@ ActionOutcome Server::describe_container_log(const IncomingRequest& request,
     if (content.size() > static_cast<std::size_t>(limit_bytes)) {
         content = content.substr(content.size() - static_cast<std::size_t>(limit_bytes));
     }
-    return detail::to_json(DescribeContainerLogResponse{request_id, req.container_name, content});
+    return eci::detail::to_json(DescribeContainerLogResponse{request_id, req.container_name, content});
 }
 
 }  // namespace eci::emulator

@@ -20,7 +20,7 @@ bool iequals(std::string_view a, std::string_view b) {
 
 std::optional<ApiError> check_timestamp(std::string_view text, const AuthConfig& config,
                                         std::chrono::system_clock::time_point now) {
-    auto parsed = detail::parse_utc_timestamp(text);
+    auto parsed = eci::detail::parse_utc_timestamp(text);
     if (!parsed) return errors::timestamp_format();
     auto skew = std::chrono::abs(std::chrono::duration_cast<std::chrono::seconds>(now - *parsed));
     if (skew > config.max_clock_skew) return errors::timestamp_expired();
@@ -35,7 +35,7 @@ std::optional<ApiError> check_token(std::optional<std::string_view> token,
         return std::nullopt;
     }
     if (!token || token->empty()) return errors::missing_security_token();
-    if (!detail::constant_time_equal(*token, config.security_token)) {
+    if (!eci::detail::constant_time_equal(*token, config.security_token)) {
         return errors::invalid_security_token();
     }
     return std::nullopt;
@@ -45,7 +45,7 @@ std::variant<AuthenticatedCall, ApiError> authenticate_acs3(
     const IncomingRequest& request, std::string_view authorization, const AuthConfig& config,
     NonceCache& nonces, std::chrono::system_clock::time_point now,
     NonceCache::Clock::time_point steady_now) {
-    auto parsed = detail::parse_acs3_authorization(authorization);
+    auto parsed = eci::detail::parse_acs3_authorization(authorization);
     if (!parsed) return errors::incomplete_signature();
     if (parsed->credential != config.access_key_id) return errors::access_key_not_found();
 
@@ -56,19 +56,19 @@ std::variant<AuthenticatedCall, ApiError> authenticate_acs3(
     if (!nonce || nonce->empty()) return errors::missing_parameter("x-acs-signature-nonce");
     auto content_hash = request.header("x-acs-content-sha256");
     if (!content_hash) return errors::missing_parameter("x-acs-content-sha256");
-    std::string body_hash = detail::sha256_hex(request.body);
+    std::string body_hash = eci::detail::sha256_hex(request.body);
     if (!iequals(*content_hash, body_hash)) return errors::content_sha256_mismatch();
 
     // A header the rule covers but the client did not sign could be swapped in transit
     // (e.g. x-acs-security-token): refuse, as an incomplete signature.
-    for (const auto& name : detail::acs3_unsigned_headers(request.headers, parsed->signed_headers)) {
+    for (const auto& name : eci::detail::acs3_unsigned_headers(request.headers, parsed->signed_headers)) {
         if (name.starts_with("x-acs-")) return errors::incomplete_signature();
     }
 
-    auto expected = detail::acs3_expected_signature(config.access_key_secret, request.method,
+    auto expected = eci::detail::acs3_expected_signature(config.access_key_secret, request.method,
                                                     request.path, request.query, request.headers,
                                                     parsed->signed_headers, *content_hash);
-    if (!detail::constant_time_equal(expected.signature, parsed->signature)) {
+    if (!eci::detail::constant_time_equal(expected.signature, parsed->signature)) {
         return errors::signature_mismatch_v3(expected.string_to_sign);
     }
     if (!nonces.insert(*nonce, steady_now)) return errors::nonce_used();
@@ -85,35 +85,35 @@ std::variant<AuthenticatedCall, ApiError> authenticate_rpc(
     const IncomingRequest& request, const AuthConfig& config, NonceCache& nonces,
     std::chrono::system_clock::time_point now, NonceCache::Clock::time_point steady_now) {
     const auto& params = request.params;
-    auto signature = detail::find_param(params, "Signature");
+    auto signature = eci::detail::find_param(params, "Signature");
     if (!signature || signature->empty()) return errors::missing_parameter("Signature");
-    auto key_id = detail::find_param(params, "AccessKeyId");
+    auto key_id = eci::detail::find_param(params, "AccessKeyId");
     if (!key_id || key_id->empty()) return errors::missing_parameter("AccessKeyId");
-    auto method = detail::find_param(params, "SignatureMethod");
+    auto method = eci::detail::find_param(params, "SignatureMethod");
     if (!method || method->empty()) return errors::missing_parameter("SignatureMethod");
     if (*method != "HMAC-SHA1") return errors::incomplete_signature();
-    if (auto sv = detail::find_param(params, "SignatureVersion"); sv && *sv != "1.0") {
+    if (auto sv = eci::detail::find_param(params, "SignatureVersion"); sv && *sv != "1.0") {
         return errors::incomplete_signature();
     }
-    auto nonce = detail::find_param(params, "SignatureNonce");
+    auto nonce = eci::detail::find_param(params, "SignatureNonce");
     if (!nonce || nonce->empty()) return errors::missing_parameter("SignatureNonce");
-    auto timestamp = detail::find_param(params, "Timestamp");
+    auto timestamp = eci::detail::find_param(params, "Timestamp");
     if (!timestamp || timestamp->empty()) return errors::missing_parameter("Timestamp");
 
     if (*key_id != config.access_key_id) return errors::access_key_not_found();
     if (auto e = check_timestamp(*timestamp, config, now)) return *e;
 
     auto expected =
-        detail::rpc_expected_signature(config.access_key_secret, request.method, params);
-    if (!detail::constant_time_equal(expected.signature, *signature)) {
+        eci::detail::rpc_expected_signature(config.access_key_secret, request.method, params);
+    if (!eci::detail::constant_time_equal(expected.signature, *signature)) {
         return errors::signature_mismatch_v2(expected.string_to_sign);
     }
     if (!nonces.insert(*nonce, steady_now)) return errors::nonce_used();
-    if (auto e = check_token(detail::find_param(params, "SecurityToken"), config)) return *e;
+    if (auto e = check_token(eci::detail::find_param(params, "SecurityToken"), config)) return *e;
 
-    auto action = detail::find_param(params, "Action");
+    auto action = eci::detail::find_param(params, "Action");
     if (!action || action->empty()) return errors::missing_parameter("Action");
-    auto version = detail::find_param(params, "Version");
+    auto version = eci::detail::find_param(params, "Version");
     if (!version || version->empty()) return errors::missing_parameter("Version");
     return AuthenticatedCall{std::string(*action), std::string(*version), false};
 }

@@ -3,7 +3,11 @@
 // lifecycle (lifecycle.cpp) drives statuses and processes.
 #pragma once
 
+#include "emulator/runtime/sandbox_processes.hpp"
+
 #include <eci/models.hpp>
+
+#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -16,8 +20,6 @@
 
 namespace eci::emulator {
 
-class RuntimeSandbox;  // the emulator/runtime handle of a started sandbox (lifecycle.cpp)
-
 /// One container group.
 struct SandboxEntry {
     ContainerGroup group;      ///< what DescribeContainerGroups reports
@@ -26,8 +28,12 @@ struct SandboxEntry {
     /// Bumped by restart and delete: a supervisor coroutine with an older generation stops.
     std::uint64_t generation = 0;
     bool removed = false;
-    std::shared_ptr<void> runtime;  ///< the runtime's sandbox handle once started
-    std::optional<std::chrono::steady_clock::time_point> started_at;  ///< for the deadline
+    /// One runtime sandbox per container (same index as group.containers) once started.
+    std::vector<std::shared_ptr<SandboxProcesses>> processes;
+    /// The pending Pending->Running, Restarting->Running or Terminating->gone step.
+    std::unique_ptr<boost::asio::steady_timer> phase_timer;
+    /// ActiveDeadlineSeconds, counted from creation.
+    std::unique_ptr<boost::asio::steady_timer> deadline_timer;
 };
 
 /// What a ClientToken was first used with.

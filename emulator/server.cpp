@@ -51,7 +51,7 @@ std::string random_alnum(std::mt19937_64& random, std::size_t n) {
 }
 
 std::string generated_secret() {
-    auto hex = detail::random_hex(15);
+    auto hex = eci::detail::random_hex(15);
     return hex ? *hex : std::string("emulatorsecret0000000000000000");
 }
 
@@ -111,7 +111,7 @@ Result<void> Server::open() {
     ready_.security_token = options_.security_token;
     ready_.scheme = options_.tls == TlsMode::off ? "http" : "https";
 
-    if (options_.tls == TlsMode::self_signed) {
+    {
         std::error_code fs_error;
         if (options_.state_dir.empty()) {
             auto base = std::filesystem::temp_directory_path(fs_error);
@@ -131,7 +131,17 @@ Result<void> Server::open() {
                                                options_.state_dir, fs_error.message()));
             }
         }
-        detail::CertificateOptions cert_options;
+    }
+    {
+        RuntimeOptions runtime_options;
+        runtime_options.state_dir = std::filesystem::path(options_.state_dir) / "rt";
+        auto runtime = Runtime::create(strand_, std::move(runtime_options));
+        if (!runtime) return runtime.error();
+        runtime_ = std::move(*runtime);
+    }
+
+    if (options_.tls == TlsMode::self_signed) {
+        eci::detail::CertificateOptions cert_options;
         cert_options.dns_names = {"localhost"};
         cert_options.ip_addresses = {"127.0.0.1", "::1"};
         if (!is_loopback_host(options_.listen_host) && options_.listen_host != "0.0.0.0" &&
@@ -145,10 +155,10 @@ Result<void> Server::open() {
             }
         }
         cert_options.ca_common_name = "eci-emulator CA";
-        auto certs = detail::generate_certificates(cert_options);
+        auto certs = eci::detail::generate_certificates(cert_options);
         if (!certs) return certs.error();
         std::string ca_path = (std::filesystem::path(options_.state_dir) / "ca.pem").string();
-        if (auto written = detail::write_pem_file(ca_path, certs->ca_certificate_pem); !written) {
+        if (auto written = eci::detail::write_pem_file(ca_path, certs->ca_certificate_pem); !written) {
             return written.error();
         }
         ready_.ca_file = ca_path;
@@ -209,6 +219,7 @@ asio::awaitable<void> Server::stop() {
     for (auto& [id, close] : closers) close();
     exec_tickets_.clear();
     for (auto& entry : store_.all()) remove_now(entry);
+    if (runtime_) runtime_->shutdown();
     stopped_ = true;
     if (owns_state_dir_) {
         std::error_code fs_error;
@@ -225,6 +236,7 @@ void Server::close_now() {
     for (auto& [id, close] : connections_) close();
     connections_.clear();
     for (auto& entry : store_.all()) remove_now(entry);
+    if (runtime_) runtime_->shutdown();
     stopped_ = true;
     if (owns_state_dir_) {
         std::error_code fs_error;
@@ -322,7 +334,7 @@ asio::awaitable<void> Server::serve_http(Stream stream, std::uint64_t connection
             }
             bool malformed = false;
             if (question != std::string_view::npos) {
-                auto query = detail::parse_query(target.substr(question + 1), false);
+                auto query = eci::detail::parse_query(target.substr(question + 1), false);
                 if (query) {
                     incoming.query = std::move(*query);
                 } else {
@@ -332,7 +344,7 @@ asio::awaitable<void> Server::serve_http(Stream stream, std::uint64_t connection
             incoming.params = incoming.query;
             auto content_type = incoming.header("content-type");
             if (content_type && content_type->starts_with("application/x-www-form-urlencoded")) {
-                auto form = detail::parse_query(incoming.body, true);
+                auto form = eci::detail::parse_query(incoming.body, true);
                 if (form) {
                     incoming.params.insert(incoming.params.end(), form->begin(), form->end());
                 } else {
@@ -445,11 +457,11 @@ std::string Server::host_id() const { return fmt::format("eci.{}.aliyuncs.com", 
 
 std::string Server::error_body(const std::string& request_id, const ApiError& error) {
     return boost::json::serialize(
-        detail::service_error_body(request_id, host_id(), error.code, error.message));
+        eci::detail::service_error_body(request_id, host_id(), error.code, error.message));
 }
 
 std::string Server::now_rfc3339() const {
-    return detail::format_utc_timestamp(std::chrono::system_clock::now());
+    return eci::detail::format_utc_timestamp(std::chrono::system_clock::now());
 }
 
 std::string Server::stats_json() const {

@@ -10,6 +10,7 @@
 #include "emulator/nonce_cache.hpp"
 #include "emulator/request.hpp"
 #include "emulator/request_auth.hpp"
+#include "emulator/runtime/runtime.hpp"
 #include "emulator/sandbox_store.hpp"
 #include "emulator/stats.hpp"
 
@@ -97,24 +98,36 @@ public:
     ActionOutcome describe_container_log(const IncomingRequest& request,
                                          const std::string& request_id);
 
-    std::optional<ApiError> check_region(const detail::Params& params, bool required) const;
+    std::optional<ApiError> check_region(const eci::detail::Params& params, bool required) const;
     void prune_exec_tickets();
 
     // ---- lifecycle (lifecycle.cpp)
+    /// A new sandbox: Pending now, Running after start_delay; arms ActiveDeadlineSeconds.
+    void launch(const std::shared_ptr<SandboxEntry>& entry);
+    /// RestartContainerGroup: Restarting, then Running with fresh processes.
+    void restart(const std::shared_ptr<SandboxEntry>& entry);
+    /// DeleteContainerGroup: Terminating (every process killed at once), then gone.
+    void remove(const std::shared_ptr<SandboxEntry>& entry);
+    /// Kills every process of the sandbox and forgets it at once (stop path).
+    void remove_now(const std::shared_ptr<SandboxEntry>& entry);
+    enum class Phase { starting, restarting, terminating };
+    asio::awaitable<void> run_phase(std::shared_ptr<SandboxEntry> entry, std::uint64_t generation,
+                                    Phase phase);
+    asio::awaitable<void> watch_deadline(std::shared_ptr<SandboxEntry> entry);
+    void start_containers(SandboxEntry& entry, bool restarted);
+    void on_main_exit(const std::string& id, std::size_t index, const MainExit& exit);
+    void settle(SandboxEntry& entry);
+    void stop_processes(SandboxEntry& entry);
+    std::size_t live_processes() const;
     /// Runs `command` in the container and returns stdout then stderr (Sync=true exec).
     asio::awaitable<std::variant<std::string, ApiError>> run_sync_exec(
         std::shared_ptr<SandboxEntry> entry, std::string container_name,
         std::vector<std::string> command);
     /// The recent output of the container's main process.
     std::string container_log(const SandboxEntry& entry, const std::string& container_name) const;
-    /// Kills every process of the sandbox and forgets it at once (stop path).
-    void remove_now(const std::shared_ptr<SandboxEntry>& entry);
-    void launch(const std::shared_ptr<SandboxEntry>& entry);
-    void restart(const std::shared_ptr<SandboxEntry>& entry);
-    void remove(const std::shared_ptr<SandboxEntry>& entry);
-    asio::awaitable<void> supervise(std::shared_ptr<SandboxEntry> entry, std::uint64_t generation);
-    void finish_sandbox(SandboxEntry& entry, bool failed, std::string reason);
-    std::size_t live_processes() const;
+    /// The running runtime sandbox of a container, or null.
+    std::shared_ptr<SandboxProcesses> container_processes(const SandboxEntry& entry,
+                                                          std::string_view container_name) const;
 
     // ---- exec WebSocket (exec_socket.cpp)
     template <class Stream, class Request>
@@ -140,6 +153,7 @@ public:
     std::map<std::string, ExecTicket, std::less<>> exec_tickets_;
     std::map<std::uint64_t, std::function<void()>> connections_;  ///< id -> close it
     std::uint64_t next_connection_id_ = 1;
+    std::unique_ptr<Runtime> runtime_;
     std::mt19937_64 ids_;
     std::string default_v_switch_id_;
     std::string default_security_group_id_;
