@@ -100,7 +100,13 @@ void Server::remove_now(const std::shared_ptr<SandboxEntry>& entry) {
 asio::awaitable<void> Server::run_phase(std::shared_ptr<SandboxEntry> entry,
                                         std::uint64_t generation, Phase phase) {
     auto self = shared_from_this();
-    entry->phase_timer = std::make_unique<asio::steady_timer>(strand_, options_.start_delay);
+    auto delay = phase == Phase::terminating ? options_.terminate_delay : options_.start_delay;
+    if (phase == Phase::terminating && delay.count() == 0) {
+        entry->removed = true;
+        store_.erase(entry->group.container_group_id);
+        co_return;
+    }
+    entry->phase_timer = std::make_unique<asio::steady_timer>(strand_, delay);
     co_await entry->phase_timer->async_wait(tuple_awaitable);
     if (entry->removed || entry->generation != generation || stopping_) co_return;
     switch (phase) {

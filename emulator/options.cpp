@@ -27,6 +27,7 @@ Options:
   --tls self-signed|off      HTTPS with a generated CA (default) or plain HTTP
   --state-dir DIR            where ca.pem is written (default: a fresh temp dir)
   --start-delay-ms N         Pending -> Running delay (default 300)
+  --terminate-delay-ms N     how long a deleted sandbox stays listed as Terminating (default 0)
   --seed N                   seed of fault decisions and generated ids (default 1)
   --exit-status MODE         none|channel4|k8s: exec WebSocket exit frame (default none)
   --exec-command-limit N     max bytes of ExecContainerCommand.Command (default 2048)
@@ -159,6 +160,13 @@ Result<CommandLine> parse_command_line(const std::vector<std::string_view>& args
                 auto n = parse_int<std::uint32_t>(flag, v);
                 if (!n) return n.error();
                 o.start_delay = std::chrono::milliseconds(*n);
+                return {};
+            });
+        } else if (flag == "--terminate-delay-ms") {
+            step = take([&](std::string_view v) -> Result<void> {
+                auto n = parse_int<std::uint32_t>(flag, v);
+                if (!n) return n.error();
+                o.terminate_delay = std::chrono::milliseconds(*n);
                 return {};
             });
         } else if (flag == "--seed") {

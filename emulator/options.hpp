@@ -52,6 +52,9 @@ struct EmulatorOptions {
     TlsMode tls = TlsMode::self_signed;
     std::string state_dir;  ///< where the CA PEM goes; empty = a fresh temp dir (removed on stop)
     std::chrono::milliseconds start_delay{300};  ///< Pending -> Running delay; 0 = immediate
+    /// How long a deleted sandbox stays listed as Terminating (its processes die at once);
+    /// 0 (default) = gone from listings as soon as DeleteContainerGroup returns.
+    std::chrono::milliseconds terminate_delay{0};
     std::uint64_t seed = 1;                      ///< seeds fault decisions and generated ids
     ExitStatusMode exit_status = ExitStatusMode::none;
     std::size_t exec_command_limit = 2048;  ///< max total bytes of ExecContainerCommand.Command
