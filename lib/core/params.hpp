@@ -23,7 +23,8 @@ using Params = std::vector<Param>;
 inline std::optional<std::string_view> find_param(const Params& params, std::string_view name) {
     const auto it = std::find_if(params.begin(), params.end(),
                                  [name](const Param& param) { return param.first == name; });
-    if (it == params.end()) return std::nullopt;
+    if (it == params.end())
+        return std::nullopt;
     return std::string_view(it->second);
 }
 
