@@ -1,5 +1,6 @@
 #include "core/models_json.hpp"
 
+#include "core/flatten.hpp"
 #include "core/service_error.hpp"
 
 #include <fmt/format.h>
@@ -540,14 +541,6 @@ json::value to_json(const DescribeContainerLogResponse& response) {
 
 // =======================================================================================
 // Requests -> params
-std::string js_number(double value) {
-    if (value == 0)
-        return "0";  // also -0.0, which JavaScript prints as "0"
-    if (std::isfinite(value) && std::trunc(value) == value && std::fabs(value) < 1e21)
-        return fmt::format("{:.0f}", value);
-    return fmt::format("{}", value);
-}
-
 std::string to_json_array_string(const std::vector<std::string>& items) {
     return json::serialize(string_array(items));
 }
@@ -575,7 +568,7 @@ class ParamWriter {
     }
     void number(std::string name, const std::optional<double>& value) {
         if (value)
-            add(std::move(name), js_number(*value));
+            add(std::move(name), js_number_string(*value));
     }
     template <class Int>
     void integer(std::string name, const std::optional<Int>& value) {

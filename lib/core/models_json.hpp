@@ -53,7 +53,8 @@ boost::json::value to_json(const DescribeContainerLogResponse& response);
 // ID lists and the exec command as one JSON-array string; booleans `true`/`false`; floats
 // as JavaScript prints them (1.0 -> "1"). Unset optionals, empty strings and empty lists
 // are not sent, except an EnvironmentVar value, which is sent even when empty, and the
-// exec Command, which is required and always sent.
+// exec Command, which is required and always sent. Floats go through js_number_string
+// (core/flatten.hpp), the one JavaScript-compatible formatter.
 Params to_params(const CreateContainerGroupRequest& request, std::string_view region_id);
 Params to_params(const DescribeContainerGroupsRequest& request, std::string_view region_id);
 Params to_params(const DeleteContainerGroupRequest& request, std::string_view region_id);
@@ -95,10 +96,5 @@ std::string to_json_array_string(const std::vector<std::string>& items);
 /// is not a JSON array or holds a non-string.
 Result<std::vector<std::string>> parse_json_array_string(std::string_view text,
                                                          std::string_view param_name);
-
-/// A double as JavaScript's Number#toString writes it for ordinary values: 1.0 -> "1",
-/// 0.5 -> "0.5", -0.0 -> "0". (Exponent forms differ slightly, e.g. "1e-07" vs "1e-7";
-/// ECI quantities never need them.)
-std::string js_number(double value);
 
 }  // namespace eci::detail

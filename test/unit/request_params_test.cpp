@@ -133,18 +133,6 @@ TEST_CASE("request_params: unset optionals and empty lists are not sent", "[requ
           Params{{"ContainerGroupId", "eci-1"}});
 }
 
-TEST_CASE("request_params: numbers print as JavaScript prints them", "[request_params]") {
-    using eci::detail::js_number;
-    CHECK(js_number(1.0) == "1");
-    CHECK(js_number(0.5) == "0.5");
-    CHECK(js_number(0.25) == "0.25");
-    CHECK(js_number(2.5) == "2.5");
-    CHECK(js_number(64) == "64");
-    CHECK(js_number(0.1) == "0.1");
-    CHECK(js_number(-0.0) == "0");
-    CHECK(js_number(1e20) == "100000000000000000000");
-}
-
 TEST_CASE("request_params: DescribeContainerGroups sends IDs as a JSON-array string",
           "[request_params]") {
     eci::DescribeContainerGroupsRequest r;
