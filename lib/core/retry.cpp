@@ -27,11 +27,12 @@ bool is_retry_allowed(const Error& error, RetrySafety safety) noexcept {
     if (safety == RetrySafety::never)
         return false;
     if (is_transport_failure(error)) {
-        // A timeout or TLS failure after sending may have run the call; a certificate that
-        // failed verification will fail again, so only "never left" timeouts qualify.
-        if (error.dispatch == Dispatch::not_sent)
-            return error.kind != ErrorKind::tls;
-        return safety == RetrySafety::always && error.kind == ErrorKind::network;
+        // A certificate that failed verification will fail again: never retried. A reset or
+        // timeout after sending may have run the call: retried only when running it twice is
+        // harmless (reads, deletes, creates and restarts carrying a ClientToken).
+        if (error.kind == ErrorKind::tls)
+            return false;
+        return error.dispatch == Dispatch::not_sent || safety == RetrySafety::always;
     }
     if (!is_retryable_reply(error))
         return false;
