@@ -339,6 +339,10 @@ void write_number(int fd, int value) noexcept {
 }  // namespace
 
 void child_exec(const ProgramImage& image, int report_fd, bool controlling_tty) noexcept {
+    // child_install_fds() cleared FD_CLOEXEC; the report pipe must close on execve, since
+    // its EOF is what tells the parent that the command is executing.
+    if (report_fd >= 0)
+        ::fcntl(report_fd, F_SETFD, FD_CLOEXEC);
     if (::setsid() < 0)
         child_fail(report_fd, ChildStage::session, errno);
     if (controlling_tty && ::ioctl(0, TIOCSCTTY, 0) < 0) {
