@@ -89,6 +89,10 @@ class SandboxProcesses : public std::enable_shared_from_this<SandboxProcesses> {
     /// mode its ECI_EMULATOR_SANDBOX marker). Costs one /proc scan.
     std::size_t live_process_count() const;
 
+    /// Isolated mode: the pid (in the emulator's namespace) of the sandbox's init, else -1.
+    /// For diagnostics and tests; killing it from outside is reported as `sandbox_lost`.
+    pid_t init_pid() const noexcept { return init_pid_; }
+
     /// The pid-namespace inode of the running sandbox (isolated mode), else 0.
     ino_t pid_namespace() const noexcept { return pid_namespace_; }
 

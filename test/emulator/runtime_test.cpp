@@ -516,3 +516,45 @@ TEST_CASE("runtime: sandbox ids are validated and unique", "[runtime]") {
     REQUIRE(first->destroy().ok());
     CHECK(harness.runtime->start(spec).ok());
 }
+
+TEST_CASE("runtime: a sandbox whose init is killed from outside is reported lost", "[runtime]") {
+    Harness harness(false);
+    if (!harness.mode_available(false))
+        return;
+    std::optional<MainExit> exit;
+    SandboxSpec spec;
+    spec.command = {"sleep", "1000"};
+    spec.on_main_exit = [&](const MainExit& event) { exit = event; };
+    auto sandbox = harness.start(spec);
+    CHECK(sandbox->main_running());
+    REQUIRE(sandbox->init_pid() > 0);
+    REQUIRE(::kill(sandbox->init_pid(), SIGKILL) == 0);
+    harness.run_until([&] { return exit.has_value(); });
+    CHECK(exit->sandbox_lost);
+    CHECK(exit->status == ExitStatus{0, SIGKILL});
+    CHECK_FALSE(sandbox->running());
+    CHECK(pids_with_marker("ECI_EMULATOR_SANDBOX=" + sandbox->id()).empty());
+    REQUIRE(sandbox->restart().ok());
+    CHECK(sandbox->main_running());
+}
+
+// Hidden (run with "[.scale1000]"): the cost of 1000 idle sandboxes.
+TEST_CASE("runtime: a thousand idle sandboxes", "[.scale1000]") {
+    Harness harness(false);
+    if (!harness.mode_available(false))
+        return;
+    std::vector<std::shared_ptr<SandboxProcesses>> sandboxes;
+    const auto begin = std::chrono::steady_clock::now();
+    for (int i = 0; i < 1000; ++i)
+        sandboxes.push_back(harness.start({}));
+    const auto started = std::chrono::steady_clock::now();
+    CHECK(harness.runtime->live_process_count() == 1000);
+    harness.runtime->shutdown();
+    const auto stopped = std::chrono::steady_clock::now();
+    CHECK(harness.runtime->live_process_count() == 0);
+    WARN("start: "
+         << std::chrono::duration_cast<std::chrono::milliseconds>(started - begin).count()
+         << " ms, shutdown: "
+         << std::chrono::duration_cast<std::chrono::milliseconds>(stopped - started).count()
+         << " ms");
+}
