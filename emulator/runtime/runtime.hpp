@@ -31,6 +31,9 @@ struct RuntimeShared;
 /// hard limit (each sandbox holds a few descriptors). Children get default dispositions.
 /// Do not set SIGCHLD to SIG_IGN in the emulator: processes are reaped through pidfds.
 ///
+/// Lifetime: destroy the Runtime, every SandboxProcesses and every ExecProcess before the
+/// io_context behind the executor (they own Asio descriptors registered with it).
+///
 /// Thread safety: none. Create it, and call it and every SandboxProcesses/ExecProcess, on
 /// one executor (a single-threaded io_context or a strand). Completion callbacks run there.
 class Runtime {
