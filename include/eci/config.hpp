@@ -40,8 +40,8 @@ std::string_view to_string(SignatureVersion version) noexcept;
 /// Where the OpenAPI lives.
 struct Endpoint {
     std::string scheme = "https";  ///< "https" (default) or "http" (emulator or a proxy in tests)
-    std::string host;  ///< DNS name or IP literal; IPv6 is stored WITHOUT brackets ("::1").
-                       ///< Default empty: load_config() fills in `eci.<region>.aliyuncs.com`.
+    std::string host;        ///< DNS name or IP literal; IPv6 is stored WITHOUT brackets ("::1").
+                             ///< Default empty: load_config() fills in `eci.<region>.aliyuncs.com`.
     std::uint16_t port = 0;  ///< TCP port 1..65535; default 0 = the scheme's default (443 / 80)
 
     /// The port to connect to: `port`, or 443 for https and 80 for http when it is 0.
@@ -95,10 +95,10 @@ struct ProxyConfig {
 
 /// A parsed `https_proxy` URL.
 struct ProxyUrl {
-    std::string host;      ///< proxy host; IPv6 without brackets
+    std::string host;         ///< proxy host; IPv6 without brackets
     std::uint16_t port = 80;  ///< proxy port; default 80 when the URL has none
-    std::string username;  ///< percent-decoded; empty = no Proxy-Authorization
-    std::string password;  ///< percent-decoded; never logged
+    std::string username;     ///< percent-decoded; empty = no Proxy-Authorization
+    std::string password;     ///< percent-decoded; never logged
 };
 
 /// Parses `[http://][user[:pass]@]host[:port][/]`.
@@ -121,7 +121,8 @@ bool proxy_bypassed(const ProxyConfig& proxy, std::string_view host, std::uint16
 /// never retried after an unknown outcome, whatever these say).
 struct RetryConfig {
     bool enabled = true;  ///< default true; false = every call makes exactly one attempt
-    int max_attempts = 5;  ///< attempts in total, the first included; default 5; 1..100; 1 = no retry
+    int max_attempts =
+        5;  ///< attempts in total, the first included; default 5; 1..100; 1 = no retry
     std::chrono::milliseconds initial_backoff{200};  ///< delay before the 2nd attempt; default
                                                      ///< 200 ms; 0 = retry at once
     std::chrono::milliseconds max_backoff{10000};    ///< cap on any one delay; default 10 s;
@@ -145,7 +146,7 @@ struct PoolConfig {
 /// Everything a client needs. Build one with load_config() or by hand (then check it with
 /// validate_config()). Formatting with fmt redacts every secret.
 struct ClientConfig {
-    Credentials credentials;              ///< required: id and secret
+    Credentials credentials;                ///< required: id and secret
     std::string region_id = "cn-shanghai";  ///< RegionId of every call; default "cn-shanghai"
     Endpoint endpoint;  ///< default: https://eci.<region_id>.aliyuncs.com (filled by load_config)
     SignatureVersion signature_version = SignatureVersion::acs3;  ///< default acs3

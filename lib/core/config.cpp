@@ -19,8 +19,10 @@ namespace fs = std::filesystem;
 
 std::string_view to_string(SignatureVersion version) noexcept {
     switch (version) {
-        case SignatureVersion::acs3: return "acs3";
-        case SignatureVersion::rpc_v2: return "v2";
+        case SignatureVersion::acs3:
+            return "acs3";
+        case SignatureVersion::rpc_v2:
+            return "v2";
     }
     return "unknown";
 }
@@ -28,7 +30,8 @@ std::string_view to_string(SignatureVersion version) noexcept {
 std::optional<std::string> process_environment(std::string_view name) {
     const std::string key(name);
     const char* value = std::getenv(key.c_str());  // NOLINT(concurrency-mt-unsafe): documented
-    if (value == nullptr) return std::nullopt;
+    if (value == nullptr)
+        return std::nullopt;
     return std::string(value);
 }
 
@@ -46,7 +49,8 @@ Error invalid(std::string message) {
 }
 
 bool is_valid_region_id(std::string_view region) noexcept {
-    if (region.empty() || region.size() > 64) return false;
+    if (region.empty() || region.size() > 64)
+        return false;
     return std::all_of(region.begin(), region.end(), [](char c) {
         return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
     });
@@ -63,7 +67,8 @@ bool is_clean_credential(std::string_view value) noexcept {
 
 std::optional<SignatureVersion> parse_signature_version(std::string_view text) {
     const std::string value = detail::ascii_lower(detail::trim_ascii_space(text));
-    if (value == "acs3" || value == "acs3-hmac-sha256") return SignatureVersion::acs3;
+    if (value == "acs3" || value == "acs3-hmac-sha256")
+        return SignatureVersion::acs3;
     if (value == "v2" || value == "rpc" || value == "rpc_v2" || value == "rpc-v2" ||
         value == "hmac-sha1") {
         return SignatureVersion::rpc_v2;
@@ -75,8 +80,10 @@ std::optional<long long> parse_milliseconds(std::string_view text) {
     text = detail::trim_ascii_space(text);
     long long value = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-    if (value < 1 || value > max_timeout_ms) return std::nullopt;
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size())
+        return std::nullopt;
+    if (value < 1 || value > max_timeout_ms)
+        return std::nullopt;
     return value;
 }
 
@@ -91,7 +98,7 @@ struct Found {
 };
 
 class Sources {
-public:
+  public:
     Sources(const ConfigSources& sources, std::map<std::string, std::string, std::less<>> dotenv,
             fs::path dotenv_path)
         : sources_(sources), dotenv_(std::move(dotenv)), dotenv_path_(std::move(dotenv_path)) {}
@@ -126,16 +133,20 @@ public:
     // working directory.
     fs::path resolve_path(const Found& found, const fs::path& working_directory) const {
         fs::path path(found.value);
-        if (path.is_absolute()) return path;
-        if (found.origin == Origin::dotenv) return dotenv_path_.parent_path() / path;
+        if (path.is_absolute())
+            return path;
+        if (found.origin == Origin::dotenv)
+            return dotenv_path_.parent_path() / path;
         return working_directory / path;
     }
 
-private:
+  private:
     std::optional<std::string> environment(std::string_view name) const {
-        if (!sources_.getenv) return std::nullopt;
+        if (!sources_.getenv)
+            return std::nullopt;
         auto value = sources_.getenv(name);
-        if (!value || value->empty()) return std::nullopt;
+        if (!value || value->empty())
+            return std::nullopt;
         return value;
     }
 
@@ -156,10 +167,13 @@ Result<std::pair<std::map<std::string, std::string, std::less<>>, fs::path>> loa
         path = detail::find_dotenv(working_directory);
     }
     std::map<std::string, std::string, std::less<>> values;
-    if (!path) return std::pair{std::move(values), fs::path()};
+    if (!path)
+        return std::pair{std::move(values), fs::path()};
     auto entries = detail::read_dotenv_file(*path);
-    if (!entries.ok()) return std::move(entries).error();
-    for (auto& [key, value] : *entries) values[key] = std::move(value);  // the last one wins
+    if (!entries.ok())
+        return std::move(entries).error();
+    for (auto& [key, value] : *entries)
+        values[key] = std::move(value);  // the last one wins
     return std::pair{std::move(values), std::move(*path)};
 }
 
@@ -191,17 +205,20 @@ Result<void> validate_config(const ClientConfig& config) {
     if (config.endpoint.scheme != "https" && config.endpoint.scheme != "http") {
         return invalid("the endpoint scheme must be https or http");
     }
-    if (config.endpoint.host.empty()) return invalid("the endpoint host is empty");
+    if (config.endpoint.host.empty())
+        return invalid("the endpoint host is empty");
     {
         const Endpoint& endpoint = config.endpoint;
         const bool ok = endpoint.host.find(':') != std::string::npos
                             ? detail::parse_ip_address(endpoint.host).has_value()
                             : detail::is_valid_host_name(endpoint.host);
-        if (!ok) return invalid("the endpoint host is not a valid host name or IP address");
+        if (!ok)
+            return invalid("the endpoint host is not a valid host name or IP address");
     }
     if (!config.proxy.https_proxy.empty()) {
         auto proxy = parse_proxy_url(config.proxy.https_proxy);
-        if (!proxy.ok()) return std::move(proxy).error();
+        if (!proxy.ok())
+            return std::move(proxy).error();
     }
     if (config.timeouts.connect.count() < 0 || config.timeouts.read.count() < 0) {
         return invalid("timeouts must not be negative");
@@ -223,7 +240,8 @@ Result<void> validate_config(const ClientConfig& config) {
         config.pool.max_connections_per_endpoint > 4096) {
         return invalid("pool.max_connections_per_endpoint must be between 1 and 4096");
     }
-    if (config.pool.idle_timeout.count() < 0) return invalid("pool.idle_timeout must not be negative");
+    if (config.pool.idle_timeout.count() < 0)
+        return invalid("pool.idle_timeout must not be negative");
     if (config.max_response_body_bytes == 0) {
         return invalid("max_response_body_bytes must be greater than 0");
     }
@@ -235,11 +253,13 @@ Result<ClientConfig> load_config(const ConfigOverrides& overrides, const ConfigS
     if (working_directory.empty()) {
         std::error_code ec;
         working_directory = fs::current_path(ec);
-        if (ec) working_directory.clear();  // no discovery, relative paths stay relative
+        if (ec)
+            working_directory.clear();  // no discovery, relative paths stay relative
     }
 
     auto dotenv = load_dotenv(overrides, sources, working_directory);
-    if (!dotenv.ok()) return std::move(dotenv).error();
+    if (!dotenv.ok())
+        return std::move(dotenv).error();
     const Sources from(sources, std::move(dotenv->first), std::move(dotenv->second));
 
     ClientConfig config;
@@ -254,8 +274,10 @@ Result<ClientConfig> load_config(const ConfigOverrides& overrides, const ConfigS
                   {"ECI_SANDBOX_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_ACCESS_KEY_SECRET"});
     const auto token = from.find(overrides.security_token, "security_token",
                                  {"ECI_SANDBOX_SECURITY_TOKEN", "ALIBABA_CLOUD_SECURITY_TOKEN"});
-    if (key_id) config.credentials.access_key_id = key_id->value;
-    if (key_secret) config.credentials.access_key_secret = key_secret->value;
+    if (key_id)
+        config.credentials.access_key_id = key_id->value;
+    if (key_secret)
+        config.credentials.access_key_secret = key_secret->value;
     if (token && key_id && token->rank <= key_id->rank) {
         config.credentials.security_token = token->value;
     }
@@ -263,9 +285,9 @@ Result<ClientConfig> load_config(const ConfigOverrides& overrides, const ConfigS
     if (auto region = from.find(overrides.region_id, "region_id",
                                 {"ECI_SANDBOX_REGION_ID", "ALIBABA_CLOUD_REGION_ID"})) {
         if (!is_valid_region_id(region->value)) {
-            return invalid(fmt::format(
-                "{} must be a region id made of a-z, 0-9 and '-', e.g. cn-hangzhou",
-                region->description));
+            return invalid(
+                fmt::format("{} must be a region id made of a-z, 0-9 and '-', e.g. cn-hangzhou",
+                            region->description));
         }
         config.region_id = region->value;
     }
@@ -283,8 +305,8 @@ Result<ClientConfig> load_config(const ConfigOverrides& overrides, const ConfigS
     std::optional<std::chrono::milliseconds> timeout;
     if (overrides.timeout) {
         if (overrides.timeout->count() < 1 || overrides.timeout->count() > max_timeout_ms) {
-            return invalid(fmt::format("the explicit timeout must be between 1 and {} ms",
-                                       max_timeout_ms));
+            return invalid(
+                fmt::format("the explicit timeout must be between 1 and {} ms", max_timeout_ms));
         }
         timeout = *overrides.timeout;
     } else if (auto found = from.find(std::nullopt, "timeout", {"ECI_SANDBOX_TIMEOUT_MS"})) {
@@ -304,8 +326,8 @@ Result<ClientConfig> load_config(const ConfigOverrides& overrides, const ConfigS
         const fs::path path = from.resolve_path(*found, working_directory);
         std::error_code ec;
         if (!fs::is_regular_file(path, ec)) {
-            return invalid(fmt::format("{} names {}, which is not a readable file",
-                                       found->description, path));
+            return invalid(
+                fmt::format("{} names {}, which is not a readable file", found->description, path));
         }
         config.tls.ca_file = path.string();
     }
@@ -315,7 +337,8 @@ Result<ClientConfig> load_config(const ConfigOverrides& overrides, const ConfigS
     } else if (auto found = from.find(std::nullopt, "signature_version",
                                       {"ECI_SANDBOX_SIGNATURE_VERSION"})) {
         const auto version = parse_signature_version(found->value);
-        if (!version) return invalid(fmt::format("{} must be acs3 or v2", found->description));
+        if (!version)
+            return invalid(fmt::format("{} must be acs3 or v2", found->description));
         config.signature_version = *version;
     }
 
@@ -323,7 +346,8 @@ Result<ClientConfig> load_config(const ConfigOverrides& overrides, const ConfigS
     std::string proxy_origin = "the explicit https_proxy";
     if (overrides.https_proxy) {
         config.proxy.https_proxy = *overrides.https_proxy;
-    } else if (auto found = from.find(std::nullopt, "https_proxy", {"https_proxy", "HTTPS_PROXY"})) {
+    } else if (auto found =
+                   from.find(std::nullopt, "https_proxy", {"https_proxy", "HTTPS_PROXY"})) {
         config.proxy.https_proxy = found->value;
         proxy_origin = found->description;
     }
@@ -340,7 +364,8 @@ Result<ClientConfig> load_config(const ConfigOverrides& overrides, const ConfigS
     }
 
     auto valid = validate_config(config);
-    if (!valid.ok()) return std::move(valid).error();
+    if (!valid.ok())
+        return std::move(valid).error();
     return config;
 }
 

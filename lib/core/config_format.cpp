@@ -13,9 +13,11 @@ std::string describe_secret(std::string_view value) {
 
 // The proxy without its user info: the password (and the user name with it) never shows.
 std::string describe_proxy(const std::string& url) {
-    if (url.empty()) return "<none>";
+    if (url.empty())
+        return "<none>";
     auto proxy = eci::parse_proxy_url(url);
-    if (!proxy.ok()) return "<invalid, redacted>";
+    if (!proxy.ok())
+        return "<invalid, redacted>";
     const bool has_user_info = !proxy->username.empty() || !proxy->password.empty();
     const bool is_v6 = proxy->host.find(':') != std::string::npos;
     return fmt::format("http://{}{}{}{}:{}", has_user_info ? "<redacted>@" : "", is_v6 ? "[" : "",
@@ -62,8 +64,7 @@ fmt::format_context::iterator fmt::formatter<eci::ClientConfig>::format(
         describe_proxy(config.proxy.https_proxy),
         config.proxy.no_proxy.empty() ? "<none>" : config.proxy.no_proxy, retry.enabled,
         retry.max_attempts, retry.initial_backoff.count(), retry.max_backoff.count(),
-        retry.multiplier, retry.overall_deadline.count(),
-        config.pool.max_connections_per_endpoint, config.pool.idle_timeout.count(),
-        config.max_response_body_bytes);
+        retry.multiplier, retry.overall_deadline.count(), config.pool.max_connections_per_endpoint,
+        config.pool.idle_timeout.count(), config.max_response_body_bytes);
     return fmt::formatter<std::string_view>::format(text, ctx);
 }

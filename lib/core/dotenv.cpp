@@ -13,15 +13,18 @@ bool is_key_char(char c) noexcept {
     return is_key_start(c) || (c >= '0' && c <= '9') || c == '.' || c == '-';
 }
 
-bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
+bool is_blank(char c) noexcept {
+    return c == ' ' || c == '\t';
+}
 
 // A cursor over the whole text that counts lines, so quoted values can span lines and
 // every error can name the line it started on.
 class DotenvParser {
-public:
+  public:
     explicit DotenvParser(std::string_view text) : text_(text) {
         constexpr std::string_view bom = "\xEF\xBB\xBF";
-        if (text_.starts_with(bom)) pos_ = bom.size();
+        if (text_.starts_with(bom))
+            pos_ = bom.size();
     }
 
     Result<std::vector<DotenvEntry>> parse() {
@@ -37,22 +40,26 @@ public:
                 continue;
             }
             auto entry = parse_assignment();
-            if (!entry.ok()) return std::move(entry).error();
+            if (!entry.ok())
+                return std::move(entry).error();
             entries.push_back(std::move(entry).value());
         }
         return entries;
     }
 
-private:
+  private:
     Result<DotenvEntry> parse_assignment() {
         const int line = line_;
         skip_export_prefix();
         const std::size_t key_begin = pos_;
-        if (at_end() || !is_key_start(peek())) return fail(line, "expected a variable name");
-        while (!at_end() && is_key_char(peek())) ++pos_;
+        if (at_end() || !is_key_start(peek()))
+            return fail(line, "expected a variable name");
+        while (!at_end() && is_key_char(peek()))
+            ++pos_;
         std::string key(text_.substr(key_begin, pos_ - key_begin));
         skip_blanks();
-        if (at_end() || peek() != '=') return fail(line, "expected '=' after the variable name");
+        if (at_end() || peek() != '=')
+            return fail(line, "expected '=' after the variable name");
         ++pos_;
         skip_blanks();
 
@@ -104,7 +111,8 @@ private:
                 ++pos_;
                 continue;
             }
-            if (c == '\n') ++line_;
+            if (c == '\n')
+                ++line_;
             out += c;
             ++pos_;
         }
@@ -122,12 +130,24 @@ private:
             if (c == '\\' && pos_ + 1 < text_.size()) {
                 const char escaped = text_[pos_ + 1];
                 switch (escaped) {
-                    case 'n': out += '\n'; break;
-                    case 'r': out += '\r'; break;
-                    case 't': out += '\t'; break;
-                    case '"': out += '"'; break;
-                    case '\'': out += '\''; break;
-                    case '\\': out += '\\'; break;
+                    case 'n':
+                        out += '\n';
+                        break;
+                    case 'r':
+                        out += '\r';
+                        break;
+                    case 't':
+                        out += '\t';
+                        break;
+                    case '"':
+                        out += '"';
+                        break;
+                    case '\'':
+                        out += '\'';
+                        break;
+                    case '\\':
+                        out += '\\';
+                        break;
                     default:  // unknown escapes stay as written, as python-dotenv keeps them
                         out += '\\';
                         ++pos_;
@@ -140,19 +160,21 @@ private:
                 ++pos_;
                 continue;
             }
-            if (c == '\n') ++line_;
+            if (c == '\n')
+                ++line_;
             out += c;
             ++pos_;
         }
         return std::nullopt;
     }
 
-    // To the end of the line, stopping at a '#' that follows whitespace; trimmed.
+    // To the end of the line, stopping at a '#' that follows whitespace (also the whitespace
+    // after '=', so `KEY= # note` is empty, as in a shell); trimmed.
     std::string read_unquoted() {
         const std::size_t begin = pos_;
         std::size_t end = pos_;
         while (!at_line_end()) {
-            if (peek() == '#' && pos_ > begin && is_blank(text_[pos_ - 1])) {
+            if (peek() == '#' && pos_ > 0 && is_blank(text_[pos_ - 1])) {
                 end = pos_;
                 skip_to_line_end();
                 break;
@@ -160,7 +182,8 @@ private:
             ++pos_;
             end = pos_;
         }
-        while (end > begin && is_blank(text_[end - 1])) --end;
+        while (end > begin && is_blank(text_[end - 1]))
+            --end;
         return std::string(text_.substr(begin, end - begin));
     }
 
@@ -174,17 +197,21 @@ private:
         return text_[pos_] == '\r' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '\n';
     }
     bool at_line_end() const noexcept {
-        if (at_end() || peek() == '\n') return true;
+        if (at_end() || peek() == '\n')
+            return true;
         return peek() == '\r' && (pos_ + 1 == text_.size() || text_[pos_ + 1] == '\n');
     }
     void skip_blanks() noexcept {
-        while (!at_end() && is_blank(peek())) ++pos_;
+        while (!at_end() && is_blank(peek()))
+            ++pos_;
     }
     void skip_to_line_end() noexcept {
-        while (!at_line_end()) ++pos_;
+        while (!at_line_end())
+            ++pos_;
     }
     void consume_line_end() noexcept {
-        if (!at_end() && peek() == '\r') ++pos_;
+        if (!at_end() && peek() == '\r')
+            ++pos_;
         if (!at_end() && peek() == '\n') {
             ++pos_;
             ++line_;

@@ -20,7 +20,7 @@ using DotenvEntry = std::pair<std::string, std::string>;
 /// - `KEY=VALUE` lines, optionally prefixed by `export `; spaces around `=` are ignored;
 ///   keys are `[A-Za-z_][A-Za-z0-9_.-]*`;
 /// - blank lines, full-line `#` comments, and ` #` comments after an unquoted value
-///   (a `#` with no whitespace before it is part of the value);
+///   (a `#` with no whitespace before it is part of the value; `KEY= # note` is empty);
 /// - unquoted values, trimmed of surrounding spaces;
 /// - single-quoted values, taken literally (may span lines);
 /// - double-quoted values with the escapes \n \r \t \" \' \\ (other backslashes stay as

@@ -16,15 +16,19 @@ namespace fs = std::filesystem;
 std::optional<fs::path> find_dotenv(const fs::path& start) {
     std::error_code ec;
     fs::path dir = fs::absolute(start, ec);
-    if (ec) return std::nullopt;
+    if (ec)
+        return std::nullopt;
     dir = dir.lexically_normal();
     // "/a/b/" normalises to "/a/b/", whose parent is "/a/b": drop the empty last element.
-    if (!dir.has_filename() && dir.has_relative_path()) dir = dir.parent_path();
+    if (!dir.has_filename() && dir.has_relative_path())
+        dir = dir.parent_path();
     while (true) {
         const fs::path candidate = dir / ".env";
-        if (fs::is_regular_file(candidate, ec)) return candidate;
+        if (fs::is_regular_file(candidate, ec))
+            return candidate;
         const fs::path parent = dir.parent_path();
-        if (parent.empty() || parent == dir) return std::nullopt;
+        if (parent.empty() || parent == dir)
+            return std::nullopt;
         dir = parent;
     }
 }

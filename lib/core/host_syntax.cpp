@@ -7,7 +7,8 @@
 namespace eci::detail {
 
 bool is_valid_host_name(std::string_view host) noexcept {
-    if (host.empty() || host.size() > 253) return false;
+    if (host.empty() || host.size() > 253)
+        return false;
     std::size_t label_begin = 0;
     while (true) {
         const std::size_t dot = host.find('.', label_begin);
@@ -18,19 +19,23 @@ bool is_valid_host_name(std::string_view host) noexcept {
         for (const char c : label) {
             const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
                             (c >= '0' && c <= '9') || c == '-' || c == '_';
-            if (!ok) return false;
+            if (!ok)
+                return false;
         }
-        if (dot == std::string_view::npos) return true;
+        if (dot == std::string_view::npos)
+            return true;
         label_begin = dot + 1;
     }
 }
 
 std::optional<IpAddress> parse_ip_address(std::string_view text) noexcept {
-    if (text.empty() || text.size() > 45) return std::nullopt;
+    if (text.empty() || text.size() > 45)
+        return std::nullopt;
     char buffer[46] = {};
     text.copy(buffer, text.size());
     IpAddress address;
-    if (inet_pton(AF_INET, buffer, address.bytes.data()) == 1) return address;
+    if (inet_pton(AF_INET, buffer, address.bytes.data()) == 1)
+        return address;
     if (inet_pton(AF_INET6, buffer, address.bytes.data()) == 1) {
         address.v6 = true;
         return address;
@@ -39,11 +44,14 @@ std::optional<IpAddress> parse_ip_address(std::string_view text) noexcept {
 }
 
 std::optional<std::uint16_t> parse_port(std::string_view text) noexcept {
-    if (text.empty() || text.size() > 5) return std::nullopt;
+    if (text.empty() || text.size() > 5)
+        return std::nullopt;
     unsigned value = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-    if (value == 0 || value > 65535) return std::nullopt;
+    if (ec != std::errc{} || end != text.data() + text.size())
+        return std::nullopt;
+    if (value == 0 || value > 65535)
+        return std::nullopt;
     return static_cast<std::uint16_t>(value);
 }
 
@@ -79,7 +87,8 @@ std::optional<HostPort> parse_host_port(std::string_view authority, std::string&
         }
     } else {
         const std::size_t colon = authority.find(':');
-        if (colon != std::string_view::npos && authority.find(':', colon + 1) != std::string_view::npos) {
+        if (colon != std::string_view::npos &&
+            authority.find(':', colon + 1) != std::string_view::npos) {
             reason = "an IPv6 address must be written in brackets, e.g. [::1]:443";
             return std::nullopt;
         }
@@ -107,7 +116,8 @@ std::optional<HostPort> parse_host_port(std::string_view authority, std::string&
 std::string ascii_lower(std::string_view text) {
     std::string out(text);
     for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        if (c >= 'A' && c <= 'Z')
+            c = static_cast<char>(c - 'A' + 'a');
     }
     return out;
 }
@@ -115,7 +125,8 @@ std::string ascii_lower(std::string_view text) {
 std::string_view trim_ascii_space(std::string_view text) noexcept {
     constexpr std::string_view space = " \t\r\n";
     const std::size_t begin = text.find_first_not_of(space);
-    if (begin == std::string_view::npos) return {};
+    if (begin == std::string_view::npos)
+        return {};
     const std::size_t end = text.find_last_not_of(space);
     return text.substr(begin, end - begin + 1);
 }

@@ -17,7 +17,8 @@ namespace eci::detail {
 template <class... Args>
 void log(const Logger& logger, LogLevel level, fmt::format_string<Args...> format,
          Args&&... args) noexcept {
-    if (!logger.enabled(level)) return;
+    if (!logger.enabled(level))
+        return;
     try {
         const std::string message = fmt::format(format, std::forward<Args>(args)...);
         logger.sink(level, message);

@@ -15,30 +15,54 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
 }
 
 constexpr std::array<std::string_view, 8> loggable_headers = {
-    "host",        "content-type",  "content-length", "x-acs-action",
-    "x-acs-version", "x-acs-date", "x-acs-request-id", "user-agent",
+    "host",          "content-type", "content-length",   "x-acs-action",
+    "x-acs-version", "x-acs-date",   "x-acs-request-id", "user-agent",
 };
 
 // Parameters of the actions we call whose values are identifiers, flags or sizes. Commands,
 // environment variables, tags and anything else a user may fill with a secret stay hidden.
 constexpr std::array<std::string_view, 28> loggable_query_parameters = {
-    "Action",          "Version",         "Format",           "RegionId",
-    "Timestamp",       "SignatureMethod", "SignatureVersion", "SignatureType",
-    "ClientToken",     "ContainerGroupId", "ContainerGroupIds", "ContainerGroupName",
-    "ContainerName",   "ZoneId",          "VSwitchId",        "SecurityGroupId",
-    "Limit",           "MaxResults",      "NextToken",        "Status",
-    "Force",           "Sync",            "TTY",              "Stdin",
-    "Cpu",             "Memory",          "InstanceType",     "RestartPolicy",
+    "Action",
+    "Version",
+    "Format",
+    "RegionId",
+    "Timestamp",
+    "SignatureMethod",
+    "SignatureVersion",
+    "SignatureType",
+    "ClientToken",
+    "ContainerGroupId",
+    "ContainerGroupIds",
+    "ContainerGroupName",
+    "ContainerName",
+    "ZoneId",
+    "VSwitchId",
+    "SecurityGroupId",
+    "Limit",
+    "MaxResults",
+    "NextToken",
+    "Status",
+    "Force",
+    "Sync",
+    "TTY",
+    "Stdin",
+    "Cpu",
+    "Memory",
+    "InstanceType",
+    "RestartPolicy",
 };
 
 // `Container.<n>.<field>` for the harmless fields of a container definition.
 bool is_loggable_container_field(std::string_view name) noexcept {
     constexpr std::string_view prefix = "Container.";
-    if (!name.starts_with(prefix)) return false;
+    if (!name.starts_with(prefix))
+        return false;
     name.remove_prefix(prefix.size());
     std::size_t digits = 0;
-    while (digits < name.size() && std::isdigit(static_cast<unsigned char>(name[digits]))) ++digits;
-    if (digits == 0 || digits >= name.size() || name[digits] != '.') return false;
+    while (digits < name.size() && std::isdigit(static_cast<unsigned char>(name[digits])))
+        ++digits;
+    if (digits == 0 || digits >= name.size() || name[digits] != '.')
+        return false;
     const std::string_view field = name.substr(digits + 1);
     return field == "Image" || field == "Name" || field == "Cpu" || field == "Memory" ||
            field == "ImagePullPolicy";
@@ -47,8 +71,10 @@ bool is_loggable_container_field(std::string_view name) noexcept {
 }  // namespace
 
 std::string mask_access_key_id(std::string_view access_key_id) {
-    if (access_key_id.empty()) return "<none>";
-    if (access_key_id.size() < 10) return "****";
+    if (access_key_id.empty())
+        return "<none>";
+    if (access_key_id.size() < 10)
+        return "****";
     std::string out(access_key_id.substr(0, 4));
     out += "****";
     out += access_key_id.substr(access_key_id.size() - 3);
@@ -65,7 +91,8 @@ std::string_view loggable_header_value(std::string_view name, std::string_view v
 }
 
 void append_redacted_header(std::string& out, std::string_view name, std::string_view value) {
-    if (!out.empty()) out += "; ";
+    if (!out.empty())
+        out += "; ";
     out += name;
     out += ": ";
     out += loggable_header_value(name, value);
@@ -78,17 +105,20 @@ bool is_loggable_query_parameter(std::string_view name) noexcept {
 }
 
 std::string redact_query(std::string_view query) {
-    if (query.starts_with('?')) query.remove_prefix(1);
+    if (query.starts_with('?'))
+        query.remove_prefix(1);
     std::string out;
     while (!query.empty()) {
         const std::size_t amp = query.find('&');
         const std::string_view pair = query.substr(0, amp);
         query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-        if (!out.empty()) out += '&';
+        if (!out.empty())
+            out += '&';
         const std::size_t eq = pair.find('=');
         const std::string_view name = pair.substr(0, eq);
         out += name;
-        if (eq == std::string_view::npos) continue;
+        if (eq == std::string_view::npos)
+            continue;
         const std::string_view value = pair.substr(eq + 1);
         out += '=';
         if (name == "AccessKeyId") {
@@ -113,7 +143,8 @@ std::string redact_url(std::string_view url) {
     const std::size_t scheme_end = head.find("://");
     const std::size_t authority_begin = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
     const std::size_t authority_end = head.find('/', authority_begin);
-    const std::string_view authority = head.substr(authority_begin, authority_end - authority_begin);
+    const std::string_view authority =
+        head.substr(authority_begin, authority_end - authority_begin);
     if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
         out += head.substr(0, authority_begin);
         out += redacted_text;

@@ -31,7 +31,10 @@ template <class Headers>
 std::string redact_headers(const Headers& headers) {
     std::string out;
     for (const auto& field : headers) {
-        if constexpr (requires { field.name_string(); field.value(); }) {
+        if constexpr (requires {
+                          field.name_string();
+                          field.value();
+                      }) {
             const auto name = field.name_string();
             const auto value = field.value();
             append_redacted_header(out, std::string_view(name.data(), name.size()),
