@@ -34,9 +34,9 @@ struct CallOptions {
 /// What the client has spent so far. Counters only grow.
 struct ClientStats {
     std::map<std::string, std::uint64_t, std::less<>> api_calls;  ///< attempts sent, per action
-    std::uint64_t retries = 0;         ///< attempts after the first, over all actions
-    std::uint64_t throttled = 0;       ///< replies that were a throttling error
-    std::uint64_t tls_handshakes = 0;  ///< completed TLS handshakes (API connections)
+    std::uint64_t retries = 0;             ///< attempts after the first, over all actions
+    std::uint64_t throttled = 0;           ///< replies that were a throttling error
+    std::uint64_t tls_handshakes = 0;      ///< completed TLS handshakes (API connections)
     std::uint64_t connections_opened = 0;  ///< TCP connections opened for API calls
     std::uint64_t ws_connections = 0;      ///< exec WebSocket connections opened
     std::uint64_t bytes_sent = 0;          ///< on API connections, HTTP framing included
@@ -69,7 +69,7 @@ struct ClientStats {
 /// Thread safety: use one client from one executor (an io_context run by one thread, or a
 /// strand). Copies share the pool and the counters.
 class OpenApiClient {
-public:
+  public:
     /// Builds the client: TLS context (system store plus `tls.ca_file`), pool, retry policy.
     /// Errors: invalid_argument for an unreadable CA file or an invalid configuration.
     static Result<OpenApiClient> create(boost::asio::any_io_executor executor, ClientConfig config,
@@ -98,7 +98,7 @@ public:
     struct State;  ///< defined in lib/api; the pool, the TLS context, the counters
     const std::shared_ptr<State>& state() const noexcept { return state_; }
 
-private:
+  private:
     explicit OpenApiClient(std::shared_ptr<State> state);
     std::shared_ptr<State> state_;
 };

@@ -48,18 +48,20 @@ RetryPolicy retry_policy_for(const RetryConfig& config) {
 // One ClientToken per logical call, reused by every retry of it: the service then returns the
 // first result instead of acting twice.
 std::string ensure_client_token(std::string token) {
-    if (!token.empty()) return token;
+    if (!token.empty())
+        return token;
     auto random = random_hex(16);
     return random.ok() ? std::move(random).value() : std::string();
 }
 
 template <class Response>
 asio::awaitable<Result<Response>> typed_call(std::shared_ptr<OpenApiClient::State> state,
-                                             std::string action, Params params,
-                                             RetrySafety safety, CallOptions options) {
-    auto reply = co_await rpc_call(std::move(state), std::move(action), std::move(params), safety,
-                                   options);
-    if (!reply.ok()) co_return std::move(reply).error();
+                                             std::string action, Params params, RetrySafety safety,
+                                             CallOptions options) {
+    auto reply =
+        co_await rpc_call(std::move(state), std::move(action), std::move(params), safety, options);
+    if (!reply.ok())
+        co_return std::move(reply).error();
     auto parsed = from_json<Response>(reply->body);
     if (!parsed.ok()) {
         parsed.error().request_id = reply->request_id;
@@ -83,7 +85,8 @@ OpenApiClient::State::State(asio::any_io_executor executor_in, ClientConfig conf
 
 std::uint64_t ClientStats::total_api_calls() const noexcept {
     std::uint64_t total = 0;
-    for (const auto& [action, count] : api_calls) total += count;
+    for (const auto& [action, count] : api_calls)
+        total += count;
     return total;
 }
 
@@ -91,9 +94,11 @@ OpenApiClient::OpenApiClient(std::shared_ptr<State> state) : state_(std::move(st
 
 Result<OpenApiClient> OpenApiClient::create(asio::any_io_executor executor, ClientConfig config,
                                             Logger logger) {
-    if (auto valid = validate_config(config); !valid.ok()) return std::move(valid).error();
+    if (auto valid = validate_config(config); !valid.ok())
+        return std::move(valid).error();
     auto http = detail::HttpClient::create(executor, detail::http_options_for(config));
-    if (!http.ok()) return std::move(http).error();
+    if (!http.ok())
+        return std::move(http).error();
     return OpenApiClient(std::make_shared<State>(std::move(executor), std::move(config),
                                                  std::move(logger), std::move(http).value()));
 }
@@ -132,8 +137,7 @@ asio::awaitable<Result<ExecContainerCommandResponse>> OpenApiClient::exec_contai
     ExecContainerCommandRequest request, CallOptions options) {
     auto params = detail::to_params(request, state_->config.region_id);
     return detail::typed_call<ExecContainerCommandResponse>(
-        state_, "ExecContainerCommand", std::move(params), RetrySafety::only_if_not_sent,
-        options);
+        state_, "ExecContainerCommand", std::move(params), RetrySafety::only_if_not_sent, options);
 }
 
 asio::awaitable<Result<DescribeContainerLogResponse>> OpenApiClient::describe_container_log(
@@ -153,8 +157,12 @@ ClientStats OpenApiClient::stats() const {
     return snapshot;
 }
 
-const ClientConfig& OpenApiClient::config() const noexcept { return state_->config; }
+const ClientConfig& OpenApiClient::config() const noexcept {
+    return state_->config;
+}
 
-asio::any_io_executor OpenApiClient::get_executor() const noexcept { return state_->executor; }
+asio::any_io_executor OpenApiClient::get_executor() const noexcept {
+    return state_->executor;
+}
 
 }  // namespace eci

@@ -32,7 +32,8 @@ std::string fresh_nonce() {
     auto nonce = random_hex(16);
     // RAND_bytes only fails when the OS CSPRNG is unusable; a time-based fallback would still be
     // unique per attempt, and the signature stays valid either way.
-    if (nonce.ok()) return std::move(nonce).value();
+    if (nonce.ok())
+        return std::move(nonce).value();
     return std::to_string(steady_clock::now().time_since_epoch().count());
 }
 
@@ -71,8 +72,8 @@ HttpRequest build_signed_request(const OpenApiClient::State& state, std::string_
     request.method = "POST";
     // As the official SDK does: every business parameter in the query, an empty body.
     if (state.config.signature_version == SignatureVersion::rpc_v2) {
-        const Params signed_params = sign_rpc(key, RpcRequest{action, api_version, "POST", params},
-                                              date, nonce);
+        const Params signed_params =
+            sign_rpc(key, RpcRequest{action, api_version, "POST", params}, date, nonce);
         request.target = "/?" + build_query(signed_params);
         request.headers = {{"host", state.host_header},
                            {"x-acs-action", std::string(action)},
@@ -96,33 +97,38 @@ asio::awaitable<Result<RpcReply>> rpc_call(std::shared_ptr<OpenApiClient::State>
                                            CallOptions options) {
     const auto started = steady_clock::now();
     RetryPolicy policy = state->retry_policy;
-    if (!options.allow_retry) policy.enabled = false;
-    if (options.deadline.count() > 0) policy.overall_deadline = options.deadline;
+    if (!options.allow_retry)
+        policy.enabled = false;
+    if (options.deadline.count() > 0)
+        policy.overall_deadline = options.deadline;
     if (options.idempotent && safety == RetrySafety::only_if_not_sent)
         safety = RetrySafety::always;
     const std::string endpoint = state->host_header;
 
     for (int attempt = 1;; ++attempt) {
         // The shared gate: after throttling anywhere on this client, everyone waits.
-        const auto gate_delay = state->throttle_gate.delay_before_send(steady_clock::now(),
-                                                                       state->random());
+        const auto gate_delay =
+            state->throttle_gate.delay_before_send(steady_clock::now(), state->random());
         if (gate_delay.count() > 0) {
             log(state->logger, LogLevel::debug, "{}: waiting {} ms at the throttle gate", action,
                 gate_delay.count());
-            if (!co_await wait_for(gate_delay)) co_return cancelled_error(action);
+            if (!co_await wait_for(gate_delay))
+                co_return cancelled_error(action);
         }
 
         HttpRequest request = build_signed_request(*state, action, params);
         request.idempotent = safety == RetrySafety::always;
         ++state->stats.api_calls[action];
-        if (attempt > 1) ++state->stats.retries;
+        if (attempt > 1)
+            ++state->stats.retries;
         log(state->logger, LogLevel::debug, "{}: attempt {} to {}", action, attempt, endpoint);
 
         auto sent = co_await state->http.send(std::move(request));
         Error error;
         if (!sent.ok()) {
             error = std::move(sent).error();
-            if (error.kind == ErrorKind::cancelled) co_return error;
+            if (error.kind == ErrorKind::cancelled)
+                co_return error;
         } else if (sent->status / 100 == 2) {
             auto body = parse_success_body(sent->body);
             if (body.ok()) {
@@ -154,8 +160,10 @@ asio::awaitable<Result<RpcReply>> rpc_call(std::shared_ptr<OpenApiClient::State>
         log(state->logger, delay ? LogLevel::info : LogLevel::debug, "{}: attempt {} failed: {}{}",
             action, attempt, error.to_string(),
             delay ? fmt::format("; retrying in {} ms", delay->count()) : std::string());
-        if (!delay) co_return error;
-        if (!co_await wait_for(*delay)) co_return cancelled_error(action);
+        if (!delay)
+            co_return error;
+        if (!co_await wait_for(*delay))
+            co_return cancelled_error(action);
     }
 }
 
