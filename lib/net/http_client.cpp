@@ -265,11 +265,11 @@ namespace {
 
 using State = HttpClient::State;
 
-asio::awaitable<bool> is_cancelled() {
-    auto state = co_await asio::this_coro::cancellation_state;
-    co_return state.cancelled() != asio::cancellation_type::none;
+// Whether the awaiting coroutine was cancelled. Spelled as a plain function of the state
+// (not a helper coroutine): co_await of another awaitable throws once cancellation is set.
+bool was_cancelled(const asio::cancellation_state& state) {
+    return state.cancelled() != asio::cancellation_type::none;
 }
-
 // One slot of the pool, with its connection (reused from the pool, or to be opened). The
 // destructor is the error path: the connection is closed and the slot freed, never pooled.
 class Lease {
@@ -324,6 +324,8 @@ struct WaiterGuard {
                 state.waiters.erase(it);
         } else if (waiter.connection) {
             state.give_back(std::move(waiter.connection));
+        } else {
+            state.release_slot();  // granted a slot to open a connection, but gave up
         }
     }
 };
@@ -350,7 +352,8 @@ asio::awaitable<Result<Lease>> acquire(std::shared_ptr<State> state) {
     state->waiters.push_back(&waiter);
     WaiterGuard guard{*state, waiter};
     co_await waiter.timer.async_wait(use_tuple);  // granted, timed out or cancelled: see below
-    if (co_await is_cancelled())
+    const bool cancelled = was_cancelled(co_await asio::this_coro::cancellation_state);
+    if (cancelled)
         co_return state->make_error(ErrorKind::cancelled,
                                     "cancelled while waiting for a free connection",
                                     Dispatch::not_sent);
@@ -390,19 +393,24 @@ asio::awaitable<Result<void>> proxy_connect(std::shared_ptr<State> state, Connec
         request.set(http::field::proxy_authorization, proxy.authorization);
     auto [write_ec, written] = co_await http::async_write(connection.tcp(), request, use_tuple);
     (void)written;
-    if (write_ec)
-        co_return connect_error(*state, co_await is_cancelled(), write_ec,
+    if (write_ec) {
+        const bool cancelled = was_cancelled(co_await asio::this_coro::cancellation_state);
+        co_return connect_error(*state, cancelled, write_ec,
                                 fmt::format("sending CONNECT to proxy {}", proxy.display));
+    }
     http::response_parser<http::empty_body> parser;
     parser.skip(true);  // a CONNECT answer has no body: the tunnel starts after the header
-    parser.header_limit(static_cast<std::uint32_t>(state->options.max_header_bytes));
+    parser.header_limit(static_cast<std::uint32_t>(
+        std::min<std::size_t>(state->options.max_header_bytes, UINT32_MAX)));
     auto [read_ec, read] =
         co_await http::async_read(connection.tcp(), connection.buffer, parser, use_tuple);
     (void)read;
-    if (read_ec)
+    if (read_ec) {
+        const bool cancelled = was_cancelled(co_await asio::this_coro::cancellation_state);
         co_return connect_error(
-            *state, co_await is_cancelled(), read_ec,
+            *state, cancelled, read_ec,
             fmt::format("reading the CONNECT answer of proxy {}", proxy.display));
+    }
     const auto& response = parser.get();
     if (response.result_int() != 200)
         co_return state->make_error(
@@ -433,20 +441,26 @@ asio::awaitable<Result<ConnectionPtr>> open_connection(std::shared_ptr<State> st
     asio::steady_timer resolve_deadline(state->executor, deadline);
     auto resolved = co_await (resolver.async_resolve(host, std::to_string(port), use_tuple) ||
                               resolve_deadline.async_wait(use_tuple));
-    if (resolved.index() == 1)
-        co_return connect_error(*state, co_await is_cancelled(), beast::error::timeout,
+    if (resolved.index() == 1) {
+        const bool cancelled = was_cancelled(co_await asio::this_coro::cancellation_state);
+        co_return connect_error(*state, cancelled, beast::error::timeout,
                                 fmt::format("resolving {}", host));
+    }
     auto [resolve_ec, endpoints] = std::get<0>(std::move(resolved));
-    if (resolve_ec)
-        co_return connect_error(*state, co_await is_cancelled(), resolve_ec,
+    if (resolve_ec) {
+        const bool cancelled = was_cancelled(co_await asio::this_coro::cancellation_state);
+        co_return connect_error(*state, cancelled, resolve_ec,
                                 fmt::format("could not resolve {}", host));
+    }
 
     connection->tcp().expires_at(deadline);
     auto [connect_ec, connected] = co_await connection->tcp().async_connect(endpoints, use_tuple);
     (void)connected;
-    if (connect_ec)
-        co_return connect_error(*state, co_await is_cancelled(), connect_ec,
+    if (connect_ec) {
+        const bool cancelled = was_cancelled(co_await asio::this_coro::cancellation_state);
+        co_return connect_error(*state, cancelled, connect_ec,
                                 fmt::format("could not connect to {}", target));
+    }
     ++state->stats.connections_opened;
     error_code ignored;
     connection->tcp().socket().set_option(tcp::no_delay(true), ignored);
@@ -469,7 +483,7 @@ asio::awaitable<Result<ConnectionPtr>> open_connection(std::shared_ptr<State> st
         auto [handshake_ec] =
             co_await connection->stream.async_handshake(ssl::stream_base::client, use_tuple);
         if (handshake_ec) {
-            bool cancelled = co_await is_cancelled();
+            bool cancelled = was_cancelled(co_await asio::this_coro::cancellation_state);
             if (cancelled || handshake_ec == beast::error::timeout)
                 co_return connect_error(*state, cancelled, handshake_ec, "TLS handshake");
             if (is_tls_error(handshake_ec) ||
@@ -549,7 +563,8 @@ asio::awaitable<ExchangeResult> exchange(std::shared_ptr<State> state, Connectio
     auto [write_ec, written] = co_await http::async_write(stream, request, use_tuple);
     state->stats.bytes_sent += written;
     if (write_ec) {
-        result.response = exchange_error(*state, co_await is_cancelled(), write_ec);
+        const bool cancelled = was_cancelled(co_await asio::this_coro::cancellation_state);
+        result.response = exchange_error(*state, cancelled, write_ec);
         co_return result;
     }
 
@@ -563,7 +578,8 @@ asio::awaitable<ExchangeResult> exchange(std::shared_ptr<State> state, Connectio
     state->stats.bytes_received += read;
     result.response_started = parser.got_some() || connection.buffer.size() != 0;
     if (read_ec) {
-        result.response = exchange_error(*state, co_await is_cancelled(), read_ec);
+        const bool cancelled = was_cancelled(co_await asio::this_coro::cancellation_state);
+        result.response = exchange_error(*state, cancelled, read_ec);
         co_return result;
     }
     connection.tcp().expires_never();

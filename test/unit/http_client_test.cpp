@@ -475,6 +475,7 @@ TEST_CASE("http_client: a caller waiting for a pool slot can be cancelled", "[ht
         REQUIRE_FALSE(waiting->ok());
         CHECK(waiting->error().kind == ErrorKind::cancelled);
         CHECK(waiting->error().dispatch == Dispatch::not_sent);
+        CHECK(contains(waiting->error().message, "waiting for a free connection"));
         REQUIRE(co_await wait_until([&] { return busy.has_value(); }));
         REQUIRE(busy->ok());
         // The slot is free again: a further request goes through on the pooled connection.
