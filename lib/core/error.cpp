@@ -7,34 +7,49 @@ namespace eci {
 
 std::string_view to_string(ErrorKind kind) noexcept {
     switch (kind) {
-        case ErrorKind::invalid_argument: return "invalid_argument";
-        case ErrorKind::auth: return "auth";
-        case ErrorKind::not_found: return "not_found";
-        case ErrorKind::throttled: return "throttled";
-        case ErrorKind::timeout: return "timeout";
-        case ErrorKind::network: return "network";
-        case ErrorKind::tls: return "tls";
-        case ErrorKind::protocol: return "protocol";
-        case ErrorKind::service: return "service";
-        case ErrorKind::cancelled: return "cancelled";
+        case ErrorKind::invalid_argument:
+            return "invalid_argument";
+        case ErrorKind::auth:
+            return "auth";
+        case ErrorKind::not_found:
+            return "not_found";
+        case ErrorKind::throttled:
+            return "throttled";
+        case ErrorKind::timeout:
+            return "timeout";
+        case ErrorKind::network:
+            return "network";
+        case ErrorKind::tls:
+            return "tls";
+        case ErrorKind::protocol:
+            return "protocol";
+        case ErrorKind::service:
+            return "service";
+        case ErrorKind::cancelled:
+            return "cancelled";
     }
     return "unknown";
 }
 
 std::string_view to_string(Dispatch dispatch) noexcept {
     switch (dispatch) {
-        case Dispatch::not_applicable: return "not_applicable";
-        case Dispatch::not_sent: return "not_sent";
-        case Dispatch::refused: return "refused";
-        case Dispatch::accepted: return "accepted";
-        case Dispatch::unknown: return "unknown";
+        case Dispatch::not_applicable:
+            return "not_applicable";
+        case Dispatch::not_sent:
+            return "not_sent";
+        case Dispatch::refused:
+            return "refused";
+        case Dispatch::accepted:
+            return "accepted";
+        case Dispatch::unknown:
+            return "unknown";
     }
     return "unknown";
 }
 
 namespace {
 class EciCategory final : public std::error_category {
-public:
+  public:
     const char* name() const noexcept override { return "eci"; }
     std::string message(int value) const override {
         return std::string(to_string(static_cast<ErrorKind>(value)));
@@ -54,25 +69,32 @@ std::error_code make_error_code(ErrorKind kind) noexcept {
 bool Error::is_retryable() const noexcept {
     switch (kind) {
         case ErrorKind::throttled:
-        case ErrorKind::network: return true;
+        case ErrorKind::network:
+            return true;
         case ErrorKind::service:
             return http_status >= 500 || code == "ServiceUnavailable" || code == "InternalError";
-        default: return false;
+        default:
+            return false;
     }
 }
 
 std::string Error::to_string() const {
     fmt::memory_buffer out;
     fmt::format_to(std::back_inserter(out), "{}", eci::to_string(kind));
-    if (!code.empty()) fmt::format_to(std::back_inserter(out), " {}", code);
-    if (http_status != 0) fmt::format_to(std::back_inserter(out), " (HTTP {})", http_status);
-    if (!message.empty()) fmt::format_to(std::back_inserter(out), ": {}", message);
+    if (!code.empty())
+        fmt::format_to(std::back_inserter(out), " {}", code);
+    if (http_status != 0)
+        fmt::format_to(std::back_inserter(out), " (HTTP {})", http_status);
+    if (!message.empty())
+        fmt::format_to(std::back_inserter(out), ": {}", message);
     if (!service_message.empty() && service_message != message)
         fmt::format_to(std::back_inserter(out), "; service said: {}", service_message);
     if (dispatch != Dispatch::not_applicable)
         fmt::format_to(std::back_inserter(out), " [dispatch: {}]", eci::to_string(dispatch));
-    if (!request_id.empty()) fmt::format_to(std::back_inserter(out), " [RequestId: {}]", request_id);
-    if (!endpoint.empty()) fmt::format_to(std::back_inserter(out), " [endpoint: {}]", endpoint);
+    if (!request_id.empty())
+        fmt::format_to(std::back_inserter(out), " [RequestId: {}]", request_id);
+    if (!endpoint.empty())
+        fmt::format_to(std::back_inserter(out), " [endpoint: {}]", endpoint);
     return fmt::to_string(out);
 }
 
@@ -86,7 +108,9 @@ Error Error::make(ErrorKind kind, std::string message) {
 BadResultAccess::BadResultAccess(Error error)
     : error_(std::move(error)), what_("eci::Result::value() on an error: " + error_.to_string()) {}
 
-const char* BadResultAccess::what() const noexcept { return what_.c_str(); }
+const char* BadResultAccess::what() const noexcept {
+    return what_.c_str();
+}
 
 }  // namespace eci
 

@@ -1,7 +1,7 @@
 #include <eci/result.hpp>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 TEST_CASE("Error formats kind, code, status, messages and RequestId on one line") {
     eci::Error error;
