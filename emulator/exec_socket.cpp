@@ -187,6 +187,7 @@ asio::awaitable<void> Server::serve_exec(Stream stream, Request request) {
     bool client_gone = false;    // the socket failed: kill the process
     bool client_closed = false;  // the client sent a close frame: stdin is done
     bool process_done = false;
+    bool outputs_done = false;
     int readers = process.tty() ? 1 : 2;
     asio::steady_timer drain_timer(strand_, asio::steady_timer::time_point::max());
     asio::steady_timer orphan_timer(strand_, asio::steady_timer::time_point::max());
@@ -310,6 +311,7 @@ asio::awaitable<void> Server::serve_exec(Stream stream, Request request) {
         auto status = co_await process.wait();
         process_done = true;
         orphan_timer.cancel();
+        if (outputs_done) co_return status;
         drain_timer.expires_after(drain_grace);
         auto [ec] = co_await drain_timer.async_wait(tuple_awaitable);
         if (!ec) {
@@ -331,6 +333,7 @@ asio::awaitable<void> Server::serve_exec(Stream stream, Request request) {
             co_await (pump(process.stdout_pipe(), channel_stdout) &&
                       pump(process.stderr_pipe(), channel_stderr) && writer());
         }
+        outputs_done = true;
         drain_timer.cancel();  // every pipe reached EOF: no need to wait any longer
     };
 

@@ -75,6 +75,10 @@ public:
 
     /// What to do with one API request.
     struct Reply {
+        // A user-provided constructor: GCC 12 miscompiles prvalue aggregates whose default
+        // member initializers hold string literals when they are created in a coroutine.
+        Reply(unsigned status_code = 200, std::string reply_body = {})
+            : status(status_code), body(std::move(reply_body)) {}
         unsigned status = 200;
         std::string body;
         std::string content_type = "application/json;charset=utf-8";
