@@ -12,7 +12,8 @@ ApiError missing_parameter(std::string_view name) {
 }
 
 ApiError invalid_parameter(std::string_view name) {
-    return {400, "InvalidParameter", fmt::format("The specified parameter \"{}\" is not valid.", name)};
+    return {400, "InvalidParameter",
+            fmt::format("The specified parameter \"{}\" is not valid.", name)};
 }
 
 ApiError invalid_parameter_message(std::string message) {
@@ -29,7 +30,8 @@ ApiError value_exceeded(std::string_view name, std::size_t limit) {
 }
 
 ApiError incomplete_signature() {
-    return {400, "IncompleteSignature", "The request signature does not conform to Aliyun standards."};
+    return {400, "IncompleteSignature",
+            "The request signature does not conform to Aliyun standards."};
 }
 
 ApiError signature_mismatch_v2(std::string_view server_string_to_sign) {
@@ -82,7 +84,8 @@ ApiError throttling_user(int http_status) {
 }
 
 ApiError service_unavailable() {
-    return {503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server."};
+    return {503, "ServiceUnavailable",
+            "The request has failed due to a temporary failure of the server."};
 }
 
 ApiError internal_error() {

@@ -35,7 +35,7 @@ struct ReadyInfo {
 class Server;
 
 class Emulator {
-public:
+  public:
     /// Binds the listener, generates the TLS CA (writing it to the state dir) and starts
     /// serving on a strand of `executor`; returns once the port is bound, so ready() is valid
     /// immediately. The caller runs the executor's io_context.
@@ -64,7 +64,7 @@ public:
     Emulator(const Emulator&) = delete;
     Emulator& operator=(const Emulator&) = delete;
 
-private:
+  private:
     explicit Emulator(std::shared_ptr<Server> server);
     std::shared_ptr<Server> server_;
 };

@@ -54,7 +54,6 @@ constexpr char channel_stderr = 2;
 
 using FrameChannel = asio::experimental::channel<void(boost::system::error_code, std::string)>;
 
-
 void close_socket(tcp::socket& socket) {
     boost::system::error_code ignored;
     socket.shutdown(tcp::socket::shutdown_both, ignored);
@@ -63,7 +62,8 @@ void close_socket(tcp::socket& socket) {
 
 std::string status_frame(ExitStatusMode mode, const ExitStatus& status) {
     int code = status.shell_code();
-    if (mode == ExitStatusMode::channel4) return std::string(1, '\x04') + std::to_string(code);
+    if (mode == ExitStatusMode::channel4)
+        return std::string(1, '\x04') + std::to_string(code);
     boost::json::object doc;
     doc["metadata"] = boost::json::object{};
     if (code == 0) {
@@ -118,7 +118,8 @@ asio::awaitable<void> Server::serve_exec(Stream stream, Request request) {
     std::string token;
     if (question != std::string_view::npos) {
         if (auto query = eci::detail::parse_query(target.substr(question + 1), false)) {
-            if (auto s = eci::detail::find_param(*query, "s")) token = std::string(*s);
+            if (auto s = eci::detail::find_param(*query, "s"))
+                token = std::string(*s);
         }
     }
     auto ticket_it = exec_tickets_.find(token);
@@ -149,7 +150,8 @@ asio::awaitable<void> Server::serve_exec(Stream stream, Request request) {
     ws.auto_fragment(false);
     ws.read_message_max(1024 * 1024);
     auto [accept_ec] = co_await ws.async_accept(request, tuple_awaitable);
-    if (accept_ec) co_return;
+    if (accept_ec)
+        co_return;
     ++stats_.exec_sessions;
 
     tcp::socket& socket = beast::get_lowest_layer(ws).socket();
@@ -162,7 +164,8 @@ asio::awaitable<void> Server::serve_exec(Stream stream, Request request) {
     } deregister{this, connection_id};
 
     bool drop_mid_stream = faults_.drop_websocket();
-    if (drop_mid_stream) ++stats_.faults_injected["ws_drop"];
+    if (drop_mid_stream)
+        ++stats_.faults_injected["ws_drop"];
 
     ExecSpec spec;
     spec.argv = ticket.command;
@@ -193,19 +196,19 @@ asio::awaitable<void> Server::serve_exec(Stream stream, Request request) {
     asio::steady_timer orphan_timer(strand_, asio::steady_timer::time_point::max());
 
     // Reads one pipe (or the terminal) into frames for the writer.
-    auto pump = [&](asio::posix::stream_descriptor& source,
-                    char channel) -> asio::awaitable<void> {
+    auto pump = [&](asio::posix::stream_descriptor& source, char channel) -> asio::awaitable<void> {
         std::string buffer(chunk_bytes + 1, '\0');
         for (;;) {
             buffer.resize(chunk_bytes + 1);
             buffer[0] = channel;
-            auto [ec, n] =
-                co_await source.async_read_some(asio::buffer(buffer.data() + 1, chunk_bytes),
-                                                tuple_awaitable);
-            if (ec) break;  // EOF, EIO (terminal), or cancelled by the drain timer
+            auto [ec, n] = co_await source.async_read_some(
+                asio::buffer(buffer.data() + 1, chunk_bytes), tuple_awaitable);
+            if (ec)
+                break;  // EOF, EIO (terminal), or cancelled by the drain timer
             buffer.resize(n + 1);
             auto [send_ec] = co_await frames.async_send({}, std::move(buffer), tuple_awaitable);
-            if (send_ec) co_return;
+            if (send_ec)
+                co_return;
             buffer = std::string(chunk_bytes + 1, '\0');
         }
         co_await frames.async_send({}, std::string(), tuple_awaitable);  // this reader is done
@@ -216,16 +219,19 @@ asio::awaitable<void> Server::serve_exec(Stream stream, Request request) {
         int finished = 0;
         while (finished < readers) {
             auto [ec, frame] = co_await frames.async_receive(tuple_awaitable);
-            if (ec) break;
+            if (ec)
+                break;
             if (frame.empty()) {
                 ++finished;
                 continue;
             }
-            if (client_gone || client_closed) continue;  // nobody to deliver to: discard
+            if (client_gone || client_closed)
+                continue;  // nobody to deliver to: discard
             auto [write_ec, n] = co_await ws.async_write(asio::buffer(frame), tuple_awaitable);
             (void)n;
             if (write_ec) {
-                if (!client_closed) client_gone = true;
+                if (!client_closed)
+                    client_gone = true;
                 process.kill();
                 continue;
             }
@@ -254,7 +260,8 @@ asio::awaitable<void> Server::serve_exec(Stream stream, Request request) {
                         orphan_timer.expires_after(orphan_grace);
                         auto [timer_ec] = co_await orphan_timer.async_wait(tuple_awaitable);
                         (void)timer_ec;
-                        if (!process_done) process.kill();
+                        if (!process_done)
+                            process.kill();
                     }
                 } else if (!process_done) {
                     client_gone = true;
@@ -263,7 +270,8 @@ asio::awaitable<void> Server::serve_exec(Stream stream, Request request) {
                 co_return;
             }
             std::string_view data(static_cast<const char*>(buffer.data().data()), n);
-            if (data.empty()) continue;
+            if (data.empty())
+                continue;
             char channel = data.front();
             data.remove_prefix(1);
             if (channel == channel_stdin && !ticket.stdin) {
@@ -291,13 +299,15 @@ asio::awaitable<void> Server::serve_exec(Stream stream, Request request) {
                     const auto& o = doc.as_object();
                     auto dimension = [&](const char* key) -> unsigned short {
                         auto it = o.find(key);
-                        if (it == o.end() || !it->value().is_number()) return 0;
+                        if (it == o.end() || !it->value().is_number())
+                            return 0;
                         auto v = it->value().to_number<double>(json_ec);
                         return json_ec || v < 1 || v > 10000 ? 0 : static_cast<unsigned short>(v);
                     };
                     unsigned short columns = dimension("Width");
                     unsigned short rows = dimension("Height");
-                    if (rows > 0 && columns > 0) (void)process.resize(TerminalSize{rows, columns});
+                    if (rows > 0 && columns > 0)
+                        (void)process.resize(TerminalSize{rows, columns});
                 }
             } else if (static_cast<unsigned char>(channel) == 0xFF && data.size() == 1 &&
                        data.front() == channel_stdin && process.has_stdin()) {
@@ -311,7 +321,8 @@ asio::awaitable<void> Server::serve_exec(Stream stream, Request request) {
         auto status = co_await process.wait();
         process_done = true;
         orphan_timer.cancel();
-        if (outputs_done) co_return status;
+        if (outputs_done)
+            co_return status;
         drain_timer.expires_after(drain_grace);
         auto [ec] = co_await drain_timer.async_wait(tuple_awaitable);
         if (!ec) {
@@ -366,8 +377,8 @@ asio::awaitable<void> Server::serve_exec(Stream stream, Request request) {
     }
 }
 
-template asio::awaitable<void> Server::serve_exec<beast::tcp_stream, HttpRequest>(
-    beast::tcp_stream, HttpRequest);
+template asio::awaitable<void> Server::serve_exec<beast::tcp_stream, HttpRequest>(beast::tcp_stream,
+                                                                                  HttpRequest);
 template asio::awaitable<void> Server::serve_exec<TlsStream, HttpRequest>(TlsStream, HttpRequest);
 
 }  // namespace eci::emulator

@@ -26,7 +26,7 @@ enum class FaultKind {
 std::string_view to_string(FaultKind kind) noexcept;
 
 class FaultInjector {
-public:
+  public:
     using Clock = std::chrono::steady_clock;
 
     FaultInjector(FaultOptions options, std::uint64_t seed);
@@ -39,7 +39,7 @@ public:
 
     const FaultOptions& options() const noexcept { return options_; }
 
-private:
+  private:
     bool draw(double probability);
 
     struct Bucket {

@@ -31,7 +31,8 @@ void add_event(ContainerGroup& group, std::string type, std::string reason, std:
     }
     group.events.push_back(Event{1, std::move(type), group.container_group_name, std::move(reason),
                                  std::move(message), now, now});
-    if (group.events.size() > 50) group.events.erase(group.events.begin());
+    if (group.events.size() > 50)
+        group.events.erase(group.events.begin());
 }
 
 ContainerState terminated_state(const ContainerState& running, const ExitStatus& status,
@@ -64,7 +65,8 @@ void Server::launch(const std::shared_ptr<SandboxEntry>& entry) {
 
 void Server::restart(const std::shared_ptr<SandboxEntry>& entry) {
     std::uint64_t generation = ++entry->generation;
-    if (entry->phase_timer) entry->phase_timer->cancel();
+    if (entry->phase_timer)
+        entry->phase_timer->cancel();
     entry->group.status = std::string(status::restarting);
     add_event(entry->group, "Normal", "Restarting", "Restarting the container group",
               now_rfc3339());
@@ -73,25 +75,32 @@ void Server::restart(const std::shared_ptr<SandboxEntry>& entry) {
 
 void Server::remove(const std::shared_ptr<SandboxEntry>& entry) {
     std::uint64_t generation = ++entry->generation;
-    if (entry->phase_timer) entry->phase_timer->cancel();
-    if (entry->deadline_timer) entry->deadline_timer->cancel();
+    if (entry->phase_timer)
+        entry->phase_timer->cancel();
+    if (entry->deadline_timer)
+        entry->deadline_timer->cancel();
     entry->group.status = std::string(status::terminating);
     // Processes die now: nothing runs in a deleted sandbox while it is still listed.
     for (auto& processes : entry->processes) {
-        if (processes) (void)processes->destroy();
+        if (processes)
+            (void)processes->destroy();
     }
     entry->processes.clear();
-    for (auto& c : entry->group.containers) c.ready = false;
+    for (auto& c : entry->group.containers)
+        c.ready = false;
     asio::co_spawn(strand_, run_phase(entry, generation, Phase::terminating), asio::detached);
 }
 
 void Server::remove_now(const std::shared_ptr<SandboxEntry>& entry) {
     ++entry->generation;
     entry->removed = true;
-    if (entry->phase_timer) entry->phase_timer->cancel();
-    if (entry->deadline_timer) entry->deadline_timer->cancel();
+    if (entry->phase_timer)
+        entry->phase_timer->cancel();
+    if (entry->deadline_timer)
+        entry->deadline_timer->cancel();
     for (auto& processes : entry->processes) {
-        if (processes) (void)processes->destroy();
+        if (processes)
+            (void)processes->destroy();
     }
     entry->processes.clear();
     store_.erase(entry->group.container_group_id);
@@ -108,20 +117,25 @@ asio::awaitable<void> Server::run_phase(std::shared_ptr<SandboxEntry> entry,
     }
     entry->phase_timer = std::make_unique<asio::steady_timer>(strand_, delay);
     co_await entry->phase_timer->async_wait(tuple_awaitable);
-    if (entry->removed || entry->generation != generation || stopping_) co_return;
+    if (entry->removed || entry->generation != generation || stopping_)
+        co_return;
     switch (phase) {
-        case Phase::starting: start_containers(*entry, false); break;
+        case Phase::starting:
+            start_containers(*entry, false);
+            break;
         case Phase::restarting:
             // Fresh processes (and ids free again): the runtime refuses a live id.
             for (auto& processes : entry->processes) {
-                if (processes) (void)processes->destroy();
+                if (processes)
+                    (void)processes->destroy();
             }
             entry->processes.clear();
             start_containers(*entry, true);
             break;
         case Phase::terminating:
             entry->removed = true;
-            if (entry->deadline_timer) entry->deadline_timer->cancel();
+            if (entry->deadline_timer)
+                entry->deadline_timer->cancel();
             store_.erase(entry->group.container_group_id);
             break;
     }
@@ -132,15 +146,19 @@ asio::awaitable<void> Server::watch_deadline(std::shared_ptr<SandboxEntry> entry
     entry->deadline_timer = std::make_unique<asio::steady_timer>(
         strand_, std::chrono::seconds(entry->active_deadline_seconds));
     auto [ec] = co_await entry->deadline_timer->async_wait(tuple_awaitable);
-    if (ec || entry->removed || stopping_) co_return;
+    if (ec || entry->removed || stopping_)
+        co_return;
     const std::string& s = entry->group.status;
-    if (is_terminal_status(s) || s == status::terminating) co_return;
+    if (is_terminal_status(s) || s == status::terminating)
+        co_return;
     ++entry->generation;  // a pending start or restart must not revive it
-    if (entry->phase_timer) entry->phase_timer->cancel();
+    if (entry->phase_timer)
+        entry->phase_timer->cancel();
     stop_processes(*entry);
     std::string now = now_rfc3339();
     for (auto& c : entry->group.containers) {
-        if (c.current_state.state == container_state::terminated) continue;
+        if (c.current_state.state == container_state::terminated)
+            continue;
         ContainerState killed;
         killed.state = std::string(container_state::terminated);
         killed.reason = "DeadlineExceeded";
@@ -171,11 +189,13 @@ void Server::start_containers(SandboxEntry& entry, bool restarted) {
         spec.id = runtime_id(entry, i);
         spec.command = c.commands;
         spec.command.insert(spec.command.end(), c.args.begin(), c.args.end());
-        for (const auto& variable : c.environment_vars) spec.env.emplace_back(variable.key, variable.value);
+        for (const auto& variable : c.environment_vars)
+            spec.env.emplace_back(variable.key, variable.value);
         spec.working_dir = c.working_dir;
         std::weak_ptr<Server> weak = weak_from_this();
         spec.on_main_exit = [weak, id = group.container_group_id, i](const MainExit& exit) {
-            if (auto server = weak.lock()) server->on_main_exit(id, i, exit);
+            if (auto server = weak.lock())
+                server->on_main_exit(id, i, exit);
         };
         if (!c.current_state.state.empty() && c.current_state.state != container_state::waiting) {
             c.previous_state = c.current_state;
@@ -204,8 +224,8 @@ void Server::start_containers(SandboxEntry& entry, bool restarted) {
             continue;
         }
         entry.processes[i] = std::move(*started);
-        c.current_state = ContainerState{std::string(container_state::running), "", "", "", 0, 0,
-                                         now, ""};
+        c.current_state =
+            ContainerState{std::string(container_state::running), "", "", "", 0, 0, now, ""};
         c.ready = true;
         add_event(group, "Normal", "Created", fmt::format("Created container {}", c.name), now);
         add_event(group, "Normal", "Started", fmt::format("Started container {}", c.name), now);
@@ -214,7 +234,8 @@ void Server::start_containers(SandboxEntry& entry, bool restarted) {
         stop_processes(entry);
         group.status = std::string(status::failed);
         group.failed_time = now;
-        for (auto& c : group.containers) c.ready = false;
+        for (auto& c : group.containers)
+            c.ready = false;
         return;
     }
     group.status = std::string(status::running);
@@ -226,11 +247,14 @@ void Server::on_main_exit(const std::string& id, std::size_t index, const MainEx
         index >= entry->processes.size()) {
         return;
     }
-    if (entry->group.status != status::running) return;
+    if (entry->group.status != status::running)
+        return;
     Container& c = entry->group.containers[index];
-    if (c.current_state.state != container_state::running) return;  // already handled
+    if (c.current_state.state != container_state::running)
+        return;  // already handled
     auto& processes = entry->processes[index];
-    if (!processes || exit.generation != processes->generation()) return;  // an older run
+    if (!processes || exit.generation != processes->generation())
+        return;  // an older run
     std::string now = now_rfc3339();
     c.current_state = terminated_state(c.current_state, exit.status, now);
     c.ready = false;
@@ -242,8 +266,8 @@ void Server::on_main_exit(const std::string& id, std::size_t index, const MainEx
         add_event(entry->group, "Normal", "Started", fmt::format("Started container {}", c.name),
                   now);
         if (auto restarted = processes->restart(); restarted) {
-            c.current_state = ContainerState{std::string(container_state::running), "", "", "", 0,
-                                             0, now, ""};
+            c.current_state =
+                ContainerState{std::string(container_state::running), "", "", "", 0, 0, now, ""};
             c.ready = true;
             return;
         } else {
@@ -256,15 +280,17 @@ void Server::on_main_exit(const std::string& id, std::size_t index, const MainEx
 
 void Server::settle(SandboxEntry& entry) {
     ContainerGroup& group = entry.group;
-    bool all_done = std::all_of(group.containers.begin(), group.containers.end(), [](const Container& c) {
-        return c.current_state.state == container_state::terminated;
-    });
-    if (!all_done) return;
+    bool all_done = std::all_of(
+        group.containers.begin(), group.containers.end(),
+        [](const Container& c) { return c.current_state.state == container_state::terminated; });
+    if (!all_done)
+        return;
     bool all_ok = std::all_of(group.containers.begin(), group.containers.end(),
                               [](const Container& c) { return c.current_state.exit_code == 0; });
     stop_processes(entry);
     std::string now = now_rfc3339();
-    if (entry.deadline_timer) entry.deadline_timer->cancel();
+    if (entry.deadline_timer)
+        entry.deadline_timer->cancel();
     if (all_ok) {
         group.status = std::string(status::succeeded);
         group.succeeded_time = now;
@@ -276,21 +302,26 @@ void Server::settle(SandboxEntry& entry) {
 
 void Server::stop_processes(SandboxEntry& entry) {
     for (auto& processes : entry.processes) {
-        if (processes) (void)processes->stop();
+        if (processes)
+            (void)processes->stop();
     }
 }
 
-std::size_t Server::live_processes() const { return runtime_ ? runtime_->live_process_count() : 0; }
+std::size_t Server::live_processes() const {
+    return runtime_ ? runtime_->live_process_count() : 0;
+}
 
-std::shared_ptr<SandboxProcesses> Server::container_processes(const SandboxEntry& entry,
-                                                              std::string_view container_name) const {
+std::shared_ptr<SandboxProcesses> Server::container_processes(
+    const SandboxEntry& entry, std::string_view container_name) const {
     for (std::size_t i = 0; i < entry.group.containers.size() && i < entry.processes.size(); ++i) {
-        if (entry.group.containers[i].name == container_name) return entry.processes[i];
+        if (entry.group.containers[i].name == container_name)
+            return entry.processes[i];
     }
     return nullptr;
 }
 
-std::string Server::container_log(const SandboxEntry& entry, const std::string& container_name) const {
+std::string Server::container_log(const SandboxEntry& entry,
+                                  const std::string& container_name) const {
     auto processes = container_processes(entry, container_name);
     return processes ? processes->recent_log(1024 * 1024) : std::string();
 }
@@ -303,7 +334,8 @@ asio::awaitable<void> read_all(asio::posix::stream_descriptor& pipe, std::string
     std::array<char, 16 * 1024> buffer{};
     for (;;) {
         auto [ec, n] = co_await pipe.async_read_some(asio::buffer(buffer), tuple_awaitable);
-        if (ec) co_return;
+        if (ec)
+            co_return;
         std::size_t room = out.size() < sync_output_limit ? sync_output_limit - out.size() : 0;
         out.append(buffer.data(), std::min(n, room));
     }
@@ -317,7 +349,8 @@ asio::awaitable<std::variant<std::string, ApiError>> Server::run_sync_exec(
     using namespace asio::experimental::awaitable_operators;
     auto self = shared_from_this();
     auto processes = container_processes(*entry, container_name);
-    if (!processes || !processes->running()) co_return errors::incorrect_status(entry->group.status);
+    if (!processes || !processes->running())
+        co_return errors::incorrect_status(entry->group.status);
     ExecSpec spec;
     spec.argv = std::move(command);
     auto started = processes->exec(std::move(spec));
@@ -330,10 +363,11 @@ asio::awaitable<std::variant<std::string, ApiError>> Server::run_sync_exec(
     std::string out;
     std::string err;
     asio::steady_timer deadline(strand_, options_.sync_exec_timeout);
-    auto finished = co_await ((read_all(process.stdout_pipe(), out) &&
-                               read_all(process.stderr_pipe(), err)) ||
-                              deadline.async_wait(tuple_awaitable));
-    if (finished.index() == 1) process.kill();
+    auto finished =
+        co_await ((read_all(process.stdout_pipe(), out) && read_all(process.stderr_pipe(), err)) ||
+                  deadline.async_wait(tuple_awaitable));
+    if (finished.index() == 1)
+        process.kill();
     (void)co_await process.wait();
     co_return out + err;
 }

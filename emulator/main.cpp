@@ -42,7 +42,8 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
 
     signals.async_wait([&](boost::system::error_code ec, int) {
-        if (ec) return;
+        if (ec)
+            return;
         asio::co_spawn(
             io,
             [&]() -> asio::awaitable<void> {

@@ -12,7 +12,7 @@
 namespace eci::emulator {
 
 class NonceCache {
-public:
+  public:
     using Clock = std::chrono::steady_clock;
 
     /// `window`: how long a nonce stays remembered; `max_entries`: hard cap (the oldest is
@@ -25,7 +25,7 @@ public:
 
     std::size_t size() const noexcept { return seen_.size(); }
 
-private:
+  private:
     void expire(Clock::time_point now);
 
     struct Entry {

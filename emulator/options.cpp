@@ -2,8 +2,8 @@
 
 #include <boost/asio/ip/address.hpp>
 
-#include <charconv>
 #include <fmt/format.h>
+#include <charconv>
 
 namespace eci::emulator {
 
@@ -42,7 +42,9 @@ Faults (probabilities in [0,1]):
   --help                     this text
 )";
 
-Error bad(std::string message) { return Error::make(ErrorKind::invalid_argument, std::move(message)); }
+Error bad(std::string message) {
+    return Error::make(ErrorKind::invalid_argument, std::move(message));
+}
 
 template <class Int>
 Result<Int> parse_int(std::string_view flag, std::string_view text) {
@@ -65,14 +67,17 @@ Result<double> parse_double(std::string_view flag, std::string_view text, double
 
 Result<void> parse_listen(std::string_view text, EmulatorOptions& options) {
     auto colon = text.rfind(':');
-    if (colon == std::string_view::npos) return bad("--listen: expected HOST:PORT");
+    if (colon == std::string_view::npos)
+        return bad("--listen: expected HOST:PORT");
     std::string_view host = text.substr(0, colon);
     if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
         host = host.substr(1, host.size() - 2);
     }
-    if (host.empty()) return bad("--listen: empty host");
+    if (host.empty())
+        return bad("--listen: empty host");
     auto port = parse_int<std::uint16_t>("--listen", text.substr(colon + 1));
-    if (!port) return port.error();
+    if (!port)
+        return port.error();
     options.listen_host = std::string(host);
     options.listen_port = *port;
     return {};
@@ -80,10 +85,13 @@ Result<void> parse_listen(std::string_view text, EmulatorOptions& options) {
 
 }  // namespace
 
-std::string_view usage_text() noexcept { return usage; }
+std::string_view usage_text() noexcept {
+    return usage;
+}
 
 bool is_loopback_host(std::string_view host) {
-    if (host == "localhost") return true;
+    if (host == "localhost")
+        return true;
     boost::system::error_code ec;
     auto address = boost::asio::ip::make_address(std::string(host), ec);
     return !ec && address.is_loopback();
@@ -102,13 +110,16 @@ Result<CommandLine> parse_command_line(const std::vector<std::string_view>& args
             has_inline = true;
         }
         auto value = [&]() -> Result<std::string_view> {
-            if (has_inline) return inline_value;
-            if (i + 1 >= args.size()) return bad(fmt::format("{} needs a value", flag));
+            if (has_inline)
+                return inline_value;
+            if (i + 1 >= args.size())
+                return bad(fmt::format("{} needs a value", flag));
             return args[++i];
         };
         auto take = [&](auto&& apply) -> Result<void> {
             auto v = value();
-            if (!v) return v.error();
+            if (!v)
+                return v.error();
             return apply(*v);
         };
         Result<void> step;
@@ -120,7 +131,8 @@ Result<CommandLine> parse_command_line(const std::vector<std::string_view>& args
             step = take([&](std::string_view v) { return parse_listen(v, o); });
         } else if (flag == "--region") {
             step = take([&](std::string_view v) -> Result<void> {
-                if (v.empty()) return bad("--region: empty");
+                if (v.empty())
+                    return bad("--region: empty");
                 o.region_id = std::string(v);
                 return {};
             });
@@ -158,21 +170,24 @@ Result<CommandLine> parse_command_line(const std::vector<std::string_view>& args
         } else if (flag == "--start-delay-ms") {
             step = take([&](std::string_view v) -> Result<void> {
                 auto n = parse_int<std::uint32_t>(flag, v);
-                if (!n) return n.error();
+                if (!n)
+                    return n.error();
                 o.start_delay = std::chrono::milliseconds(*n);
                 return {};
             });
         } else if (flag == "--terminate-delay-ms") {
             step = take([&](std::string_view v) -> Result<void> {
                 auto n = parse_int<std::uint32_t>(flag, v);
-                if (!n) return n.error();
+                if (!n)
+                    return n.error();
                 o.terminate_delay = std::chrono::milliseconds(*n);
                 return {};
             });
         } else if (flag == "--seed") {
             step = take([&](std::string_view v) -> Result<void> {
                 auto n = parse_int<std::uint64_t>(flag, v);
-                if (!n) return n.error();
+                if (!n)
+                    return n.error();
                 o.seed = *n;
                 return {};
             });
@@ -192,8 +207,10 @@ Result<CommandLine> parse_command_line(const std::vector<std::string_view>& args
         } else if (flag == "--exec-command-limit") {
             step = take([&](std::string_view v) -> Result<void> {
                 auto n = parse_int<std::size_t>(flag, v);
-                if (!n) return n.error();
-                if (*n == 0) return bad("--exec-command-limit must be positive");
+                if (!n)
+                    return n.error();
+                if (*n == 0)
+                    return bad("--exec-command-limit must be positive");
                 o.exec_command_limit = *n;
                 return {};
             });
@@ -205,22 +222,26 @@ Result<CommandLine> parse_command_line(const std::vector<std::string_view>& args
                                                              : &o.faults.ws_drop;
             step = take([&](std::string_view v) -> Result<void> {
                 auto p = parse_double(flag, v, 0.0, 1.0);
-                if (!p) return p.error();
+                if (!p)
+                    return p.error();
                 *target = *p;
                 return {};
             });
         } else if (flag == "--throttle-status") {
             step = take([&](std::string_view v) -> Result<void> {
                 auto n = parse_int<int>(flag, v);
-                if (!n) return n.error();
-                if (*n != 400 && *n != 429) return bad("--throttle-status: expected 400 or 429");
+                if (!n)
+                    return n.error();
+                if (*n != 400 && *n != 429)
+                    return bad("--throttle-status: expected 400 or 429");
                 o.faults.throttle_status = *n;
                 return {};
             });
         } else if (flag == "--latency-ms") {
             step = take([&](std::string_view v) -> Result<void> {
                 auto n = parse_int<std::uint32_t>(flag, v);
-                if (!n) return n.error();
+                if (!n)
+                    return n.error();
                 o.faults.latency = std::chrono::milliseconds(*n);
                 return {};
             });
@@ -231,18 +252,20 @@ Result<CommandLine> parse_command_line(const std::vector<std::string_view>& args
                     return bad("--qps-limit: expected Action=N");
                 }
                 auto n = parse_double(flag, v.substr(eq + 1), 0.001, 1e9);
-                if (!n) return n.error();
+                if (!n)
+                    return n.error();
                 o.faults.qps_limits[std::string(v.substr(0, eq))] = *n;
                 return {};
             });
         } else {
             return bad(fmt::format("unknown option '{}' (see --help)", args[i]));
         }
-        if (!step) return step.error();
+        if (!step)
+            return step.error();
     }
     if (!o.allow_remote && !is_loopback_host(o.listen_host)) {
-        return bad(fmt::format("--listen {}: not a loopback address (use --allow-remote)",
-                               o.listen_host));
+        return bad(
+            fmt::format("--listen {}: not a loopback address (use --allow-remote)", o.listen_host));
     }
     if (o.access_key_id.empty() != o.access_key_secret.empty()) {
         return bad("--access-key-id and --access-key-secret go together");

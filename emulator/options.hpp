@@ -31,11 +31,11 @@ enum class ExitStatusMode {
 /// drawn from one generator seeded with EmulatorOptions::seed, in request order, so a run
 /// with the same seed and the same request sequence injects the same faults.
 struct FaultOptions {
-    double throttle = 0;     ///< probability of Throttling.User
+    double throttle = 0;        ///< probability of Throttling.User
     int throttle_status = 400;  ///< HTTP status of Throttling.User (400 or 429)
-    double unavailable = 0;  ///< probability of 503 ServiceUnavailable
-    double reset = 0;        ///< probability of closing the connection without a reply
-    double ws_drop = 0;      ///< probability that an exec WebSocket is cut mid-stream
+    double unavailable = 0;     ///< probability of 503 ServiceUnavailable
+    double reset = 0;           ///< probability of closing the connection without a reply
+    double ws_drop = 0;         ///< probability that an exec WebSocket is cut mid-stream
     std::chrono::milliseconds latency{0};  ///< added before every API reply; 0 = none
     /// Per-action token buckets: action name -> calls per second (bucket size = max(1, N)).
     std::map<std::string, double, std::less<>> qps_limits;
@@ -55,7 +55,7 @@ struct EmulatorOptions {
     /// How long a deleted sandbox stays listed as Terminating (its processes die at once);
     /// 0 (default) = gone from listings as soon as DeleteContainerGroup returns.
     std::chrono::milliseconds terminate_delay{0};
-    std::uint64_t seed = 1;                      ///< seeds fault decisions and generated ids
+    std::uint64_t seed = 1;  ///< seeds fault decisions and generated ids
     ExitStatusMode exit_status = ExitStatusMode::none;
     std::size_t exec_command_limit = 2048;  ///< max total bytes of ExecContainerCommand.Command
     std::chrono::seconds exec_url_ttl{30};  ///< how long a WebSocketUri stays usable

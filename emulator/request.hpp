@@ -15,9 +15,9 @@ namespace eci::emulator {
 struct IncomingRequest {
     std::string method;            ///< "GET", "POST", ...
     std::string path;              ///< target without the query, e.g. "/"
-    eci::detail::Params query;          ///< the URL query, percent-decoded, wire order
-    eci::detail::Params params;         ///< query, then x-www-form-urlencoded body fields
-    eci::detail::Headers headers;       ///< as received (names in their received case)
+    eci::detail::Params query;     ///< the URL query, percent-decoded, wire order
+    eci::detail::Params params;    ///< query, then x-www-form-urlencoded body fields
+    eci::detail::Headers headers;  ///< as received (names in their received case)
     std::string body;              ///< raw bytes
     bool remote_is_loopback = true;
 

@@ -18,13 +18,15 @@ std::shared_ptr<SandboxEntry> SandboxStore::find(std::string_view id) const {
 }
 
 void SandboxStore::erase(std::string_view id) {
-    if (auto it = entries_.find(id); it != entries_.end()) entries_.erase(it);
+    if (auto it = entries_.find(id); it != entries_.end())
+        entries_.erase(it);
 }
 
 std::vector<std::shared_ptr<SandboxEntry>> SandboxStore::all() const {
     std::vector<std::shared_ptr<SandboxEntry>> out;
     out.reserve(entries_.size());
-    for (const auto& [id, entry] : entries_) out.push_back(entry);
+    for (const auto& [id, entry] : entries_)
+        out.push_back(entry);
     std::sort(out.begin(), out.end(),
               [](const auto& a, const auto& b) { return a->sequence < b->sequence; });
     return out;

@@ -22,8 +22,8 @@ namespace eci::emulator {
 
 /// One container group.
 struct SandboxEntry {
-    ContainerGroup group;      ///< what DescribeContainerGroups reports
-    std::uint64_t sequence = 0;  ///< creation order (paging)
+    ContainerGroup group;                      ///< what DescribeContainerGroups reports
+    std::uint64_t sequence = 0;                ///< creation order (paging)
     std::int64_t active_deadline_seconds = 0;  ///< 0 = none
     /// Bumped by restart and delete: a supervisor coroutine with an older generation stops.
     std::uint64_t generation = 0;
@@ -43,7 +43,7 @@ struct ClientTokenRecord {
 };
 
 class SandboxStore {
-public:
+  public:
     /// Adds a new entry; assigns its sequence.
     std::shared_ptr<SandboxEntry> add(ContainerGroup group);
     std::shared_ptr<SandboxEntry> find(std::string_view id) const;
@@ -55,7 +55,7 @@ public:
     const ClientTokenRecord* find_token(std::string_view token) const;
     void remember_token(std::string token, ClientTokenRecord record);
 
-private:
+  private:
     std::uint64_t next_sequence_ = 1;
     std::map<std::string, std::shared_ptr<SandboxEntry>, std::less<>> entries_;
     std::map<std::string, ClientTokenRecord, std::less<>> tokens_;

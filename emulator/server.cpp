@@ -8,9 +8,9 @@
 #include "core/time_format.hpp"
 #include "net/certificates.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -46,7 +46,8 @@ std::string random_alnum(std::mt19937_64& random, std::size_t n) {
     std::uniform_int_distribution<std::size_t> pick(0, alphabet.size() - 1);
     std::string out;
     out.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) out.push_back(alphabet[pick(random)]);
+    for (std::size_t i = 0; i < n; ++i)
+        out.push_back(alphabet[pick(random)]);
     return out;
 }
 
@@ -61,8 +62,12 @@ void close_socket(tcp::socket& socket) {
     socket.close(ignored);
 }
 
-tcp::socket& lowest_socket(beast::tcp_stream& stream) { return stream.socket(); }
-tcp::socket& lowest_socket(TlsStream& stream) { return stream.next_layer().socket(); }
+tcp::socket& lowest_socket(beast::tcp_stream& stream) {
+    return stream.socket();
+}
+tcp::socket& lowest_socket(TlsStream& stream) {
+    return stream.next_layer().socket();
+}
 
 Server::Reply dropped_reply() {
     Server::Reply reply;
@@ -98,12 +103,12 @@ Result<void> Server::open() {
     if (options_.access_key_id.empty()) {
         options_.access_key_id = "LTAIemu" + random_alnum(ids_, 17);
     }
-    if (options_.access_key_secret.empty()) options_.access_key_secret = generated_secret();
+    if (options_.access_key_secret.empty())
+        options_.access_key_secret = generated_secret();
     default_v_switch_id_ = "vsw-" + random_alnum(ids_, 24);
     default_security_group_id_ = "sg-" + random_alnum(ids_, 20);
     default_vpc_id_ = "vpc-" + random_alnum(ids_, 24);
-    auth_ = AuthConfig{options_.access_key_id, options_.access_key_secret,
-                       options_.security_token};
+    auth_ = AuthConfig{options_.access_key_id, options_.access_key_secret, options_.security_token};
 
     ready_.region_id = options_.region_id;
     ready_.access_key_id = options_.access_key_id;
@@ -115,11 +120,13 @@ Result<void> Server::open() {
         std::error_code fs_error;
         if (options_.state_dir.empty()) {
             auto base = std::filesystem::temp_directory_path(fs_error);
-            if (fs_error) base = "/tmp";
+            if (fs_error)
+                base = "/tmp";
             std::string pattern = (base / "eci-emulator-XXXXXX").string();
             if (::mkdtemp(pattern.data()) == nullptr) {
-                return Error::make(ErrorKind::invalid_argument,
-                                   fmt::format("cannot create a state dir under {}", base.string()));
+                return Error::make(
+                    ErrorKind::invalid_argument,
+                    fmt::format("cannot create a state dir under {}", base.string()));
             }
             options_.state_dir = pattern;
             owns_state_dir_ = true;
@@ -127,8 +134,8 @@ Result<void> Server::open() {
             std::filesystem::create_directories(options_.state_dir, fs_error);
             if (fs_error) {
                 return Error::make(ErrorKind::invalid_argument,
-                                   fmt::format("cannot create state dir {}: {}",
-                                               options_.state_dir, fs_error.message()));
+                                   fmt::format("cannot create state dir {}: {}", options_.state_dir,
+                                               fs_error.message()));
             }
         }
     }
@@ -136,7 +143,8 @@ Result<void> Server::open() {
         RuntimeOptions runtime_options;
         runtime_options.state_dir = std::filesystem::path(options_.state_dir) / "rt";
         auto runtime = Runtime::create(strand_, std::move(runtime_options));
-        if (!runtime) return runtime.error();
+        if (!runtime)
+            return runtime.error();
         runtime_ = std::move(*runtime);
     }
 
@@ -156,9 +164,11 @@ Result<void> Server::open() {
         }
         cert_options.ca_common_name = "eci-emulator CA";
         auto certs = eci::detail::generate_certificates(cert_options);
-        if (!certs) return certs.error();
+        if (!certs)
+            return certs.error();
         std::string ca_path = (std::filesystem::path(options_.state_dir) / "ca.pem").string();
-        if (auto written = eci::detail::write_pem_file(ca_path, certs->ca_certificate_pem); !written) {
+        if (auto written = eci::detail::write_pem_file(ca_path, certs->ca_certificate_pem);
+            !written) {
             return written.error();
         }
         ready_.ca_file = ca_path;
@@ -171,8 +181,9 @@ Result<void> Server::open() {
                               asio::ssl::context::no_tlsv1_1,
                           ec);
         ssl_->use_certificate_chain(asio::buffer(certs->server_certificate_pem), ec);
-        if (!ec) ssl_->use_private_key(asio::buffer(certs->server_private_key_pem),
-                                       asio::ssl::context::pem, ec);
+        if (!ec)
+            ssl_->use_private_key(asio::buffer(certs->server_private_key_pem),
+                                  asio::ssl::context::pem, ec);
         if (ec) {
             return Error::make(ErrorKind::tls,
                                fmt::format("cannot load the server certificate: {}", ec.message()));
@@ -188,13 +199,16 @@ Result<void> Server::open() {
     }
     tcp::endpoint endpoint(address, options_.listen_port);
     acceptor_.open(endpoint.protocol(), ec);
-    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor_.bind(endpoint, ec);
-    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (!ec)
+        acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec)
+        acceptor_.bind(endpoint, ec);
+    if (!ec)
+        acceptor_.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
-        return Error::make(ErrorKind::invalid_argument,
-                           fmt::format("cannot listen on {}:{}: {}", host, options_.listen_port,
-                                       ec.message()));
+        return Error::make(
+            ErrorKind::invalid_argument,
+            fmt::format("cannot listen on {}:{}: {}", host, options_.listen_port, ec.message()));
     }
     auto bound = acceptor_.local_endpoint(ec);
     ready_.port = bound.port();
@@ -204,22 +218,26 @@ Result<void> Server::open() {
 }
 
 void Server::start() {
-    asio::co_spawn(strand_, [self = shared_from_this()]() { return self->accept_loop(); },
-                   asio::detached);
+    asio::co_spawn(
+        strand_, [self = shared_from_this()]() { return self->accept_loop(); }, asio::detached);
 }
 
 asio::awaitable<void> Server::stop() {
-    if (stopped_) co_return;
+    if (stopped_)
+        co_return;
     stopping_ = true;
     boost::system::error_code ignored;
     acceptor_.close(ignored);
     // Close every connection (HTTP sessions and exec WebSockets); their coroutines notice.
     auto closers = std::move(connections_);
     connections_.clear();
-    for (auto& [id, close] : closers) close();
+    for (auto& [id, close] : closers)
+        close();
     exec_tickets_.clear();
-    for (auto& entry : store_.all()) remove_now(entry);
-    if (runtime_) runtime_->shutdown();
+    for (auto& entry : store_.all())
+        remove_now(entry);
+    if (runtime_)
+        runtime_->shutdown();
     stopped_ = true;
     if (owns_state_dir_) {
         std::error_code fs_error;
@@ -229,14 +247,18 @@ asio::awaitable<void> Server::stop() {
 }
 
 void Server::close_now() {
-    if (stopped_) return;
+    if (stopped_)
+        return;
     stopping_ = true;
     boost::system::error_code ignored;
     acceptor_.close(ignored);
-    for (auto& [id, close] : connections_) close();
+    for (auto& [id, close] : connections_)
+        close();
     connections_.clear();
-    for (auto& entry : store_.all()) remove_now(entry);
-    if (runtime_) runtime_->shutdown();
+    for (auto& entry : store_.all())
+        remove_now(entry);
+    if (runtime_)
+        runtime_->shutdown();
     stopped_ = true;
     if (owns_state_dir_) {
         std::error_code fs_error;
@@ -252,7 +274,8 @@ asio::awaitable<void> Server::accept_loop() {
     while (!stopping_) {
         auto [ec, socket] = co_await acceptor_.async_accept(strand_, tuple_awaitable);
         if (ec) {
-            if (stopping_ || ec == asio::error::operation_aborted) co_return;
+            if (stopping_ || ec == asio::error::operation_aborted)
+                co_return;
             // Out of descriptors and the like: back off briefly instead of spinning.
             asio::steady_timer pause(strand_, std::chrono::milliseconds(50));
             co_await pause.async_wait(tuple_awaitable);
@@ -268,8 +291,10 @@ asio::awaitable<void> Server::serve_connection(tcp::socket socket) {
     if (ssl_) {
         TlsStream stream(beast::tcp_stream(std::move(socket)), *ssl_);
         stream.next_layer().expires_after(io_phase_timeout);
-        auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, tuple_awaitable);
-        if (ec || stopping_) co_return;
+        auto [ec] =
+            co_await stream.async_handshake(asio::ssl::stream_base::server, tuple_awaitable);
+        if (ec || stopping_)
+            co_return;
         co_await serve_http(std::move(stream), id);
     } else {
         co_await serve_http(beast::tcp_stream(std::move(socket)), id);
@@ -299,7 +324,8 @@ asio::awaitable<void> Server::serve_http(Stream stream, std::uint64_t connection
         beast::get_lowest_layer(stream).expires_after(keep_alive_idle);
         auto [read_ec, n] = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
         (void)n;
-        if (read_ec || stopping_) break;
+        if (read_ec || stopping_)
+            break;
         beast::get_lowest_layer(stream).expires_never();
         http::request<http::string_body> req = parser.release();
         ++stats_.http_requests;
@@ -366,7 +392,7 @@ asio::awaitable<void> Server::serve_http(Stream stream, std::uint64_t connection
             co_return;
         }
         http::response<http::string_body> res{static_cast<http::status>(reply.status),
-                                               req.version()};
+                                              req.version()};
         res.set(http::field::server, "eci-emulator");
         res.set(http::field::content_type, reply.content_type);
         res.keep_alive(req.keep_alive());
@@ -375,9 +401,11 @@ asio::awaitable<void> Server::serve_http(Stream stream, std::uint64_t connection
         beast::get_lowest_layer(stream).expires_after(io_phase_timeout);
         auto [write_ec, written] = co_await http::async_write(stream, res, tuple_awaitable);
         (void)written;
-        if (write_ec || !res.keep_alive()) break;
+        if (write_ec || !res.keep_alive())
+            break;
     }
-    if (stopping_) co_return;
+    if (stopping_)
+        co_return;
     if constexpr (std::is_same_v<Stream, TlsStream>) {
         beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
         co_await stream.async_shutdown(tuple_awaitable);
@@ -403,31 +431,40 @@ asio::awaitable<Server::Reply> Server::handle_request(IncomingRequest request) {
     }
     auto auth = authenticate(request, auth_, nonces_, std::chrono::system_clock::now(),
                              std::chrono::steady_clock::now());
-    if (auto* error = std::get_if<ApiError>(&auth)) co_return refuse(*error);
+    if (auto* error = std::get_if<ApiError>(&auth))
+        co_return refuse(*error);
     auto call = std::get<AuthenticatedCall>(std::move(auth));
     ++stats_.api_calls[call.action];
 
     FaultKind fault = faults_.decide(call.action, std::chrono::steady_clock::now());
-    if (fault != FaultKind::none) ++stats_.faults_injected[std::string(to_string(fault))];
+    if (fault != FaultKind::none)
+        ++stats_.faults_injected[std::string(to_string(fault))];
     if (options_.faults.latency.count() > 0) {
         asio::steady_timer delay(strand_, options_.faults.latency);
         co_await delay.async_wait(tuple_awaitable);
-        if (stopping_) co_return dropped_reply();
+        if (stopping_)
+            co_return dropped_reply();
     }
     switch (fault) {
         case FaultKind::throttle:
         case FaultKind::qps_limit:
             co_return refuse(errors::throttling_user(options_.faults.throttle_status));
-        case FaultKind::unavailable: co_return refuse(errors::service_unavailable());
-        case FaultKind::reset_before: co_return dropped_reply();
+        case FaultKind::unavailable:
+            co_return refuse(errors::service_unavailable());
+        case FaultKind::reset_before:
+            co_return dropped_reply();
         case FaultKind::none:
-        case FaultKind::reset_after: break;
+        case FaultKind::reset_after:
+            break;
     }
-    if (call.version != "2018-08-08") co_return refuse(errors::invalid_version());
+    if (call.version != "2018-08-08")
+        co_return refuse(errors::invalid_version());
 
     ActionOutcome outcome = co_await run_action(call.action, std::move(request), request_id);
-    if (fault == FaultKind::reset_after) co_return dropped_reply();
-    if (auto* error = std::get_if<ApiError>(&outcome)) co_return refuse(*error);
+    if (fault == FaultKind::reset_after)
+        co_return dropped_reply();
+    if (auto* error = std::get_if<ApiError>(&outcome))
+        co_return refuse(*error);
     co_return Reply{200, boost::json::serialize(std::get<boost::json::value>(outcome))};
 }
 
@@ -440,8 +477,10 @@ std::string Server::new_request_id() {
     static constexpr std::string_view hex = "0123456789ABCDEF";
     std::string id;
     for (int group : {8, 4, 4, 4, 12}) {
-        if (!id.empty()) id.push_back('-');
-        for (int i = 0; i < group; ++i) id.push_back(hex[static_cast<std::size_t>(nibble(ids_))]);
+        if (!id.empty())
+            id.push_back('-');
+        for (int i = 0; i < group; ++i)
+            id.push_back(hex[static_cast<std::size_t>(nibble(ids_))]);
     }
     return id;
 }
@@ -449,11 +488,14 @@ std::string Server::new_request_id() {
 std::string Server::new_container_group_id() {
     for (;;) {
         std::string id = "eci-" + random_alnum(ids_, 20);
-        if (!store_.find(id)) return id;
+        if (!store_.find(id))
+            return id;
     }
 }
 
-std::string Server::host_id() const { return fmt::format("eci.{}.aliyuncs.com", options_.region_id); }
+std::string Server::host_id() const {
+    return fmt::format("eci.{}.aliyuncs.com", options_.region_id);
+}
 
 std::string Server::error_body(const std::string& request_id, const ApiError& error) {
     return boost::json::serialize(
@@ -469,13 +511,16 @@ std::string Server::stats_json() const {
     doc["sandboxes"] = store_.size();
     doc["processes"] = live_processes();
     boost::json::object calls;
-    for (const auto& [action, n] : stats_.api_calls) calls[action] = n;
+    for (const auto& [action, n] : stats_.api_calls)
+        calls[action] = n;
     doc["api_calls"] = std::move(calls);
     boost::json::object faults;
-    for (const auto& [kind, n] : stats_.faults_injected) faults[kind] = n;
+    for (const auto& [kind, n] : stats_.faults_injected)
+        faults[kind] = n;
     doc["faults_injected"] = std::move(faults);
     boost::json::object api_errors;
-    for (const auto& [code, n] : stats_.api_errors) api_errors[code] = n;
+    for (const auto& [code, n] : stats_.api_errors)
+        api_errors[code] = n;
     doc["api_errors"] = std::move(api_errors);
     doc["http_requests"] = stats_.http_requests;
     doc["exec_sessions"] = stats_.exec_sessions;
@@ -500,13 +545,15 @@ std::string ReadyInfo::to_json_line() const {
 Emulator::Emulator(std::shared_ptr<Server> server) : server_(std::move(server)) {}
 
 Emulator::~Emulator() {
-    if (server_) server_->close_now();
+    if (server_)
+        server_->close_now();
 }
 
 Result<std::unique_ptr<Emulator>> Emulator::start(asio::any_io_executor executor,
                                                   EmulatorOptions options) {
     auto server = std::make_shared<Server>(std::move(executor), std::move(options));
-    if (auto opened = server->open(); !opened) return opened.error();
+    if (auto opened = server->open(); !opened)
+        return opened.error();
     server->start();
     return std::unique_ptr<Emulator>(new Emulator(std::move(server)));
 }
@@ -516,8 +563,12 @@ asio::awaitable<void> Emulator::stop() {
     co_await asio::co_spawn(server->strand(), server->stop(), asio::use_awaitable);
 }
 
-const ReadyInfo& Emulator::ready() const noexcept { return server_->ready(); }
+const ReadyInfo& Emulator::ready() const noexcept {
+    return server_->ready();
+}
 
-std::string Emulator::stats_json() const { return server_->stats_json(); }
+std::string Emulator::stats_json() const {
+    return server_->stats_json();
+}
 
 }  // namespace eci::emulator

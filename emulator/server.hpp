@@ -48,7 +48,7 @@ struct ExecTicket {
 };
 
 class Server : public std::enable_shared_from_this<Server> {
-public:
+  public:
     using Strand = asio::strand<asio::any_io_executor>;
 
     Server(asio::any_io_executor executor, EmulatorOptions options);

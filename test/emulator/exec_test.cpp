@@ -20,7 +20,8 @@ Params exec_params(const std::string& id, std::vector<std::string> command, Para
 
 asio::awaitable<std::string> running_sandbox(TestApiClient& client, std::string name) {
     std::string id = co_await create_sandbox(client, std::move(name), V("sleep", "600"),
-                                             P("Container.1.EnvironmentVar.1.Key", "GREETING", "Container.1.EnvironmentVar.1.Value", "hello env"));
+                                             P("Container.1.EnvironmentVar.1.Key", "GREETING",
+                                               "Container.1.EnvironmentVar.1.Value", "hello env"));
     REQUIRE(co_await wait_status(client, id, "Running") == "Running");
     co_return id;
 }
@@ -39,12 +40,16 @@ asio::awaitable<ExecTranscript> must_exec(Harness& h, std::string uri, ExecScrip
                                           bool refusal_expected = false) {
     auto transcript = co_await run_exec_socket(h.io.get_executor(), uri, h.emulator->ready().ca_pem,
                                                std::move(script));
-    if (!transcript) FAIL("exec socket failed: " << transcript.error().to_string());
-    if (transcript->handshake_refused && !refusal_expected) FAIL("exec socket refused: HTTP " << transcript->http_status);
+    if (!transcript)
+        FAIL("exec socket failed: " << transcript.error().to_string());
+    if (transcript->handshake_refused && !refusal_expected)
+        FAIL("exec socket refused: HTTP " << transcript->http_status);
     co_return std::move(*transcript);
 }
 
-std::string stdin_frame(std::string_view data) { return std::string(1, '\0') + std::string(data); }
+std::string stdin_frame(std::string_view data) {
+    return std::string(1, '\0') + std::string(data);
+}
 
 }  // namespace
 
@@ -55,7 +60,8 @@ TEST_CASE("emulator: exec with Sync returns stdout then stderr", "[emulator][exe
         std::string id = co_await running_sandbox(client, "sync");
         auto reply = co_await must_call(
             client, "ExecContainerCommand",
-            exec_params(id, V("/bin/sh", "-c", "echo err >&2; echo \"$GREETING\""), P("Sync", "true")));
+            exec_params(id, V("/bin/sh", "-c", "echo err >&2; echo \"$GREETING\""),
+                        P("Sync", "true")));
         INFO(reply.body);
         CHECK(reply.status == 200);
         CHECK(reply.str("SyncResponse") == "hello env\nerr\n");
@@ -69,8 +75,9 @@ TEST_CASE("emulator: exec with Sync returns stdout then stderr", "[emulator][exe
                                            exec_params(id, V("echo", long_arg), P("Sync", "true")));
         CHECK(too_long.status == 400);
         CHECK(too_long.code() == "InvalidParameter.ValueExceeded");
-        auto not_array = co_await must_call(client, "ExecContainerCommand",
-                                            P("ContainerGroupId", id, "ContainerName", "main", "Command", "ls -l"));
+        auto not_array = co_await must_call(
+            client, "ExecContainerCommand",
+            P("ContainerGroupId", id, "ContainerName", "main", "Command", "ls -l"));
         CHECK(not_array.code() == "InvalidParameter");
         auto missing = co_await must_call(client, "ExecContainerCommand",
                                           P("ContainerGroupId", id, "ContainerName", "main"));
@@ -84,8 +91,8 @@ TEST_CASE("emulator: exec WebSocket keeps stdout and stderr apart and is single 
     h.run([&]() -> asio::awaitable<void> {
         auto client = h.client();
         std::string id = co_await running_sandbox(client, "ws");
-        std::string uri = co_await exec_uri(client, id, V("/bin/sh", "-c", "echo out; echo err >&2; exit 5"),
-                                            P("Stdin", "false"));
+        std::string uri = co_await exec_uri(
+            client, id, V("/bin/sh", "-c", "echo out; echo err >&2; exit 5"), P("Stdin", "false"));
         CHECK(uri.starts_with("wss://127.0.0.1:"));
         CHECK(uri.find("/exec/?s=") != std::string::npos);
         auto transcript = co_await must_exec(h, uri);
@@ -97,7 +104,8 @@ TEST_CASE("emulator: exec WebSocket keeps stdout and stderr apart and is single 
         auto reused = co_await must_exec(h, uri, ExecScript(), true);
         CHECK(reused.handshake_refused);
         CHECK(reused.http_status == 403);
-        auto forged = co_await must_exec(h, uri.substr(0, uri.find("?s=")) + "?s=0000", ExecScript(), true);
+        auto forged =
+            co_await must_exec(h, uri.substr(0, uri.find("?s=")) + "?s=0000", ExecScript(), true);
         CHECK(forged.handshake_refused);
 
         // stdin: frames on channel 0, then an empty stdin frame as EOF.
@@ -118,7 +126,8 @@ TEST_CASE("emulator: exec WebSocket keeps stdout and stderr apart and is single 
 }
 
 TEST_CASE("emulator: exec exit status modes", "[emulator][exec]") {
-    for (auto mode : {eci::emulator::ExitStatusMode::channel4, eci::emulator::ExitStatusMode::k8s}) {
+    for (auto mode :
+         {eci::emulator::ExitStatusMode::channel4, eci::emulator::ExitStatusMode::k8s}) {
         auto options = fast_options();
         options.exit_status = mode;
         options.tls = eci::emulator::TlsMode::off;  // also covers ws:// and plain HTTP
@@ -182,8 +191,8 @@ TEST_CASE("emulator: a client that vanishes mid-stream kills the exec process",
             co_return stat_number(replies->front().json, "processes", "");
         };
         std::int64_t baseline = co_await processes_now();
-        std::string uri = co_await exec_uri(client, id, V("/bin/sh", "-c", "while :; do echo spam; done"),
-                                            P("Stdin", "false"));
+        std::string uri = co_await exec_uri(
+            client, id, V("/bin/sh", "-c", "while :; do echo spam; done"), P("Stdin", "false"));
         ExecScript script;
         script.vanish_after_stdout_bytes = 64 * 1024;
         script.read_pause = 1ms;  // a slow reader: the emulator must not buffer the flood

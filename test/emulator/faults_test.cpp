@@ -27,14 +27,16 @@ TEST_CASE("emulator: fault decisions are deterministic for a seed", "[emulator][
         FaultInjector injector(options, seed);
         std::vector<FaultKind> kinds;
         auto now = std::chrono::steady_clock::now();
-        for (int i = 0; i < 200; ++i) kinds.push_back(injector.decide("DescribeContainerGroups", now));
+        for (int i = 0; i < 200; ++i)
+            kinds.push_back(injector.decide("DescribeContainerGroups", now));
         return kinds;
     };
     auto a = sequence(7);
     CHECK(a == sequence(7));
     CHECK(a != sequence(8));
     int counts[6] = {};
-    for (auto kind : a) ++counts[static_cast<int>(kind)];
+    for (auto kind : a)
+        ++counts[static_cast<int>(kind)];
     CHECK(counts[static_cast<int>(FaultKind::none)] > 40);
     CHECK(counts[static_cast<int>(FaultKind::throttle)] > 10);
     CHECK(counts[static_cast<int>(FaultKind::unavailable)] > 5);
@@ -70,7 +72,11 @@ TEST_CASE("emulator: nonces are refused within the window and forgotten after it
 
 TEST_CASE("emulator: command line parsing", "[emulator]") {
     using eci::emulator::parse_command_line;
-    auto parsed = parse_command_line(SV("--listen", "127.0.0.1:8443", "--region", "cn-shanghai", "--access-key-id", "id", "--access-key-secret", "s", "--tls", "off", "--start-delay-ms", "0", "--seed", "9", "--exit-status", "k8s", "--exec-command-limit", "100", "--fault-throttle", "0.5", "--throttle-status", "429", "--qps-limit", "CreateContainerGroup=3", "--latency-ms=5"));
+    auto parsed = parse_command_line(
+        SV("--listen", "127.0.0.1:8443", "--region", "cn-shanghai", "--access-key-id", "id",
+           "--access-key-secret", "s", "--tls", "off", "--start-delay-ms", "0", "--seed", "9",
+           "--exit-status", "k8s", "--exec-command-limit", "100", "--fault-throttle", "0.5",
+           "--throttle-status", "429", "--qps-limit", "CreateContainerGroup=3", "--latency-ms=5"));
     REQUIRE(parsed);
     const auto& o = parsed->options;
     CHECK(o.listen_port == 8443);
@@ -108,15 +114,18 @@ TEST_CASE("emulator: injected faults through the server", "[emulator][faults]") 
             auto client = h.client();
             for (int i = 0; i < 20; ++i) {
                 auto reply = co_await must_call(client, "DescribeContainerGroups", {});
-                if (reply.status == 429) CHECK(reply.code() == "Throttling.User");
-                if (reply.status == 503) CHECK(reply.code() == "ServiceUnavailable");
+                if (reply.status == 429)
+                    CHECK(reply.code() == "Throttling.User");
+                if (reply.status == 503)
+                    CHECK(reply.code() == "ServiceUnavailable");
                 codes.push_back(std::to_string(reply.status) + reply.code());
             }
             auto stats = boost::json::parse(h.emulator->stats_json());
             auto throttled = stat_number(stats, "faults_injected", "throttle");
             auto unavailable = stat_number(stats, "faults_injected", "unavailable");
             CHECK(throttled + unavailable ==
-                  std::count_if(codes.begin(), codes.end(), [](const std::string& c) { return c != "200"; }));
+                  std::count_if(codes.begin(), codes.end(),
+                                [](const std::string& c) { return c != "200"; }));
             CHECK(throttled > 0);
             CHECK(unavailable > 0);
         });
@@ -137,7 +146,8 @@ TEST_CASE("emulator: reset faults close the connection before or after the actio
             auto reply = co_await client.call("CreateContainerGroup",
                                               create_params("reset-" + std::to_string(i)));
             CHECK(!reply);  // never a reply
-            if (!reply) CHECK(reply.error().kind == eci::ErrorKind::network);
+            if (!reply)
+                CHECK(reply.error().kind == eci::ErrorKind::network);
         }
         auto stats = boost::json::parse(h.emulator->stats_json());
         auto before = stat_number(stats, "faults_injected", "reset_before");
@@ -166,7 +176,8 @@ TEST_CASE("emulator: QPS limit through the server and the ws-drop fault", "[emul
         CHECK(second.status == 400);
         CHECK(second.code() == "Throttling.User");
         auto exec = co_await must_call(client, "ExecContainerCommand",
-                                       P("ContainerGroupId", id, "ContainerName", "main", "Command", R"(["/bin/sh","-c","echo one; sleep 0.3; echo two"])"));
+                                       P("ContainerGroupId", id, "ContainerName", "main", "Command",
+                                         R"(["/bin/sh","-c","echo one; sleep 0.3; echo two"])"));
         REQUIRE(exec.status == 200);
         auto transcript = co_await run_exec_socket(h.io.get_executor(), exec.str("WebSocketUri"),
                                                    h.emulator->ready().ca_pem);

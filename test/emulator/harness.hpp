@@ -33,10 +33,11 @@ inline emulator::EmulatorOptions fast_options() {
 }
 
 class Harness {
-public:
+  public:
     explicit Harness(emulator::EmulatorOptions options = fast_options()) {
         auto started = emulator::Emulator::start(io.get_executor(), std::move(options));
-        if (!started) FAIL("emulator did not start: " << started.error().to_string());
+        if (!started)
+            FAIL("emulator did not start: " << started.error().to_string());
         emulator = std::move(*started);
     }
 
@@ -74,7 +75,8 @@ public:
                 io.stop();
             });
         io.run_for(deadline);
-        if (error) std::rethrow_exception(error);
+        if (error)
+            std::rethrow_exception(error);
         REQUIRE(done);
     }
 
@@ -92,7 +94,8 @@ eci::detail::Params P(A&&... args) {
     std::vector<std::string> flat;
     (flat.emplace_back(std::forward<A>(args)), ...);
     eci::detail::Params params;
-    for (std::size_t i = 0; i + 1 < flat.size(); i += 2) params.emplace_back(flat[i], flat[i + 1]);
+    for (std::size_t i = 0; i + 1 < flat.size(); i += 2)
+        params.emplace_back(flat[i], flat[i + 1]);
     return params;
 }
 
@@ -128,15 +131,17 @@ inline eci::detail::Params create_params(std::string name, std::vector<std::stri
 inline asio::awaitable<TestReply> must_call(TestApiClient& client, std::string action,
                                             eci::detail::Params params, CallOptions options = {}) {
     auto reply = co_await client.call(std::move(action), std::move(params), std::move(options));
-    if (!reply) FAIL("transport failure: " << reply.error().to_string());
+    if (!reply)
+        FAIL("transport failure: " << reply.error().to_string());
     co_return std::move(*reply);
 }
 
 inline asio::awaitable<std::string> create_sandbox(TestApiClient& client, std::string name,
                                                    std::vector<std::string> command = {},
                                                    eci::detail::Params extra = {}) {
-    auto reply = co_await must_call(client, "CreateContainerGroup",
-                                    create_params(std::move(name), std::move(command), std::move(extra)));
+    auto reply =
+        co_await must_call(client, "CreateContainerGroup",
+                           create_params(std::move(name), std::move(command), std::move(extra)));
     INFO(reply.body);
     REQUIRE(reply.status == 200);
     co_return reply.str("ContainerGroupId");
@@ -149,20 +154,22 @@ inline asio::awaitable<boost::json::value> describe_one(TestApiClient& client, s
     INFO(reply.body);
     REQUIRE(reply.status == 200);
     const auto& groups = reply.json.at("ContainerGroups").as_array();
-    if (groups.empty()) co_return nullptr;
+    if (groups.empty())
+        co_return nullptr;
     co_return groups.front();
 }
 
 /// Polls until the sandbox has `status` (or the deadline passes); returns the last status.
-inline asio::awaitable<std::string> wait_status(TestApiClient& client, std::string id,
-                                                std::string status,
-                                                std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
+inline asio::awaitable<std::string> wait_status(
+    TestApiClient& client, std::string id, std::string status,
+    std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     std::string last;
     for (;;) {
         auto group = co_await describe_one(client, id);
         last = group.is_null() ? "<gone>" : std::string(group.at("Status").as_string());
-        if (last == status || std::chrono::steady_clock::now() > deadline) co_return last;
+        if (last == status || std::chrono::steady_clock::now() > deadline)
+            co_return last;
         co_await sleep_for(std::chrono::milliseconds(20));
     }
 }
@@ -170,8 +177,10 @@ inline asio::awaitable<std::string> wait_status(TestApiClient& client, std::stri
 inline std::int64_t stat_number(const boost::json::value& stats, std::string_view section,
                                 std::string_view key) {
     const auto* object = stats.as_object().if_contains(section);
-    if (!object) return 0;
-    if (key.empty()) return object->to_number<std::int64_t>();
+    if (!object)
+        return 0;
+    if (key.empty())
+        return object->to_number<std::int64_t>();
     const auto* value = object->as_object().if_contains(key);
     return value ? value->to_number<std::int64_t>() : 0;
 }

@@ -57,7 +57,8 @@ TEST_CASE("emulator: create, describe and delete a sandbox over TLS", "[emulator
         }
         CHECK(reasons == std::vector<std::string>{"Scheduled", "Pulled", "Created", "Started"});
 
-        auto deleted = co_await must_call(client, "DeleteContainerGroup", P("ContainerGroupId", id));
+        auto deleted =
+            co_await must_call(client, "DeleteContainerGroup", P("ContainerGroupId", id));
         CHECK(deleted.status == 200);
         CHECK(!deleted.str("RequestId").empty());
         CHECK(status_of(co_await describe_one(client, id)) == "<gone>");
@@ -82,7 +83,8 @@ TEST_CASE("emulator: paging with NextToken and filters", "[emulator]") {
         int pages = 0;
         do {
             Params params{{"Limit", "2"}};
-            if (!next.empty()) params.emplace_back("NextToken", next);
+            if (!next.empty())
+                params.emplace_back("NextToken", next);
             auto page = co_await must_call(client, "DescribeContainerGroups", params);
             REQUIRE(page.status == 200);
             CHECK(page.json.at("TotalCount").to_number<int>() == 5);
@@ -101,19 +103,23 @@ TEST_CASE("emulator: paging with NextToken and filters", "[emulator]") {
         auto by_name = co_await must_call(client, "DescribeContainerGroups",
                                           P("ContainerGroupName", "page-3"));
         REQUIRE(by_name.json.at("ContainerGroups").as_array().size() == 1);
-        CHECK(by_name.json.at("ContainerGroups").as_array()[0].at("ContainerGroupId").as_string() == ids[3]);
-        auto by_ids = co_await must_call(client, "DescribeContainerGroups",
-                                         P("ContainerGroupIds", eci::detail::json_array_string(V(ids[0], ids[4]))));
+        CHECK(by_name.json.at("ContainerGroups").as_array()[0].at("ContainerGroupId").as_string() ==
+              ids[3]);
+        auto by_ids = co_await must_call(
+            client, "DescribeContainerGroups",
+            P("ContainerGroupIds", eci::detail::json_array_string(V(ids[0], ids[4]))));
         CHECK(by_ids.json.at("TotalCount").to_number<int>() == 2);
-        auto by_status = co_await must_call(client, "DescribeContainerGroups", P("Status", "Succeeded"));
+        auto by_status =
+            co_await must_call(client, "DescribeContainerGroups", P("Status", "Succeeded"));
         CHECK(by_status.json.at("TotalCount").to_number<int>() == 0);
 
         auto bad_limit = co_await must_call(client, "DescribeContainerGroups", P("Limit", "21"));
         CHECK(bad_limit.status == 400);
         CHECK(bad_limit.code() == "InvalidParameter");
         std::vector<std::string> many(21, "eci-x");
-        auto too_many = co_await must_call(client, "DescribeContainerGroups",
-                                           P("ContainerGroupIds", eci::detail::json_array_string(many)));
+        auto too_many =
+            co_await must_call(client, "DescribeContainerGroups",
+                               P("ContainerGroupIds", eci::detail::json_array_string(many)));
         CHECK(too_many.status == 400);
         auto not_json = co_await must_call(client, "DescribeContainerGroups",
                                            P("ContainerGroupIds", "eci-1,eci-2"));
@@ -137,8 +143,9 @@ TEST_CASE("emulator: ClientToken makes create idempotent", "[emulator]") {
         CHECK(mismatch.status == 400);
         CHECK(mismatch.code() == "IdempotentParameterMismatch");
         // V2 signing adds different common params: still the same request.
-        auto v2 = co_await must_call(client, "CreateContainerGroup", create_params("idem", {}, token),
-                                     opt([&](CallOptions& o) { o.signing = CallOptions::Signing::rpc_v2; }));
+        auto v2 = co_await must_call(
+            client, "CreateContainerGroup", create_params("idem", {}, token),
+            opt([&](CallOptions& o) { o.signing = CallOptions::Signing::rpc_v2; }));
         CHECK(v2.str("ContainerGroupId") == first);
     });
 }
@@ -154,13 +161,13 @@ TEST_CASE("emulator: request validation as the service", "[emulator]") {
         CHECK(upper.code() == "InvalidParameter");
         auto short_name = co_await must_call(client, "CreateContainerGroup", create_params("a"));
         CHECK(short_name.code() == "InvalidParameter");
-        auto no_container = co_await must_call(client, "CreateContainerGroup",
-                                               P("ContainerGroupName", "ok-name"));
+        auto no_container =
+            co_await must_call(client, "CreateContainerGroup", P("ContainerGroupName", "ok-name"));
         CHECK(no_container.code() == "MissingParameter");
         auto no_region = co_await must_call(client, "DescribeContainerGroups", P("RegionId", ""));
         CHECK(no_region.code() == "MissingParameter");
-        auto other_region = co_await must_call(client, "DescribeContainerGroups",
-                                               P("RegionId", "cn-beijing"));
+        auto other_region =
+            co_await must_call(client, "DescribeContainerGroups", P("RegionId", "cn-beijing"));
         CHECK(other_region.status == 400);
         auto unknown = co_await must_call(client, "RunInstances", {});
         CHECK(unknown.status == 404);
@@ -189,49 +196,75 @@ TEST_CASE("emulator: authentication errors as the service", "[emulator][auth]") 
         auto bad = co_await describe(opt([&](CallOptions& o) { o.corrupt_signature = true; }));
         CHECK(bad.status == 400);
         CHECK(bad.code() == "SignatureDoesNotMatch");
-        CHECK(bad.str("Message").find("server StringToSign is [ACS3-HMAC-SHA256\n") != std::string::npos);
+        CHECK(bad.str("Message").find("server StringToSign is [ACS3-HMAC-SHA256\n") !=
+              std::string::npos);
 
-        auto wrong_secret = co_await describe(opt([&](CallOptions& o) { o.secret = std::string("nope"); }));
+        auto wrong_secret =
+            co_await describe(opt([&](CallOptions& o) { o.secret = std::string("nope"); }));
         CHECK(wrong_secret.code() == "SignatureDoesNotMatch");
 
-        auto expired = co_await describe(opt([&](CallOptions& o) { o.timestamp = eci::detail::format_utc_timestamp(
-                                              std::chrono::system_clock::now() - 16min); }));
+        auto expired = co_await describe(opt([&](CallOptions& o) {
+            o.timestamp =
+                eci::detail::format_utc_timestamp(std::chrono::system_clock::now() - 16min);
+        }));
         CHECK(expired.status == 400);
         CHECK(expired.code() == "InvalidTimeStamp.Expired");
-        auto future = co_await describe(opt([&](CallOptions& o) { o.timestamp = eci::detail::format_utc_timestamp(
-                                             std::chrono::system_clock::now() + 16min); }));
+        auto future = co_await describe(opt([&](CallOptions& o) {
+            o.timestamp =
+                eci::detail::format_utc_timestamp(std::chrono::system_clock::now() + 16min);
+        }));
         CHECK(future.code() == "InvalidTimeStamp.Expired");
-        auto within = co_await describe(opt([&](CallOptions& o) { o.timestamp = eci::detail::format_utc_timestamp(
-                                             std::chrono::system_clock::now() - 14min); }));
+        auto within = co_await describe(opt([&](CallOptions& o) {
+            o.timestamp =
+                eci::detail::format_utc_timestamp(std::chrono::system_clock::now() - 14min);
+        }));
         CHECK(within.status == 200);
-        auto malformed = co_await describe(opt([&](CallOptions& o) { o.timestamp = std::string("2024-01-01T00:00:00.123Z"); }));
+        auto malformed = co_await describe(
+            opt([&](CallOptions& o) { o.timestamp = std::string("2024-01-01T00:00:00.123Z"); }));
         CHECK(malformed.code() == "InvalidTimeStamp.Format");
 
-        auto first = co_await describe(opt([&](CallOptions& o) { o.nonce = std::string("fixed-nonce-1"); }));
+        auto first =
+            co_await describe(opt([&](CallOptions& o) { o.nonce = std::string("fixed-nonce-1"); }));
         CHECK(first.status == 200);
-        auto replay = co_await describe(opt([&](CallOptions& o) { o.nonce = std::string("fixed-nonce-1"); }));
+        auto replay =
+            co_await describe(opt([&](CallOptions& o) { o.nonce = std::string("fixed-nonce-1"); }));
         CHECK(replay.status == 400);
         CHECK(replay.code() == "SignatureNonceUsed");
 
-        auto unknown_key = co_await describe(opt([&](CallOptions& o) { o.access_key_id = std::string("LTAIunknown"); }));
+        auto unknown_key = co_await describe(
+            opt([&](CallOptions& o) { o.access_key_id = std::string("LTAIunknown"); }));
         CHECK(unknown_key.status == 404);
         CHECK(unknown_key.code() == "InvalidAccessKeyId.NotFound");
 
-        auto unsigned_call = co_await describe(opt([&](CallOptions& o) { o.signing = CallOptions::Signing::none; }));
+        auto unsigned_call =
+            co_await describe(opt([&](CallOptions& o) { o.signing = CallOptions::Signing::none; }));
         CHECK(unsigned_call.status == 400);
         CHECK(unsigned_call.code() == "MissingParameter");
 
-        auto v2 = co_await describe(opt([&](CallOptions& o) { o.signing = CallOptions::Signing::rpc_v2; }));
+        auto v2 = co_await describe(
+            opt([&](CallOptions& o) { o.signing = CallOptions::Signing::rpc_v2; }));
         CHECK(v2.status == 200);
-        auto v2_get = co_await describe(opt([&](CallOptions& o) { o.signing = CallOptions::Signing::rpc_v2; o.method = "GET"; }));
+        auto v2_get = co_await describe(opt([&](CallOptions& o) {
+            o.signing = CallOptions::Signing::rpc_v2;
+            o.method = "GET";
+        }));
         CHECK(v2_get.status == 200);
-        auto v2_form = co_await describe(opt([&](CallOptions& o) { o.signing = CallOptions::Signing::rpc_v2; o.form_body = true; }));
+        auto v2_form = co_await describe(opt([&](CallOptions& o) {
+            o.signing = CallOptions::Signing::rpc_v2;
+            o.form_body = true;
+        }));
         CHECK(v2_form.status == 200);
-        auto v2_bad = co_await describe(opt([&](CallOptions& o) { o.signing = CallOptions::Signing::rpc_v2; o.corrupt_signature = true; }));
+        auto v2_bad = co_await describe(opt([&](CallOptions& o) {
+            o.signing = CallOptions::Signing::rpc_v2;
+            o.corrupt_signature = true;
+        }));
         CHECK(v2_bad.code() == "SignatureDoesNotMatch");
         CHECK(v2_bad.str("Message").find("server string to sign is:POST&%2F&AccessKeyId%3D") !=
               std::string::npos);
-        auto v2_expired = co_await describe(opt([&](CallOptions& o) { o.signing = CallOptions::Signing::rpc_v2; o.timestamp = std::string("2020-01-01T00:00:00Z"); }));
+        auto v2_expired = co_await describe(opt([&](CallOptions& o) {
+            o.signing = CallOptions::Signing::rpc_v2;
+            o.timestamp = std::string("2020-01-01T00:00:00Z");
+        }));
         CHECK(v2_expired.code() == "InvalidTimeStamp.Expired");
 
         // The Node SDK's wire form: `!'()*` raw and the query unsorted.
@@ -241,8 +274,9 @@ TEST_CASE("emulator: authentication errors as the service", "[emulator][auth]") 
         CHECK(lenient.status == 200);
         auto form = co_await describe(opt([&](CallOptions& o) { o.form_body = true; }));
         CHECK(form.status == 200);
-        auto extra_header = co_await describe(
-            opt([&](CallOptions& o) { o.extra_headers = {{"x-acs-credentials-provider", "static_ak"}}; }));
+        auto extra_header = co_await describe(opt([&](CallOptions& o) {
+            o.extra_headers = {{"x-acs-credentials-provider", "static_ak"}};
+        }));
         CHECK(extra_header.status == 200);
         // A token when none is configured cannot be valid.
         TestEndpoint with_token = h.endpoint();
@@ -261,11 +295,13 @@ TEST_CASE("emulator: STS token when configured", "[emulator][auth]") {
         auto client = h.client();
         auto ok = co_await must_call(client, "DescribeContainerGroups", {});
         CHECK(ok.status == 200);
-        auto v2 = co_await must_call(client, "DescribeContainerGroups", {},
-                                     opt([&](CallOptions& o) { o.signing = CallOptions::Signing::rpc_v2; }));
+        auto v2 = co_await must_call(
+            client, "DescribeContainerGroups", {},
+            opt([&](CallOptions& o) { o.signing = CallOptions::Signing::rpc_v2; }));
         CHECK(v2.status == 200);
-        auto missing = co_await must_call(client, "DescribeContainerGroups", {},
-                                          opt([&](CallOptions& o) { o.omit_security_token = true; }));
+        auto missing =
+            co_await must_call(client, "DescribeContainerGroups", {},
+                               opt([&](CallOptions& o) { o.omit_security_token = true; }));
         CHECK(missing.code() == "MissingSecurityToken");
     });
 }
@@ -274,12 +310,12 @@ TEST_CASE("emulator: lifecycle follows RestartPolicy and deadlines", "[emulator]
     Harness h;
     h.run([&]() -> asio::awaitable<void> {
         auto client = h.client();
-        std::string fails = co_await create_sandbox(client, "fails", V("/bin/sh", "-c", "echo bye; exit 3"),
-                                                    P("RestartPolicy", "Never"));
-        std::string succeeds = co_await create_sandbox(client, "succeeds", V("/bin/sh", "-c", "true"),
-                                                       P("RestartPolicy", "OnFailure"));
-        std::string loops = co_await create_sandbox(client, "loops", V("/bin/sh", "-c", "echo tick; exit 1"),
-                                                    P("RestartPolicy", "Always"));
+        std::string fails = co_await create_sandbox(
+            client, "fails", V("/bin/sh", "-c", "echo bye; exit 3"), P("RestartPolicy", "Never"));
+        std::string succeeds = co_await create_sandbox(
+            client, "succeeds", V("/bin/sh", "-c", "true"), P("RestartPolicy", "OnFailure"));
+        std::string loops = co_await create_sandbox(
+            client, "loops", V("/bin/sh", "-c", "echo tick; exit 1"), P("RestartPolicy", "Always"));
         std::string deadline = co_await create_sandbox(client, "deadline", V("sleep", "600"),
                                                        P("ActiveDeadlineSeconds", "1"));
 
@@ -313,11 +349,13 @@ TEST_CASE("emulator: lifecycle follows RestartPolicy and deadlines", "[emulator]
               "DeadlineExceeded");
 
         // Restart only from Pending/Running.
-        auto refused = co_await must_call(client, "RestartContainerGroup", P("ContainerGroupId", succeeds));
+        auto refused =
+            co_await must_call(client, "RestartContainerGroup", P("ContainerGroupId", succeeds));
         CHECK(refused.code() == "IncorrectStatus");
         std::string sleeper = co_await create_sandbox(client, "sleeper", V("sleep", "600"));
         CHECK(co_await wait_status(client, sleeper, "Running") == "Running");
-        auto restarted = co_await must_call(client, "RestartContainerGroup", P("ContainerGroupId", sleeper));
+        auto restarted =
+            co_await must_call(client, "RestartContainerGroup", P("ContainerGroupId", sleeper));
         CHECK(restarted.status == 200);
         CHECK(co_await wait_status(client, sleeper, "Running") == "Running");
     });
@@ -334,7 +372,8 @@ TEST_CASE("emulator: a start delay keeps a sandbox Pending, and Restarting is vi
         std::string id = co_await create_sandbox(client, "slow", V("sleep", "600"));
         CHECK(status_of(co_await describe_one(client, id)) == "Pending");
         auto exec = co_await must_call(client, "ExecContainerCommand",
-                                       P("ContainerGroupId", id, "ContainerName", "main", "Command", R"(["true"])", "Sync", "true"));
+                                       P("ContainerGroupId", id, "ContainerName", "main", "Command",
+                                         R"(["true"])", "Sync", "true"));
         CHECK(exec.code() == "IncorrectStatus");
         CHECK(co_await wait_status(client, id, "Running") == "Running");
         co_await must_call(client, "RestartContainerGroup", P("ContainerGroupId", id));
@@ -370,8 +409,8 @@ TEST_CASE("emulator: stop removes every sandbox and leaves no process", "[emulat
     h.run([&]() -> asio::awaitable<void> {
         auto client = h.client();
         for (int i = 0; i < 2; ++i) {
-            std::string id = co_await create_sandbox(client, "stop-" + std::to_string(i),
-                                                     V("sleep", marker));
+            std::string id =
+                co_await create_sandbox(client, "stop-" + std::to_string(i), V("sleep", marker));
             CHECK(co_await wait_status(client, id, "Running") == "Running");
         }
     });
@@ -379,7 +418,8 @@ TEST_CASE("emulator: stop removes every sandbox and leaves no process", "[emulat
     int survivors = 0;
     for (const auto& dir : std::filesystem::directory_iterator("/proc")) {
         std::ifstream cmdline(dir.path() / "cmdline");
-        std::string text((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
+        std::string text((std::istreambuf_iterator<char>(cmdline)),
+                         std::istreambuf_iterator<char>());
         if (text.find("sleep") != std::string::npos && text.find(marker) != std::string::npos) {
             ++survivors;
         }

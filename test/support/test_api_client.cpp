@@ -42,7 +42,8 @@ Error net_error(std::string what, boost::system::error_code ec) {
 std::shared_ptr<asio::ssl::context> client_context(const std::string& ca_pem) {
     auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
     boost::system::error_code ec;
-    if (!ca_pem.empty()) context->add_certificate_authority(asio::buffer(ca_pem), ec);
+    if (!ca_pem.empty())
+        context->add_certificate_authority(asio::buffer(ca_pem), ec);
     context->set_verify_mode(asio::ssl::verify_peer);
     return context;
 }
@@ -60,24 +61,27 @@ std::string lenient_encode(std::string_view text) {
 }
 
 template <class Stream>
-asio::awaitable<Result<std::vector<TestReply>>> exchange(Stream& stream,
-                                                         std::vector<http::request<http::string_body>> requests) {
+asio::awaitable<Result<std::vector<TestReply>>> exchange(
+    Stream& stream, std::vector<http::request<http::string_body>> requests) {
     std::vector<TestReply> replies;
     beast::flat_buffer buffer;
     for (auto& request : requests) {
         auto [write_ec, written] = co_await http::async_write(stream, request, tuple_awaitable);
         (void)written;
-        if (write_ec) co_return net_error("write", write_ec);
+        if (write_ec)
+            co_return net_error("write", write_ec);
         http::response<http::string_body> response;
         auto [read_ec, read] = co_await http::async_read(stream, buffer, response, tuple_awaitable);
         (void)read;
-        if (read_ec) co_return net_error("read (no reply)", read_ec);
+        if (read_ec)
+            co_return net_error("read (no reply)", read_ec);
         TestReply reply;
         reply.status = response.result_int();
         reply.body = std::move(response.body());
         boost::system::error_code json_ec;
         reply.json = boost::json::parse(reply.body, json_ec);
-        if (json_ec) reply.json = nullptr;
+        if (json_ec)
+            reply.json = nullptr;
         replies.push_back(std::move(reply));
     }
     co_return replies;
@@ -91,7 +95,8 @@ asio::awaitable<Result<std::vector<TestReply>>> send_all(
     auto address = asio::ip::make_address(endpoint.host);
     auto [connect_ec] =
         co_await tcp_stream.async_connect(tcp::endpoint(address, endpoint.port), tuple_awaitable);
-    if (connect_ec) co_return net_error("connect", connect_ec);
+    if (connect_ec)
+        co_return net_error("connect", connect_ec);
     if (!endpoint.tls) {
         auto replies = co_await exchange(tcp_stream, std::move(requests));
         boost::system::error_code ignored;
@@ -101,7 +106,8 @@ asio::awaitable<Result<std::vector<TestReply>>> send_all(
     auto context = client_context(endpoint.ca_pem);
     TlsStream stream(std::move(tcp_stream), *context);
     stream.set_verify_callback(asio::ssl::host_name_verification(endpoint.host));
-    auto [handshake_ec] = co_await stream.async_handshake(asio::ssl::stream_base::client, tuple_awaitable);
+    auto [handshake_ec] =
+        co_await stream.async_handshake(asio::ssl::stream_base::client, tuple_awaitable);
     if (handshake_ec) {
         co_return Error::make(ErrorKind::tls, fmt::format("handshake: {}", handshake_ec.message()));
     }
@@ -115,12 +121,16 @@ asio::awaitable<Result<std::vector<TestReply>>> send_all(
 
 }  // namespace
 
-std::string TestReply::code() const { return str("Code"); }
+std::string TestReply::code() const {
+    return str("Code");
+}
 
 std::string TestReply::str(std::string_view key) const {
-    if (!json.is_object()) return {};
+    if (!json.is_object())
+        return {};
     const auto* value = json.as_object().if_contains(key);
-    if (!value || !value->is_string()) return {};
+    if (!value || !value->is_string())
+        return {};
     return std::string(value->as_string());
 }
 
@@ -156,7 +166,8 @@ asio::awaitable<Result<TestReply>> TestApiClient::call(std::string action,
         wire_params = eci::detail::sign_rpc(key, rpc, timestamp, nonce);
         if (options.corrupt_signature) {
             for (auto& [name, value] : wire_params) {
-                if (name == "Signature") value[0] = value[0] == 'A' ? 'B' : 'A';
+                if (name == "Signature")
+                    value[0] = value[0] == 'A' ? 'B' : 'A';
             }
         }
     } else if (options.signing == CallOptions::Signing::acs3) {
@@ -170,16 +181,19 @@ asio::awaitable<Result<TestReply>> TestApiClient::call(std::string action,
         acs3.method = options.method;
         acs3.query = query;
         acs3.body = body;
-        if (options.form_body) acs3.content_type = "application/x-www-form-urlencoded";
+        if (options.form_body)
+            acs3.content_type = "application/x-www-form-urlencoded";
         // Extra x-acs-* headers are signed: sign with them, then add them to the request.
         if (!options.extra_headers.empty()) {
             headers = eci::detail::sign_acs3(key, acs3, timestamp, nonce);
-            headers.insert(headers.end(), options.extra_headers.begin(), options.extra_headers.end());
+            headers.insert(headers.end(), options.extra_headers.begin(),
+                           options.extra_headers.end());
             std::erase_if(headers, [](const auto& h) { return h.first == "authorization"; });
             auto canonical = eci::detail::acs3_canonical_headers(headers);
             std::string body_hash = eci::detail::sha256_hex(body);
-            auto string_to_sign = eci::detail::acs3_string_to_sign(eci::detail::acs3_canonical_request(
-                options.method, "/", query, canonical, body_hash));
+            auto string_to_sign =
+                eci::detail::acs3_string_to_sign(eci::detail::acs3_canonical_request(
+                    options.method, "/", query, canonical, body_hash));
             headers.emplace_back("authorization",
                                  eci::detail::acs3_authorization(
                                      key_id, canonical.signed_names,
@@ -189,7 +203,8 @@ asio::awaitable<Result<TestReply>> TestApiClient::call(std::string action,
         }
         if (options.corrupt_signature) {
             for (auto& [name, value] : headers) {
-                if (name == "authorization") value.back() = value.back() == '0' ? '1' : '0';
+                if (name == "authorization")
+                    value.back() = value.back() == '0' ? '1' : '0';
             }
         }
         if (options.form_body) {
@@ -204,7 +219,8 @@ asio::awaitable<Result<TestReply>> TestApiClient::call(std::string action,
         wire_params.emplace_back("Version", "2018-08-08");
     }
     for (const auto& [name, value] : headers) {
-        if (name == "host") continue;
+        if (name == "host")
+            continue;
         request.set(name, value);
     }
 
@@ -216,7 +232,8 @@ asio::awaitable<Result<TestReply>> TestApiClient::call(std::string action,
         if (options.lenient_query) {
             std::string query;
             for (auto it = wire_params.rbegin(); it != wire_params.rend(); ++it) {
-                if (!query.empty()) query += '&';
+                if (!query.empty())
+                    query += '&';
                 query += lenient_encode(it->first) + "=" + lenient_encode(it->second);
             }
             target += "?" + query;
@@ -231,12 +248,13 @@ asio::awaitable<Result<TestReply>> TestApiClient::call(std::string action,
     std::vector<http::request<http::string_body>> requests;
     requests.push_back(std::move(request));
     auto replies = co_await send_all(executor_, endpoint_, std::move(requests));
-    if (!replies) co_return replies.error();
+    if (!replies)
+        co_return replies.error();
     co_return std::move(replies->front());
 }
 
 asio::awaitable<Result<std::vector<TestReply>>> TestApiClient::get_many(std::string target,
-                                                                         int count) {
+                                                                        int count) {
     std::vector<http::request<http::string_body>> requests;
     for (int i = 0; i < count; ++i) {
         http::request<http::string_body> request{http::verb::get, target, 11};
@@ -252,8 +270,8 @@ asio::awaitable<Result<std::vector<TestReply>>> TestApiClient::get_many(std::str
 namespace {
 
 template <class WebSocket>
-asio::awaitable<Result<ExecTranscript>> converse(WebSocket& ws, std::string host, std::string target,
-                                                 ExecScript script) {
+asio::awaitable<Result<ExecTranscript>> converse(WebSocket& ws, std::string host,
+                                                 std::string target, ExecScript script) {
     ExecTranscript transcript;
     http::response<http::string_body> refusal;
     websocket::response_type upgrade;
@@ -270,7 +288,8 @@ asio::awaitable<Result<ExecTranscript>> converse(WebSocket& ws, std::string host
     for (auto& frame : script.frames) {
         auto [ec, n] = co_await ws.async_write(asio::buffer(frame), tuple_awaitable);
         (void)n;
-        if (ec) break;
+        if (ec)
+            break;
     }
     beast::flat_buffer buffer;
     for (;;) {
@@ -281,11 +300,13 @@ asio::awaitable<Result<ExecTranscript>> converse(WebSocket& ws, std::string host
         buffer.clear();
         auto [ec, n] = co_await ws.async_read(buffer, tuple_awaitable);
         if (ec) {
-            if (ec == websocket::error::closed) transcript.close_code = ws.reason().code;
+            if (ec == websocket::error::closed)
+                transcript.close_code = ws.reason().code;
             break;
         }
         std::string data(static_cast<const char*>(buffer.data().data()), n);
-        if (data.empty()) continue;
+        if (data.empty())
+            continue;
         int channel = static_cast<unsigned char>(data[0]);
         std::string payload = data.substr(1);
         if (channel == 1) {
@@ -297,9 +318,11 @@ asio::awaitable<Result<ExecTranscript>> converse(WebSocket& ws, std::string host
         }
         if (script.on_frame) {
             for (auto& reply : script.on_frame(channel, payload)) {
-                auto [write_ec, written] = co_await ws.async_write(asio::buffer(reply), tuple_awaitable);
+                auto [write_ec, written] =
+                    co_await ws.async_write(asio::buffer(reply), tuple_awaitable);
                 (void)written;
-                if (write_ec) break;
+                if (write_ec)
+                    break;
             }
         }
         if (script.vanish_after_stdout_bytes > 0 &&
@@ -335,7 +358,8 @@ asio::awaitable<Result<ExecTranscript>> run_exec_socket(asio::any_io_executor ex
     tcp_stream.expires_after(std::chrono::seconds(20));
     auto [connect_ec] = co_await tcp_stream.async_connect(
         tcp::endpoint(asio::ip::make_address(host), port), tuple_awaitable);
-    if (connect_ec) co_return net_error("connect", connect_ec);
+    if (connect_ec)
+        co_return net_error("connect", connect_ec);
     tcp_stream.expires_never();
     if (!tls) {
         websocket::stream<beast::tcp_stream> ws(std::move(tcp_stream));
@@ -348,7 +372,8 @@ asio::awaitable<Result<ExecTranscript>> run_exec_socket(asio::any_io_executor ex
     beast::get_lowest_layer(ws).expires_after(std::chrono::seconds(20));
     auto [handshake_ec] =
         co_await ws.next_layer().async_handshake(asio::ssl::stream_base::client, tuple_awaitable);
-    if (handshake_ec) co_return Error::make(ErrorKind::tls, handshake_ec.message());
+    if (handshake_ec)
+        co_return Error::make(ErrorKind::tls, handshake_ec.message());
     beast::get_lowest_layer(ws).expires_never();
     ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
     co_return co_await converse(ws, authority, target, std::move(script));

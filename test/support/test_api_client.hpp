@@ -43,11 +43,11 @@ struct CallOptions {
     Signing signing = Signing::acs3;
     std::string method = "POST";
     bool form_body = false;  ///< params in an x-www-form-urlencoded body instead of the query
-    std::optional<std::string> timestamp;   ///< override the date/Timestamp (ISO 8601)
-    std::optional<std::string> nonce;       ///< override the nonce
-    std::optional<std::string> secret;      ///< sign with this secret instead
+    std::optional<std::string> timestamp;      ///< override the date/Timestamp (ISO 8601)
+    std::optional<std::string> nonce;          ///< override the nonce
+    std::optional<std::string> secret;         ///< sign with this secret instead
     std::optional<std::string> access_key_id;  ///< claim this key id instead
-    bool corrupt_signature = false;         ///< flip a character of the signature
+    bool corrupt_signature = false;            ///< flip a character of the signature
     bool omit_security_token = false;
     /// Write the query as JS encodeURIComponent does (`!'()*` raw) in reverse order.
     bool lenient_query = false;
@@ -67,7 +67,7 @@ struct TestReply {
 };
 
 class TestApiClient {
-public:
+  public:
     TestApiClient(boost::asio::any_io_executor executor, TestEndpoint endpoint);
 
     /// Calls `action` with `params` (RegionId is added when absent). Errors: transport
@@ -77,12 +77,11 @@ public:
 
     /// Sends `count` copies of an unsigned GET of `target` over ONE connection (keep-alive)
     /// and returns every reply.
-    boost::asio::awaitable<Result<std::vector<TestReply>>> get_many(std::string target,
-                                                                    int count);
+    boost::asio::awaitable<Result<std::vector<TestReply>>> get_many(std::string target, int count);
 
     const TestEndpoint& endpoint() const noexcept { return endpoint_; }
 
-private:
+  private:
     boost::asio::any_io_executor executor_;
     TestEndpoint endpoint_;
 };
@@ -92,14 +91,14 @@ struct ExecTranscript {
     std::string stdout_data;
     std::string stderr_data;
     std::vector<std::pair<int, std::string>> other;  ///< channel, payload (status frames)
-    int close_code = -1;  ///< the server's close code; -1 when the socket was cut
+    int close_code = -1;             ///< the server's close code; -1 when the socket was cut
     bool handshake_refused = false;  ///< the upgrade was answered with an HTTP error
     unsigned http_status = 0;        ///< that HTTP status
 };
 
 /// What the exec client sends, in order, once connected.
 struct ExecScript {
-    ExecScript() {}  // see CallOptions
+    ExecScript() {}                   // see CallOptions
     std::vector<std::string> frames;  ///< raw binary frames (first byte = channel)
     /// Called on each received frame; may return frames to send in reply.
     std::function<std::vector<std::string>(int channel, std::string_view payload)> on_frame;
@@ -112,8 +111,8 @@ struct ExecScript {
 
 /// Connects to a WebSocketUri (ws:// or wss://) and collects frames until the server closes.
 /// Errors: a malformed URI (invalid_argument) or a transport failure before the upgrade.
-boost::asio::awaitable<Result<ExecTranscript>> run_exec_socket(boost::asio::any_io_executor executor,
-                                                               std::string uri, std::string ca_pem,
-                                                               ExecScript script = {});
+boost::asio::awaitable<Result<ExecTranscript>> run_exec_socket(
+    boost::asio::any_io_executor executor, std::string uri, std::string ca_pem,
+    ExecScript script = {});
 
 }  // namespace eci::test
