@@ -261,20 +261,48 @@ void Server::on_main_exit(const std::string& id, std::size_t index, const MainEx
     const std::string& policy = entry->group.restart_policy;
     bool restart_it = policy == "Always" || (policy == "OnFailure" && !exit.status.success());
     if (restart_it) {
+        // As the kubelet does, restart with an exponential back-off (20 ms, doubling, at most 5 s
+        // here, so tests stay fast) instead of a tight loop of forks.
         c.previous_state = c.current_state;
         ++c.restart_count;
+        c.current_state = ContainerState{};
+        c.current_state.state = std::string(container_state::waiting);
+        c.current_state.reason = "CrashLoopBackOff";
+        auto backoff = std::min<std::chrono::milliseconds>(
+            std::chrono::milliseconds(10 << std::min(c.restart_count, 9)), std::chrono::seconds(5));
+        asio::co_spawn(strand_,
+                       restart_container_later(entry, index, entry->generation,
+                                               processes->generation(), backoff),
+                       asio::detached);
+        return;
+    }
+    settle(*entry);
+}
+
+asio::awaitable<void> Server::restart_container_later(std::shared_ptr<SandboxEntry> entry,
+                                                      std::size_t index, std::uint64_t generation,
+                                                      std::uint64_t run,
+                                                      std::chrono::milliseconds delay) {
+    auto self = shared_from_this();
+    asio::steady_timer timer(strand_, delay);
+    co_await timer.async_wait(tuple_awaitable);
+    if (stopping_ || entry->removed || entry->generation != generation ||
+        index >= entry->processes.size() || !entry->processes[index] ||
+        entry->processes[index]->generation() != run) {
+        co_return;  // restarted, deleted or stopped meanwhile
+    }
+    Container& c = entry->group.containers[index];
+    std::string now = now_rfc3339();
+    if (auto restarted = entry->processes[index]->restart(); restarted) {
+        c.current_state =
+            ContainerState{std::string(container_state::running), "", "", "", 0, 0, now, ""};
+        c.ready = true;
         add_event(entry->group, "Normal", "Started", fmt::format("Started container {}", c.name),
                   now);
-        if (auto restarted = processes->restart(); restarted) {
-            c.current_state =
-                ContainerState{std::string(container_state::running), "", "", "", 0, 0, now, ""};
-            c.ready = true;
-            return;
-        } else {
-            c.current_state.reason = "StartError";
-            c.current_state.message = restarted.error().message;
-        }
+        co_return;
     }
+    c.current_state = c.previous_state;
+    c.current_state.reason = "StartError";
     settle(*entry);
 }
 

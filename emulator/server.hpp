@@ -121,6 +121,10 @@ class Server : public std::enable_shared_from_this<Server> {
     void start_containers(SandboxEntry& entry, bool restarted);
     void on_main_exit(const std::string& id, std::size_t index, const MainExit& exit);
     void settle(SandboxEntry& entry);
+    asio::awaitable<void> restart_container_later(std::shared_ptr<SandboxEntry> entry,
+                                                  std::size_t index, std::uint64_t generation,
+                                                  std::uint64_t run,
+                                                  std::chrono::milliseconds delay);
     void stop_processes(SandboxEntry& entry);
     std::size_t live_processes() const;
     /// Runs `command` in the container and returns stdout then stderr (Sync=true exec).
