@@ -281,6 +281,10 @@ asio::awaitable<void> Server::accept_loop() {
             co_await pause.async_wait(tuple_awaitable);
             continue;
         }
+        // A TLS response leaves in several records (header, body): without TCP_NODELAY the
+        // second waits for the client's delayed ACK, ~40 ms per call on keep-alive.
+        boost::system::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
         asio::co_spawn(strand_, self->serve_connection(std::move(socket)), asio::detached);
     }
 }
