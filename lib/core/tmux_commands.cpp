@@ -107,16 +107,16 @@ std::optional<Framed> find_frame(std::string_view text, std::string_view prefix)
 
 std::string target_session(std::string_view session_id) {
     // `=` asks tmux for an exact name match (a plain name also matches as a prefix).
-    return shell_quote(fmt::format("={}", session_id));
+    return shell_single_quote(fmt::format("={}", session_id));
 }
 
 std::string target_pane(std::string_view session_id) {
-    return shell_quote(fmt::format("={}:", session_id));
+    return shell_single_quote(fmt::format("={}:", session_id));
 }
 
 }  // namespace
 
-std::string shell_quote(std::string_view text) {
+std::string shell_single_quote(std::string_view text) {
     std::string quoted;
     quoted.reserve(text.size() + 2);
     quoted.push_back('\'');
@@ -179,10 +179,11 @@ std::string tmux_wrapped_command(std::string_view command, std::string_view sess
     // the closing parenthesis.
     std::string script;
     if (exec_dir)
-        script += fmt::format("cd -- {} && ", shell_quote(*exec_dir));
+        script += fmt::format("cd -- {} && ", shell_single_quote(*exec_dir));
     script += fmt::format("(\n{}\n)\n", command);
-    script += fmt::format("__eci_rc=$?\nprintf '\\n%s%s__%s\\n' {} {} \"$__eci_rc\"\n",
-                          shell_quote(tmux_marker_exit_code), shell_quote(session_id));
+    script +=
+        fmt::format("__eci_rc=$?\nprintf '\\n%s%s__%s\\n' {} {} \"$__eci_rc\"\n",
+                    shell_single_quote(tmux_marker_exit_code), shell_single_quote(session_id));
     return script;
 }
 
@@ -210,31 +211,29 @@ Result<TmuxStartPlan> plan_tmux_start(std::string_view command, std::string_view
         pane_command = fmt::format("bash -lc \"$(printf %s {} | base64 -d)\"", encoded);
     } else {
         auto path = tmux_script_path(session_id);
-        pane_command = fmt::format("bash -l {}", shell_quote(path));
+        pane_command = fmt::format("bash -l {}", shell_single_quote(path));
         preamble += fmt::format("[ -f {} ] || {{ echo __ECI_TMUX_SCRIPT_MISSING__; exit 66; }}\n",
-                                shell_quote(path));
+                                shell_single_quote(path));
         plan.script_file = std::move(path);
         plan.script_file_content = std::move(wrapped);
     }
-    auto session = shell_quote(session_id);
-    auto exact = target_session(session_id);
-    auto pane = target_pane(session_id);
     // history-limit applies only to panes created after it is set, so the session starts
     // with a placeholder window, gets its options, then the real window replaces the
     // placeholder. One tmux invocation: the server runs the whole chain before it handles
     // the pane's exit or another client, and stops the chain at the first error (a
-    // duplicate session never reaches the command).
+    // duplicate session never reaches the command). `=` asks tmux for an exact name match
+    // (a plain name also matches as a prefix). The id is named once to keep the script short.
     plan.start_script = fmt::format(
         "{}"
-        "if tmux has-session -t {} 2>/dev/null; then echo __ECI_TMUX_EXISTS__; exit 73; fi\n"
-        "e=$(tmux new-session -d -s {} 'sleep 60' \\; set-option -t {} history-limit {} \\; "
-        "new-window -t {} {} \\; set-option -w -t {} remain-on-exit on \\; "
-        "kill-window -a -t {} 2>&1) && {{ echo __ECI_TMUX_STARTED__; exit 0; }}\n"
+        "s={}; x=\"=$s\"; p=\"=$s:\"\n"
+        "if tmux has-session -t \"$x\" 2>/dev/null; then echo __ECI_TMUX_EXISTS__; exit 73; fi\n"
+        "e=$(tmux new-session -d -s \"$s\" 'sleep 60' \\; set-option -t \"$p\" history-limit {} "
+        "\\; new-window -t \"$p\" {} \\; set-option -w -t \"$p\" remain-on-exit on \\; "
+        "kill-window -a -t \"$p\" 2>&1) && {{ echo __ECI_TMUX_STARTED__; exit 0; }}\n"
         "case $e in *'duplicate session'*) echo __ECI_TMUX_EXISTS__; exit 73;; esac\n"
-        "tmux kill-session -t {} 2>/dev/null\n"
+        "tmux kill-session -t \"$x\" 2>/dev/null\n"
         "printf '__ECI_TMUX_FAILED__%s\\n' \"$e\"; exit 1\n",
-        preamble, exact, session, pane, history_limit, pane, shell_quote(pane_command), pane, pane,
-        exact);
+        preamble, shell_single_quote(session_id), history_limit, shell_single_quote(pane_command));
     return plan;
 }
 
@@ -331,7 +330,7 @@ std::string tmux_kill_script(std::string_view session_id) {
     return fmt::format(
         "if tmux kill-session -t {} 2>/dev/null; then echo __ECI_TMUX_KILLED__; "
         "else echo __ECI_TMUX_NOT_FOUND__; fi; rm -f -- {}\n",
-        target_session(session_id), shell_quote(tmux_script_path(session_id)));
+        target_session(session_id), shell_single_quote(tmux_script_path(session_id)));
 }
 
 Result<bool> parse_tmux_kill_reply(std::string_view stdout_text) {

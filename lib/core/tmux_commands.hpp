@@ -33,11 +33,13 @@ inline constexpr std::chrono::seconds tmux_default_timeout{600};
 inline constexpr std::size_t tmux_inline_base64_limit = 1200;
 /// Longest accepted session id: tmux has no hard limit, but the id is part of file names and
 /// of every command, which the exec API limits in length.
-inline constexpr std::size_t tmux_max_session_id_length = 128;
+inline constexpr std::size_t tmux_max_session_id_length = 64;
 
 /// The POSIX shell single-quoted form of `text`: `'...'`, each `'` written `'\''`. The result is
 /// one word whatever the bytes (`$`, backticks, newlines, UTF-8 all stay literal).
-std::string shell_quote(std::string_view text);
+/// (Named apart from core/shell_wrappers' `shell_quote`, which does the same on another
+/// branch; one should replace the other once both are merged.)
+std::string shell_single_quote(std::string_view text);
 
 /// `{"sh", "-c", script}`: the argv that runs one of this file's scripts through one exec.
 std::vector<std::string> shell_argv(std::string script);
@@ -46,7 +48,7 @@ std::vector<std::string> shell_argv(std::string script);
 /// Errors: ErrorKind::tls when OpenSSL's random generator fails.
 Result<std::string> generate_tmux_session_id();
 
-/// Checks a caller's session id: 1 to 128 characters, each an ASCII letter, digit, `_` or `-`
+/// Checks a caller's session id: 1 to 64 characters, each an ASCII letter, digit, `_` or `-`
 /// (so it is a single shell word and cannot be read as a tmux target pattern).
 /// Errors: ErrorKind::invalid_argument naming the offending character.
 Result<void> validate_tmux_session_id(std::string_view session_id);

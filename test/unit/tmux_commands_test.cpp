@@ -1,6 +1,7 @@
 // The tmux scripts run with the real local sh and tmux (a private server under a temporary
 // TMUX_TMPDIR, killed at the end), with only the exec transport replaced.
 #include "core/tmux_commands.hpp"
+#include "core/encoding.hpp"
 #include "core/file_transfer.hpp"
 #include "support/local_shell.hpp"
 
@@ -92,13 +93,13 @@ std::string fresh_id() {
 
 }  // namespace
 
-TEST_CASE("tmux: shell_quote keeps hostile text one literal word", "[tmux]") {
+TEST_CASE("tmux: shell_single_quote keeps hostile text one literal word", "[tmux]") {
     for (std::string text : {"plain", "a b", "'; rm -rf / #", "$(touch pwned)", "`id`", "it's",
                              "''", "\\n\\", "line\nbreak", "日本語 ünï", "*?[a]", "-n"}) {
-        auto run = run_local(shell_argv("printf '%s|' " + shell_quote(text)), {});
+        auto run = run_local(shell_argv("printf '%s|' " + shell_single_quote(text)), {});
         CHECK(run.out == text + "|");
     }
-    CHECK(shell_quote("it's") == "'it'\\''s'");
+    CHECK(shell_single_quote("it's") == "'it'\\''s'");
 }
 
 TEST_CASE("tmux: session ids are generated with the prefix and validated", "[tmux]") {
@@ -110,13 +111,34 @@ TEST_CASE("tmux: session ids are generated with the prefix and validated", "[tmu
     CHECK(validate_tmux_session_id(id).ok());
     CHECK(validate_tmux_session_id("Job-1_a").ok());
     for (std::string bad : std::vector<std::string>{"", "a b", "a:b", "a.b", "a;b", "=a", "é",
-                                                    "a'b", "$x", std::string(129, 'a')}) {
+                                                    "a'b", "$x", std::string(65, 'a')}) {
         auto valid = validate_tmux_session_id(bad);
         REQUIRE_FALSE(valid.ok());
         CHECK(valid.error().kind == eci::ErrorKind::invalid_argument);
     }
     CHECK_FALSE(plan_tmux_start("true", "bad id", std::nullopt).ok());
     CHECK_FALSE(plan_tmux_start("true", "ok", std::nullopt, 0).ok());
+}
+
+TEST_CASE("tmux: the largest inline start script fits the exec command limit", "[tmux]") {
+    // The longest command that still travels inline, with the longest session id.
+    std::string id(tmux_max_session_id_length, 'x');
+    std::string command;
+    std::optional<TmuxStartPlan> largest;
+    for (;;) {
+        auto plan = plan_tmux_start(command + "x", id, "/some/dir");
+        REQUIRE(plan.ok());
+        if (plan->script_file)
+            break;
+        command += "x";
+        largest = std::move(*plan);
+    }
+    REQUIRE(largest);
+    // The emulator's (and reportedly the service's) ExecContainerCommand limit: 2048
+    // characters of the JSON command array, here `["sh","-c","<script>"]`.
+    auto command_parameter = json_array_string(shell_argv(largest->start_script));
+    INFO(command_parameter.size());
+    CHECK(command_parameter.size() <= 2000);
 }
 
 TEST_CASE("tmux: poll backoff grows by 1.5 from 0.1 s up to 5 s", "[tmux]") {
