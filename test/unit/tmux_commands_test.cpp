@@ -321,3 +321,16 @@ TEST_CASE("tmux: reply parsers", "[tmux]") {
     CHECK(parse_tmux_list_reply("__ECI_TMUX_FAILED__boom\n").error().kind ==
           eci::ErrorKind::service);
 }
+
+TEST_CASE("tmux: a missing exec_dir skips the command and reports the failure", "[tmux]") {
+    LocalTmux tmux;
+    auto id = fresh_id();
+    auto missing = (tmux.dir / "no such dir").string();
+    auto marker = tmux.dir / "ran";
+    REQUIRE(tmux.start(id, "touch " + shell_single_quote(marker.string()), missing).outcome ==
+            TmuxStartOutcome::started);
+    auto done = tmux.wait(id);
+    CHECK(done.status == TmuxStatus::completed);
+    CHECK(done.exit_code == 1);
+    CHECK_FALSE(fs::exists(marker));
+}
