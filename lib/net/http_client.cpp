@@ -208,7 +208,8 @@ struct HttpClient::State : std::enable_shared_from_this<HttpClient::State> {
 
     // A healthy connection after a complete exchange: to the first waiter, or the pool.
     void give_back(ConnectionPtr connection) {
-        if (closed) {
+        // idle_timeout 0 means "never reuse": one TLS handshake per request.
+        if (closed || options.idle_timeout <= Clock::duration::zero()) {
             asio::co_spawn(executor, shut_down(std::move(connection)), asio::detached);
             release_slot();
             return;
