@@ -1,15 +1,14 @@
 #include "net/exec_websocket.hpp"
 
 #include "net/http_connect_proxy.hpp"
+#include "net/tls_context.hpp"
 
 #include <fmt/format.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/error.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -45,12 +44,6 @@ constexpr std::size_t max_service_message_bytes = 512;
 
 bool is_cancelled(const asio::cancellation_state& state) {
     return state.cancelled() != asio::cancellation_type::none;
-}
-
-bool is_ip_literal(const std::string& host) {
-    error_code ec;
-    asio::ip::make_address(host, ec);
-    return !ec;
 }
 
 // The error kind of a rejected upgrade (the server answered with a plain HTTP response).
@@ -322,23 +315,25 @@ asio::awaitable<Result<void>> ExecWebSocket::connect(std::string url) {
     if (secure) {
         auto ws = std::make_unique<TlsWebSocket>(std::move(tcp_stream), d.tls_context);
         auto& tls = ws->next_layer();
-        // SNI only for names (RFC 6066); the certificate is checked against names and IPs.
-        // (SSL_ctrl directly: the SSL_set_tlsext_host_name macro has an old-style cast.)
-        if (!is_ip_literal(host) &&
-            SSL_ctrl(tls.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-                     const_cast<char*>(host.c_str())) != 1)
-            co_return d.make_error(ErrorKind::tls, "OpenSSL refused the SNI host name",
-                                   Dispatch::not_sent);
-        tls.set_verify_mode(ssl::verify_peer);
-        tls.set_verify_callback(ssl::host_name_verification(host));
+        // SNI and host name verification as for HTTPS; whether the peer is verified at all is
+        // the shared context's setting (make_client_tls_context verifies by default).
+        if (auto prepared = prepare_tls_connection(tls, host, true); !prepared) {
+            Error error = std::move(prepared).error();
+            error.endpoint = d.endpoint;
+            error.dispatch = Dispatch::not_sent;
+            co_return error;
+        }
         beast::get_lowest_layer(*ws).expires_at(handshake_deadline);
         auto [tls_ec] = co_await tls.async_handshake(ssl::stream_base::client,
                                                      asio::as_tuple(asio::use_awaitable));
         if (tls_ec) {
-            Error error = d.connect_error(tls_ec, state, "TLS handshake");
-            if (error.kind == ErrorKind::network &&
-                tls_ec.category() == asio::error::get_ssl_category())
-                error.kind = ErrorKind::tls;
+            if (is_cancelled(state) || tls_ec == beast::error::timeout ||
+                tls_ec == asio::error::operation_aborted || !is_tls_error(tls_ec) ||
+                tls_ec == ssl::error::stream_truncated)
+                co_return d.connect_error(tls_ec, state, "TLS handshake");
+            Error error = tls_handshake_error(tls.native_handle(), tls_ec, d.endpoint);
+            error.endpoint = d.endpoint;
+            error.dispatch = Dispatch::not_sent;
             co_return error;
         }
         auto upgraded = co_await upgrade(*ws);

@@ -94,8 +94,9 @@ struct ExecWebSocketCounters {
 /// Thread safety: none; use from one strand (the executor given to the constructor).
 class ExecWebSocket {
   public:
-    /// `tls_context` is used for wss:// URLs only; it should verify peers (the connection sets
-    /// SNI and checks the host name itself).
+    /// `tls_context` is used for wss:// URLs only, shared with HTTPS (make_client_tls_context):
+    /// it decides whether peers are verified (it does by default); each connection sets SNI
+    /// and checks the host name itself (prepare_tls_connection).
     ExecWebSocket(boost::asio::any_io_executor executor, boost::asio::ssl::context& tls_context,
                   ExecWebSocketOptions options = {});
     ~ExecWebSocket();
@@ -103,7 +104,8 @@ class ExecWebSocket {
     ExecWebSocket& operator=(const ExecWebSocket&) = delete;
 
     /// Connects to `url` (ws://host[:port]/path?query or wss://...), through the proxy if one
-    /// is configured, performs the TLS handshake (wss: peer and host name verified, SNI set)
+    /// is configured, performs the TLS handshake (wss: SNI set, the peer and host name
+    /// verified when the context verifies peers)
     /// and the WebSocket upgrade. A previous connection is dropped first.
     ///
     /// Errors (all with Error::endpoint = host:port):

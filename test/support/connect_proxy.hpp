@@ -1,8 +1,7 @@
-// A minimal HTTP CONNECT proxy for tests on 127.0.0.1 (ephemeral port): it records each
-// CONNECT request, opens the tunnel and splices bytes both ways.
+// A loopback HTTP proxy that only does CONNECT tunnels, for tests of proxy support.
 #pragma once
 
-#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/io_context.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -11,19 +10,29 @@
 
 namespace eci::test {
 
+struct ConnectProxyOptions {
+    /// When non-empty, CONNECT requires Proxy-Authorization: Basic for these credentials
+    /// (else 407).
+    std::string username;
+    std::string password;
+};
+
+/// Listens on 127.0.0.1 (ephemeral port) on `io`. Not thread-safe: use from io's thread.
 class ConnectProxy {
   public:
-    /// `refuse_status` != 0: answer every CONNECT with that status instead of tunnelling.
-    explicit ConnectProxy(boost::asio::any_io_executor executor, unsigned refuse_status = 0);
+    explicit ConnectProxy(boost::asio::io_context& io, ConnectProxyOptions options = {});
     ~ConnectProxy();
     ConnectProxy(const ConnectProxy&) = delete;
     ConnectProxy& operator=(const ConnectProxy&) = delete;
 
     std::uint16_t port() const;
-    std::string url() const;                        ///< "http://127.0.0.1:PORT"
-    std::size_t tunnels() const;                    ///< tunnels opened
-    const std::string& last_target() const;         ///< the last CONNECT request target
-    const std::string& last_authorization() const;  ///< its Proxy-Authorization header
+    /// "http://127.0.0.1:<port>", optionally with "user:password@".
+    std::string url(const std::string& user = {}, const std::string& password = {}) const;
+
+    std::size_t tunnels() const;           ///< CONNECTs answered with 200
+    std::size_t refused_requests() const;  ///< CONNECTs refused (auth, bad target, upstream down)
+
+    void stop();
 
     struct State;
 

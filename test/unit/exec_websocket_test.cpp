@@ -1,5 +1,6 @@
 // ExecWebSocket and run_exec_stream against the scripted loopback server.
 #include "net/exec_websocket.hpp"
+#include "net/certificates.hpp"
 #include "support/connect_proxy.hpp"
 #include "support/ws_test_server.hpp"
 
@@ -436,31 +437,98 @@ TEST_CASE("exec websocket: connects through an HTTP CONNECT proxy with Basic cre
     script.exit_mode = WsExitMode::channel4;
     script.exit_code = 4;
     WsTestServer server(f.ioc.get_executor(), script);
-    eci::test::ConnectProxy proxy(f.ioc.get_executor());
-    f.options.proxy_url = fmt::format("http://user:p%40ss@127.0.0.1:{}", proxy.port());
+    eci::test::ConnectProxy proxy(f.ioc, {"user", "p@ss"});
+    f.options.proxy_url = proxy.url("user", "p%40ss");
     OutputCollector collector;
     auto outcome = f.stream(server, collector);
     REQUIRE(outcome.ok());
     CHECK(outcome->exit_code == 4);
     CHECK(collector.stdout_text() == "via proxy");
     CHECK(proxy.tunnels() == 1);
-    CHECK(proxy.last_target() == fmt::format("127.0.0.1:{}", server.port()));
-    CHECK(proxy.last_authorization() == "Basic dXNlcjpwQHNz");  // base64("user:p@ss")
+    CHECK(server.connections() == 1);
 }
 
 TEST_CASE("exec websocket: a proxy that refuses CONNECT fails the connect, not_sent",
           "[exec_websocket]") {
-    const auto [status, kind] =
-        GENERATE(table<unsigned, ErrorKind>({{407, ErrorKind::auth}, {403, ErrorKind::network}}));
     Fixture f;
     WsTestServer server(f.ioc.get_executor(), WsTestScript{});
-    eci::test::ConnectProxy proxy(f.ioc.get_executor(), status);
-    f.options.proxy_url = proxy.url() + "/";
+    eci::test::ConnectProxy proxy(f.ioc, {"user", "right"});
+    f.options.proxy_url = proxy.url("user", "wrong");
     ExecWebSocket socket(f.ioc.get_executor(), f.tls, f.options);
     auto connected = run_with_limit(f.ioc, socket.connect(server.url()));
     REQUIRE_FALSE(connected.ok());
-    CHECK(connected.error().kind == kind);
-    CHECK(connected.error().http_status == static_cast<int>(status));
+    CHECK(connected.error().kind == ErrorKind::auth);
+    CHECK(connected.error().http_status == 407);
     CHECK(connected.error().dispatch == eci::Dispatch::not_sent);
+    CHECK_THAT(connected.error().to_string(), !Catch::Contains("wrong"));
+    CHECK(proxy.refused_requests() == 1);
     CHECK(server.connections() == 0);
+}
+
+namespace {
+// A server context with a fresh certificate for localhost/127.0.0.1, and the CA's PEM.
+struct TestCertificates {
+    asio::ssl::context server{asio::ssl::context::tls_server};
+    std::string ca_pem;
+    explicit TestCertificates(const eci::detail::CertificateOptions& options = {}) {
+        auto generated = eci::detail::generate_certificates(options);
+        REQUIRE(generated.ok());
+        ca_pem = generated->ca_certificate_pem;
+        server.use_certificate_chain(asio::buffer(generated->server_certificate_pem));
+        server.use_private_key(asio::buffer(generated->server_private_key_pem),
+                               asio::ssl::context::pem);
+    }
+};
+}  // namespace
+
+TEST_CASE("exec websocket: wss verifies the server against the trusted CA and host name",
+          "[exec_websocket]") {
+    const std::string host = GENERATE(std::string("127.0.0.1"), std::string("localhost"));
+    TestCertificates certificates;
+    Fixture f;
+    f.tls.add_certificate_authority(asio::buffer(certificates.ca_pem));
+    f.tls.set_verify_mode(asio::ssl::verify_peer);
+    WsTestScript script;
+    script.messages = {out("secure"), err("e")};
+    script.exit_mode = WsExitMode::k8s;
+    script.exit_code = 1;
+    WsTestServer server(f.ioc.get_executor(), script, certificates.server);
+    ExecWebSocket socket(f.ioc.get_executor(), f.tls, f.options);
+    OutputCollector collector;
+    auto outcome = run_with_limit(
+        f.ioc,
+        [](ExecWebSocket& ws, std::string url,
+           OutputCollector& output) -> asio::awaitable<Result<ExecStreamOutcome>> {
+            auto connected = co_await ws.connect(url);
+            if (!connected)
+                co_return connected.error();
+            co_return co_await run_exec_stream(ws, std::nullopt, Clock::now() + 5s, output);
+        }(socket, server.url("/exec/?s=T", host), collector));
+    REQUIRE(outcome.ok());
+    CHECK(outcome->closed_normally);
+    CHECK(outcome->exit_code == 1);
+    CHECK(collector.stdout_text() == "secure");
+    CHECK(collector.stderr_text() == "e");
+}
+
+TEST_CASE("exec websocket: wss refuses an untrusted certificate or a wrong host name",
+          "[exec_websocket]") {
+    const bool trust_ca = GENERATE(false, true);
+    // With the CA trusted, the certificate names someone else than 127.0.0.1.
+    eci::detail::CertificateOptions names;
+    if (trust_ca)
+        names = {{"elsewhere.test"}, {"192.0.2.1"}};
+    TestCertificates certificates(names);
+    Fixture f;
+    if (trust_ca)
+        f.tls.add_certificate_authority(asio::buffer(certificates.ca_pem));
+    f.tls.set_verify_mode(asio::ssl::verify_peer);
+    WsTestServer server(f.ioc.get_executor(), WsTestScript{}, certificates.server);
+    ExecWebSocket socket(f.ioc.get_executor(), f.tls, f.options);
+    auto connected = run_with_limit(f.ioc, socket.connect(server.url()));
+    REQUIRE_FALSE(connected.ok());
+    CHECK(connected.error().kind == ErrorKind::tls);
+    CHECK(connected.error().dispatch == eci::Dispatch::not_sent);
+    if (trust_ca)
+        CHECK_THAT(connected.error().message, Catch::Contains("does not match"));
 }

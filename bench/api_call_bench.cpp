@@ -1,0 +1,192 @@
+// eci-bench-api: client CPU per signed DescribeContainerGroups call, over a warm keep-alive TLS
+// connection and with a fresh TLS connection per call, against eci-emulator in its own process
+// (so getrusage of this process is the client's cost alone).
+//
+//   eci-bench-api [--emulator PATH | --emulator-ready FILE] [--calls N] [--fresh-calls N] [--json]
+#include <eci/openapi_client.hpp>
+
+#include "emulator_process.hpp"
+
+#include <fmt/format.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <sys/resource.h>
+
+#include <chrono>
+#include <fstream>
+#include <optional>
+#include <string>
+
+namespace asio = boost::asio;
+using namespace std::chrono;
+
+namespace {
+
+double cpu_seconds() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+struct Measurement {
+    int calls = 0;
+    int failures = 0;
+    double cpu_us_per_call = 0;
+    double wall_us_per_call = 0;
+    std::uint64_t tls_handshakes = 0;
+};
+
+// Runs `calls` sequential DescribeContainerGroups by id on `client`, after one warm-up call.
+Measurement measure(asio::io_context& io, eci::OpenApiClient client, std::string sandbox_id,
+                    int calls) {
+    Measurement result;
+    result.calls = calls;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            eci::DescribeContainerGroupsRequest request;
+            request.container_group_ids = {sandbox_id};
+            (void)co_await client.describe_container_groups(request);  // warm-up
+            const auto handshakes_before = client.stats().tls_handshakes;
+            const double cpu_before = cpu_seconds();
+            const auto wall_before = steady_clock::now();
+            for (int i = 0; i < calls; ++i) {
+                auto reply = co_await client.describe_container_groups(request);
+                if (!reply.ok() || reply->container_groups.size() != 1)
+                    ++result.failures;
+            }
+            const double cpu = cpu_seconds() - cpu_before;
+            const double wall = duration<double>(steady_clock::now() - wall_before).count();
+            result.cpu_us_per_call = cpu * 1e6 / calls;
+            result.wall_us_per_call = wall * 1e6 / calls;
+            result.tls_handshakes = client.stats().tls_handshakes - handshakes_before;
+        },
+        asio::detached);
+    io.restart();
+    io.run();
+    return result;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string emulator_binary = ECI_EMULATOR_PATH;
+    std::string ready_file;
+    int calls = 2000;
+    int fresh_calls = 200;
+    bool json = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : std::string(); };
+        if (arg == "--emulator")
+            emulator_binary = next();
+        else if (arg == "--emulator-ready")
+            ready_file = next();
+        else if (arg == "--calls")
+            calls = std::stoi(next());
+        else if (arg == "--fresh-calls")
+            fresh_calls = std::stoi(next());
+        else if (arg == "--json")
+            json = true;
+        else {
+            fmt::print(stderr,
+                       "usage: eci-bench-api [--emulator PATH | --emulator-ready FILE] "
+                       "[--calls N] [--fresh-calls N] [--json]\n");
+            return arg == "--help" ? 0 : 2;
+        }
+    }
+
+    std::optional<eci::bench::EmulatorProcess> emulator;
+    eci::bench::EmulatorEndpoint endpoint;
+    if (!ready_file.empty()) {
+        std::ifstream in(ready_file);
+        std::string line;
+        std::getline(in, line);
+        auto parsed = eci::bench::parse_ready_line(line);
+        if (!parsed.ok())
+            return fmt::print(stderr, "{}\n", parsed.error()), 1;
+        endpoint = std::move(parsed).value();
+    } else {
+        auto started = eci::bench::EmulatorProcess::start(
+            emulator_binary, {"--listen", "127.0.0.1:0", "--start-delay-ms", "0"});
+        if (!started.ok())
+            return fmt::print(stderr, "{}\n", started.error()), 1;
+        emulator.emplace(std::move(started).value());
+        endpoint = emulator->endpoint();
+    }
+
+    asio::io_context io;
+    auto config = endpoint.client_config();
+    auto warm_client = eci::OpenApiClient::create(io.get_executor(), config);
+    if (!warm_client.ok())
+        return fmt::print(stderr, "{}\n", warm_client.error()), 1;
+
+    // One sandbox to describe, so each reply carries a realistic ContainerGroup.
+    std::string sandbox_id;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            eci::CreateContainerGroupRequest request;
+            request.container_group_name = "bench-api";
+            eci::ContainerSpec container;
+            container.name = "sandbox";
+            container.image = "ubuntu:22.04";
+            request.containers.push_back(container);
+            request.tags.push_back({"bench", "api"});
+            auto created = co_await warm_client->create_container_group(request);
+            if (created.ok())
+                sandbox_id = created->container_group_id;
+            else
+                fmt::print(stderr, "create failed: {}\n", created.error());
+        },
+        asio::detached);
+    io.run();
+    if (sandbox_id.empty())
+        return 1;
+
+    const Measurement warm = measure(io, *warm_client, sandbox_id, calls);
+    config.pool.idle_timeout = std::chrono::milliseconds(0);  // never reuse: a handshake per call
+    auto fresh_client = eci::OpenApiClient::create(io.get_executor(), config);
+    if (!fresh_client.ok())
+        return fmt::print(stderr, "{}\n", fresh_client.error()), 1;
+    const Measurement fresh = measure(io, *fresh_client, sandbox_id, fresh_calls);
+
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            eci::DeleteContainerGroupRequest request;
+            request.container_group_id = sandbox_id;
+            (void)co_await warm_client->delete_container_group(request);
+        },
+        asio::detached);
+    io.restart();
+    io.run();
+
+    if (json) {
+        fmt::print(
+            "{{\"warm\":{{\"calls\":{},\"failures\":{},\"client_cpu_us_per_call\":{:.2f},"
+            "\"wall_us_per_call\":{:.2f},\"tls_handshakes\":{}}},"
+            "\"fresh\":{{\"calls\":{},\"failures\":{},\"client_cpu_us_per_call\":{:.2f},"
+            "\"wall_us_per_call\":{:.2f},\"tls_handshakes\":{}}}}}\n",
+            warm.calls, warm.failures, warm.cpu_us_per_call, warm.wall_us_per_call,
+            warm.tls_handshakes, fresh.calls, fresh.failures, fresh.cpu_us_per_call,
+            fresh.wall_us_per_call, fresh.tls_handshakes);
+    } else {
+        fmt::print("signed DescribeContainerGroups, client CPU per call (this process only):\n");
+        fmt::print(
+            "  warm keep-alive TLS : {:8.2f} us CPU, {:8.2f} us wall, {} calls, {} handshakes, {} "
+            "failures\n",
+            warm.cpu_us_per_call, warm.wall_us_per_call, warm.calls, warm.tls_handshakes,
+            warm.failures);
+        fmt::print(
+            "  fresh TLS each call : {:8.2f} us CPU, {:8.2f} us wall, {} calls, {} handshakes, {} "
+            "failures\n",
+            fresh.cpu_us_per_call, fresh.wall_us_per_call, fresh.calls, fresh.tls_handshakes,
+            fresh.failures);
+    }
+    return warm.failures + fresh.failures == 0 ? 0 : 1;
+}

@@ -1,0 +1,52 @@
+// Starts eci-emulator as a child process (or reads the ready line of one already running) so a
+// benchmark measures only its own process's CPU.
+#pragma once
+
+#include <eci/config.hpp>
+#include <eci/result.hpp>
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace eci::bench {
+
+/// The emulator's ready line, parsed.
+struct EmulatorEndpoint {
+    std::string endpoint;  ///< host:port
+    std::string scheme;    ///< https or http
+    std::string ca_file;
+    std::string region_id;
+    std::string access_key_id;
+    std::string access_key_secret;
+
+    /// A client configuration that talks to this emulator.
+    ClientConfig client_config() const;
+};
+
+/// Parses one ready line: {"endpoint":..., "scheme":..., "ca_file":..., ...}.
+Result<EmulatorEndpoint> parse_ready_line(const std::string& line);
+
+/// A child eci-emulator; SIGTERM and reaped on destruction.
+class EmulatorProcess {
+  public:
+    /// Starts `binary` with `args` and waits (up to 30 s) for its ready line.
+    static Result<EmulatorProcess> start(const std::string& binary, std::vector<std::string> args);
+    EmulatorProcess(EmulatorProcess&& other) noexcept;
+    EmulatorProcess& operator=(EmulatorProcess&&) = delete;
+    ~EmulatorProcess();
+
+    const EmulatorEndpoint& endpoint() const { return endpoint_; }
+    pid_t pid() const { return pid_; }
+    /// SIGTERM, then waits for exit. Returns the exit status (0 = clean shutdown).
+    int stop();
+
+  private:
+    EmulatorProcess(pid_t pid, EmulatorEndpoint endpoint)
+        : pid_(pid), endpoint_(std::move(endpoint)) {}
+    pid_t pid_ = -1;
+    EmulatorEndpoint endpoint_;
+};
+
+}  // namespace eci::bench

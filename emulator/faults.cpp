@@ -1,0 +1,70 @@
+#include "faults.hpp"
+
+#include <algorithm>
+
+namespace eci::emulator {
+
+std::string_view to_string(FaultKind kind) noexcept {
+    switch (kind) {
+        case FaultKind::none:
+            return "none";
+        case FaultKind::throttle:
+            return "throttle";
+        case FaultKind::qps_limit:
+            return "qps_limit";
+        case FaultKind::unavailable:
+            return "unavailable";
+        case FaultKind::reset_before:
+            return "reset_before";
+        case FaultKind::reset_after:
+            return "reset_after";
+    }
+    return "none";
+}
+
+FaultInjector::FaultInjector(FaultOptions options, std::uint64_t seed)
+    : options_(std::move(options)), random_(seed) {}
+
+bool FaultInjector::draw(double probability) {
+    if (probability <= 0)
+        return false;
+    // Draw even for probability 1 so the sequence does not depend on which faults are on.
+    double x = std::uniform_real_distribution<double>(0.0, 1.0)(random_);
+    return x < probability;
+}
+
+FaultKind FaultInjector::decide(std::string_view action, Clock::time_point now) {
+    if (auto it = options_.qps_limits.find(action); it != options_.qps_limits.end()) {
+        double rate = it->second;
+        double capacity = std::max(1.0, rate);
+        auto bucket_it = buckets_.find(action);
+        if (bucket_it == buckets_.end())
+            bucket_it = buckets_.emplace(std::string(action), Bucket{}).first;
+        Bucket& bucket = bucket_it->second;
+        if (!bucket.started) {
+            bucket = {capacity, now, true};
+        } else {
+            std::chrono::duration<double> elapsed = now - bucket.refilled;
+            bucket.tokens = std::min(capacity, bucket.tokens + elapsed.count() * rate);
+            bucket.refilled = now;
+        }
+        if (bucket.tokens < 1.0)
+            return FaultKind::qps_limit;
+        bucket.tokens -= 1.0;
+    }
+    if (draw(options_.throttle))
+        return FaultKind::throttle;
+    if (draw(options_.unavailable))
+        return FaultKind::unavailable;
+    if (draw(options_.reset)) {
+        return std::bernoulli_distribution(0.5)(random_) ? FaultKind::reset_before
+                                                         : FaultKind::reset_after;
+    }
+    return FaultKind::none;
+}
+
+bool FaultInjector::drop_websocket() {
+    return draw(options_.ws_drop);
+}
+
+}  // namespace eci::emulator

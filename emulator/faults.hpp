@@ -1,0 +1,55 @@
+// FaultInjector: decides, deterministically for a seed, which requests fail and how, and
+// enforces per-action QPS limits with token buckets. Sans-io: the server carries out the
+// decision. Not thread-safe (the emulator calls it from its strand only).
+#pragma once
+
+#include "options.hpp"
+
+#include <chrono>
+#include <map>
+#include <random>
+#include <string>
+#include <string_view>
+
+namespace eci::emulator {
+
+enum class FaultKind {
+    none,
+    throttle,      ///< Throttling.User from --fault-throttle
+    qps_limit,     ///< Throttling.User from a --qps-limit bucket
+    unavailable,   ///< 503 ServiceUnavailable
+    reset_before,  ///< close the connection, action not carried out
+    reset_after,   ///< carry out the action, then close the connection without a reply
+};
+
+/// Stable names used as keys of /_emulator/stats "faults_injected".
+std::string_view to_string(FaultKind kind) noexcept;
+
+class FaultInjector {
+  public:
+    using Clock = std::chrono::steady_clock;
+
+    FaultInjector(FaultOptions options, std::uint64_t seed);
+
+    /// The fault for one authenticated API call of `action`, drawn in call order.
+    FaultKind decide(std::string_view action, Clock::time_point now);
+
+    /// Whether the exec WebSocket being opened will be cut mid-stream.
+    bool drop_websocket();
+
+    const FaultOptions& options() const noexcept { return options_; }
+
+  private:
+    bool draw(double probability);
+
+    struct Bucket {
+        double tokens = 0;
+        Clock::time_point refilled{};
+        bool started = false;
+    };
+    FaultOptions options_;
+    std::mt19937_64 random_;
+    std::map<std::string, Bucket, std::less<>> buckets_;
+};
+
+}  // namespace eci::emulator

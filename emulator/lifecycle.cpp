@@ -1,0 +1,403 @@
+// The sandbox state machine: Pending -> Running -> (Succeeded | Failed) per RestartPolicy,
+// Restarting, Terminating, ActiveDeadlineSeconds; one runtime sandbox per container.
+#include "emulator/server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace eci::emulator {
+
+namespace {
+
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t sync_output_limit = 1024 * 1024;  // per stream; the rest is dropped
+
+void add_event(ContainerGroup& group, std::string type, std::string reason, std::string message,
+               const std::string& now) {
+    // Repeated events are folded, as Kubernetes does, so the list stays short.
+    for (auto& event : group.events) {
+        if (event.reason == reason && event.message == message && event.type == type) {
+            ++event.count;
+            event.last_timestamp = now;
+            return;
+        }
+    }
+    group.events.push_back(Event{1, std::move(type), group.container_group_name, std::move(reason),
+                                 std::move(message), now, now});
+    if (group.events.size() > 50)
+        group.events.erase(group.events.begin());
+}
+
+ContainerState terminated_state(const ContainerState& running, const ExitStatus& status,
+                                const std::string& now) {
+    ContainerState state;
+    state.state = std::string(container_state::terminated);
+    state.exit_code = status.shell_code();
+    state.signal = status.signal;
+    state.reason = status.success() ? "Completed" : "Error";
+    state.start_time = running.start_time;
+    state.finish_time = now;
+    return state;
+}
+
+std::string runtime_id(const SandboxEntry& entry, std::size_t index) {
+    return fmt::format("{}-c{}", entry.group.container_group_id, index + 1);
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------------
+
+void Server::launch(const std::shared_ptr<SandboxEntry>& entry) {
+    std::uint64_t generation = ++entry->generation;
+    asio::co_spawn(strand_, run_phase(entry, generation, Phase::starting), asio::detached);
+    if (entry->active_deadline_seconds > 0) {
+        asio::co_spawn(strand_, watch_deadline(entry), asio::detached);
+    }
+}
+
+void Server::restart(const std::shared_ptr<SandboxEntry>& entry) {
+    std::uint64_t generation = ++entry->generation;
+    if (entry->phase_timer)
+        entry->phase_timer->cancel();
+    entry->group.status = std::string(status::restarting);
+    add_event(entry->group, "Normal", "Restarting", "Restarting the container group",
+              now_rfc3339());
+    asio::co_spawn(strand_, run_phase(entry, generation, Phase::restarting), asio::detached);
+}
+
+void Server::remove(const std::shared_ptr<SandboxEntry>& entry) {
+    std::uint64_t generation = ++entry->generation;
+    if (entry->phase_timer)
+        entry->phase_timer->cancel();
+    if (entry->deadline_timer)
+        entry->deadline_timer->cancel();
+    entry->group.status = std::string(status::terminating);
+    // Processes die now: nothing runs in a deleted sandbox while it is still listed.
+    for (auto& processes : entry->processes) {
+        if (processes)
+            (void)processes->destroy();
+    }
+    entry->processes.clear();
+    for (auto& c : entry->group.containers)
+        c.ready = false;
+    asio::co_spawn(strand_, run_phase(entry, generation, Phase::terminating), asio::detached);
+}
+
+void Server::remove_now(const std::shared_ptr<SandboxEntry>& entry) {
+    ++entry->generation;
+    entry->removed = true;
+    if (entry->phase_timer)
+        entry->phase_timer->cancel();
+    if (entry->deadline_timer)
+        entry->deadline_timer->cancel();
+    for (auto& processes : entry->processes) {
+        if (processes)
+            (void)processes->destroy();
+    }
+    entry->processes.clear();
+    store_.erase(entry->group.container_group_id);
+}
+
+asio::awaitable<void> Server::run_phase(std::shared_ptr<SandboxEntry> entry,
+                                        std::uint64_t generation, Phase phase) {
+    auto self = shared_from_this();
+    auto delay = phase == Phase::terminating ? options_.terminate_delay : options_.start_delay;
+    if (phase == Phase::terminating && delay.count() == 0) {
+        entry->removed = true;
+        store_.erase(entry->group.container_group_id);
+        co_return;
+    }
+    entry->phase_timer = std::make_unique<asio::steady_timer>(strand_, delay);
+    co_await entry->phase_timer->async_wait(tuple_awaitable);
+    if (entry->removed || entry->generation != generation || stopping_)
+        co_return;
+    switch (phase) {
+        case Phase::starting:
+            start_containers(*entry, false);
+            break;
+        case Phase::restarting:
+            // Fresh processes (and ids free again): the runtime refuses a live id.
+            for (auto& processes : entry->processes) {
+                if (processes)
+                    (void)processes->destroy();
+            }
+            entry->processes.clear();
+            start_containers(*entry, true);
+            break;
+        case Phase::terminating:
+            entry->removed = true;
+            if (entry->deadline_timer)
+                entry->deadline_timer->cancel();
+            store_.erase(entry->group.container_group_id);
+            break;
+    }
+}
+
+asio::awaitable<void> Server::watch_deadline(std::shared_ptr<SandboxEntry> entry) {
+    auto self = shared_from_this();
+    entry->deadline_timer = std::make_unique<asio::steady_timer>(
+        strand_, std::chrono::seconds(entry->active_deadline_seconds));
+    auto [ec] = co_await entry->deadline_timer->async_wait(tuple_awaitable);
+    if (ec || entry->removed || stopping_)
+        co_return;
+    const std::string& s = entry->group.status;
+    if (is_terminal_status(s) || s == status::terminating)
+        co_return;
+    ++entry->generation;  // a pending start or restart must not revive it
+    if (entry->phase_timer)
+        entry->phase_timer->cancel();
+    stop_processes(*entry);
+    std::string now = now_rfc3339();
+    for (auto& c : entry->group.containers) {
+        if (c.current_state.state == container_state::terminated)
+            continue;
+        ContainerState killed;
+        killed.state = std::string(container_state::terminated);
+        killed.reason = "DeadlineExceeded";
+        killed.message = "Pod was active on the node longer than the specified deadline";
+        killed.exit_code = 137;
+        killed.signal = 9;
+        killed.start_time = c.current_state.start_time;
+        killed.finish_time = now;
+        c.current_state = std::move(killed);
+        c.ready = false;
+    }
+    entry->group.status = std::string(status::failed);
+    entry->group.failed_time = now;
+    add_event(entry->group, "Warning", "DeadlineExceeded",
+              "Pod was active on the node longer than the specified deadline", now);
+}
+
+// ------------------------------------------------------------------------------------------
+
+void Server::start_containers(SandboxEntry& entry, bool restarted) {
+    ContainerGroup& group = entry.group;
+    std::string now = now_rfc3339();
+    entry.processes.assign(group.containers.size(), nullptr);
+    bool failed = false;
+    for (std::size_t i = 0; i < group.containers.size(); ++i) {
+        Container& c = group.containers[i];
+        SandboxSpec spec;
+        spec.id = runtime_id(entry, i);
+        spec.command = c.commands;
+        spec.command.insert(spec.command.end(), c.args.begin(), c.args.end());
+        for (const auto& variable : c.environment_vars)
+            spec.env.emplace_back(variable.key, variable.value);
+        spec.working_dir = c.working_dir;
+        std::weak_ptr<Server> weak = weak_from_this();
+        spec.on_main_exit = [weak, id = group.container_group_id, i](const MainExit& exit) {
+            if (auto server = weak.lock())
+                server->on_main_exit(id, i, exit);
+        };
+        if (!c.current_state.state.empty() && c.current_state.state != container_state::waiting) {
+            c.previous_state = c.current_state;
+        }
+        if (!restarted) {
+            add_event(group, "Normal", "Pulled",
+                      fmt::format("Container image \"{}\" already present on machine", c.image),
+                      now);
+        }
+        auto started = runtime_->start(std::move(spec));
+        if (!started) {
+            ContainerState state;
+            state.state = std::string(container_state::terminated);
+            state.reason = "StartError";
+            state.message = started.error().message;
+            state.exit_code = 128;
+            state.start_time = now;
+            state.finish_time = now;
+            c.current_state = std::move(state);
+            c.ready = false;
+            add_event(group, "Warning", "Failed",
+                      fmt::format("Error: failed to start container \"{}\": {}", c.name,
+                                  started.error().message),
+                      now);
+            failed = true;
+            continue;
+        }
+        entry.processes[i] = std::move(*started);
+        c.current_state =
+            ContainerState{std::string(container_state::running), "", "", "", 0, 0, now, ""};
+        c.ready = true;
+        add_event(group, "Normal", "Created", fmt::format("Created container {}", c.name), now);
+        add_event(group, "Normal", "Started", fmt::format("Started container {}", c.name), now);
+    }
+    if (failed) {
+        stop_processes(entry);
+        group.status = std::string(status::failed);
+        group.failed_time = now;
+        for (auto& c : group.containers)
+            c.ready = false;
+        return;
+    }
+    group.status = std::string(status::running);
+}
+
+void Server::on_main_exit(const std::string& id, std::size_t index, const MainExit& exit) {
+    auto entry = store_.find(id);
+    if (!entry || entry->removed || index >= entry->group.containers.size() ||
+        index >= entry->processes.size()) {
+        return;
+    }
+    if (entry->group.status != status::running)
+        return;
+    Container& c = entry->group.containers[index];
+    if (c.current_state.state != container_state::running)
+        return;  // already handled
+    auto& processes = entry->processes[index];
+    if (!processes || exit.generation != processes->generation())
+        return;  // an older run
+    std::string now = now_rfc3339();
+    c.current_state = terminated_state(c.current_state, exit.status, now);
+    c.ready = false;
+    const std::string& policy = entry->group.restart_policy;
+    bool restart_it = policy == "Always" || (policy == "OnFailure" && !exit.status.success());
+    if (restart_it) {
+        // As the kubelet does, restart with an exponential back-off (20 ms, doubling, at most 5 s
+        // here, so tests stay fast) instead of a tight loop of forks.
+        c.previous_state = c.current_state;
+        ++c.restart_count;
+        c.current_state = ContainerState{};
+        c.current_state.state = std::string(container_state::waiting);
+        c.current_state.reason = "CrashLoopBackOff";
+        auto backoff = std::min<std::chrono::milliseconds>(
+            std::chrono::milliseconds(10 << std::min(c.restart_count, 9)), std::chrono::seconds(5));
+        asio::co_spawn(strand_,
+                       restart_container_later(entry, index, entry->generation,
+                                               processes->generation(), backoff),
+                       asio::detached);
+        return;
+    }
+    settle(*entry);
+}
+
+asio::awaitable<void> Server::restart_container_later(std::shared_ptr<SandboxEntry> entry,
+                                                      std::size_t index, std::uint64_t generation,
+                                                      std::uint64_t run,
+                                                      std::chrono::milliseconds delay) {
+    auto self = shared_from_this();
+    asio::steady_timer timer(strand_, delay);
+    co_await timer.async_wait(tuple_awaitable);
+    if (stopping_ || entry->removed || entry->generation != generation ||
+        index >= entry->processes.size() || !entry->processes[index] ||
+        entry->processes[index]->generation() != run) {
+        co_return;  // restarted, deleted or stopped meanwhile
+    }
+    Container& c = entry->group.containers[index];
+    std::string now = now_rfc3339();
+    if (auto restarted = entry->processes[index]->restart(); restarted) {
+        c.current_state =
+            ContainerState{std::string(container_state::running), "", "", "", 0, 0, now, ""};
+        c.ready = true;
+        add_event(entry->group, "Normal", "Started", fmt::format("Started container {}", c.name),
+                  now);
+        co_return;
+    }
+    c.current_state = c.previous_state;
+    c.current_state.reason = "StartError";
+    settle(*entry);
+}
+
+void Server::settle(SandboxEntry& entry) {
+    ContainerGroup& group = entry.group;
+    bool all_done = std::all_of(
+        group.containers.begin(), group.containers.end(),
+        [](const Container& c) { return c.current_state.state == container_state::terminated; });
+    if (!all_done)
+        return;
+    bool all_ok = std::all_of(group.containers.begin(), group.containers.end(),
+                              [](const Container& c) { return c.current_state.exit_code == 0; });
+    stop_processes(entry);
+    std::string now = now_rfc3339();
+    if (entry.deadline_timer)
+        entry.deadline_timer->cancel();
+    if (all_ok) {
+        group.status = std::string(status::succeeded);
+        group.succeeded_time = now;
+    } else {
+        group.status = std::string(status::failed);
+        group.failed_time = now;
+    }
+}
+
+void Server::stop_processes(SandboxEntry& entry) {
+    for (auto& processes : entry.processes) {
+        if (processes)
+            (void)processes->stop();
+    }
+}
+
+std::size_t Server::live_processes() const {
+    return runtime_ ? runtime_->live_process_count() : 0;
+}
+
+std::shared_ptr<SandboxProcesses> Server::container_processes(
+    const SandboxEntry& entry, std::string_view container_name) const {
+    for (std::size_t i = 0; i < entry.group.containers.size() && i < entry.processes.size(); ++i) {
+        if (entry.group.containers[i].name == container_name)
+            return entry.processes[i];
+    }
+    return nullptr;
+}
+
+std::string Server::container_log(const SandboxEntry& entry,
+                                  const std::string& container_name) const {
+    auto processes = container_processes(entry, container_name);
+    return processes ? processes->recent_log(1024 * 1024) : std::string();
+}
+
+// ------------------------------------------------------------------------------------------
+
+namespace {
+
+asio::awaitable<void> read_all(asio::posix::stream_descriptor& pipe, std::string& out) {
+    std::array<char, 16 * 1024> buffer{};
+    for (;;) {
+        auto [ec, n] = co_await pipe.async_read_some(asio::buffer(buffer), tuple_awaitable);
+        if (ec)
+            co_return;
+        std::size_t room = out.size() < sync_output_limit ? sync_output_limit - out.size() : 0;
+        out.append(buffer.data(), std::min(n, room));
+    }
+}
+
+}  // namespace
+
+asio::awaitable<std::variant<std::string, ApiError>> Server::run_sync_exec(
+    std::shared_ptr<SandboxEntry> entry, std::string container_name,
+    std::vector<std::string> command) {
+    using namespace asio::experimental::awaitable_operators;
+    auto self = shared_from_this();
+    auto processes = container_processes(*entry, container_name);
+    if (!processes || !processes->running())
+        co_return errors::incorrect_status(entry->group.status);
+    ExecSpec spec;
+    spec.argv = std::move(command);
+    auto started = processes->exec(std::move(spec));
+    if (!started) {
+        // The service runs the command through the container runtime, which reports a
+        // missing program as output, not as an API error.
+        co_return fmt::format("{}\n", started.error().message);
+    }
+    ExecProcess process = std::move(*started);
+    std::string out;
+    std::string err;
+    asio::steady_timer deadline(strand_, options_.sync_exec_timeout);
+    auto finished =
+        co_await ((read_all(process.stdout_pipe(), out) && read_all(process.stderr_pipe(), err)) ||
+                  deadline.async_wait(tuple_awaitable));
+    if (finished.index() == 1)
+        process.kill();
+    (void)co_await process.wait();
+    co_return out + err;
+}
+
+}  // namespace eci::emulator

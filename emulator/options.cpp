@@ -1,0 +1,276 @@
+#include "options.hpp"
+
+#include <boost/asio/ip/address.hpp>
+
+#include <fmt/format.h>
+#include <charconv>
+
+namespace eci::emulator {
+
+namespace {
+
+constexpr std::string_view usage = R"(Usage: eci-emulator [options]
+
+A local ECI OpenAPI (2018-08-08, RPC style) server backed by real sandbox processes.
+When ready it prints one JSON line on stdout:
+  {"endpoint":"127.0.0.1:PORT","scheme":"https","ca_file":"...","region_id":"...",
+   "access_key_id":"...","access_key_secret":"..."}
+and serves until SIGINT/SIGTERM, then removes every sandbox and exits 0.
+
+Options:
+  --listen HOST:PORT         bind address (default 127.0.0.1:0, 0 = ephemeral port)
+  --allow-remote             permit a non-loopback listen address
+  --region ID                the region served (default cn-hangzhou)
+  --access-key-id ID         accepted AccessKeyId (default: generated)
+  --access-key-secret S      its secret (default: generated)
+  --security-token T         require this STS token on every call
+  --tls self-signed|off      HTTPS with a generated CA (default) or plain HTTP
+  --state-dir DIR            where ca.pem is written (default: a fresh temp dir)
+  --start-delay-ms N         Pending -> Running delay (default 300)
+  --terminate-delay-ms N     how long a deleted sandbox stays listed as Terminating (default 0)
+  --seed N                   seed of fault decisions and generated ids (default 1)
+  --exit-status MODE         none|channel4|k8s: exec WebSocket exit frame (default none)
+  --exec-command-limit N     max bytes of ExecContainerCommand.Command (default 2048)
+Faults (probabilities in [0,1]):
+  --fault-throttle P         reply Throttling.User
+  --throttle-status 400|429  HTTP status for Throttling.User (default 400)
+  --fault-unavailable P      reply 503 ServiceUnavailable
+  --fault-reset P            close the connection without a reply (before or after the action)
+  --fault-ws-drop P          cut an exec WebSocket mid-stream
+  --latency-ms N             delay every API reply by N ms
+  --qps-limit Action=N       token bucket per action (repeatable)
+  --help                     this text
+)";
+
+Error bad(std::string message) {
+    return Error::make(ErrorKind::invalid_argument, std::move(message));
+}
+
+template <class Int>
+Result<Int> parse_int(std::string_view flag, std::string_view text) {
+    Int value{};
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || end != text.data() + text.size()) {
+        return bad(fmt::format("{}: '{}' is not a valid number", flag, text));
+    }
+    return value;
+}
+
+Result<double> parse_double(std::string_view flag, std::string_view text, double min, double max) {
+    double value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || end != text.data() + text.size() || value < min || value > max) {
+        return bad(fmt::format("{}: '{}' must be a number in [{}, {}]", flag, text, min, max));
+    }
+    return value;
+}
+
+Result<void> parse_listen(std::string_view text, EmulatorOptions& options) {
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos)
+        return bad("--listen: expected HOST:PORT");
+    std::string_view host = text.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+    }
+    if (host.empty())
+        return bad("--listen: empty host");
+    auto port = parse_int<std::uint16_t>("--listen", text.substr(colon + 1));
+    if (!port)
+        return port.error();
+    options.listen_host = std::string(host);
+    options.listen_port = *port;
+    return {};
+}
+
+}  // namespace
+
+std::string_view usage_text() noexcept {
+    return usage;
+}
+
+bool is_loopback_host(std::string_view host) {
+    if (host == "localhost")
+        return true;
+    boost::system::error_code ec;
+    auto address = boost::asio::ip::make_address(std::string(host), ec);
+    return !ec && address.is_loopback();
+}
+
+Result<CommandLine> parse_command_line(const std::vector<std::string_view>& args) {
+    CommandLine result;
+    EmulatorOptions& o = result.options;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        std::string_view flag = args[i];
+        std::string_view inline_value;
+        bool has_inline = false;
+        if (auto eq = flag.find('='); flag.starts_with("--") && eq != std::string_view::npos) {
+            inline_value = flag.substr(eq + 1);
+            flag = flag.substr(0, eq);
+            has_inline = true;
+        }
+        auto value = [&]() -> Result<std::string_view> {
+            if (has_inline)
+                return inline_value;
+            if (i + 1 >= args.size())
+                return bad(fmt::format("{} needs a value", flag));
+            return args[++i];
+        };
+        auto take = [&](auto&& apply) -> Result<void> {
+            auto v = value();
+            if (!v)
+                return v.error();
+            return apply(*v);
+        };
+        Result<void> step;
+        if (flag == "--help" || flag == "-h") {
+            result.help = true;
+        } else if (flag == "--allow-remote") {
+            o.allow_remote = true;
+        } else if (flag == "--listen") {
+            step = take([&](std::string_view v) { return parse_listen(v, o); });
+        } else if (flag == "--region") {
+            step = take([&](std::string_view v) -> Result<void> {
+                if (v.empty())
+                    return bad("--region: empty");
+                o.region_id = std::string(v);
+                return {};
+            });
+        } else if (flag == "--access-key-id") {
+            step = take([&](std::string_view v) -> Result<void> {
+                o.access_key_id = std::string(v);
+                return {};
+            });
+        } else if (flag == "--access-key-secret") {
+            step = take([&](std::string_view v) -> Result<void> {
+                o.access_key_secret = std::string(v);
+                return {};
+            });
+        } else if (flag == "--security-token") {
+            step = take([&](std::string_view v) -> Result<void> {
+                o.security_token = std::string(v);
+                return {};
+            });
+        } else if (flag == "--tls") {
+            step = take([&](std::string_view v) -> Result<void> {
+                if (v == "self-signed") {
+                    o.tls = TlsMode::self_signed;
+                } else if (v == "off") {
+                    o.tls = TlsMode::off;
+                } else {
+                    return bad("--tls: expected self-signed or off");
+                }
+                return {};
+            });
+        } else if (flag == "--state-dir") {
+            step = take([&](std::string_view v) -> Result<void> {
+                o.state_dir = std::string(v);
+                return {};
+            });
+        } else if (flag == "--start-delay-ms") {
+            step = take([&](std::string_view v) -> Result<void> {
+                auto n = parse_int<std::uint32_t>(flag, v);
+                if (!n)
+                    return n.error();
+                o.start_delay = std::chrono::milliseconds(*n);
+                return {};
+            });
+        } else if (flag == "--terminate-delay-ms") {
+            step = take([&](std::string_view v) -> Result<void> {
+                auto n = parse_int<std::uint32_t>(flag, v);
+                if (!n)
+                    return n.error();
+                o.terminate_delay = std::chrono::milliseconds(*n);
+                return {};
+            });
+        } else if (flag == "--seed") {
+            step = take([&](std::string_view v) -> Result<void> {
+                auto n = parse_int<std::uint64_t>(flag, v);
+                if (!n)
+                    return n.error();
+                o.seed = *n;
+                return {};
+            });
+        } else if (flag == "--exit-status") {
+            step = take([&](std::string_view v) -> Result<void> {
+                if (v == "none") {
+                    o.exit_status = ExitStatusMode::none;
+                } else if (v == "channel4") {
+                    o.exit_status = ExitStatusMode::channel4;
+                } else if (v == "k8s") {
+                    o.exit_status = ExitStatusMode::k8s;
+                } else {
+                    return bad("--exit-status: expected none, channel4 or k8s");
+                }
+                return {};
+            });
+        } else if (flag == "--exec-command-limit") {
+            step = take([&](std::string_view v) -> Result<void> {
+                auto n = parse_int<std::size_t>(flag, v);
+                if (!n)
+                    return n.error();
+                if (*n == 0)
+                    return bad("--exec-command-limit must be positive");
+                o.exec_command_limit = *n;
+                return {};
+            });
+        } else if (flag == "--fault-throttle" || flag == "--fault-unavailable" ||
+                   flag == "--fault-reset" || flag == "--fault-ws-drop") {
+            double* target = flag == "--fault-throttle"      ? &o.faults.throttle
+                             : flag == "--fault-unavailable" ? &o.faults.unavailable
+                             : flag == "--fault-reset"       ? &o.faults.reset
+                                                             : &o.faults.ws_drop;
+            step = take([&](std::string_view v) -> Result<void> {
+                auto p = parse_double(flag, v, 0.0, 1.0);
+                if (!p)
+                    return p.error();
+                *target = *p;
+                return {};
+            });
+        } else if (flag == "--throttle-status") {
+            step = take([&](std::string_view v) -> Result<void> {
+                auto n = parse_int<int>(flag, v);
+                if (!n)
+                    return n.error();
+                if (*n != 400 && *n != 429)
+                    return bad("--throttle-status: expected 400 or 429");
+                o.faults.throttle_status = *n;
+                return {};
+            });
+        } else if (flag == "--latency-ms") {
+            step = take([&](std::string_view v) -> Result<void> {
+                auto n = parse_int<std::uint32_t>(flag, v);
+                if (!n)
+                    return n.error();
+                o.faults.latency = std::chrono::milliseconds(*n);
+                return {};
+            });
+        } else if (flag == "--qps-limit") {
+            step = take([&](std::string_view v) -> Result<void> {
+                auto eq = v.find('=');
+                if (eq == std::string_view::npos || eq == 0) {
+                    return bad("--qps-limit: expected Action=N");
+                }
+                auto n = parse_double(flag, v.substr(eq + 1), 0.001, 1e9);
+                if (!n)
+                    return n.error();
+                o.faults.qps_limits[std::string(v.substr(0, eq))] = *n;
+                return {};
+            });
+        } else {
+            return bad(fmt::format("unknown option '{}' (see --help)", args[i]));
+        }
+        if (!step)
+            return step.error();
+    }
+    if (!o.allow_remote && !is_loopback_host(o.listen_host)) {
+        return bad(
+            fmt::format("--listen {}: not a loopback address (use --allow-remote)", o.listen_host));
+    }
+    if (o.access_key_id.empty() != o.access_key_secret.empty()) {
+        return bad("--access-key-id and --access-key-secret go together");
+    }
+    return result;
+}
+
+}  // namespace eci::emulator

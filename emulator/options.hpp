@@ -1,0 +1,82 @@
+// EmulatorOptions: everything `eci-emulator` can be told on its command line, as a plain
+// aggregate so tests build it directly and the CLI only parses into it.
+#pragma once
+
+#include <eci/result.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace eci::emulator {
+
+/// How the server speaks on its socket.
+enum class TlsMode {
+    self_signed,  ///< HTTPS/WSS with a CA generated at start (its PEM written to the state dir)
+    off,          ///< plain HTTP/WS
+};
+
+/// What the exec WebSocket sends just before its normal close.
+enum class ExitStatusMode {
+    none,      ///< nothing: a plain close (1000)
+    channel4,  ///< a binary frame 0x04 + the decimal exit code
+    k8s,       ///< a binary frame 0x03 + a Kubernetes v1.Status JSON; resize arrives on channel 4
+};
+
+/// Failure injection. Probabilities are in [0, 1]; 0 disables a fault. Every decision is
+/// drawn from one generator seeded with EmulatorOptions::seed, in request order, so a run
+/// with the same seed and the same request sequence injects the same faults.
+struct FaultOptions {
+    double throttle = 0;        ///< probability of Throttling.User
+    int throttle_status = 400;  ///< HTTP status of Throttling.User (400 or 429)
+    double unavailable = 0;     ///< probability of 503 ServiceUnavailable
+    double reset = 0;           ///< probability of closing the connection without a reply
+    double ws_drop = 0;         ///< probability that an exec WebSocket is cut mid-stream
+    std::chrono::milliseconds latency{0};  ///< added before every API reply; 0 = none
+    /// Per-action token buckets: action name -> calls per second (bucket size = max(1, N)).
+    std::map<std::string, double, std::less<>> qps_limits;
+};
+
+struct EmulatorOptions {
+    std::string listen_host = "127.0.0.1";  ///< address to bind; loopback unless allow_remote
+    std::uint16_t listen_port = 0;          ///< 0 = ephemeral (see Emulator::ready())
+    bool allow_remote = false;              ///< permit a non-loopback listen address
+    std::string region_id = "cn-hangzhou";  ///< the only RegionId the emulator accepts
+    std::string access_key_id;              ///< empty = generated at start
+    std::string access_key_secret;          ///< empty = generated at start
+    std::string security_token;             ///< non-empty = STS: requests must carry it
+    TlsMode tls = TlsMode::self_signed;
+    std::string state_dir;  ///< where the CA PEM goes; empty = a fresh temp dir (removed on stop)
+    std::chrono::milliseconds start_delay{300};  ///< Pending -> Running delay; 0 = immediate
+    /// How long a deleted sandbox stays listed as Terminating (its processes die at once);
+    /// 0 (default) = gone from listings as soon as DeleteContainerGroup returns.
+    std::chrono::milliseconds terminate_delay{0};
+    std::uint64_t seed = 1;  ///< seeds fault decisions and generated ids
+    ExitStatusMode exit_status = ExitStatusMode::none;
+    std::size_t exec_command_limit = 2048;  ///< max total bytes of ExecContainerCommand.Command
+    std::chrono::seconds exec_url_ttl{30};  ///< how long a WebSocketUri stays usable
+    std::chrono::seconds sync_exec_timeout{600};  ///< Sync=true exec is killed after this
+    FaultOptions faults;
+};
+
+/// Parsed command line: options, or a request for --help.
+struct CommandLine {
+    EmulatorOptions options;
+    bool help = false;
+};
+
+/// Parses `eci-emulator` arguments (argv without the program name).
+/// Errors: invalid_argument naming the offending flag or value.
+Result<CommandLine> parse_command_line(const std::vector<std::string_view>& args);
+
+/// The --help text.
+std::string_view usage_text() noexcept;
+
+/// Whether `host` is a loopback address literal or "localhost".
+bool is_loopback_host(std::string_view host);
+
+}  // namespace eci::emulator

@@ -1,0 +1,27 @@
+// What the child of SandboxProcesses::exec needs, prepared before forking.
+#pragma once
+
+#include "emulator/runtime/spawn.hpp"
+
+namespace eci::emulator::detail {
+
+struct ExecLaunch {
+    const ProgramImage* image = nullptr;
+    int stdin_fd = -1;
+    int stdout_fd = -1;
+    int stderr_fd = -1;
+    int report_fd = -1;   ///< write end of the report pipe (CLOEXEC: EOF = executing)
+    int init_pidfd = -1;  ///< isolated mode: pidfd of the sandbox init (namespaces to join)
+    bool tty = false;
+};
+
+/// Child side, degraded mode: the command itself.
+[[noreturn]] void run_exec_direct(const ExecLaunch& launch) noexcept;
+
+/// Child side, isolated mode: the relay. It joins the init's mount and pid namespaces
+/// (setns only moves *children* into a pid namespace, hence the second fork), forks the
+/// command, forwards SIGTERM as SIGKILL to the command's process group, and finally exits
+/// the way the command did, so the emulator can wait for the relay as for the command.
+[[noreturn]] void run_exec_relay(const ExecLaunch& launch) noexcept;
+
+}  // namespace eci::emulator::detail

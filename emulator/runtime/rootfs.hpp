@@ -1,0 +1,44 @@
+// The root filesystem of an isolated sandbox: a read-only view of the host with private
+// /tmp, /root and /workspace tmpfs, a fresh /proc and the host's /dev.
+#pragma once
+
+#include "emulator/runtime/spawn.hpp"
+
+#include <eci/result.hpp>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace eci::emulator::detail {
+
+/// One top-level entry of the host's "/" as it appears in a sandbox.
+struct RootfsEntry {
+    enum class Kind { directory, file, symlink };
+    Kind kind = Kind::directory;
+    std::string host_path;    ///< e.g. "/usr" (bind source)
+    std::string target;       ///< e.g. "<mountpoint>/usr"
+    std::string link_target;  ///< for symlinks, e.g. "usr/bin"
+};
+
+/// Every path the sandbox init needs, computed once per Runtime before any fork (the child
+/// only reads these strings). All sandboxes share the same mountpoint directory: each
+/// mounts over it in its own private mount namespace, then pivots into it.
+struct RootfsPlan {
+    std::string root;  ///< the (empty) host directory the new root is mounted on
+    std::vector<RootfsEntry> entries;
+    std::vector<std::string> mountpoints;  ///< directories to create in the new root
+    std::string tmp, home, workspace, proc, dev, dev_shm;
+};
+
+/// Lists the host's "/" and builds the plan. /proc, /dev, /tmp, /root and /workspace are
+/// not taken from the host. Errors: service when the mountpoint cannot be created or "/"
+/// cannot be listed.
+Result<RootfsPlan> make_rootfs_plan(const std::filesystem::path& mountpoint);
+
+/// Child side, async-signal-safe. Called as pid 1 of a fresh pid namespace inside a fresh
+/// mount namespace: builds the root per `plan` and pivots into it. Returns
+/// ChildStage::none on success, else the failed stage with errno set.
+ChildStage child_enter_rootfs(const RootfsPlan& plan) noexcept;
+
+}  // namespace eci::emulator::detail

@@ -1,0 +1,196 @@
+#include "emulator/runtime/runtime.hpp"
+
+#include "emulator/runtime/proc_scan.hpp"
+#include "emulator/runtime/runtime_shared.hpp"
+
+#include <fmt/core.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <random>
+#include <system_error>
+#include <unordered_set>
+
+namespace eci::emulator {
+
+namespace detail {
+
+void RuntimeShared::warn(std::string_view message) const {
+    if (options.warning) {
+        options.warning(message);
+    } else {
+        fmt::print(stderr, "eci-emulator: warning: {}\n", message);
+    }
+}
+
+}  // namespace detail
+
+namespace {
+
+std::string random_token() {
+    std::random_device device;
+    std::uniform_int_distribution<std::uint64_t> distribution;
+    return fmt::format("{:016x}", distribution(device));
+}
+
+bool valid_id(const std::string& id) {
+    if (id.empty() || id.size() > 64 || id == "." || id == "..")
+        return false;
+    for (char c : id) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+void raise_descriptor_limit() {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &limit);
+    }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Runtime>> Runtime::create(asio::any_io_executor executor,
+                                                 RuntimeOptions options) {
+    auto shared = std::make_shared<detail::RuntimeShared>();
+    shared->executor = std::move(executor);
+    shared->instance = random_token();
+    if (options.state_dir.empty()) {
+        options.state_dir = std::filesystem::temp_directory_path() /
+                            fmt::format("eci-emulator-{}", shared->instance.substr(0, 8));
+        shared->remove_state_dir = true;
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(options.state_dir / "sandboxes", ec);
+    if (ec) {
+        return Error::make(ErrorKind::service, "cannot create the state directory " +
+                                                   options.state_dir.string() + ": " +
+                                                   ec.message());
+    }
+    shared->options = std::move(options);
+    shared->devnull.reset(::open("/dev/null", O_RDWR | O_CLOEXEC));
+    if (!shared->devnull.valid()) {
+        return Error::make(ErrorKind::service, detail::errno_message("open /dev/null", errno));
+    }
+    ::signal(SIGPIPE, SIG_IGN);
+    raise_descriptor_limit();
+
+    std::unique_ptr<Runtime> runtime(new Runtime(shared));
+    if (shared->options.force_degraded) {
+        shared->degraded_reason = "degraded mode forced by the options";
+    } else if (::geteuid() != 0) {
+        shared->degraded_reason = "not running as root";
+    } else if (auto plan = detail::make_rootfs_plan(shared->options.state_dir / "rootfs"); !plan) {
+        shared->degraded_reason = plan.error().message;
+    } else {
+        // Probe: start and stop one idle sandbox. It fails (EPERM, EINVAL, ENOSYS) where
+        // namespaces, mount_setattr or pidfd-setns are unavailable.
+        shared->rootfs = std::move(*plan);
+        shared->isolated = true;
+        SandboxSpec probe_spec;
+        probe_spec.id = "eci-emulator-probe";
+        auto probe = std::make_shared<SandboxProcesses>(SandboxProcesses::Key(), shared,
+                                                        std::move(probe_spec));
+        auto started = probe->launch();
+        if (!started) {
+            shared->isolated = false;
+            shared->degraded_reason = "sandbox namespaces unavailable: " + started.error().message;
+        }
+        (void)probe->destroy();
+    }
+    if (!shared->isolated && !shared->options.force_degraded) {
+        shared->warn("sandboxes run in DEGRADED mode (" + shared->degraded_reason +
+                     "): no private filesystem or pid namespace; HOME, TMPDIR and TMUX_TMPDIR "
+                     "are per sandbox, the host filesystem is writable");
+    }
+    return runtime;
+}
+
+Runtime::Runtime(std::shared_ptr<detail::RuntimeShared> shared) : shared_(std::move(shared)) {}
+
+Runtime::~Runtime() {
+    shutdown();
+}
+
+bool Runtime::isolated() const noexcept {
+    return shared_->isolated;
+}
+const std::string& Runtime::degraded_reason() const noexcept {
+    return shared_->degraded_reason;
+}
+const std::string& Runtime::instance() const noexcept {
+    return shared_->instance;
+}
+const std::filesystem::path& Runtime::state_dir() const noexcept {
+    return shared_->options.state_dir;
+}
+
+Result<std::shared_ptr<SandboxProcesses>> Runtime::start(SandboxSpec spec) {
+    if (shared_->shut_down)
+        return Error::make(ErrorKind::service, "the runtime is shut down");
+    if (!valid_id(spec.id)) {
+        return Error::make(ErrorKind::invalid_argument, "invalid sandbox id '" + spec.id + "'");
+    }
+    if (auto found = shared_->sandboxes.find(spec.id);
+        found != shared_->sandboxes.end() && !found->second.expired()) {
+        return Error::make(ErrorKind::invalid_argument, "sandbox " + spec.id + " already exists");
+    }
+    auto sandbox =
+        std::make_shared<SandboxProcesses>(SandboxProcesses::Key(), shared_, std::move(spec));
+    if (auto started = sandbox->launch(); !started) {
+        (void)sandbox->destroy();
+        return std::move(started).error();
+    }
+    shared_->sandboxes[sandbox->id()] = sandbox;
+    return sandbox;
+}
+
+std::size_t Runtime::live_process_count() const {
+    if (!shared_->isolated) {
+        return detail::find_marked_processes({"ECI_EMULATOR_INSTANCE=" + shared_->instance}).size();
+    }
+    std::unordered_set<ino_t> namespaces;
+    for (const auto& [id, weak] : shared_->sandboxes) {
+        if (auto sandbox = weak.lock(); sandbox && sandbox->pid_namespace() != 0) {
+            namespaces.insert(sandbox->pid_namespace());
+        }
+    }
+    return detail::count_processes_in_namespaces(namespaces);
+}
+
+std::size_t Runtime::sandbox_count() const {
+    std::size_t count = 0;
+    for (const auto& [id, weak] : shared_->sandboxes)
+        count += weak.expired() ? 0 : 1;
+    return count;
+}
+
+void Runtime::shutdown() {
+    if (shared_->shut_down)
+        return;
+    shared_->shut_down = true;
+    // destroy() unregisters, so iterate over a copy.
+    auto sandboxes = shared_->sandboxes;
+    for (auto& [id, weak] : sandboxes) {
+        if (auto sandbox = weak.lock()) {
+            if (auto destroyed = sandbox->destroy(); !destroyed) {
+                shared_->warn(destroyed.error().message);
+            }
+        }
+    }
+    shared_->sandboxes.clear();
+    if (shared_->remove_state_dir) {
+        std::error_code ignored;
+        std::filesystem::remove_all(shared_->options.state_dir, ignored);
+    }
+}
+
+}  // namespace eci::emulator

@@ -1,0 +1,37 @@
+// eci::emulator::RuntimeOptions: how the sandbox runtime is set up.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <string_view>
+
+namespace eci::emulator {
+
+/// Options of Runtime::create. Every field has a usable default.
+struct RuntimeOptions {
+    /// Directory for the runtime's own files: the sandbox root mountpoint (isolated mode) and
+    /// per-sandbox home/tmp/workspace directories (degraded mode). Created when missing.
+    /// Empty (default): a fresh directory under the system temp dir, removed by shutdown().
+    /// Keep it short in degraded mode: tmux's socket path ($TMUX_TMPDIR/tmux-<uid>/default)
+    /// must fit in 107 bytes.
+    std::filesystem::path state_dir;
+
+    /// Never use namespaces, even as root (tests use it to cover degraded mode).
+    bool force_degraded = false;
+
+    /// Bytes of the main process's stdout+stderr kept per sandbox (DescribeContainerLog).
+    /// Default 1 MiB; 0 keeps nothing.
+    std::size_t log_capacity = 1024 * 1024;
+
+    /// How long stop/restart/delete wait for every process of a sandbox to die after
+    /// SIGKILL, and how long start/exec wait for a child to report. Default 10 s.
+    std::chrono::milliseconds kill_timeout{10'000};
+
+    /// Receives warnings (e.g. "running in degraded mode because ..."). Default: a line on
+    /// stderr. Called on the thread that calls Runtime functions.
+    std::function<void(std::string_view)> warning;
+};
+
+}  // namespace eci::emulator

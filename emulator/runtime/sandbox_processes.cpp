@@ -1,0 +1,539 @@
+#include "emulator/runtime/sandbox_processes.hpp"
+
+#include "emulator/runtime/exec_launch.hpp"
+#include "emulator/runtime/proc_scan.hpp"
+#include "emulator/runtime/runtime_shared.hpp"
+#include "emulator/runtime/sandbox_init.hpp"
+#include "emulator/runtime/spawn.hpp"
+
+#include <boost/asio/read.hpp>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <system_error>
+
+namespace eci::emulator {
+
+using detail::UniqueFd;
+using stream_descriptor = asio::posix::stream_descriptor;
+
+namespace {
+
+int send_signal(int pidfd, int sig) noexcept {
+    return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0U));
+}
+
+Error failure_error(const detail::ChildReport& report, std::string_view what) {
+    const auto stage = static_cast<detail::ChildStage>(report.stage);
+    std::string message = std::string(what) + ": " + std::string(detail::to_string(stage)) +
+                          " failed: " + std::strerror(report.value);
+    return Error::make(
+        stage == detail::ChildStage::exec ? ErrorKind::invalid_argument : ErrorKind::service,
+        std::move(message));
+}
+
+void set_nonblocking(int fd) {
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+}  // namespace
+
+SandboxProcesses::SandboxProcesses(Key, std::shared_ptr<detail::RuntimeShared> runtime,
+                                   SandboxSpec spec)
+    : runtime_(std::move(runtime)),
+      spec_(std::move(spec)),
+      log_(runtime_->options.log_capacity),
+      status_record_(std::make_unique<detail::ChildReport>()) {}
+
+SandboxProcesses::~SandboxProcesses() {
+    (void)destroy();
+}
+
+bool SandboxProcesses::isolated() const noexcept {
+    return runtime_->isolated;
+}
+
+std::filesystem::path SandboxProcesses::files_dir() const {
+    return runtime_->options.state_dir / "sandboxes" / spec_.id;
+}
+
+std::vector<std::string> SandboxProcesses::markers() const {
+    return {"ECI_EMULATOR_SANDBOX=" + spec_.id, "ECI_EMULATOR_INSTANCE=" + runtime_->instance};
+}
+
+std::string SandboxProcesses::default_working_dir() const {
+    return runtime_->isolated ? std::string("/workspace") : (files_dir() / "workspace").string();
+}
+
+detail::EnvList SandboxProcesses::process_env(const detail::EnvList& extra, bool tty) const {
+    detail::EnvList env = {
+        {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+        {"HOME", runtime_->isolated ? std::string("/root") : (files_dir() / "home").string()},
+    };
+    if (tty)
+        env.emplace_back("TERM", "xterm");
+    detail::merge_env(env, spec_.env);
+    detail::merge_env(env, extra);
+    // Forced: the markers find every process of the sandbox; in degraded mode TMPDIR and
+    // TMUX_TMPDIR are what keeps files and tmux servers apart per sandbox.
+    detail::EnvList forced = {{"ECI_EMULATOR_SANDBOX", spec_.id},
+                              {"ECI_EMULATOR_INSTANCE", runtime_->instance}};
+    if (!runtime_->isolated) {
+        const std::string tmp = (files_dir() / "tmp").string();
+        forced.emplace_back("TMPDIR", tmp);
+        forced.emplace_back("TMUX_TMPDIR", tmp);
+    }
+    detail::merge_env(env, forced);
+    return env;
+}
+
+// ---- starting --------------------------------------------------------------------------
+
+Result<void> SandboxProcesses::launch() {
+    if (runtime_->shut_down)
+        return Error::make(ErrorKind::service, "the runtime is shut down");
+    ++generation_;
+    main_exit_.reset();
+    main_running_ = false;
+    pid_namespace_ = 0;
+    std::optional<detail::ProgramImage> main_image;
+    if (!spec_.command.empty()) {
+        auto image = detail::make_program_image(spec_.command, process_env({}, false),
+                                                spec_.working_dir, default_working_dir());
+        if (!image)
+            return std::move(image).error();
+        main_image = std::move(*image);
+    }
+    UniqueFd log_write;
+    if (main_image) {
+        auto pipe = detail::make_pipe();
+        if (!pipe)
+            return std::move(pipe).error();
+        set_nonblocking(pipe->first.get());
+        log_pipe_.emplace(runtime_->executor, pipe->first.release());
+        log_write = std::move(pipe->second);
+    }
+    auto launched = runtime_->isolated
+                        ? launch_isolated(main_image ? &*main_image : nullptr, log_write.get())
+                        : launch_degraded(main_image ? &*main_image : nullptr, log_write.get());
+    if (!launched) {
+        close_descriptors();
+        return launched;
+    }
+    state_ = State::running;
+    main_running_ = main_image.has_value();
+    if (log_pipe_)
+        arm_log_watch();
+    return {};
+}
+
+Result<void> SandboxProcesses::launch_isolated(const detail::ProgramImage* main_image, int log_fd) {
+    auto status_pipe = detail::make_pipe();
+    if (!status_pipe)
+        return std::move(status_pipe).error();
+    detail::InitPlan plan;
+    plan.rootfs = &runtime_->rootfs;
+    plan.main = main_image;
+    plan.status_fd = status_pipe->second.get();
+    plan.log_fd = log_fd;
+    plan.devnull_fd = runtime_->devnull.get();
+
+    int pidfd = -1;
+    const pid_t pid = detail::spawn_child(CLONE_NEWNS | CLONE_NEWPID, &pidfd);
+    if (pid == 0)
+        detail::run_sandbox_init(plan);
+    if (pid < 0) {
+        return Error::make(ErrorKind::service,
+                           detail::errno_message("creating the sandbox namespaces", errno));
+    }
+    UniqueFd pidfd_owner(pidfd);
+    status_pipe->second.reset();
+    const auto timeout = runtime_->options.kill_timeout;
+    auto report = detail::read_child_report(status_pipe->first.get(), timeout);
+    if (!report || !*report || (*report)->type != detail::report_ready) {
+        send_signal(pidfd, SIGKILL);
+        detail::reap_pidfd(pidfd, timeout);
+        if (!report)
+            return std::move(report).error();
+        if (!*report) {
+            return Error::make(ErrorKind::service, "the sandbox init exited during setup");
+        }
+        return failure_error(**report, "starting the sandbox");
+    }
+    init_pid_ = pid;
+    pid_namespace_ = detail::pid_namespace_of(pid);
+    init_pidfd_.emplace(runtime_->executor, pidfd_owner.release());
+    status_pipe_.emplace(runtime_->executor, status_pipe->first.release());
+    arm_init_watch();
+    arm_status_read();
+    return {};
+}
+
+Result<void> SandboxProcesses::launch_degraded(const detail::ProgramImage* main_image, int log_fd) {
+    std::error_code ec;
+    for (const char* name : {"home", "tmp", "workspace"}) {
+        std::filesystem::create_directories(files_dir() / name, ec);
+        if (ec) {
+            return Error::make(
+                ErrorKind::service,
+                "cannot create " + (files_dir() / name).string() + ": " + ec.message());
+        }
+    }
+    if (main_image == nullptr)
+        return {};
+    int pidfd = -1;
+    const pid_t pid = detail::spawn_child(0, &pidfd);
+    if (pid == 0) {
+        const int sources[] = {runtime_->devnull.get(), log_fd, log_fd};
+        if (!detail::child_install_fds(sources, 3))
+            ::_exit(127);
+        detail::child_reset_signals();
+        detail::child_exec(*main_image, -1, false);
+    }
+    if (pid < 0) {
+        return Error::make(ErrorKind::service,
+                           detail::errno_message("starting the main process", errno));
+    }
+    main_pid_ = pid;
+    main_pidfd_.emplace(runtime_->executor, pidfd);
+    arm_main_watch();
+    return {};
+}
+
+// ---- watching ------------------------------------------------------------------------------
+
+void SandboxProcesses::arm_init_watch() {
+    init_pidfd_->async_wait(
+        stream_descriptor::wait_read,
+        [weak = weak_from_this(), generation = generation_](boost::system::error_code ec) {
+            auto self = weak.lock();
+            if (!self || ec || generation != self->generation_ || self->state_ != State::running ||
+                !self->init_pidfd_) {
+                return;
+            }
+            auto status = detail::reap_pidfd(self->init_pidfd_->native_handle(),
+                                             std::chrono::milliseconds(0));
+            if (!status) {
+                self->arm_init_watch();
+                return;
+            }
+            // Killed from outside: the kernel has already killed everything in the namespace.
+            self->drain_log();
+            self->close_descriptors();
+            self->state_ = State::stopped;
+            self->main_running_ = false;
+            MainExit event{ExitStatus{0, SIGKILL}, generation, true};
+            self->notify(event);
+        });
+}
+
+void SandboxProcesses::arm_status_read() {
+    asio::async_read(
+        *status_pipe_, asio::buffer(status_record_.get(), sizeof(detail::ChildReport)),
+        [weak = weak_from_this(), generation = generation_](boost::system::error_code ec,
+                                                            std::size_t) {
+            auto self = weak.lock();
+            if (!self || ec || generation != self->generation_ || self->state_ != State::running) {
+                return;
+            }
+            const detail::ChildReport record = *self->status_record_;
+            self->arm_status_read();
+            if (record.type != detail::report_main_exited)
+                return;
+            self->main_running_ = false;
+            self->main_exit_ = ExitStatus::from_wait_status(record.value);
+            self->drain_log();
+            self->notify(MainExit{*self->main_exit_, generation, false});
+        });
+}
+
+void SandboxProcesses::arm_main_watch() {
+    main_pidfd_->async_wait(
+        stream_descriptor::wait_read,
+        [weak = weak_from_this(), generation = generation_](boost::system::error_code ec) {
+            auto self = weak.lock();
+            if (!self || ec || generation != self->generation_ || self->state_ != State::running ||
+                !self->main_pidfd_) {
+                return;
+            }
+            auto status = detail::reap_pidfd(self->main_pidfd_->native_handle(),
+                                             std::chrono::milliseconds(0));
+            if (!status) {
+                self->arm_main_watch();
+                return;
+            }
+            self->main_pidfd_.reset();
+            self->main_pid_ = -1;
+            self->main_running_ = false;
+            self->main_exit_ = status;
+            self->drain_log();
+            self->notify(MainExit{*status, generation, false});
+        });
+}
+
+void SandboxProcesses::arm_log_watch() {
+    log_pipe_->async_wait(
+        stream_descriptor::wait_read,
+        [weak = weak_from_this(), generation = generation_](boost::system::error_code ec) {
+            auto self = weak.lock();
+            if (!self || ec || generation != self->generation_ || !self->log_pipe_)
+                return;
+            if (self->drain_log()) {
+                self->log_pipe_.reset();  // EOF: every writer is gone
+            } else {
+                self->arm_log_watch();
+            }
+        });
+}
+
+bool SandboxProcesses::drain_log() noexcept {
+    if (!log_pipe_)
+        return true;
+    // Reading here (not through async_read_some) keeps every read on one path, so bytes are
+    // appended in order even when a main-exit handler drains before the watcher runs.
+    char buffer[16384];
+    while (true) {
+        const ssize_t n = ::read(log_pipe_->native_handle(), buffer, sizeof buffer);
+        if (n > 0) {
+            log_.append(std::string_view(buffer, static_cast<std::size_t>(n)));
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        return !(n < 0 && errno == EAGAIN);
+    }
+}
+
+void SandboxProcesses::notify(const MainExit& event) {
+    if (spec_.on_main_exit)
+        spec_.on_main_exit(event);
+}
+
+// ---- exec ----------------------------------------------------------------------------------
+
+Result<ExecProcess> SandboxProcesses::exec(ExecSpec spec) {
+    if (state_ != State::running) {
+        return Error::make(ErrorKind::invalid_argument,
+                           "the sandbox " + spec_.id + " is not running");
+    }
+    auto image = detail::make_program_image(
+        spec.argv, process_env(spec.env, spec.tty),
+        spec.working_dir.empty() ? spec_.working_dir : spec.working_dir, default_working_dir());
+    if (!image)
+        return std::move(image).error();
+
+    UniqueFd child_in, child_out, child_err;  // the child's ends
+    UniqueFd our_in, our_out, our_err, master;
+    if (spec.tty) {
+        master.reset(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
+        char name[128];
+        if (!master.valid() || ::grantpt(master.get()) != 0 || ::unlockpt(master.get()) != 0 ||
+            ::ptsname_r(master.get(), name, sizeof name) != 0) {
+            return Error::make(ErrorKind::service, detail::errno_message("opening a pty", errno));
+        }
+        UniqueFd slave(::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC));
+        if (!slave.valid()) {
+            return Error::make(ErrorKind::service, detail::errno_message("opening the pty", errno));
+        }
+        winsize window{};
+        window.ws_row = spec.terminal_size.rows;
+        window.ws_col = spec.terminal_size.columns;
+        ::ioctl(master.get(), TIOCSWINSZ, &window);
+        child_in.reset(::fcntl(slave.get(), F_DUPFD_CLOEXEC, 0));
+        child_out.reset(::fcntl(slave.get(), F_DUPFD_CLOEXEC, 0));
+        child_err = std::move(slave);
+    } else {
+        auto out = detail::make_pipe();
+        if (!out)
+            return std::move(out).error();
+        auto err = detail::make_pipe();
+        if (!err)
+            return std::move(err).error();
+        our_out = std::move(out->first);
+        child_out = std::move(out->second);
+        our_err = std::move(err->first);
+        child_err = std::move(err->second);
+        if (spec.open_stdin) {
+            auto in = detail::make_pipe();
+            if (!in)
+                return std::move(in).error();
+            child_in = std::move(in->first);
+            our_in = std::move(in->second);
+        }
+    }
+    auto report_pipe = detail::make_pipe();
+    if (!report_pipe)
+        return std::move(report_pipe).error();
+
+    detail::ExecLaunch launch;
+    launch.image = &*image;
+    launch.stdin_fd = child_in.valid() ? child_in.get() : runtime_->devnull.get();
+    launch.stdout_fd = child_out.get();
+    launch.stderr_fd = child_err.get();
+    launch.report_fd = report_pipe->second.get();
+    launch.init_pidfd = init_pidfd_ ? init_pidfd_->native_handle() : -1;
+    launch.tty = spec.tty;
+    const bool relayed = runtime_->isolated;
+
+    int pidfd = -1;
+    const pid_t pid = detail::spawn_child(0, &pidfd);
+    if (pid == 0) {
+        if (relayed)
+            detail::run_exec_relay(launch);
+        detail::run_exec_direct(launch);
+    }
+    if (pid < 0) {
+        return Error::make(ErrorKind::service, detail::errno_message("starting the exec", errno));
+    }
+    ExecProcess process(runtime_->executor, pid, pidfd, relayed);
+    child_in.reset();
+    child_out.reset();
+    child_err.reset();
+    report_pipe->second.reset();
+    auto report =
+        detail::read_child_report(report_pipe->first.get(), runtime_->options.kill_timeout);
+    if (!report || *report) {
+        process.kill();
+        detail::reap_pidfd(pidfd, runtime_->options.kill_timeout);
+        if (!report)
+            return std::move(report).error();
+        Error error = failure_error(**report, "exec " + spec.argv.front());
+        if ((*report)->stage == static_cast<std::int32_t>(detail::ChildStage::exec) &&
+            (*report)->value == ENOENT) {
+            error.message = "exec " + spec.argv.front() + ": executable file not found";
+        }
+        return error;
+    }
+    auto wrap = [&](UniqueFd& fd) -> std::optional<stream_descriptor> {
+        if (!fd.valid())
+            return std::nullopt;
+        return stream_descriptor(runtime_->executor, fd.release());
+    };
+    process.set_streams(wrap(our_in), wrap(our_out), wrap(our_err), wrap(master));
+    return process;
+}
+
+// ---- stopping ------------------------------------------------------------------------------
+
+void SandboxProcesses::close_descriptors() noexcept {
+    init_pidfd_.reset();
+    status_pipe_.reset();
+    main_pidfd_.reset();
+    log_pipe_.reset();
+    init_pid_ = -1;
+    main_pid_ = -1;
+}
+
+Result<void> SandboxProcesses::kill_degraded() {
+    const auto deadline = std::chrono::steady_clock::now() + runtime_->options.kill_timeout;
+    const pid_t own_group = ::getpgrp();
+    const auto own_markers = markers();
+    while (true) {
+        bool main_alive = false;
+        if (main_pidfd_) {
+            // Unreaped, so its pid and process group cannot have been reused.
+            ::kill(-main_pid_, SIGKILL);
+            send_signal(main_pidfd_->native_handle(), SIGKILL);
+            if (detail::reap_pidfd(main_pidfd_->native_handle(), std::chrono::milliseconds(0))) {
+                main_pidfd_.reset();
+            } else {
+                main_alive = true;
+            }
+        }
+        // tmux and other daemons leave the process group, but keep the environment.
+        const auto pids = detail::find_marked_processes(own_markers);
+        for (pid_t pid : pids) {
+            const pid_t group = detail::process_group_of(pid);
+            if (group > 1 && group != own_group)
+                ::kill(-group, SIGKILL);
+            ::kill(pid, SIGKILL);
+        }
+        if (pids.empty() && !main_alive)
+            return {};
+        if (std::chrono::steady_clock::now() >= deadline) {
+            return Error::make(ErrorKind::timeout,
+                               "processes of sandbox " + spec_.id + " survived SIGKILL");
+        }
+        // SIGKILL takes effect asynchronously; look again shortly.
+        ::usleep(2000);
+    }
+}
+
+Result<void> SandboxProcesses::stop() {
+    if (state_ != State::running)
+        return {};
+    state_ = State::stopped;  // from here on, watchers ignore what they see
+    main_running_ = false;
+    Result<void> result;
+    if (runtime_->isolated) {
+        // Killing a pid namespace's init makes the kernel kill every process in it; the init
+        // becomes reapable only once they are all gone.
+        send_signal(init_pidfd_->native_handle(), SIGKILL);
+        if (!detail::reap_pidfd(init_pidfd_->native_handle(), runtime_->options.kill_timeout)) {
+            result = Error::make(ErrorKind::timeout,
+                                 "processes of sandbox " + spec_.id + " survived SIGKILL");
+        }
+    } else {
+        result = kill_degraded();
+    }
+    drain_log();
+    close_descriptors();
+    pid_namespace_ = 0;
+    return result;
+}
+
+Result<void> SandboxProcesses::restart() {
+    if (state_ == State::destroyed) {
+        return Error::make(ErrorKind::invalid_argument, "the sandbox " + spec_.id + " is deleted");
+    }
+    if (auto stopped = stop(); !stopped)
+        return stopped;
+    if (!runtime_->isolated) {
+        std::error_code ignored;
+        std::filesystem::remove_all(files_dir(), ignored);
+    }
+    return launch();
+}
+
+Result<void> SandboxProcesses::destroy() {
+    if (state_ == State::destroyed)
+        return {};
+    auto stopped = stop();
+    state_ = State::destroyed;
+    if (!runtime_->isolated) {
+        std::error_code ignored;
+        std::filesystem::remove_all(files_dir(), ignored);
+    }
+    auto found = runtime_->sandboxes.find(spec_.id);
+    if (found != runtime_->sandboxes.end()) {
+        auto registered = found->second.lock();
+        if (!registered || registered.get() == this)
+            runtime_->sandboxes.erase(found);
+    }
+    return stopped;
+}
+
+std::string SandboxProcesses::recent_log(std::size_t limit) const {
+    return log_.tail(limit);
+}
+
+std::size_t SandboxProcesses::live_process_count() const {
+    if (runtime_->isolated) {
+        if (pid_namespace_ == 0)
+            return 0;
+        return detail::count_processes_in_namespaces({pid_namespace_});
+    }
+    return detail::find_marked_processes(markers()).size();
+}
+
+}  // namespace eci::emulator

@@ -1,0 +1,252 @@
+// Client configuration: credentials, endpoint, timeouts, TLS, proxy, retry and pool settings,
+// and load_config(), which fills them from explicit values, the environment and a .env file.
+#pragma once
+
+#include <eci/result.hpp>
+
+#include <fmt/core.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace eci {
+
+/// An Alibaba Cloud AccessKey pair, optionally with an STS security token.
+///
+/// Formatting with fmt never prints the secret or the token: the id is shown masked
+/// (`LTAI****mwn`), the secret and the token as `<redacted>` (or `<none>` when empty).
+struct Credentials {
+    std::string access_key_id;      ///< AccessKey id, e.g. "LTAI5t..."; default empty (required)
+    std::string access_key_secret;  ///< AccessKey secret; default empty (required). Never logged.
+    std::string security_token;     ///< STS token; default empty = long-term AccessKey, no token
+                                    ///< sent. Never logged.
+};
+
+/// How requests are signed.
+enum class SignatureVersion {
+    acs3,    ///< ACS3-HMAC-SHA256 in the Authorization header (what the official SDK uses)
+    rpc_v2,  ///< the older RPC signature: HMAC-SHA1 over the query, `Signature=` parameter
+};
+
+/// The stable name of a signature version: "acs3" or "v2".
+std::string_view to_string(SignatureVersion version) noexcept;
+
+/// Where the OpenAPI lives.
+struct Endpoint {
+    std::string scheme = "https";  ///< "https" (default) or "http" (emulator or a proxy in tests)
+    std::string host;        ///< DNS name or IP literal; IPv6 is stored WITHOUT brackets ("::1").
+                             ///< Default empty: load_config() fills in `eci.<region>.aliyuncs.com`.
+    std::uint16_t port = 0;  ///< TCP port 1..65535; default 0 = the scheme's default (443 / 80)
+
+    /// The port to connect to: `port`, or 443 for https and 80 for http when it is 0.
+    std::uint16_t effective_port() const noexcept;
+    /// Whether connections use TLS (scheme "https").
+    bool uses_tls() const noexcept { return scheme == "https"; }
+    /// `host[:port]` as it goes in a Host header: the port only when it is not the scheme's
+    /// default, IPv6 literals in brackets ("[::1]:8443").
+    std::string authority() const;
+};
+
+/// Parses an endpoint: `host`, `host:port`, `https://host[:port]`, `http://host[:port]`,
+/// `[::1]`, `[::1]:port` (a single trailing `/` is allowed). No scheme means https.
+///
+/// Errors: ErrorKind::invalid_argument for anything else (other schemes, a path, a query,
+/// user info, an empty or malformed host, a port outside 1..65535). The message says what is
+/// wrong without repeating the input.
+/// Thread safety: a pure function.
+Result<Endpoint> parse_endpoint(std::string_view text);
+
+/// Per-request deadlines of the HTTPS transport.
+struct TimeoutConfig {
+    /// Resolve + TCP connect + TLS handshake, per attempt. Default 10 s; 0 = no deadline for
+    /// this phase (not recommended). load_config() caps it at the overall request timeout.
+    std::chrono::milliseconds connect{10000};
+    /// One HTTP request: write the request and read the whole response, per attempt. Default
+    /// 60 s (like ECI_SANDBOX_TIMEOUT_MS=60000); 0 = no deadline (not recommended).
+    std::chrono::milliseconds read{60000};
+};
+
+/// Server certificate verification.
+struct TlsConfig {
+    /// Verify the server's certificate chain and host name. Default true. Setting it to false
+    /// is for tests against a local emulator only.
+    bool verify_peer = true;
+    /// A PEM bundle of extra trusted CAs, added to the system store (not replacing it).
+    /// Default empty = the system store only.
+    std::string ca_file;
+};
+
+/// An HTTP CONNECT proxy for the OpenAPI and the exec WebSocket.
+struct ProxyConfig {
+    /// `http://[user:pass@]host[:port]` (port default 80); empty (default) = no proxy.
+    /// The password is never logged or formatted.
+    std::string https_proxy;
+    /// Hosts that bypass the proxy: a comma (or space) separated list of `*` (everything),
+    /// domain names (match the domain and its subdomains; a leading `.` or `*.` is allowed),
+    /// IP literals, CIDR blocks (`10.0.0.0/8`) and `host:port` entries. Default empty.
+    std::string no_proxy;
+};
+
+/// A parsed `https_proxy` URL.
+struct ProxyUrl {
+    std::string host;         ///< proxy host; IPv6 without brackets
+    std::uint16_t port = 80;  ///< proxy port; default 80 when the URL has none
+    std::string username;     ///< percent-decoded; empty = no Proxy-Authorization
+    std::string password;     ///< percent-decoded; never logged
+};
+
+/// Parses `[http://][user[:pass]@]host[:port][/]`.
+///
+/// Errors: ErrorKind::invalid_argument for another scheme (TLS to the proxy itself is not
+/// supported), an empty or malformed host, a bad port or bad percent-encoding. The message
+/// never repeats the input (it may hold a password).
+/// Thread safety: a pure function.
+Result<ProxyUrl> parse_proxy_url(std::string_view text);
+
+/// Whether a connection to `host` must bypass the proxy under `proxy.no_proxy` (NO_PROXY
+/// rules as curl and Go apply them; case-insensitive; a trailing dot on the host is ignored).
+/// `host` may carry a port (`host:443`, `[::1]:443`); `port`, when nonzero, is used if it
+/// does not. Entries with a port match only that port. With an empty `no_proxy` nothing
+/// bypasses; with `*` everything does.
+/// Thread safety: a pure function.
+bool proxy_bypassed(const ProxyConfig& proxy, std::string_view host, std::uint16_t port = 0);
+
+/// Automatic retries of idempotent OpenAPI calls (the api layer applies them; an exec is
+/// never retried after an unknown outcome, whatever these say).
+struct RetryConfig {
+    bool enabled = true;  ///< default true; false = every call makes exactly one attempt
+    int max_attempts =
+        5;  ///< attempts in total, the first included; default 5; 1..100; 1 = no retry
+    std::chrono::milliseconds initial_backoff{200};  ///< delay before the 2nd attempt; default
+                                                     ///< 200 ms; 0 = retry at once
+    std::chrono::milliseconds max_backoff{10000};    ///< cap on any one delay; default 10 s;
+                                                     ///< must be >= initial_backoff
+    double multiplier = 2.0;  ///< growth of the delay per attempt; default 2.0; 1.0..10.0
+    /// Budget for one call across all its attempts and delays. Default 60 s; 0 = none (only
+    /// max_attempts bounds the call).
+    std::chrono::milliseconds overall_deadline{60000};
+};
+
+/// The HTTPS keep-alive connection pool.
+struct PoolConfig {
+    /// Open connections per endpoint (host, port, proxy), idle or busy. Default 16; 1..4096;
+    /// 0 is refused by validate_config(). Callers beyond it wait for a free connection.
+    std::size_t max_connections_per_endpoint = 16;
+    /// How long an idle connection is kept for reuse. Default 30 s; 0 = never reuse (close
+    /// each connection after its response).
+    std::chrono::milliseconds idle_timeout{30000};
+};
+
+/// Everything a client needs. Build one with load_config() or by hand (then check it with
+/// validate_config()). Formatting with fmt redacts every secret.
+struct ClientConfig {
+    Credentials credentials;                ///< required: id and secret
+    std::string region_id = "cn-shanghai";  ///< RegionId of every call; default "cn-shanghai"
+    Endpoint endpoint;  ///< default: https://eci.<region_id>.aliyuncs.com (filled by load_config)
+    SignatureVersion signature_version = SignatureVersion::acs3;  ///< default acs3
+    TimeoutConfig timeouts;
+    TlsConfig tls;
+    ProxyConfig proxy;
+    RetryConfig retry;
+    PoolConfig pool;
+    /// Largest accepted response body; a bigger one fails with ErrorKind::protocol. Default
+    /// 16 MiB; 0 is refused by validate_config().
+    std::size_t max_response_body_bytes = 16u * 1024u * 1024u;
+};
+
+/// Checks a hand-built configuration: credentials present, region id made of `[a-z0-9-]`,
+/// endpoint host set with scheme http/https, a parsable proxy URL, and every number within
+/// the range its field documents.
+///
+/// Errors: ErrorKind::auth for missing credentials, ErrorKind::invalid_argument otherwise.
+/// Messages never hold a secret. Thread safety: a pure function.
+Result<void> validate_config(const ClientConfig& config);
+
+/// Values given explicitly by the program; each one set beats every other source.
+struct ConfigOverrides {
+    std::optional<std::string> access_key_id;
+    std::optional<std::string> access_key_secret;
+    std::optional<std::string> security_token;
+    std::optional<std::string> region_id;
+    std::optional<std::string> endpoint;  ///< any form parse_endpoint() accepts
+    /// Request timeout (sets timeouts.read, and caps timeouts.connect); must be > 0.
+    std::optional<std::chrono::milliseconds> timeout;
+    std::optional<std::string> ca_file;
+    std::optional<std::string> https_proxy;  ///< an empty string explicitly means "no proxy"
+    std::optional<std::string> no_proxy;     ///< an empty string explicitly means "bypass none"
+    std::optional<SignatureVersion> signature_version;
+    /// A .env file to read instead of searching for one; relative paths are resolved against
+    /// ConfigSources::working_directory. It must exist and be readable.
+    std::optional<std::filesystem::path> dotenv_path;
+};
+
+/// The value of a process environment variable, or nullopt when it is not set.
+/// Thread safety: as std::getenv (safe unless another thread modifies the environment).
+std::optional<std::string> process_environment(std::string_view name);
+
+/// Where load_config() looks besides the overrides; tests inject their own.
+struct ConfigSources {
+    /// Reads one environment variable. Default: the process environment. An empty function
+    /// means "no environment". Variables set to the empty string count as not set.
+    std::function<std::optional<std::string>(std::string_view)> getenv = process_environment;
+    /// Where the .env search starts and what relative paths are resolved against.
+    /// Default empty = the process's current directory.
+    std::filesystem::path working_directory;
+    /// Whether to search for a .env walking up from working_directory. Default true. An
+    /// explicit ConfigOverrides::dotenv_path is read regardless.
+    bool read_dotenv = true;
+};
+
+/// Builds a ClientConfig. For each value the first source that has it wins:
+///  1. the explicit override;
+///  2. the `ECI_SANDBOX_*` environment variable;
+///  3. the `ALIBABA_CLOUD_*` environment variable (credentials and region only);
+///  4. the .env file (the same names, same order): `overrides.dotenv_path`, else the first
+///     `.env` found walking up from `sources.working_directory`.
+/// The security token is taken from the same source (and name family) as the access key id,
+/// so an STS token never pairs with an unrelated key. Proxy variables are `https_proxy`,
+/// `HTTPS_PROXY`, `no_proxy`, `NO_PROXY` (lowercase first, as curl does). Unset values keep
+/// their defaults; the endpoint defaults to `https://eci.<region>.aliyuncs.com`.
+/// See docs/configuration.md for every variable.
+///
+/// Errors: ErrorKind::auth when the access key id or secret is missing (the message names
+/// the variables to set); ErrorKind::invalid_argument for an invalid number, region,
+/// endpoint, proxy URL, signature version, a missing CA file, a .env syntax error (with its
+/// line number) or an explicit .env that cannot be read. No message holds a value.
+/// Thread safety: safe to call concurrently if `sources.getenv` is.
+Result<ClientConfig> load_config(const ConfigOverrides& overrides = {},
+                                 const ConfigSources& sources = {});
+
+}  // namespace eci
+
+template <>
+struct fmt::formatter<eci::Credentials> : fmt::formatter<std::string_view> {
+    fmt::format_context::iterator format(const eci::Credentials& credentials,
+                                         fmt::format_context& ctx) const;
+};
+
+template <>
+struct fmt::formatter<eci::SignatureVersion> : fmt::formatter<std::string_view> {
+    fmt::format_context::iterator format(eci::SignatureVersion version,
+                                         fmt::format_context& ctx) const;
+};
+
+/// `scheme://authority`, e.g. "https://eci.cn-shanghai.aliyuncs.com".
+template <>
+struct fmt::formatter<eci::Endpoint> : fmt::formatter<std::string_view> {
+    fmt::format_context::iterator format(const eci::Endpoint& endpoint,
+                                         fmt::format_context& ctx) const;
+};
+
+/// Every field on one line, with credentials and the proxy password redacted.
+template <>
+struct fmt::formatter<eci::ClientConfig> : fmt::formatter<std::string_view> {
+    fmt::format_context::iterator format(const eci::ClientConfig& config,
+                                         fmt::format_context& ctx) const;
+};

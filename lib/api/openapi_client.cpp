@@ -1,0 +1,168 @@
+#include <eci/openapi_client.hpp>
+
+#include "api/openapi_state.hpp"
+#include "api/rpc_call.hpp"
+#include "core/crypto.hpp"
+#include "core/models_json.hpp"
+
+#include <fmt/format.h>
+
+namespace eci {
+namespace asio = boost::asio;
+using detail::RetrySafety;
+
+namespace detail {
+
+HttpClientOptions http_options_for(const ClientConfig& config) {
+    HttpClientOptions options;
+    options.scheme = config.endpoint.scheme;
+    options.host = config.endpoint.host;
+    options.port = config.endpoint.effective_port();
+    options.verify_peer = config.tls.verify_peer;
+    options.ca_file = config.tls.ca_file;
+    // HTTPS_PROXY applies to TLS endpoints only (a plain-HTTP emulator is always local).
+    if (config.endpoint.uses_tls() && !config.proxy.https_proxy.empty() &&
+        !proxy_bypassed(config.proxy, config.endpoint.host, options.port))
+        options.proxy_url = config.proxy.https_proxy;
+    options.connect_timeout = config.timeouts.connect;
+    options.read_timeout = config.timeouts.read;
+    options.max_connections = config.pool.max_connections_per_endpoint;
+    options.idle_timeout = config.pool.idle_timeout;
+    options.max_body_bytes = config.max_response_body_bytes;
+    return options;
+}
+
+namespace {
+
+RetryPolicy retry_policy_for(const RetryConfig& config) {
+    RetryPolicy policy;
+    policy.enabled = config.enabled;
+    policy.max_attempts = config.max_attempts;
+    policy.initial_backoff = config.initial_backoff;
+    policy.max_backoff = config.max_backoff;
+    policy.multiplier = config.multiplier;
+    policy.overall_deadline = config.overall_deadline;
+    return policy;
+}
+
+// One ClientToken per logical call, reused by every retry of it: the service then returns the
+// first result instead of acting twice.
+std::string ensure_client_token(std::string token) {
+    if (!token.empty())
+        return token;
+    auto random = random_hex(16);
+    return random.ok() ? std::move(random).value() : std::string();
+}
+
+template <class Response>
+asio::awaitable<Result<Response>> typed_call(std::shared_ptr<OpenApiClient::State> state,
+                                             std::string action, Params params, RetrySafety safety,
+                                             CallOptions options) {
+    auto reply =
+        co_await rpc_call(std::move(state), std::move(action), std::move(params), safety, options);
+    if (!reply.ok())
+        co_return std::move(reply).error();
+    auto parsed = from_json<Response>(reply->body);
+    if (!parsed.ok()) {
+        parsed.error().request_id = reply->request_id;
+        co_return std::move(parsed).error();
+    }
+    co_return std::move(parsed).value();
+}
+
+}  // namespace
+}  // namespace detail
+
+OpenApiClient::State::State(asio::any_io_executor executor_in, ClientConfig config_in,
+                            Logger logger_in, detail::HttpClient http_in)
+    : executor(std::move(executor_in)),
+      config(std::move(config_in)),
+      logger(std::move(logger_in)),
+      http(std::move(http_in)),
+      retry_policy(detail::retry_policy_for(config.retry)),
+      host_header(config.endpoint.authority()),
+      random(std::random_device{}()) {}
+
+std::uint64_t ClientStats::total_api_calls() const noexcept {
+    std::uint64_t total = 0;
+    for (const auto& [action, count] : api_calls)
+        total += count;
+    return total;
+}
+
+OpenApiClient::OpenApiClient(std::shared_ptr<State> state) : state_(std::move(state)) {}
+
+Result<OpenApiClient> OpenApiClient::create(asio::any_io_executor executor, ClientConfig config,
+                                            Logger logger) {
+    if (auto valid = validate_config(config); !valid.ok())
+        return std::move(valid).error();
+    auto http = detail::HttpClient::create(executor, detail::http_options_for(config));
+    if (!http.ok())
+        return std::move(http).error();
+    return OpenApiClient(std::make_shared<State>(std::move(executor), std::move(config),
+                                                 std::move(logger), std::move(http).value()));
+}
+
+asio::awaitable<Result<CreateContainerGroupResponse>> OpenApiClient::create_container_group(
+    CreateContainerGroupRequest request, CallOptions options) {
+    request.client_token = detail::ensure_client_token(std::move(request.client_token));
+    auto params = detail::to_params(request, state_->config.region_id);
+    return detail::typed_call<CreateContainerGroupResponse>(
+        state_, "CreateContainerGroup", std::move(params), RetrySafety::always, options);
+}
+
+asio::awaitable<Result<DescribeContainerGroupsResponse>> OpenApiClient::describe_container_groups(
+    DescribeContainerGroupsRequest request, CallOptions options) {
+    auto params = detail::to_params(request, state_->config.region_id);
+    return detail::typed_call<DescribeContainerGroupsResponse>(
+        state_, "DescribeContainerGroups", std::move(params), RetrySafety::always, options);
+}
+
+asio::awaitable<Result<DeleteContainerGroupResponse>> OpenApiClient::delete_container_group(
+    DeleteContainerGroupRequest request, CallOptions options) {
+    auto params = detail::to_params(request, state_->config.region_id);
+    return detail::typed_call<DeleteContainerGroupResponse>(
+        state_, "DeleteContainerGroup", std::move(params), RetrySafety::always, options);
+}
+
+asio::awaitable<Result<RestartContainerGroupResponse>> OpenApiClient::restart_container_group(
+    RestartContainerGroupRequest request, CallOptions options) {
+    request.client_token = detail::ensure_client_token(std::move(request.client_token));
+    auto params = detail::to_params(request, state_->config.region_id);
+    return detail::typed_call<RestartContainerGroupResponse>(
+        state_, "RestartContainerGroup", std::move(params), RetrySafety::always, options);
+}
+
+asio::awaitable<Result<ExecContainerCommandResponse>> OpenApiClient::exec_container_command(
+    ExecContainerCommandRequest request, CallOptions options) {
+    auto params = detail::to_params(request, state_->config.region_id);
+    return detail::typed_call<ExecContainerCommandResponse>(
+        state_, "ExecContainerCommand", std::move(params), RetrySafety::only_if_not_sent, options);
+}
+
+asio::awaitable<Result<DescribeContainerLogResponse>> OpenApiClient::describe_container_log(
+    DescribeContainerLogRequest request, CallOptions options) {
+    auto params = detail::to_params(request, state_->config.region_id);
+    return detail::typed_call<DescribeContainerLogResponse>(
+        state_, "DescribeContainerLog", std::move(params), RetrySafety::always, options);
+}
+
+ClientStats OpenApiClient::stats() const {
+    ClientStats snapshot = state_->stats;
+    const auto& http = state_->http.stats();
+    snapshot.tls_handshakes = http.tls_handshakes;
+    snapshot.connections_opened = http.connections_opened;
+    snapshot.bytes_sent = http.bytes_sent;
+    snapshot.bytes_received = http.bytes_received;
+    return snapshot;
+}
+
+const ClientConfig& OpenApiClient::config() const noexcept {
+    return state_->config;
+}
+
+asio::any_io_executor OpenApiClient::get_executor() const noexcept {
+    return state_->executor;
+}
+
+}  // namespace eci

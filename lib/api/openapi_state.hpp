@@ -1,0 +1,38 @@
+// The shared state behind eci::OpenApiClient: configuration, the pooled HTTP client, the
+// shared throttle gate and the counters. One per client; copies of the client share it.
+#pragma once
+
+#include <eci/openapi_client.hpp>
+
+#include "core/retry.hpp"
+#include "net/http_client.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <random>
+#include <string>
+
+namespace eci {
+
+struct OpenApiClient::State {
+    State(boost::asio::any_io_executor executor_in, ClientConfig config_in, Logger logger_in,
+          detail::HttpClient http_in);
+
+    boost::asio::any_io_executor executor;
+    ClientConfig config;
+    Logger logger;
+    detail::HttpClient http;
+    detail::RetryPolicy retry_policy;
+    detail::ThrottleGate throttle_gate;
+    std::string host_header;  ///< host[:port] exactly as signed and sent
+    std::mt19937_64 random;   ///< jitter only; nonces come from the OS CSPRNG
+    ClientStats stats;        ///< the API counters (transport counters live in `http`)
+};
+
+namespace detail {
+
+/// Maps the public configuration onto the transport's options.
+HttpClientOptions http_options_for(const ClientConfig& config);
+
+}  // namespace detail
+}  // namespace eci

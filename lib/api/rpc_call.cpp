@@ -1,0 +1,170 @@
+#include "api/rpc_call.hpp"
+
+#include "core/crypto.hpp"
+#include "core/encoding.hpp"
+#include "core/log.hpp"
+#include "core/service_error.hpp"
+#include "core/signing.hpp"
+#include "core/time_format.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/value.hpp>
+
+#include <chrono>
+
+namespace eci::detail {
+namespace asio = boost::asio;
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::string_view api_version = "2018-08-08";
+constexpr std::string_view user_agent = "eci-sandbox/0.1 (C++20; Boost.Beast)";
+
+// A nonce per attempt: the service rejects a reused one (SignatureNonceUsed), so a retry can
+// never reuse the first attempt's.
+std::string fresh_nonce() {
+    auto nonce = random_hex(16);
+    // RAND_bytes only fails when the OS CSPRNG is unusable; a time-based fallback would still be
+    // unique per attempt, and the signature stays valid either way.
+    if (nonce.ok())
+        return std::move(nonce).value();
+    return std::to_string(steady_clock::now().time_since_epoch().count());
+}
+
+// Waits `delay` on a timer. Returns false when the wait was cancelled.
+asio::awaitable<bool> wait_for(milliseconds delay) {
+    asio::steady_timer timer(co_await asio::this_coro::executor, delay);
+    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    co_return !ec;
+}
+
+Error cancelled_error(std::string_view action) {
+    return Error::make(ErrorKind::cancelled, fmt::format("{} was cancelled", action));
+}
+
+std::string request_id_of(const boost::json::value& body) {
+    if (const auto* object = body.if_object()) {
+        for (std::string_view key : {"RequestId", "requestId"}) {
+            if (const auto* id = object->if_contains(key); id && id->is_string())
+                return std::string(id->get_string());
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
+HttpRequest build_signed_request(const OpenApiClient::State& state, std::string_view action,
+                                 const Params& params) {
+    const auto& credentials = state.config.credentials;
+    const SigningKey key{credentials.access_key_id, credentials.access_key_secret,
+                         credentials.security_token};
+    const std::string date = format_utc_timestamp(std::chrono::system_clock::now());
+    const std::string nonce = fresh_nonce();
+
+    HttpRequest request;
+    request.method = "POST";
+    // As the official SDK does: every business parameter in the query, an empty body.
+    if (state.config.signature_version == SignatureVersion::rpc_v2) {
+        const Params signed_params =
+            sign_rpc(key, RpcRequest{action, api_version, "POST", params}, date, nonce);
+        request.target = "/?" + build_query(signed_params);
+        request.headers = {{"host", state.host_header},
+                           {"x-acs-action", std::string(action)},
+                           {"x-acs-version", std::string(api_version)}};
+    } else {
+        Acs3Request acs3;
+        acs3.action = action;
+        acs3.version = api_version;
+        acs3.host = state.host_header;
+        acs3.query = params;
+        request.target = "/?" + build_query(params);
+        request.headers = sign_acs3(key, acs3, date, nonce);
+    }
+    request.headers.emplace_back("accept", "application/json");
+    request.headers.emplace_back("user-agent", std::string(user_agent));
+    return request;
+}
+
+asio::awaitable<Result<RpcReply>> rpc_call(std::shared_ptr<OpenApiClient::State> state,
+                                           std::string action, Params params, RetrySafety safety,
+                                           CallOptions options) {
+    const auto started = steady_clock::now();
+    RetryPolicy policy = state->retry_policy;
+    if (!options.allow_retry)
+        policy.enabled = false;
+    if (options.deadline.count() > 0)
+        policy.overall_deadline = options.deadline;
+    if (options.idempotent && safety == RetrySafety::only_if_not_sent)
+        safety = RetrySafety::always;
+    const std::string endpoint = state->host_header;
+
+    for (int attempt = 1;; ++attempt) {
+        // The shared gate: after throttling anywhere on this client, everyone waits.
+        const auto gate_delay =
+            state->throttle_gate.delay_before_send(steady_clock::now(), state->random());
+        if (gate_delay.count() > 0) {
+            log(state->logger, LogLevel::debug, "{}: waiting {} ms at the throttle gate", action,
+                gate_delay.count());
+            if (!co_await wait_for(gate_delay))
+                co_return cancelled_error(action);
+        }
+
+        HttpRequest request = build_signed_request(*state, action, params);
+        request.idempotent = safety == RetrySafety::always;
+        ++state->stats.api_calls[action];
+        if (attempt > 1)
+            ++state->stats.retries;
+        log(state->logger, LogLevel::debug, "{}: attempt {} to {}", action, attempt, endpoint);
+
+        auto sent = co_await state->http.send(std::move(request));
+        Error error;
+        if (!sent.ok()) {
+            error = std::move(sent).error();
+            if (error.kind == ErrorKind::cancelled)
+                co_return error;
+        } else if (sent->status / 100 == 2) {
+            auto body = parse_success_body(sent->body);
+            if (body.ok()) {
+                state->throttle_gate.on_success(steady_clock::now());
+                RpcReply reply{std::move(body).value(), {}};
+                reply.request_id = request_id_of(reply.body);
+                log(state->logger, LogLevel::debug, "{}: HTTP {} RequestId {}", action,
+                    sent->status, reply.request_id);
+                co_return reply;
+            }
+            error = std::move(body).error();
+            error.http_status = static_cast<int>(sent->status);
+            error.endpoint = endpoint;
+            // The service answered 2xx: the action happened, only its reply is unreadable.
+            error.dispatch = Dispatch::unknown;
+        } else {
+            error = error_from_response(sent->status, sent->body, endpoint);
+            // An error reply is the service refusing: nothing was carried out.
+            error.dispatch = Dispatch::refused;
+        }
+        if (error.kind == ErrorKind::throttled) {
+            ++state->stats.throttled;
+            state->throttle_gate.on_throttled(steady_clock::now());
+        }
+
+        const auto elapsed = duration_cast<milliseconds>(steady_clock::now() - started);
+        const auto delay =
+            next_retry_delay(policy, error, safety, attempt, elapsed, state->random());
+        log(state->logger, delay ? LogLevel::info : LogLevel::debug, "{}: attempt {} failed: {}{}",
+            action, attempt, error.to_string(),
+            delay ? fmt::format("; retrying in {} ms", delay->count()) : std::string());
+        if (!delay)
+            co_return error;
+        if (!co_await wait_for(*delay))
+            co_return cancelled_error(action);
+    }
+}
+
+}  // namespace eci::detail

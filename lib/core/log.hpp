@@ -1,0 +1,29 @@
+// Internal logging helper: formats a message only when the logger would take it.
+#pragma once
+
+#include <eci/logger.hpp>
+
+#include <fmt/format.h>
+
+#include <utility>
+
+namespace eci::detail {
+
+/// Formats `format` with `args` and hands it to `logger.sink`, if `logger.enabled(level)`.
+/// Nothing is formatted otherwise, so callers may pass values that are costly to render.
+/// Never throws: a failure to format or an exception from the sink is dropped, because a
+/// log line must never change the outcome of a call. Pass only values that are safe to log
+/// (see core/redact.hpp for headers and query strings).
+template <class... Args>
+void log(const Logger& logger, LogLevel level, fmt::format_string<Args...> format,
+         Args&&... args) noexcept {
+    if (!logger.enabled(level))
+        return;
+    try {
+        const std::string message = fmt::format(format, std::forward<Args>(args)...);
+        logger.sink(level, message);
+    } catch (...) {  // NOLINT(bugprone-empty-catch): see above
+    }
+}
+
+}  // namespace eci::detail

@@ -1,0 +1,100 @@
+// The one mapping between the typed models (include/eci/models.hpp) and the service's wire
+// forms: JSON bodies (PascalCase names) for responses, flattened query parameters for
+// requests. Used both ways: the client builds params and parses bodies, the emulator parses
+// params and builds bodies. Sans-io; docs/models.md has the name table.
+#pragma once
+
+#include "core/params.hpp"
+
+#include <eci/models.hpp>
+#include <eci/result.hpp>
+
+#include <boost/json/value.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace eci::detail {
+
+// ---------------------------------------------------------------------------------------
+// JSON -> models. Lenient as the SDK is: a missing or null field keeps its default, unknown
+// fields are ignored, any JSON number fills a float field, and an integer field accepts a
+// float with no fractional part. A field of the wrong type fails the whole parse with
+// ErrorKind::protocol whose message names the field by path, e.g.
+// "ContainerGroups[0].Containers[1].Cpu".
+//
+// T is one of: Tag, EnvironmentVar, ContainerPort, ContainerState, Container, Event,
+// ContainerGroup, and the six *Response types of models.hpp (other types do not link).
+template <class T>
+Result<T> from_json(const boost::json::value& value);
+
+// ---------------------------------------------------------------------------------------
+// Models -> JSON, with the service's names. Every field is written (the service does the
+// same), except ExecContainerCommandResponse::sync_response, which only appears when set.
+// Floats with no fractional part are written as integers ("Cpu":2, not 2E0).
+boost::json::value to_json(const Tag& tag);
+boost::json::value to_json(const EnvironmentVar& variable);
+boost::json::value to_json(const ContainerPort& port);
+boost::json::value to_json(const ContainerState& state);
+boost::json::value to_json(const Container& container);
+boost::json::value to_json(const Event& event);
+boost::json::value to_json(const ContainerGroup& group);
+boost::json::value to_json(const CreateContainerGroupResponse& response);
+boost::json::value to_json(const DescribeContainerGroupsResponse& response);
+boost::json::value to_json(const DeleteContainerGroupResponse& response);
+boost::json::value to_json(const RestartContainerGroupResponse& response);
+boost::json::value to_json(const ExecContainerCommandResponse& response);
+boost::json::value to_json(const DescribeContainerLogResponse& response);
+
+// ---------------------------------------------------------------------------------------
+// Requests -> params, flattened as the official SDK sends them: `RegionId` first (when not
+// empty), then the fields in declaration order; lists 1-based (`Container.1.Command.2`);
+// ID lists and the exec command as one JSON-array string; booleans `true`/`false`; floats
+// as JavaScript prints them (1.0 -> "1"). Unset optionals, empty strings and empty lists
+// are not sent, except an EnvironmentVar value, which is sent even when empty, and the
+// exec Command, which is required and always sent. Floats go through js_number_string
+// (core/flatten.hpp), the one JavaScript-compatible formatter.
+Params to_params(const CreateContainerGroupRequest& request, std::string_view region_id);
+Params to_params(const DescribeContainerGroupsRequest& request, std::string_view region_id);
+Params to_params(const DeleteContainerGroupRequest& request, std::string_view region_id);
+Params to_params(const RestartContainerGroupRequest& request, std::string_view region_id);
+Params to_params(const ExecContainerCommandRequest& request, std::string_view region_id);
+Params to_params(const DescribeContainerLogRequest& request, std::string_view region_id);
+
+// Params -> request (the emulator's side). Unknown params (RegionId, signing params,
+// features this library does not model) are ignored; when a name repeats the first wins.
+// List items are taken in index order; gaps are allowed. Errors: ErrorKind::invalid_argument
+// with http_status 400 and the service's Code and Message text: MissingParameter for an
+// absent or empty required param, InvalidParameter for a malformed value (bad boolean,
+// number, index or JSON array), each naming the parameter. Limits (counts, lengths, name
+// syntax) are the emulator's business, not checked here.
+//
+// T is one of the six *Request types of models.hpp.
+template <class T>
+Result<T> from_params(const Params& params);
+template <>
+Result<CreateContainerGroupRequest> from_params(const Params& params);
+template <>
+Result<DescribeContainerGroupsRequest> from_params(const Params& params);
+template <>
+Result<DeleteContainerGroupRequest> from_params(const Params& params);
+template <>
+Result<RestartContainerGroupRequest> from_params(const Params& params);
+template <>
+Result<ExecContainerCommandRequest> from_params(const Params& params);
+template <>
+Result<DescribeContainerLogRequest> from_params(const Params& params);
+
+/// The `RegionId` param. Errors: MissingParameter when absent or empty.
+Result<std::string> region_id_from_params(const Params& params);
+
+/// `["a","b"]`: the JSON-array string form of ContainerGroupIds and exec's Command.
+std::string to_json_array_string(const std::vector<std::string>& items);
+
+/// Parses a JSON array of strings. Errors: InvalidParameter naming `param_name` when `text`
+/// is not a JSON array or holds a non-string.
+Result<std::vector<std::string>> parse_json_array_string(std::string_view text,
+                                                         std::string_view param_name);
+
+}  // namespace eci::detail

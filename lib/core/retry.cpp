@@ -1,0 +1,114 @@
+#include "core/retry.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace eci::detail {
+
+namespace {
+
+// Throttling, 5xx, ServiceUnavailable/InternalError: the service answered "not now".
+bool is_retryable_reply(const Error& error) noexcept {
+    if (error.kind == ErrorKind::throttled)
+        return true;
+    return error.kind == ErrorKind::service &&
+           (error.http_status >= 500 || error.code == "ServiceUnavailable" ||
+            error.code == "InternalError");
+}
+
+bool is_transport_failure(const Error& error) noexcept {
+    return error.kind == ErrorKind::network || error.kind == ErrorKind::timeout ||
+           error.kind == ErrorKind::tls;
+}
+
+}  // namespace
+
+bool is_retry_allowed(const Error& error, RetrySafety safety) noexcept {
+    if (safety == RetrySafety::never)
+        return false;
+    if (is_transport_failure(error)) {
+        // A certificate that failed verification will fail again: never retried. A reset or
+        // timeout after sending may have run the call: retried only when running it twice is
+        // harmless (reads, deletes, creates and restarts carrying a ClientToken).
+        if (error.kind == ErrorKind::tls)
+            return false;
+        return error.dispatch == Dispatch::not_sent || safety == RetrySafety::always;
+    }
+    if (!is_retryable_reply(error))
+        return false;
+    if (safety == RetrySafety::always)
+        return true;
+    // only_if_not_sent: the service must have answered with its own error, which it does
+    // before running anything; a code-less 5xx may come from a proxy after the call ran.
+    if (error.dispatch == Dispatch::accepted || error.dispatch == Dispatch::unknown)
+        return false;
+    return error.dispatch == Dispatch::refused || !error.code.empty();
+}
+
+std::optional<std::chrono::milliseconds> next_retry_delay(const RetryPolicy& policy,
+                                                          const Error& error, RetrySafety safety,
+                                                          int attempt,
+                                                          std::chrono::milliseconds elapsed,
+                                                          std::uint64_t random) noexcept {
+    if (!policy.enabled || attempt < 1 || attempt >= policy.max_attempts)
+        return std::nullopt;
+    if (!is_retry_allowed(error, safety))
+        return std::nullopt;
+
+    // Computed in double: multiplier^attempt overflows any integer long before it matters,
+    // and min() with max_backoff brings an infinity back to range.
+    const double multiplier = std::max(1.0, policy.multiplier);
+    double grown =
+        static_cast<double>(policy.initial_backoff.count()) * std::pow(multiplier, attempt - 1);
+    if (std::isnan(grown))
+        grown = 0;  // 0 ms * infinity
+    const double capped = std::clamp(
+        grown, 0.0, static_cast<double>(std::max<std::int64_t>(0, policy.max_backoff.count())));
+    const auto cap = static_cast<std::uint64_t>(capped);
+    const std::chrono::milliseconds delay(static_cast<std::int64_t>(random % (cap + 1)));
+
+    if (policy.overall_deadline.count() > 0 && elapsed + delay >= policy.overall_deadline)
+        return std::nullopt;
+    return delay;
+}
+
+std::chrono::milliseconds ThrottleGate::delay_before_send(clock::time_point now,
+                                                          std::uint64_t random) const {
+    const std::lock_guard lock(mutex_);
+    if (now >= open_at_)
+        return std::chrono::milliseconds(0);
+    const auto rest = std::chrono::ceil<std::chrono::milliseconds>(open_at_ - now);
+    const auto jitter_cap = static_cast<std::uint64_t>(backoff_.count() / 4);
+    return rest + std::chrono::milliseconds(static_cast<std::int64_t>(random % (jitter_cap + 1)));
+}
+
+void ThrottleGate::on_throttled(clock::time_point now) {
+    const std::lock_guard lock(mutex_);
+    // Already closed: this call was sent before the gate closed and says nothing new.
+    if (now < open_at_)
+        return;
+    const bool recent = backoff_.count() > 0 && now - open_at_ <= options_.escalation_window;
+    backoff_ = recent ? std::min(backoff_ * 2, options_.max_backoff) : options_.initial_backoff;
+    open_at_ = now + backoff_;
+}
+
+void ThrottleGate::on_success(clock::time_point now) {
+    const std::lock_guard lock(mutex_);
+    if (now < open_at_ || backoff_.count() == 0)
+        return;
+    backoff_ /= 2;
+    if (backoff_ < options_.initial_backoff)
+        backoff_ = std::chrono::milliseconds(0);
+}
+
+std::chrono::milliseconds ThrottleGate::current_backoff() const {
+    const std::lock_guard lock(mutex_);
+    return backoff_;
+}
+
+ThrottleGate::clock::time_point ThrottleGate::open_at() const {
+    const std::lock_guard lock(mutex_);
+    return open_at_;
+}
+
+}  // namespace eci::detail

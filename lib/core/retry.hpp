@@ -1,0 +1,112 @@
+// Retry decisions, without I/O: whether a failed call may be sent again, after how long, and
+// a gate that makes every caller back off together while the service throttles.
+#pragma once
+
+#include <eci/error.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+
+namespace eci::detail {
+
+/// How a call is retried. Defaults suit ECI's per-minute rate limits.
+struct RetryPolicy {
+    bool enabled = true;   ///< false: every failure is final
+    int max_attempts = 5;  ///< attempts in total, the first included; <= 1 means no retry
+    std::chrono::milliseconds initial_backoff{200};  ///< cap of the first retry's delay
+    std::chrono::milliseconds max_backoff{10'000};   ///< cap of any one delay
+    double multiplier = 2;  ///< growth of the cap per attempt; values < 1 are treated as 1
+    /// Time budget of the whole call, first attempt to last retry; no retry is scheduled that
+    /// would start after it. 0 = no overall budget.
+    std::chrono::milliseconds overall_deadline{60'000};
+};
+
+/// Whether a call may be sent again after a failure, by what it does on the service.
+enum class RetrySafety {
+    /// Repeating it is harmless: reads, deletes, and creates carrying a ClientToken.
+    always,
+    /// It must not run twice (an exec): retry only when the request provably never ran:
+    /// it never left this process (Dispatch::not_sent), or the service answered with an
+    /// error Code (it refused before running anything).
+    only_if_not_sent,
+    /// Never retried.
+    never,
+};
+
+/// Whether `error` may be retried under `safety`, ignoring attempt counts and time.
+///
+/// Retryable errors: throttled, service with HTTP >= 500 or Code ServiceUnavailable /
+/// InternalError, network, and timeout or tls only when the request was not sent. For
+/// only_if_not_sent, a transport failure qualifies only with Dispatch::not_sent, a reply with
+/// an error Code qualifies (the service answered, so it refused), a 5xx without a Code (a
+/// proxy's page: the call may have reached the service) does not, and Dispatch::accepted or
+/// unknown never does. Thread safety: pure function.
+bool is_retry_allowed(const Error& error, RetrySafety safety) noexcept;
+
+/// The delay before the next attempt, or nullopt to give up (the error is final).
+///
+/// `attempt` is the number of attempts made so far (1 after the first failure). The delay is
+/// drawn with full jitter: uniform in [0, min(max_backoff, initial_backoff *
+/// multiplier^(attempt-1))], from `random` (any 64-bit random number; the caller owns the
+/// generator so tests can pin it). It gives up when the policy is disabled, `attempt` reached
+/// max_attempts, is_retry_allowed is false, or `elapsed + delay` would pass
+/// overall_deadline. Thread safety: pure function.
+std::optional<std::chrono::milliseconds> next_retry_delay(const RetryPolicy& policy,
+                                                          const Error& error, RetrySafety safety,
+                                                          int attempt,
+                                                          std::chrono::milliseconds elapsed,
+                                                          std::uint64_t random) noexcept;
+
+/// How the shared throttle gate backs off.
+struct ThrottleGateOptions {
+    std::chrono::milliseconds initial_backoff{1'000};  ///< closed time after a first throttle
+    std::chrono::milliseconds max_backoff{30'000};     ///< longest closed time
+    /// A throttle within this time after the gate reopened doubles the backoff; later ones
+    /// start again from initial_backoff.
+    std::chrono::milliseconds escalation_window{10'000};
+};
+
+/// Shared back-off state for every call to one service: when any call is throttled, the
+/// gate closes for a while and every caller waits before sending, so many coroutines slow
+/// down together instead of each hammering the service on its own schedule.
+///
+/// Repeated throttling right after reopening doubles the closed time (up to max_backoff);
+/// throttles of calls sent before the gate closed do not escalate it (they were already in
+/// flight). Each success after reopening halves the backoff until it is gone.
+///
+/// Sans-io: callers pass the current time and sleep themselves. Thread safety: every member
+/// function is safe to call concurrently (an internal mutex), so one gate can be shared by
+/// coroutines on a multi-threaded executor.
+class ThrottleGate {
+  public:
+    using clock = std::chrono::steady_clock;
+
+    explicit ThrottleGate(ThrottleGateOptions options = {}) : options_(options) {}
+
+    /// How long a caller should wait before sending at `now`: zero when the gate is open,
+    /// else the rest of the closed time plus a jitter of up to a quarter of the current
+    /// backoff (from `random`), so the waiters do not all send at the same instant.
+    std::chrono::milliseconds delay_before_send(clock::time_point now, std::uint64_t random) const;
+
+    /// Records that a call was throttled at `now`: closes (or keeps closed) the gate.
+    void on_throttled(clock::time_point now);
+
+    /// Records a successful call at `now`: decays the backoff once the gate is open.
+    void on_success(clock::time_point now);
+
+    /// The current backoff step (zero when the service has not throttled recently).
+    std::chrono::milliseconds current_backoff() const;
+
+    /// When the gate opens (or opened); the epoch when it never closed.
+    clock::time_point open_at() const;
+
+  private:
+    ThrottleGateOptions options_;
+    mutable std::mutex mutex_;
+    std::chrono::milliseconds backoff_{0};
+    clock::time_point open_at_{};
+};
+
+}  // namespace eci::detail
