@@ -4,6 +4,7 @@
 #include <eci/sandbox_client.hpp>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace eci {
@@ -31,11 +32,19 @@ class AsyncSandbox {
         std::chrono::milliseconds timeout = std::chrono::milliseconds(300000));
     /// The exec operations: `options.container_name` empty means this handle's container.
     boost::asio::awaitable<Result<CommandResult>> exec_command(std::vector<std::string> argv,
-                                                               ExecOptions options = {});
-    boost::asio::awaitable<Result<CommandResult>> bash(std::string command,
-                                                       ExecOptions options = {});
-    boost::asio::awaitable<Result<CommandResult>> bash_ws(std::string command,
-                                                          ExecOptions options = {});
+                                                               ExecOptions options);
+    boost::asio::awaitable<Result<CommandResult>> bash(std::string command, ExecOptions options);
+    boost::asio::awaitable<Result<CommandResult>> bash_ws(std::string command, ExecOptions options);
+    /// With default options (overloads, not default arguments: see AsyncEciSandbox::list).
+    boost::asio::awaitable<Result<CommandResult>> exec_command(std::vector<std::string> argv) {
+        return exec_command(std::move(argv), ExecOptions{});
+    }
+    boost::asio::awaitable<Result<CommandResult>> bash(std::string command) {
+        return bash(std::move(command), ExecOptions{});
+    }
+    boost::asio::awaitable<Result<CommandResult>> bash_ws(std::string command) {
+        return bash_ws(std::move(command), ExecOptions{});
+    }
 
   private:
     ExecOptions with_container(ExecOptions options) const;

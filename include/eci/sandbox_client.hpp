@@ -14,6 +14,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace eci {
@@ -59,10 +60,16 @@ class AsyncEciSandbox {
     boost::asio::awaitable<Result<SandboxInfo>> get_sandbox(std::string sandbox_id);
 
     /// One page of sandboxes (limit clamped to 1..20).
-    boost::asio::awaitable<Result<ListPage>> list(ListOptions options = {});
+    boost::asio::awaitable<Result<ListPage>> list(ListOptions options);
+    /// With default options. (Overloads instead of default arguments: GCC 12 miscompiles a
+    /// class-type default argument created in a calling coroutine.)
+    boost::asio::awaitable<Result<ListPage>> list() { return list(ListOptions{}); }
 
     /// Every sandbox matching the filters, following NextToken page by page.
-    boost::asio::awaitable<Result<std::vector<SandboxInfo>>> list_all(ListOptions options = {});
+    boost::asio::awaitable<Result<std::vector<SandboxInfo>>> list_all(ListOptions options);
+    boost::asio::awaitable<Result<std::vector<SandboxInfo>>> list_all() {
+        return list_all(ListOptions{});
+    }
 
     /// Deletes a sandbox (Python `delete`). A sandbox that does not exist counts as deleted.
     boost::asio::awaitable<Result<Receipt>> remove(std::string sandbox_id, bool force = false);
@@ -85,21 +92,32 @@ class AsyncEciSandbox {
     /// after it started (dispatch accepted, output so far in Error::partial).
     boost::asio::awaitable<Result<CommandResult>> exec_command(std::string sandbox_id,
                                                                std::vector<std::string> argv,
-                                                               ExecOptions options = {});
+                                                               ExecOptions options);
+    boost::asio::awaitable<Result<CommandResult>> bash_ws(std::string sandbox_id,
+                                                          std::string command) {
+        return bash_ws(std::move(sandbox_id), std::move(command), ExecOptions{});
+    }
+    boost::asio::awaitable<Result<CommandResult>> bash(std::string sandbox_id,
+                                                       std::string command) {
+        return bash(std::move(sandbox_id), std::move(command), ExecOptions{});
+    }
+    boost::asio::awaitable<Result<CommandResult>> exec_command(std::string sandbox_id,
+                                                               std::vector<std::string> argv) {
+        return exec_command(std::move(sandbox_id), std::move(argv), ExecOptions{});
+    }
 
     /// Runs a bash command line (Python `bash`): base64-wrapped into `bash -lc`, its exit
     /// code reported by a wrapper with a per-call random marker (stripped from stderr). A
     /// wrapper longer than 1900 bytes is sent on stdin instead (no length limit).
     /// Errors: as exec_command.
     boost::asio::awaitable<Result<CommandResult>> bash(std::string sandbox_id, std::string command,
-                                                       ExecOptions options = {});
+                                                       ExecOptions options);
 
     /// Runs a bash command line in an interactive `bash -l` fed through stdin (Python
     /// `bash_ws`); exit code as for bash. Errors: as exec_command; a failure before the
     /// WebSocket was connected has dispatch not_sent (the command never left).
     boost::asio::awaitable<Result<CommandResult>> bash_ws(std::string sandbox_id,
-                                                          std::string command,
-                                                          ExecOptions options = {});
+                                                          std::string command, ExecOptions options);
 
     /// The OpenAPI client underneath (shares the connection pool and the counters).
     const OpenApiClient& api() const noexcept;

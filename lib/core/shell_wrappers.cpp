@@ -67,10 +67,14 @@ std::vector<std::string> bash_stdin_argv(std::size_t script_bytes, std::string_v
 }
 
 std::string bash_ws_script(std::string_view command, std::string_view marker) {
-    std::string script(command);
-    script += "\n";
-    script += exit_report(marker);
-    script += "\n";
+    // An EXIT trap reports the status however the shell ends: after the last line, or at an
+    // `exit` inside the command itself.
+    std::string report = "__eci_rc=$?; printf '%s%d\\n' ";
+    report += shell_quote(marker);
+    report += " \"$__eci_rc\" >&2";
+    std::string script = "trap " + shell_quote(report) + " EXIT\n";
+    script.append(command);
+    script += "\nexit $?\n";
     return script;
 }
 

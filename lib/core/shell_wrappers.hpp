@@ -39,8 +39,9 @@ std::vector<std::string> bash_base64_argv(std::string_view command, std::string_
 /// The protocol has no end-of-input, hence the byte count.
 std::vector<std::string> bash_stdin_argv(std::size_t script_bytes, std::string_view marker);
 
-/// What `bash_ws` writes to the interactive shell's stdin: the command, a newline, the exit
-/// report and a newline (Python sends `command\nexit $?\n`).
+/// What `bash_ws` writes to the interactive shell's stdin: an EXIT trap that prints the
+/// report (so an `exit` inside the command is reported too), the command, and
+/// `\nexit $?\n` as Python sends it.
 std::string bash_ws_script(std::string_view command, std::string_view marker);
 
 }  // namespace eci::detail

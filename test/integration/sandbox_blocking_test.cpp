@@ -20,7 +20,8 @@ namespace {
 struct EmulatorThread {
     EmulatorThread() {
         auto started = emulator::Emulator::start(io.get_executor(), sandbox_emulator_options());
-        if (!started) FAIL("emulator did not start: " << started.error().to_string());
+        if (!started)
+            FAIL("emulator did not start: " << started.error().to_string());
         emulator = std::move(*started);
         thread = std::thread([this] { io.run(); });
     }
@@ -72,11 +73,13 @@ TEST_CASE("sandbox blocking: 8 threads share one client", "[sandbox-e2e]") {
                             ++ok;
                         }
                         auto info = client->get_sandbox(sandbox->id());
-                        if (info.ok() && info->status == "Running") ++ok;
+                        if (info.ok() && info->status == "Running")
+                            ++ok;
                     }
                 });
             }
-            for (auto& thread : threads) thread.join();
+            for (auto& thread : threads)
+                thread.join();
             CHECK(ok == 8 * 3 * 2);
             auto listed = client->list_all();
             REQUIRE(listed.ok());
@@ -108,7 +111,8 @@ TEST_CASE("sandbox blocking: destroying the client cancels calls in flight", "[s
                     ExecOptions exec;
                     bool signalled = false;
                     exec.on_output = [&](OutputStream, std::string_view) {
-                        if (!signalled) started.set_value();
+                        if (!signalled)
+                            started.set_value();
                         signalled = true;
                     };
                     return sandbox->bash("echo hi; sleep 30", exec);

@@ -188,8 +188,7 @@ TEST_CASE("sandbox e2e: 100 concurrent bash coroutines on 10 sandboxes", "[sandb
                     },
                     [&](std::exception_ptr) { ++finished; });
             }
-            const bool all_done = co_await wait_until([&] { return finished == 100; },
-                                                      seconds(90));
+            const bool all_done = co_await wait_until([&] { return finished == 100; }, seconds(90));
             REQUIRE(all_done);
             CHECK(ok == 100);
         },

@@ -47,14 +47,15 @@ inline ClientConfig client_config_for(const emulator::ReadyInfo& ready) {
 
 /// The emulator and the async client on one io_context.
 struct AsyncSandboxFixture {
-    explicit AsyncSandboxFixture(
-        emulator::EmulatorOptions options = sandbox_emulator_options()) {
+    explicit AsyncSandboxFixture(emulator::EmulatorOptions options = sandbox_emulator_options()) {
         auto started = emulator::Emulator::start(io.get_executor(), std::move(options));
-        if (!started) FAIL("emulator did not start: " << started.error().to_string());
+        if (!started)
+            FAIL("emulator did not start: " << started.error().to_string());
         emulator = std::move(*started);
-        auto created = AsyncEciSandbox::create(io.get_executor(),
-                                               client_config_for(emulator->ready()));
-        if (!created) FAIL("client: " << created.error().to_string());
+        auto created =
+            AsyncEciSandbox::create(io.get_executor(), client_config_for(emulator->ready()));
+        if (!created)
+            FAIL("client: " << created.error().to_string());
         client.emplace(std::move(*created));
     }
 
@@ -71,7 +72,8 @@ struct AsyncSandboxFixture {
                     failure = std::current_exception();
                 }
                 co_await emulator->stop();
-                if (failure) std::rethrow_exception(failure);
+                if (failure)
+                    std::rethrow_exception(failure);
             },
             deadline);
     }
@@ -90,7 +92,8 @@ inline boost::asio::awaitable<AsyncSandbox> make_running_sandbox(AsyncEciSandbox
     options.wait_until_running = true;
     options.wait_timeout = std::chrono::seconds(20);
     auto created = co_await client.create(std::move(options));
-    if (!created) FAIL("create: " << created.error().to_string());
+    if (!created)
+        FAIL("create: " << created.error().to_string());
     co_return std::move(*created);
 }
 

@@ -69,7 +69,8 @@ TEST_CASE("sandbox e2e: list pages and list_all walks every page", "[sandbox-e2e
         auto all = co_await fx.client->list_all(page_options);
         REQUIRE(all.ok());
         std::set<std::string> listed;
-        for (const auto& info : *all) listed.insert(info.sandbox_id);
+        for (const auto& info : *all)
+            listed.insert(info.sandbox_id);
         CHECK(listed == ids);
     });
 }
@@ -122,7 +123,9 @@ TEST_CASE("sandbox e2e: restart and wait until Running again", "[sandbox-e2e]") 
 TEST_CASE("sandbox e2e: create refuses a missing image locally", "[sandbox-e2e]") {
     AsyncSandboxFixture fx;
     fx.run([&]() -> asio::awaitable<void> {
-        auto created = co_await fx.client->create(CreateOptions{});
+        // A named variable: GCC 12 miscompiles an aggregate temporary built inside a coroutine.
+        CreateOptions empty;
+        auto created = co_await fx.client->create(empty);
         REQUIRE_FALSE(created.ok());
         CHECK(created.error().kind == ErrorKind::invalid_argument);
         co_return;

@@ -47,7 +47,8 @@ TEST_CASE("sandbox shell: quoting and wrappers", "[sandbox-core]") {
     const auto long_argv = bash_stdin_argv(12345, marker);
     CHECK(long_argv[2].find("head -c 12345") != std::string::npos);
     const auto ws = bash_ws_script("echo hi", marker);
-    CHECK(ws.rfind("echo hi\n__eci_rc=$?; ", 0) == 0);
+    CHECK(ws.rfind("trap '__eci_rc=$?; ", 0) == 0);
+    CHECK(ws.find(" EXIT\necho hi\nexit $?\n") != std::string::npos);
     CHECK(ws.back() == '\n');
 }
 
