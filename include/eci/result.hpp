@@ -14,12 +14,12 @@ namespace eci {
 /// Thrown only by Result::value() when the result holds an error: a programming error in
 /// the caller (check `ok()` first). Expected failures are never thrown.
 class BadResultAccess : public std::exception {
-  public:
+public:
     explicit BadResultAccess(Error error);
     const char* what() const noexcept override;
     const Error& error() const noexcept { return error_; }
 
-  private:
+private:
     Error error_;
     std::string what_;
 };
@@ -28,10 +28,10 @@ template <class T>
 class [[nodiscard]] Result {
     static_assert(!std::is_same_v<std::decay_t<T>, Error>, "Result<Error> is ambiguous");
 
-  public:
+public:
     using value_type = T;
 
-    Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}      // NOLINT: implicit
+    Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit
     Result(Error error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
 
     bool ok() const noexcept { return state_.index() == 0; }
@@ -57,31 +57,29 @@ class [[nodiscard]] Result {
         return ok() ? std::get<0>(state_) : static_cast<T>(std::forward<U>(fallback));
     }
 
-  private:
+private:
     void check() const {
-        if (!ok())
-            throw BadResultAccess(std::get<1>(state_));
+        if (!ok()) throw BadResultAccess(std::get<1>(state_));
     }
     std::variant<T, Error> state_;
 };
 
 template <>
 class [[nodiscard]] Result<void> {
-  public:
+public:
     Result() = default;
     Result(Error error) : error_(std::move(error)) {}  // NOLINT: implicit
 
     bool ok() const noexcept { return !error_.has_value(); }
     explicit operator bool() const noexcept { return ok(); }
     void value() const {
-        if (error_)
-            throw BadResultAccess(*error_);
+        if (error_) throw BadResultAccess(*error_);
     }
     const Error& error() const& { return *error_; }
     Error& error() & { return *error_; }
     Error&& error() && { return std::move(*error_); }
 
-  private:
+private:
     std::optional<Error> error_;
 };
 
