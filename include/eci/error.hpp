@@ -3,11 +3,14 @@
 
 #include <fmt/core.h>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <system_error>
 
 namespace eci {
+
+struct CommandResult;  // eci/command.hpp; only referenced here, so error.hpp stays light
 
 /// The broad class of a failure: what a caller branches on.
 enum class ErrorKind {
@@ -53,6 +56,10 @@ struct Error {
     int http_status = 0;          ///< HTTP status of the reply; 0 when there was none
     std::string endpoint;         ///< host[:port] the call went to, when known
     Dispatch dispatch = Dispatch::not_applicable;
+    /// For a command that timed out, was cancelled or lost its connection after it started:
+    /// what it produced until then (outcome timed_out, cancelled or connection_lost). Null for
+    /// every other error. Include <eci/command.hpp> to read it.
+    std::shared_ptr<const CommandResult> partial;
 
     /// Whether a caller may retry the same call: throttling, 5xx, ServiceUnavailable and
     /// transport failures. It says nothing about whether a retry is *safe* (an exec that

@@ -1,0 +1,57 @@
+// eci::AsyncSandbox: a handle on one sandbox, holding its id and container name.
+#pragma once
+
+#include <eci/sandbox_client.hpp>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace eci {
+
+/// One sandbox (Python `AsyncSandbox`): the client's operations without the id. The
+/// container name is learned once (from create, or from the describe call of `get`), so no
+/// operation on a handle spends an extra DescribeContainerGroups call.
+///
+/// Errors, cancellation: as AsyncEciSandbox. Lifetimes: a cheap value; it shares the
+/// client's state. Thread safety: as AsyncEciSandbox.
+class AsyncSandbox {
+  public:
+    AsyncSandbox(AsyncEciSandbox client, std::string sandbox_id, std::string container_name);
+
+    const std::string& id() const noexcept { return sandbox_id_; }
+    const std::string& container_name() const noexcept { return container_name_; }
+    AsyncEciSandbox& client() noexcept { return client_; }
+
+    /// See AsyncEciSandbox::get_sandbox (Python get_info).
+    boost::asio::awaitable<Result<SandboxInfo>> info();
+    /// See AsyncEciSandbox::remove (Python delete).
+    boost::asio::awaitable<Result<Receipt>> remove(bool force = false);
+    boost::asio::awaitable<Result<Receipt>> restart();
+    boost::asio::awaitable<Result<SandboxInfo>> wait_until_running(
+        std::chrono::milliseconds timeout = std::chrono::milliseconds(300000));
+    /// The exec operations: `options.container_name` empty means this handle's container.
+    boost::asio::awaitable<Result<CommandResult>> exec_command(std::vector<std::string> argv,
+                                                               ExecOptions options);
+    boost::asio::awaitable<Result<CommandResult>> bash(std::string command, ExecOptions options);
+    boost::asio::awaitable<Result<CommandResult>> bash_ws(std::string command, ExecOptions options);
+    /// With default options (overloads, not default arguments: see AsyncEciSandbox::list).
+    boost::asio::awaitable<Result<CommandResult>> exec_command(std::vector<std::string> argv) {
+        return exec_command(std::move(argv), ExecOptions{});
+    }
+    boost::asio::awaitable<Result<CommandResult>> bash(std::string command) {
+        return bash(std::move(command), ExecOptions{});
+    }
+    boost::asio::awaitable<Result<CommandResult>> bash_ws(std::string command) {
+        return bash_ws(std::move(command), ExecOptions{});
+    }
+
+  private:
+    ExecOptions with_container(ExecOptions options) const;
+
+    AsyncEciSandbox client_;
+    std::string sandbox_id_;
+    std::string container_name_;
+};
+
+}  // namespace eci

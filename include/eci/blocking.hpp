@@ -1,0 +1,91 @@
+// eci::EciSandbox and eci::Sandbox: the blocking facade over AsyncEciSandbox, mirroring the
+// Python sync client.
+#pragma once
+
+#include <eci/async_sandbox.hpp>
+#include <eci/command.hpp>
+#include <eci/config.hpp>
+#include <eci/logger.hpp>
+#include <eci/result.hpp>
+#include <eci/sandbox_client.hpp>
+#include <eci/sandbox_types.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace eci {
+
+class Sandbox;
+
+/// The blocking sandbox client (Python `EciSandbox`): the methods of AsyncEciSandbox, each
+/// returning its Result synchronously.
+///
+/// It owns an io_context and one thread that runs it; every call is posted there and waited
+/// for. Thread safety: any number of threads may call any method at once. Never call it from
+/// inside an `on_output` callback (that runs on the client's thread and would deadlock).
+/// Destruction: cancels every call in flight (they return ErrorKind::cancelled), waits for
+/// them, stops the thread. Handles (Sandbox) that outlive the client return cancelled errors.
+class EciSandbox {
+  public:
+    /// A client for `config`. Errors: as AsyncEciSandbox::create.
+    static Result<EciSandbox> create(ClientConfig config, Logger logger = {});
+    /// A client configured by load_config(overrides). Errors: as load_config.
+    static Result<EciSandbox> create(const ConfigOverrides& overrides = {}, Logger logger = {});
+
+    EciSandbox(EciSandbox&&) noexcept;
+    EciSandbox& operator=(EciSandbox&&) noexcept;
+    ~EciSandbox();
+
+    Result<Sandbox> create(CreateOptions options);
+    Result<Sandbox> get(std::string sandbox_id);
+    Result<SandboxInfo> get_sandbox(std::string sandbox_id);
+    Result<ListPage> list(ListOptions options = {});
+    Result<std::vector<SandboxInfo>> list_all(ListOptions options = {});
+    Result<Receipt> remove(std::string sandbox_id, bool force = false);
+    Result<Receipt> restart(std::string sandbox_id);
+    Result<SandboxInfo> wait_until_running(
+        std::string sandbox_id,
+        std::chrono::milliseconds timeout = std::chrono::milliseconds(300000));
+    Result<CommandResult> exec_command(std::string sandbox_id, std::vector<std::string> argv,
+                                       ExecOptions options = {});
+    Result<CommandResult> bash(std::string sandbox_id, std::string command,
+                               ExecOptions options = {});
+    Result<CommandResult> bash_ws(std::string sandbox_id, std::string command,
+                                  ExecOptions options = {});
+
+    struct Runtime;  ///< defined in lib/sandbox: the io_context, its thread, calls in flight
+    const std::shared_ptr<Runtime>& runtime() const noexcept { return runtime_; }
+
+  private:
+    explicit EciSandbox(std::shared_ptr<Runtime> runtime);
+    std::shared_ptr<Runtime> runtime_;
+};
+
+/// A blocking handle on one sandbox (Python `Sandbox`). Thread safety: as EciSandbox.
+class Sandbox {
+  public:
+    Sandbox(std::shared_ptr<EciSandbox::Runtime> runtime, AsyncSandbox handle);
+
+    const std::string& id() const noexcept { return handle_.id(); }
+    const std::string& container_name() const noexcept { return handle_.container_name(); }
+
+    Result<SandboxInfo> info();
+    Result<Receipt> remove(bool force = false);
+    Result<Receipt> restart();
+    Result<SandboxInfo> wait_until_running(
+        std::chrono::milliseconds timeout = std::chrono::milliseconds(300000));
+    Result<CommandResult> exec_command(std::vector<std::string> argv, ExecOptions options = {});
+    Result<CommandResult> bash(std::string command, ExecOptions options = {});
+    Result<CommandResult> bash_ws(std::string command, ExecOptions options = {});
+
+    const AsyncSandbox& async_handle() const noexcept { return handle_; }
+    const std::shared_ptr<EciSandbox::Runtime>& runtime() const noexcept { return runtime_; }
+
+  private:
+    std::shared_ptr<EciSandbox::Runtime> runtime_;
+    AsyncSandbox handle_;
+};
+
+}  // namespace eci

@@ -1,0 +1,101 @@
+// eci::CommandResult and eci::ExecOptions: what a command run in a sandbox produced, and how
+// to run it.
+#pragma once
+
+#include <eci/error.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace eci {
+
+/// How a command ended.
+enum class CommandOutcome {
+    exited,           ///< it ended on its own; `exit_code` holds the code when it was reported
+    signalled,        ///< killed by a signal (`signal`; exit code 128+N by the shell convention)
+    timed_out,        ///< the caller's timeout passed first; it may still be running
+    cancelled,        ///< the caller cancelled; it may still be running
+    connection_lost,  ///< the stream broke before the end: the outcome is unknown
+    refused,          ///< the service refused it before anything ran
+};
+
+/// The stable lower-case name of an outcome, e.g. "timed_out".
+std::string_view to_string(CommandOutcome outcome) noexcept;
+
+/// Which stream a chunk of output came from.
+enum class OutputStream { standard_output, standard_error };
+
+/// The stable name of a stream: "stdout" or "stderr".
+std::string_view to_string(OutputStream stream) noexcept;
+
+/// Everything a command produced. Also carried (as `Error::partial`) by the error of a
+/// command that timed out, was cancelled or lost its connection.
+struct CommandResult {
+    std::string stdout_text;  ///< standard output (the last `max_output_bytes` of it)
+    std::string stderr_text;  ///< standard error, without the library's exit-code report
+    std::string output;       ///< both interleaved in arrival order (bounded the same way)
+    /// The exit code, when it is known: from the wrapper of bash/bash_ws (works on the real
+    /// service) or from the server's exit frame (emulator `channel4`/`k8s` modes).
+    std::optional<int> exit_code;
+    std::optional<int> signal;              ///< the signal number when outcome is signalled
+    std::chrono::milliseconds duration{0};  ///< from the ExecContainerCommand call to the end
+    CommandOutcome outcome = CommandOutcome::exited;
+    /// Whether the command reached the sandbox: accepted once ExecContainerCommand succeeded.
+    Dispatch dispatch = Dispatch::accepted;
+    std::string request_id;    ///< RequestId of the ExecContainerCommand call
+    std::string service_code;  ///< the service's error Code, when it sent one
+    bool truncated = false;    ///< some output was dropped to respect `max_output_bytes`
+    /// With `ExecOptions::sync == false` only: where to attach. Both hold a short-lived token:
+    /// never log them.
+    std::string websocket_url;
+    std::string http_url;
+
+    /// Whether the command exited with code 0.
+    bool success() const noexcept {
+        return outcome == CommandOutcome::exited && exit_code.has_value() && *exit_code == 0;
+    }
+};
+
+/// How to run one command. Every field has a usable default.
+struct ExecOptions {
+    /// The longest accepted timeout, as in the Python package: 600 s.
+    static constexpr std::chrono::milliseconds max_timeout{600000};
+
+    /// The container to run in. Empty (default): the handle's container, or, on the client,
+    /// the first container of the group (learned once per sandbox id and remembered).
+    std::string container_name;
+    /// Deadline of the whole command: the API call, the connection and the output. Default
+    /// and maximum 600 s; values <= 0 or above 600 s mean 600 s (the Python package's rule).
+    std::chrono::milliseconds timeout = max_timeout;
+    /// Bound of each kept buffer (stdout, stderr, combined); the LAST bytes are kept and
+    /// `CommandResult::truncated` is set. Default 16 MiB; 0 keeps nothing (stream only).
+    std::size_t max_output_bytes = 16u * 1024u * 1024u;
+    /// Receives every chunk as it arrives (before any truncation), on the thread running the
+    /// io_context. Must not block. Default none.
+    std::function<void(OutputStream, std::string_view)> on_output;
+    /// The command may safely run twice: the ExecContainerCommand call may then be retried
+    /// even after an unknown outcome. Default false (retried only after a refusal).
+    bool idempotent = false;
+    /// exec_command only: bytes sent to the command's stdin (Stdin is turned on). There is
+    /// no end-of-input in this protocol, so the command must know when to stop reading.
+    std::optional<std::string> stdin_data;
+    /// exec_command only: allocate a TTY (stdout and stderr then arrive merged). Default false.
+    bool tty = false;
+    /// bash, bash_ws: run the command in this directory (quoted: any value is safe).
+    std::string exec_dir;
+    /// exec_command, bash: false returns the WebSocket and HTTP URLs without attaching (the
+    /// Python `sync=False`); nothing is read and no exit code is known. Default true.
+    bool sync = true;
+
+    /// `timeout` clamped to (0, 600 s].
+    std::chrono::milliseconds effective_timeout() const noexcept {
+        return (timeout <= std::chrono::milliseconds::zero() || timeout > max_timeout) ? max_timeout
+                                                                                       : timeout;
+    }
+};
+
+}  // namespace eci

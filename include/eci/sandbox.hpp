@@ -1,0 +1,14 @@
+// The umbrella header: every public header of eci-sandbox.
+#pragma once
+
+#include <eci/async_sandbox.hpp>
+#include <eci/blocking.hpp>
+#include <eci/command.hpp>
+#include <eci/config.hpp>
+#include <eci/error.hpp>
+#include <eci/logger.hpp>
+#include <eci/models.hpp>
+#include <eci/openapi_client.hpp>
+#include <eci/result.hpp>
+#include <eci/sandbox_client.hpp>
+#include <eci/sandbox_types.hpp>

@@ -1,0 +1,136 @@
+// eci::AsyncEciSandbox: ECI container groups as sandboxes, every operation an awaitable.
+#pragma once
+
+#include <eci/command.hpp>
+#include <eci/config.hpp>
+#include <eci/logger.hpp>
+#include <eci/openapi_client.hpp>
+#include <eci/result.hpp>
+#include <eci/sandbox_types.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace eci {
+
+class AsyncSandbox;
+
+/// The asynchronous sandbox client, mirroring the Python `AsyncEciSandbox`: create, find,
+/// list, delete (`remove`) and restart sandboxes, and run commands in them. docs/
+/// python-mapping.md lists every Python method and its C++ name.
+///
+/// Errors: every operation returns an eci::Error instead of throwing; command errors carry
+/// `dispatch` (refused / accepted / unknown), the service code and RequestId, and for a
+/// timeout, cancellation or lost connection the output so far in `Error::partial`.
+/// Cancellation: every operation honours terminal cancellation of the awaiting coroutine
+/// (bound cancellation slot, or `||` of awaitable_operators) and returns ErrorKind::cancelled.
+/// Lifetimes: a cheap handle to shared state; an operation in flight keeps it alive.
+/// Thread safety: use from one executor (an io_context run by one thread, or a strand);
+/// many coroutines may use one client concurrently there.
+class AsyncEciSandbox {
+  public:
+    /// A client for `config` (validated) on `executor`.
+    /// Errors: auth / invalid_argument from validate_config or an unreadable CA file.
+    static Result<AsyncEciSandbox> create(boost::asio::any_io_executor executor,
+                                          ClientConfig config, Logger logger = {});
+    /// A client configured by load_config(overrides) (environment, .env).
+    /// Errors: those of load_config and the overload above.
+    static Result<AsyncEciSandbox> create(boost::asio::any_io_executor executor,
+                                          const ConfigOverrides& overrides = {},
+                                          Logger logger = {});
+
+    /// Creates a sandbox with one container (CreateContainerGroup) and returns its handle,
+    /// which knows the container name. With `options.wait_until_running`, returns once it
+    /// is Running. Errors: invalid_argument without an image; the service's errors; those of
+    /// wait_until_running (the sandbox is left in place then: its id is in the message).
+    boost::asio::awaitable<Result<AsyncSandbox>> create(CreateOptions options);
+
+    /// A handle for an existing sandbox; the container name comes from the same describe
+    /// call. Errors: not_found when there is no such sandbox.
+    boost::asio::awaitable<Result<AsyncSandbox>> get(std::string sandbox_id);
+
+    /// Describes one sandbox (Python get_sandbox / get_sandbox_info).
+    /// Errors: not_found when there is no such sandbox; invalid_argument for an empty id.
+    boost::asio::awaitable<Result<SandboxInfo>> get_sandbox(std::string sandbox_id);
+
+    /// One page of sandboxes (limit clamped to 1..20).
+    boost::asio::awaitable<Result<ListPage>> list(ListOptions options);
+    /// With default options. (Overloads instead of default arguments: GCC 12 miscompiles a
+    /// class-type default argument created in a calling coroutine.)
+    boost::asio::awaitable<Result<ListPage>> list() { return list(ListOptions{}); }
+
+    /// Every sandbox matching the filters, following NextToken page by page.
+    boost::asio::awaitable<Result<std::vector<SandboxInfo>>> list_all(ListOptions options);
+    boost::asio::awaitable<Result<std::vector<SandboxInfo>>> list_all() {
+        return list_all(ListOptions{});
+    }
+
+    /// Deletes a sandbox (Python `delete`). A sandbox that does not exist counts as deleted.
+    boost::asio::awaitable<Result<Receipt>> remove(std::string sandbox_id, bool force = false);
+
+    /// Restarts a sandbox (RestartContainerGroup). Errors: not_found; the service's errors.
+    boost::asio::awaitable<Result<Receipt>> restart(std::string sandbox_id);
+
+    /// Polls DescribeContainerGroups (0.1 s, x1.5, at most 5 s apart) until the sandbox is
+    /// Running. Errors: service with the service's reason (events, container state) when it
+    /// reaches Failed, ScheduleFailed or another terminal status; timeout after `timeout`;
+    /// not_found when it disappears.
+    boost::asio::awaitable<Result<SandboxInfo>> wait_until_running(
+        std::string sandbox_id,
+        std::chrono::milliseconds timeout = std::chrono::milliseconds(300000));
+
+    /// Runs `argv` (ExecContainerCommand, TTY and Stdin off unless options say otherwise)
+    /// and reads its output over the exec WebSocket. The exit code is known when the server
+    /// reports it. With `options.sync == false`, only returns the URLs.
+    /// Errors: the service's (dispatch refused or unknown); timeout / cancelled / network
+    /// after it started (dispatch accepted, output so far in Error::partial).
+    boost::asio::awaitable<Result<CommandResult>> exec_command(std::string sandbox_id,
+                                                               std::vector<std::string> argv,
+                                                               ExecOptions options);
+    boost::asio::awaitable<Result<CommandResult>> bash_ws(std::string sandbox_id,
+                                                          std::string command) {
+        return bash_ws(std::move(sandbox_id), std::move(command), ExecOptions{});
+    }
+    boost::asio::awaitable<Result<CommandResult>> bash(std::string sandbox_id,
+                                                       std::string command) {
+        return bash(std::move(sandbox_id), std::move(command), ExecOptions{});
+    }
+    boost::asio::awaitable<Result<CommandResult>> exec_command(std::string sandbox_id,
+                                                               std::vector<std::string> argv) {
+        return exec_command(std::move(sandbox_id), std::move(argv), ExecOptions{});
+    }
+
+    /// Runs a bash command line (Python `bash`): base64-wrapped into `bash -lc`, its exit
+    /// code reported by a wrapper with a per-call random marker (stripped from stderr). A
+    /// wrapper longer than 1900 bytes is sent on stdin instead (no length limit).
+    /// Errors: as exec_command.
+    boost::asio::awaitable<Result<CommandResult>> bash(std::string sandbox_id, std::string command,
+                                                       ExecOptions options);
+
+    /// Runs a bash command line in an interactive `bash -l` fed through stdin (Python
+    /// `bash_ws`); exit code as for bash. Errors: as exec_command; a failure before the
+    /// WebSocket was connected has dispatch not_sent (the command never left).
+    boost::asio::awaitable<Result<CommandResult>> bash_ws(std::string sandbox_id,
+                                                          std::string command, ExecOptions options);
+
+    /// The OpenAPI client underneath (shares the connection pool and the counters).
+    const OpenApiClient& api() const noexcept;
+    boost::asio::any_io_executor get_executor() const noexcept;
+
+    struct State;  ///< defined in lib/sandbox
+    const std::shared_ptr<State>& state() const noexcept { return state_; }
+    explicit AsyncEciSandbox(std::shared_ptr<State> state);
+
+  private:
+    std::shared_ptr<State> state_;
+};
+
+}  // namespace eci
+
+#include <eci/async_sandbox.hpp>

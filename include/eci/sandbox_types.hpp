@@ -1,0 +1,95 @@
+// The plain data of the sandbox API: what a sandbox looks like (SandboxInfo), how to create
+// one (CreateOptions), how to list them (ListOptions, ListPage) and the receipt of a call.
+#pragma once
+
+#include <eci/models.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace eci {
+
+/// A sandbox (an ECI container group) as DescribeContainerGroups reports it. Mirrors the
+/// Python SandboxInfo; `group` keeps the whole typed model.
+struct SandboxInfo {
+    std::string sandbox_id;
+    std::string name;
+    std::string status;  ///< one of eci::status, e.g. "Running"
+    double cpu = 0;      ///< vCPU
+    double memory = 0;   ///< GiB
+    std::string region_id;
+    std::string zone_id;
+    std::string intranet_ip;
+    std::string internet_ip;
+    std::string creation_time;  ///< RFC 3339 UTC
+    std::vector<Container> containers;
+    ContainerGroup group;    ///< the raw model
+    std::string request_id;  ///< of the DescribeContainerGroups call that produced it
+
+    /// Builds the info from a described group (request_id left empty).
+    static SandboxInfo from_group(ContainerGroup group);
+};
+
+/// The parameters of `create`, with the Python package's defaults.
+struct CreateOptions {
+    std::string image;  ///< required
+    /// Normalised as Python does: lower-cased, every char outside [a-z0-9-] becomes '-',
+    /// trimmed of '-', cut to 128; shorter than 2 chars or empty: "sandbox-" + 10 random
+    /// [a-z0-9].
+    std::string name;
+    std::string container_name = "sandbox";
+    double cpu = 1.0;                  ///< vCPU
+    double memory = 2.0;               ///< GiB
+    std::vector<std::string> command;  ///< empty = not sent (keeps the image's ENTRYPOINT)
+    std::vector<std::string> args;     ///< empty = not sent
+    std::vector<EnvironmentVar> env;
+    std::vector<ContainerPort> ports;
+    std::string v_switch_id;
+    std::string security_group_id;
+    std::string zone_id;
+    std::string instance_type;
+    std::string restart_policy;  ///< Always, Never or OnFailure; empty = the service default
+    std::vector<Tag> tags;
+    bool auto_create_eip = false;
+    std::optional<int> eip_bandwidth;
+    std::string eip_instance_id;
+    /// The sandbox's lifetime (ActiveDeadlineSeconds); nullopt = unlimited.
+    std::optional<std::int64_t> active_deadline_seconds;
+    /// Idempotency token; empty = one is generated, and reused by every retry of this call.
+    std::string client_token;
+    /// Wait until the sandbox is Running before returning (see wait_until_running).
+    bool wait_until_running = false;
+    /// Bound of that wait. Default 300 s.
+    std::chrono::milliseconds wait_timeout{300000};
+};
+
+/// The filters of one `list` page, with the Python package's defaults.
+struct ListOptions {
+    int limit = 20;  ///< clamped to 1..20
+    std::string next_token;
+    std::string status;
+    std::string name;
+    std::string security_group_id;
+    std::string v_switch_id;
+    std::vector<Tag> tags;
+};
+
+/// One page of sandboxes.
+struct ListPage {
+    std::vector<std::string> sandbox_ids;
+    std::vector<SandboxInfo> sandboxes;  ///< the same sandboxes, described
+    std::string next_token;              ///< empty on the last page
+    int total_count = 0;
+    int max_results = 0;  ///< the clamped limit
+    std::string request_id;
+};
+
+/// The receipt of a call that returns nothing else.
+struct Receipt {
+    std::string request_id;  ///< empty when no call was needed (e.g. delete of a gone sandbox)
+};
+
+}  // namespace eci

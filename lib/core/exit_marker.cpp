@@ -1,0 +1,78 @@
+#include "core/exit_marker.hpp"
+
+#include <algorithm>
+
+namespace eci::detail {
+namespace {
+
+constexpr std::size_t max_code_digits = 9;
+
+bool all_digits(std::string_view text) {
+    return !text.empty() && text.size() <= max_code_digits &&
+           std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+ExitMarkerFilter::ExitMarkerFilter(std::string marker) : marker_(std::move(marker)) {}
+
+std::string ExitMarkerFilter::feed(std::string_view chunk) {
+    if (exit_code_)
+        return std::string(chunk);
+    pending_.append(chunk);
+    return take_passable();
+}
+
+std::string ExitMarkerFilter::take_passable() {
+    std::string out;
+    for (;;) {
+        if (in_report_) {
+            const auto newline = pending_.find('\n');
+            const std::string_view digits =
+                std::string_view(pending_).substr(0, std::min(newline, pending_.size()));
+            if (newline == std::string::npos) {
+                if (digits.size() <= max_code_digits && (digits.empty() || all_digits(digits))) {
+                    return out;  // the report may still be arriving
+                }
+            } else if (all_digits(digits)) {
+                exit_code_ = std::stoi(std::string(digits));
+                out.append(pending_, newline + 1);
+                pending_.clear();
+                in_report_ = false;
+                return out;
+            }
+            // Not a report after all: the marker and what followed are ordinary output.
+            out += marker_;
+            in_report_ = false;
+            continue;
+        }
+        const auto found = pending_.find(marker_);
+        if (found != std::string::npos) {
+            out.append(pending_, 0, found);
+            pending_.erase(0, found + marker_.size());
+            in_report_ = true;
+            continue;
+        }
+        // Hold back the longest suffix that is a prefix of the marker.
+        std::size_t keep = std::min(pending_.size(), marker_.size() - 1);
+        while (keep > 0 && std::string_view(pending_).substr(pending_.size() - keep) !=
+                               std::string_view(marker_).substr(0, keep)) {
+            --keep;
+        }
+        out.append(pending_, 0, pending_.size() - keep);
+        pending_.erase(0, pending_.size() - keep);
+        return out;
+    }
+}
+
+std::string ExitMarkerFilter::finish() {
+    std::string out;
+    if (in_report_)
+        out = marker_;
+    out += pending_;
+    pending_.clear();
+    in_report_ = false;
+    return out;
+}
+
+}  // namespace eci::detail

@@ -1,0 +1,40 @@
+// Removes the exit-code line `<marker><digits>\n` (core/shell_wrappers.hpp) from a stderr
+// stream fed chunk by chunk, and remembers the code.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace eci::detail {
+
+/// A streaming filter for stderr. Bytes that might be the start of the marker are held back
+/// until the next chunk shows whether they are; everything else passes at once, so a
+/// streaming caller sees the output without the report, in order, with little delay.
+///
+/// The first complete, well-formed report (marker, 1-9 digits, '\n') is removed and its
+/// code kept; anything else that looks like the marker but is not well formed passes
+/// through unchanged. Thread safety: none.
+class ExitMarkerFilter {
+  public:
+    explicit ExitMarkerFilter(std::string marker);
+
+    /// Feeds one chunk; returns the bytes to pass on (possibly empty).
+    std::string feed(std::string_view chunk);
+
+    /// The end of the stream: returns every byte still held back.
+    std::string finish();
+
+    /// The reported code, once a complete report was seen.
+    std::optional<int> exit_code() const noexcept { return exit_code_; }
+
+  private:
+    std::string take_passable();
+
+    std::string marker_;
+    std::string pending_;
+    bool in_report_ = false;  // pending_ starts right after a complete marker
+    std::optional<int> exit_code_;
+};
+
+}  // namespace eci::detail

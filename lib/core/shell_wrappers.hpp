@@ -1,0 +1,47 @@
+// The shell command lines the sandbox layer runs: quoting, the base64 wrapper of `bash`, the
+// stdin path for long commands, the `bash_ws` script, and the exit-code report each carries.
+//
+// The exit code travels as one line on stderr: `<marker><code>\n`, where the marker holds a
+// random per-call nonce (see make_exit_marker), so no command output can forge it. The
+// ExitMarkerFilter (core/exit_marker.hpp) removes that line from the output.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace eci::detail {
+
+/// Python's limit on the `bash -lc` wrapper before it switches paths: 1900 bytes.
+inline constexpr std::size_t bash_wrapper_limit = 1900;
+
+/// `text` in single quotes, each `'` written as `'\''`: one shell word whatever it holds.
+std::string shell_quote(std::string_view text);
+
+/// "__ECI_EXIT_<nonce>__": the marker that starts the exit-code line.
+std::string make_exit_marker(std::string_view nonce);
+
+/// `cd <quoted dir> && command`, or `command` when `exec_dir` is empty (Python's prefix).
+std::string with_exec_dir(std::string_view command, std::string_view exec_dir);
+
+/// The shell text that reports the previous command's status and exits with it:
+/// `__eci_rc=$?; printf '%s%d\n' '<marker>' "$__eci_rc" >&2; exit "$__eci_rc"`.
+std::string exit_report(std::string_view marker);
+
+/// The argv of `bash` for a command that fits (Python's wrapper plus the exit report):
+/// {"bash", "-lc", "echo <b64> | base64 -d | bash; <exit_report>"}.
+std::vector<std::string> bash_base64_argv(std::string_view command, std::string_view marker);
+
+/// The argv of `bash` for a command sent on stdin (any length): reads exactly
+/// `script_bytes` bytes of stdin into a temp file with `head -c`, runs it with stdin from
+/// /dev/null (as the base64 path has no stdin either), removes it, reports the exit code.
+/// The protocol has no end-of-input, hence the byte count.
+std::vector<std::string> bash_stdin_argv(std::size_t script_bytes, std::string_view marker);
+
+/// What `bash_ws` writes to the interactive shell's stdin: an EXIT trap that prints the
+/// report (so an `exit` inside the command is reported too), the command, and
+/// `\nexit $?\n` as Python sends it.
+std::string bash_ws_script(std::string_view command, std::string_view marker);
+
+}  // namespace eci::detail

@@ -1,0 +1,211 @@
+#include "sandbox/exec_runner.hpp"
+
+#include "core/crypto.hpp"
+#include "core/exit_marker.hpp"
+#include "core/shell_wrappers.hpp"
+#include "sandbox/sandbox_state.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <random>
+
+namespace eci::detail {
+namespace asio = boost::asio;
+using namespace asio::experimental::awaitable_operators;
+using std::chrono::steady_clock;
+
+namespace {
+
+std::chrono::milliseconds elapsed_since(steady_clock::time_point start) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - start);
+}
+
+CommandOutcome outcome_of_error(ErrorKind kind) {
+    switch (kind) {
+        case ErrorKind::timeout:
+            return CommandOutcome::timed_out;
+        case ErrorKind::cancelled:
+            return CommandOutcome::cancelled;
+        default:
+            return CommandOutcome::connection_lost;
+    }
+}
+
+// The shell's convention: 128 + N means "killed by signal N" (N up to 64 on Linux).
+void classify_exit(CommandResult& result) {
+    result.outcome = CommandOutcome::exited;
+    if (result.exit_code && *result.exit_code > 128 && *result.exit_code <= 128 + 64) {
+        result.outcome = CommandOutcome::signalled;
+        result.signal = *result.exit_code - 128;
+    }
+}
+
+}  // namespace
+
+std::string new_exit_marker() {
+    auto nonce = random_hex(16);
+    if (nonce.ok())
+        return make_exit_marker(*nonce);
+    // OpenSSL's generator failed: fall back to random_device (still unpredictable enough to
+    // never collide with output by accident).
+    std::random_device device;
+    return make_exit_marker(
+        fmt::format("{:08x}{:08x}{:08x}{:08x}", device(), device(), device(), device()));
+}
+
+asio::awaitable<Result<std::string>> resolve_container_name(
+    std::shared_ptr<AsyncEciSandbox::State> state, std::string sandbox_id, std::string given) {
+    if (!given.empty())
+        co_return given;
+    if (auto known = state->container_names.find(sandbox_id);
+        known != state->container_names.end()) {
+        co_return known->second;
+    }
+    DescribeContainerGroupsRequest request;
+    request.container_group_ids.push_back(sandbox_id);
+    auto reply = co_await state->api.describe_container_groups(std::move(request));
+    if (!reply.ok())
+        co_return std::move(reply).error();
+    if (reply->container_groups.empty()) {
+        auto error =
+            Error::make(ErrorKind::not_found, fmt::format("sandbox {} not found", sandbox_id));
+        error.request_id = reply->request_id;
+        co_return error;
+    }
+    const auto& group = reply->container_groups.front();
+    if (group.containers.empty()) {
+        co_return Error::make(ErrorKind::invalid_argument,
+                              fmt::format("sandbox {} has no container", sandbox_id));
+    }
+    state->container_names[sandbox_id] = group.containers.front().name;
+    co_return group.containers.front().name;
+}
+
+asio::awaitable<Result<CommandResult>> run_exec(std::shared_ptr<AsyncEciSandbox::State> state,
+                                                ExecPlan plan, ExecOptions options) {
+    const auto started = steady_clock::now();
+    const auto timeout = options.effective_timeout();
+    const auto deadline = started + timeout;
+
+    ExecContainerCommandRequest request;
+    request.container_group_id = plan.sandbox_id;
+    request.container_name = plan.container_name;
+    request.command = plan.argv;
+    request.tty = plan.tty;
+    request.stdin = plan.stdin_data.has_value();
+    request.sync = false;
+    CallOptions call;
+    call.deadline = timeout;
+    call.idempotent = options.idempotent;
+    auto reply = co_await state->api.exec_container_command(std::move(request), call);
+    if (!reply.ok()) {
+        auto error = std::move(reply).error();
+        if (error.dispatch == Dispatch::not_applicable)
+            error.dispatch = Dispatch::unknown;
+        co_return error;
+    }
+
+    CommandResult result;
+    result.request_id = reply->request_id;
+    result.dispatch = Dispatch::accepted;
+    if (!options.sync) {
+        result.websocket_url = reply->web_socket_uri;
+        result.http_url = reply->http_url;
+        result.duration = elapsed_since(started);
+        co_return result;
+    }
+    if (reply->web_socket_uri.empty()) {
+        auto error =
+            Error::make(ErrorKind::protocol, "ExecContainerCommand returned no WebSocketUri");
+        error.request_id = reply->request_id;
+        error.dispatch = plan.command_on_stdin ? Dispatch::not_sent : Dispatch::unknown;
+        co_return error;
+    }
+
+    auto executor = co_await asio::this_coro::executor;
+    ExecWebSocket socket(executor, *state->ws_tls, state->ws_options);
+
+    // Fails `error` with what the command produced so far attached.
+    OutputCollector visible(
+        options.max_output_bytes, [&options](ExecChannel channel, std::string_view bytes) {
+            if (!options.on_output)
+                return;
+            options.on_output(channel == ExecChannel::stderr_ ? OutputStream::standard_error
+                                                              : OutputStream::standard_output,
+                              bytes);
+        });
+    std::optional<ExitMarkerFilter> marker_filter;
+    if (!plan.exit_marker.empty())
+        marker_filter.emplace(plan.exit_marker);
+    OutputCollector raw(0, [&](ExecChannel channel, std::string_view bytes) {
+        if (channel == ExecChannel::stderr_ && marker_filter) {
+            const auto passed = marker_filter->feed(bytes);
+            if (!passed.empty())
+                visible.append(channel, passed);
+        } else {
+            visible.append(channel, bytes);
+        }
+    });
+    auto fill = [&](CommandResult& target) {
+        if (marker_filter) {
+            const auto rest = marker_filter->finish();
+            if (!rest.empty())
+                visible.append(ExecChannel::stderr_, rest);
+        }
+        target.stdout_text = visible.stdout_text();
+        target.stderr_text = visible.stderr_text();
+        target.output = visible.combined_text();
+        target.truncated = visible.truncated();
+        target.duration = elapsed_since(started);
+    };
+    auto fail_with_partial = [&](Error error, Dispatch dispatch) {
+        fill(result);
+        result.outcome = outcome_of_error(error.kind);
+        result.dispatch = dispatch;
+        if (marker_filter)
+            result.exit_code = marker_filter->exit_code();
+        error.dispatch = dispatch;
+        error.request_id = result.request_id;
+        error.partial = std::make_shared<const CommandResult>(result);
+        return error;
+    };
+
+    asio::steady_timer connect_timer(executor, deadline);
+    auto connected = co_await (socket.connect(reply->web_socket_uri) ||
+                               connect_timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+    const Dispatch before_stream = plan.command_on_stdin ? Dispatch::not_sent : Dispatch::unknown;
+    if (connected.index() == 1) {
+        co_return fail_with_partial(
+            Error::make(ErrorKind::timeout,
+                        fmt::format("command timed out after {} ms while connecting its stream",
+                                    timeout.count())),
+            before_stream);
+    }
+    if (auto& outcome = std::get<0>(connected); !outcome.ok()) {
+        co_return fail_with_partial(std::move(outcome).error(), before_stream);
+    }
+
+    auto streamed = co_await run_exec_stream(socket, plan.stdin_data, deadline, raw);
+    if (!streamed.ok()) {
+        auto error = std::move(streamed).error();
+        if (error.kind == ErrorKind::timeout) {
+            error.message = fmt::format("command timed out after {} ms", timeout.count());
+        }
+        co_return fail_with_partial(std::move(error), Dispatch::accepted);
+    }
+    fill(result);
+    result.exit_code = streamed->exit_code;
+    if (marker_filter && marker_filter->exit_code())
+        result.exit_code = marker_filter->exit_code();
+    classify_exit(result);
+    co_return result;
+}
+
+}  // namespace eci::detail

@@ -1,0 +1,54 @@
+// The exec primitive every command of the sandbox layer runs on: ExecContainerCommand, then
+// the exec WebSocket, with a deadline, bounded output, streaming, the exit-code marker and
+// dispatch evidence. bash, bash_ws, exec_command and the tmux operations are built on it.
+#pragma once
+
+#include <eci/command.hpp>
+#include <eci/sandbox_client.hpp>
+
+#include <boost/asio/awaitable.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace eci::detail {
+
+/// One command to run.
+struct ExecPlan {
+    std::string sandbox_id;
+    std::string container_name;     ///< required (see resolve_container_name)
+    std::vector<std::string> argv;  ///< sent as the Command JSON array
+    /// Sent on stdin after connecting (Stdin is turned on); nullopt = Stdin off.
+    std::optional<std::string> stdin_data;
+    bool tty = false;
+    /// Non-empty: the command reports its exit code as `<exit_marker><code>\n` on stderr
+    /// (core/shell_wrappers.hpp); that line is removed and its code wins over the exit frame.
+    std::string exit_marker;
+    /// The command itself travels only on stdin: a failure before the WebSocket connected
+    /// proves it never ran (Dispatch::not_sent instead of unknown).
+    bool command_on_stdin = false;
+};
+
+/// Runs `plan` under `options` (timeout, output bound, streaming callback, idempotent, sync).
+///
+/// Errors: those of ExecContainerCommand (with its dispatch); after the call succeeded:
+/// timeout, cancelled, network or protocol with dispatch accepted (not_sent or unknown when
+/// the WebSocket could not be connected) and the output so far in Error::partial. Never
+/// retries the exec after an unknown outcome (unless options.idempotent).
+/// Cancellation: terminal, through the awaiting coroutine's slot.
+boost::asio::awaitable<Result<CommandResult>> run_exec(
+    std::shared_ptr<AsyncEciSandbox::State> state, ExecPlan plan, ExecOptions options);
+
+/// `given` when non-empty; else the name remembered for `sandbox_id`; else the first
+/// container of a DescribeContainerGroups reply (remembered from then on).
+/// Errors: not_found for an unknown sandbox; invalid_argument for a group without
+/// containers; the service's errors.
+boost::asio::awaitable<Result<std::string>> resolve_container_name(
+    std::shared_ptr<AsyncEciSandbox::State> state, std::string sandbox_id, std::string given);
+
+/// A fresh exit marker with a random 128-bit nonce ("__ECI_EXIT_<32 hex>__").
+std::string new_exit_marker();
+
+}  // namespace eci::detail

@@ -1,0 +1,409 @@
+#include <eci/async_sandbox.hpp>
+#include <eci/sandbox_client.hpp>
+
+#include "core/sandbox_names.hpp"
+#include "core/shell_wrappers.hpp"
+#include "net/tls_context.hpp"
+#include "sandbox/exec_runner.hpp"
+#include "sandbox/sandbox_state.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace eci {
+namespace asio = boost::asio;
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+namespace {
+
+Error invalid(std::string message) {
+    return Error::make(ErrorKind::invalid_argument, std::move(message));
+}
+
+// Why a group failed to start, in the service's words: the last Warning event, else the
+// first container's state reason and message.
+std::string failure_reason(const ContainerGroup& group) {
+    for (auto it = group.events.rbegin(); it != group.events.rend(); ++it) {
+        if (it->type == "Warning" && (!it->reason.empty() || !it->message.empty())) {
+            return fmt::format("{}: {}", it->reason, it->message);
+        }
+    }
+    for (const auto& container : group.containers) {
+        const auto& state = container.current_state;
+        if (!state.reason.empty() || !state.message.empty()) {
+            return fmt::format("{}: {}", state.reason, state.message);
+        }
+    }
+    return "no reason reported";
+}
+
+asio::awaitable<void> sleep_for(milliseconds duration) {
+    asio::steady_timer timer(co_await asio::this_coro::executor, duration);
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
+asio::awaitable<bool> cancelled_now() {
+    auto state = co_await asio::this_coro::cancellation_state;
+    co_return state.cancelled() != asio::cancellation_type::none;
+}
+
+}  // namespace
+
+AsyncEciSandbox::AsyncEciSandbox(std::shared_ptr<State> state) : state_(std::move(state)) {}
+
+Result<AsyncEciSandbox> AsyncEciSandbox::create(asio::any_io_executor executor, ClientConfig config,
+                                                Logger logger) {
+    detail::TlsClientOptions tls;
+    tls.verify_peer = config.tls.verify_peer;
+    tls.ca_file = config.tls.ca_file;
+    detail::ExecWebSocketOptions ws;
+    if (!config.proxy.https_proxy.empty() &&
+        !proxy_bypassed(config.proxy, config.endpoint.host, config.endpoint.effective_port())) {
+        ws.proxy_url = config.proxy.https_proxy;
+    }
+    auto api = OpenApiClient::create(executor, std::move(config), logger);
+    if (!api.ok())
+        return std::move(api).error();
+    auto context = detail::make_client_tls_context(tls);
+    if (!context.ok())
+        return std::move(context).error();
+    auto state = std::make_shared<State>(
+        State{std::move(api).value(), std::move(context).value(), ws, std::move(logger), {}});
+    return AsyncEciSandbox(std::move(state));
+}
+
+Result<AsyncEciSandbox> AsyncEciSandbox::create(asio::any_io_executor executor,
+                                                const ConfigOverrides& overrides, Logger logger) {
+    auto config = load_config(overrides);
+    if (!config.ok())
+        return std::move(config).error();
+    return create(std::move(executor), std::move(config).value(), std::move(logger));
+}
+
+const OpenApiClient& AsyncEciSandbox::api() const noexcept {
+    return state_->api;
+}
+
+asio::any_io_executor AsyncEciSandbox::get_executor() const noexcept {
+    return state_->api.get_executor();
+}
+
+asio::awaitable<Result<AsyncSandbox>> AsyncEciSandbox::create(CreateOptions options) {
+    if (options.image.empty())
+        co_return invalid("image is required");
+    if (options.container_name.empty())
+        co_return invalid("container_name is required");
+    const auto name = detail::normalize_sandbox_name(options.name, detail::random_name_suffix());
+
+    ContainerSpec container;
+    container.name = options.container_name;
+    container.image = options.image;
+    container.cpu = options.cpu;
+    container.memory = options.memory;
+    container.commands = options.command;  // an empty list is simply not sent
+    container.args = options.args;
+    container.environment_vars = options.env;
+    container.ports = options.ports;
+
+    CreateContainerGroupRequest request;
+    request.container_group_name = name;
+    request.containers.push_back(std::move(container));
+    request.cpu = options.cpu;
+    request.memory = options.memory;
+    request.restart_policy = options.restart_policy;
+    request.tags = options.tags;
+    request.v_switch_id = options.v_switch_id;
+    request.security_group_id = options.security_group_id;
+    request.zone_id = options.zone_id;
+    request.instance_type = options.instance_type;
+    request.client_token = options.client_token;
+    request.active_deadline_seconds = options.active_deadline_seconds;
+    if (options.auto_create_eip)
+        request.auto_create_eip = true;
+    request.eip_bandwidth = options.eip_bandwidth;
+    request.eip_instance_id = options.eip_instance_id;
+
+    auto reply = co_await state_->api.create_container_group(std::move(request));
+    if (!reply.ok())
+        co_return std::move(reply).error();
+    if (reply->container_group_id.empty()) {
+        auto error = Error::make(ErrorKind::protocol, "ContainerGroupId not found in response");
+        error.request_id = reply->request_id;
+        co_return error;
+    }
+    state_->container_names[reply->container_group_id] = options.container_name;
+    AsyncSandbox sandbox(*this, reply->container_group_id, options.container_name);
+    if (options.wait_until_running) {
+        auto running = co_await wait_until_running(sandbox.id(), options.wait_timeout);
+        if (!running.ok()) {
+            auto error = std::move(running).error();
+            error.message = fmt::format("sandbox {} was created but did not start: {}",
+                                        sandbox.id(), error.message);
+            co_return error;
+        }
+    }
+    co_return sandbox;
+}
+
+asio::awaitable<Result<SandboxInfo>> AsyncEciSandbox::get_sandbox(std::string sandbox_id) {
+    if (sandbox_id.empty())
+        co_return invalid("sandbox_id is required");
+    DescribeContainerGroupsRequest request;
+    request.container_group_ids.push_back(sandbox_id);
+    request.with_event = true;
+    auto reply = co_await state_->api.describe_container_groups(std::move(request));
+    if (!reply.ok())
+        co_return std::move(reply).error();
+    if (reply->container_groups.empty()) {
+        auto error =
+            Error::make(ErrorKind::not_found, fmt::format("sandbox {} not found", sandbox_id));
+        error.request_id = reply->request_id;
+        co_return error;
+    }
+    auto info = SandboxInfo::from_group(std::move(reply->container_groups.front()));
+    info.request_id = reply->request_id;
+    if (!info.containers.empty()) {
+        state_->container_names[info.sandbox_id] = info.containers.front().name;
+    }
+    co_return info;
+}
+
+asio::awaitable<Result<AsyncSandbox>> AsyncEciSandbox::get(std::string sandbox_id) {
+    auto info = co_await get_sandbox(sandbox_id);
+    if (!info.ok())
+        co_return std::move(info).error();
+    std::string container = info->containers.empty() ? std::string() : info->containers[0].name;
+    co_return AsyncSandbox(*this, std::move(sandbox_id), std::move(container));
+}
+
+asio::awaitable<Result<ListPage>> AsyncEciSandbox::list(ListOptions options) {
+    const int limit = std::clamp(options.limit, 1, 20);
+    DescribeContainerGroupsRequest request;
+    request.limit = limit;
+    request.next_token = options.next_token;
+    request.status = options.status;
+    request.container_group_name = options.name;
+    request.security_group_id = options.security_group_id;
+    request.v_switch_id = options.v_switch_id;
+    request.tags = options.tags;
+    auto reply = co_await state_->api.describe_container_groups(std::move(request));
+    if (!reply.ok())
+        co_return std::move(reply).error();
+    ListPage page;
+    page.request_id = reply->request_id;
+    page.next_token = reply->next_token;
+    page.total_count = reply->total_count;
+    page.max_results = limit;
+    for (auto& group : reply->container_groups) {
+        if (group.container_group_id.empty())
+            continue;
+        page.sandbox_ids.push_back(group.container_group_id);
+        auto info = SandboxInfo::from_group(std::move(group));
+        info.request_id = reply->request_id;
+        page.sandboxes.push_back(std::move(info));
+    }
+    co_return page;
+}
+
+asio::awaitable<Result<std::vector<SandboxInfo>>> AsyncEciSandbox::list_all(ListOptions options) {
+    std::vector<SandboxInfo> all;
+    // A service that kept returning the same token would loop forever; no real listing has
+    // anywhere near this many pages of 20.
+    constexpr int max_pages = 100000;
+    for (int page_number = 0; page_number < max_pages; ++page_number) {
+        auto page = co_await list(options);
+        if (!page.ok())
+            co_return std::move(page).error();
+        for (auto& info : page->sandboxes)
+            all.push_back(std::move(info));
+        if (page->next_token.empty() || page->next_token == options.next_token)
+            co_return all;
+        options.next_token = page->next_token;
+    }
+    co_return Error::make(ErrorKind::protocol, "listing did not end (NextToken never empty)");
+}
+
+asio::awaitable<Result<Receipt>> AsyncEciSandbox::remove(std::string sandbox_id, bool force) {
+    if (sandbox_id.empty())
+        co_return invalid("sandbox_id is required");
+    DeleteContainerGroupRequest request;
+    request.container_group_id = sandbox_id;
+    if (force)
+        request.force = true;
+    auto reply = co_await state_->api.delete_container_group(std::move(request));
+    state_->container_names.erase(sandbox_id);
+    if (!reply.ok()) {
+        // Deleting what is already gone is what the caller wanted.
+        if (reply.error().kind == ErrorKind::not_found)
+            co_return Receipt{reply.error().request_id};
+        co_return std::move(reply).error();
+    }
+    co_return Receipt{reply->request_id};
+}
+
+asio::awaitable<Result<Receipt>> AsyncEciSandbox::restart(std::string sandbox_id) {
+    if (sandbox_id.empty())
+        co_return invalid("sandbox_id is required");
+    RestartContainerGroupRequest request;
+    request.container_group_id = sandbox_id;
+    auto reply = co_await state_->api.restart_container_group(std::move(request));
+    if (!reply.ok())
+        co_return std::move(reply).error();
+    co_return Receipt{reply->request_id};
+}
+
+asio::awaitable<Result<SandboxInfo>> AsyncEciSandbox::wait_until_running(std::string sandbox_id,
+                                                                         milliseconds timeout) {
+    const auto deadline = steady_clock::now() + timeout;
+    milliseconds delay(100);
+    constexpr milliseconds max_delay(5000);
+    for (;;) {
+        auto info = co_await get_sandbox(sandbox_id);
+        if (!info.ok())
+            co_return std::move(info).error();
+        if (info->status == status::running)
+            co_return std::move(info).value();
+        if (is_terminal_status(info->status)) {
+            auto error = Error::make(
+                ErrorKind::service,
+                fmt::format("sandbox {} reached {} instead of Running", sandbox_id, info->status));
+            error.code = info->status;
+            error.service_message = failure_reason(info->group);
+            error.request_id = info->request_id;
+            co_return error;
+        }
+        const auto now = steady_clock::now();
+        if (now >= deadline) {
+            co_return Error::make(ErrorKind::timeout,
+                                  fmt::format("sandbox {} not Running after {} ms (status {})",
+                                              sandbox_id, timeout.count(), info->status));
+        }
+        co_await sleep_for(std::min(
+            delay, std::chrono::duration_cast<milliseconds>(deadline - now) + milliseconds(1)));
+        if (co_await cancelled_now()) {
+            co_return Error::make(ErrorKind::cancelled, "wait_until_running was cancelled");
+        }
+        delay =
+            std::min(milliseconds(static_cast<milliseconds::rep>(delay.count() * 1.5)), max_delay);
+    }
+}
+
+asio::awaitable<Result<CommandResult>> AsyncEciSandbox::exec_command(std::string sandbox_id,
+                                                                     std::vector<std::string> argv,
+                                                                     ExecOptions options) {
+    if (sandbox_id.empty())
+        co_return invalid("sandbox_id is required");
+    if (argv.empty())
+        co_return invalid("command is required");
+    auto container =
+        co_await detail::resolve_container_name(state_, sandbox_id, options.container_name);
+    if (!container.ok())
+        co_return std::move(container).error();
+    detail::ExecPlan plan;
+    plan.sandbox_id = std::move(sandbox_id);
+    plan.container_name = std::move(container).value();
+    plan.argv = std::move(argv);
+    plan.stdin_data = std::move(options.stdin_data);
+    plan.tty = options.tty;
+    co_return co_await detail::run_exec(state_, std::move(plan), std::move(options));
+}
+
+asio::awaitable<Result<CommandResult>> AsyncEciSandbox::bash(std::string sandbox_id,
+                                                             std::string command,
+                                                             ExecOptions options) {
+    if (sandbox_id.empty())
+        co_return invalid("sandbox_id is required");
+    if (command.empty())
+        co_return invalid("command is required");
+    auto container =
+        co_await detail::resolve_container_name(state_, sandbox_id, options.container_name);
+    if (!container.ok())
+        co_return std::move(container).error();
+    const auto script = detail::with_exec_dir(command, options.exec_dir);
+    detail::ExecPlan plan;
+    plan.sandbox_id = std::move(sandbox_id);
+    plan.container_name = std::move(container).value();
+    plan.exit_marker = detail::new_exit_marker();
+    plan.argv = detail::bash_base64_argv(script, plan.exit_marker);
+    if (plan.argv.back().size() > detail::bash_wrapper_limit && options.sync) {
+        // Too long for the Command parameter: the script travels on stdin instead.
+        plan.argv = detail::bash_stdin_argv(script.size(), plan.exit_marker);
+        plan.stdin_data = script;
+        plan.command_on_stdin = true;
+    }
+    options.stdin_data.reset();
+    co_return co_await detail::run_exec(state_, std::move(plan), std::move(options));
+}
+
+asio::awaitable<Result<CommandResult>> AsyncEciSandbox::bash_ws(std::string sandbox_id,
+                                                                std::string command,
+                                                                ExecOptions options) {
+    if (sandbox_id.empty())
+        co_return invalid("sandbox_id is required");
+    if (command.empty())
+        co_return invalid("command is required");
+    auto container =
+        co_await detail::resolve_container_name(state_, sandbox_id, options.container_name);
+    if (!container.ok())
+        co_return std::move(container).error();
+    detail::ExecPlan plan;
+    plan.sandbox_id = std::move(sandbox_id);
+    plan.container_name = std::move(container).value();
+    plan.exit_marker = detail::new_exit_marker();
+    plan.argv = {"bash", "-l"};
+    plan.stdin_data =
+        detail::bash_ws_script(detail::with_exec_dir(command, options.exec_dir), plan.exit_marker);
+    plan.command_on_stdin = true;
+    options.sync = true;
+    options.stdin_data.reset();
+    co_return co_await detail::run_exec(state_, std::move(plan), std::move(options));
+}
+
+// ---------------------------------------------------------------------------------------
+// The handle.
+
+AsyncSandbox::AsyncSandbox(AsyncEciSandbox client, std::string sandbox_id,
+                           std::string container_name)
+    : client_(std::move(client)),
+      sandbox_id_(std::move(sandbox_id)),
+      container_name_(std::move(container_name)) {}
+
+ExecOptions AsyncSandbox::with_container(ExecOptions options) const {
+    if (options.container_name.empty())
+        options.container_name = container_name_;
+    return options;
+}
+
+asio::awaitable<Result<SandboxInfo>> AsyncSandbox::info() {
+    return client_.get_sandbox(sandbox_id_);
+}
+asio::awaitable<Result<Receipt>> AsyncSandbox::remove(bool force) {
+    return client_.remove(sandbox_id_, force);
+}
+asio::awaitable<Result<Receipt>> AsyncSandbox::restart() {
+    return client_.restart(sandbox_id_);
+}
+asio::awaitable<Result<SandboxInfo>> AsyncSandbox::wait_until_running(milliseconds timeout) {
+    return client_.wait_until_running(sandbox_id_, timeout);
+}
+asio::awaitable<Result<CommandResult>> AsyncSandbox::exec_command(std::vector<std::string> argv,
+                                                                  ExecOptions options) {
+    return client_.exec_command(sandbox_id_, std::move(argv), with_container(std::move(options)));
+}
+asio::awaitable<Result<CommandResult>> AsyncSandbox::bash(std::string command,
+                                                          ExecOptions options) {
+    return client_.bash(sandbox_id_, std::move(command), with_container(std::move(options)));
+}
+asio::awaitable<Result<CommandResult>> AsyncSandbox::bash_ws(std::string command,
+                                                             ExecOptions options) {
+    return client_.bash_ws(sandbox_id_, std::move(command), with_container(std::move(options)));
+}
+
+}  // namespace eci

@@ -1,0 +1,27 @@
+// The shared state behind eci::AsyncEciSandbox: the OpenAPI client, the TLS context and
+// options of exec WebSockets, and the container names learned per sandbox.
+#pragma once
+
+#include <eci/sandbox_client.hpp>
+
+#include "net/exec_websocket.hpp"
+
+#include <boost/asio/ssl/context.hpp>
+
+#include <map>
+#include <memory>
+#include <string>
+
+namespace eci {
+
+struct AsyncEciSandbox::State {
+    OpenApiClient api;
+    std::shared_ptr<boost::asio::ssl::context> ws_tls;  ///< for wss:// exec URLs
+    detail::ExecWebSocketOptions ws_options;            ///< proxy and limits
+    Logger logger;
+    /// sandbox id -> container name, learned by describe calls; touched only on the
+    /// client's executor.
+    std::map<std::string, std::string, std::less<>> container_names;
+};
+
+}  // namespace eci

@@ -1,0 +1,196 @@
+// Commands end to end: exec_command in each exit-status mode, bash (short and long paths,
+// unicode), bash_ws, streaming, timeouts with partial output, concurrency.
+#include "integration/sandbox_fixture.hpp"
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
+#include <atomic>
+#include <vector>
+
+using namespace eci;
+using namespace eci::test;
+namespace asio = boost::asio;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+TEST_CASE("sandbox e2e: exec_command keeps stdout and stderr apart in every exit mode",
+          "[sandbox-e2e]") {
+    const auto mode = GENERATE(emulator::ExitStatusMode::none, emulator::ExitStatusMode::channel4,
+                               emulator::ExitStatusMode::k8s);
+    AsyncSandboxFixture fx(sandbox_emulator_options(mode));
+    fx.run([&]() -> asio::awaitable<void> {
+        auto sandbox = co_await make_running_sandbox(*fx.client, "exec-modes");
+        std::vector<std::string> argv;
+        argv.emplace_back("sh");
+        argv.emplace_back("-c");
+        argv.emplace_back("echo out; echo err >&2; exit 3");
+        auto run = co_await sandbox.exec_command(argv);
+        REQUIRE(run.ok());
+        CHECK(run->stdout_text == "out\n");
+        CHECK(run->stderr_text == "err\n");
+        CHECK(run->output.size() == 8);
+        CHECK(run->dispatch == Dispatch::accepted);
+        CHECK_FALSE(run->request_id.empty());
+        CHECK(run->outcome == CommandOutcome::exited);
+        if (mode == emulator::ExitStatusMode::none) {
+            CHECK_FALSE(run->exit_code.has_value());
+        } else {
+            REQUIRE(run->exit_code.has_value());
+            CHECK(*run->exit_code == 3);
+        }
+        // bash learns the code from its own report in every mode.
+        auto b = co_await sandbox.bash("echo hi; echo oops >&2; exit 7");
+        REQUIRE(b.ok());
+        CHECK(b->stdout_text == "hi\n");
+        CHECK(b->stderr_text == "oops\n");
+        REQUIRE(b->exit_code.has_value());
+        CHECK(*b->exit_code == 7);
+        CHECK_FALSE(b->success());
+        CHECK(b->output.find("__ECI_EXIT_") == std::string::npos);
+        auto ws = co_await sandbox.bash_ws("echo ws; false");
+        REQUIRE(ws.ok());
+        CHECK(ws->stdout_text.find("ws\n") != std::string::npos);
+        REQUIRE(ws->exit_code.has_value());
+        CHECK(*ws->exit_code == 1);
+        CHECK(ws->stderr_text.find("__ECI_EXIT_") == std::string::npos);
+    });
+}
+
+TEST_CASE("sandbox e2e: bash with unicode, exec_dir and sync=false", "[sandbox-e2e]") {
+    AsyncSandboxFixture fx;
+    fx.run([&]() -> asio::awaitable<void> {
+        auto sandbox = co_await make_running_sandbox(*fx.client, "unicode");
+        auto run = co_await sandbox.bash("echo 'héllo 世界 🚀' && printf '%s' \"it's\"");
+        REQUIRE(run.ok());
+        CHECK(run->stdout_text == "héllo 世界 🚀\nit's");
+        CHECK(run->success());
+
+        ExecOptions in_dir;
+        in_dir.exec_dir = "/tmp/dir with 'quote'";
+        auto made = co_await sandbox.bash("mkdir -p \"/tmp/dir with 'quote'\"");
+        REQUIRE(made.ok());
+        auto pwd = co_await sandbox.bash("pwd", in_dir);
+        REQUIRE(pwd.ok());
+        CHECK(pwd->stdout_text == "/tmp/dir with 'quote'\n");
+
+        ExecOptions async_only;
+        async_only.sync = false;
+        std::vector<std::string> argv(1, "true");
+        auto urls = co_await sandbox.exec_command(argv, async_only);
+        REQUIRE(urls.ok());
+        CHECK(urls->websocket_url.rfind("wss://", 0) == 0);
+        CHECK_FALSE(urls->exit_code.has_value());
+    });
+}
+
+TEST_CASE("sandbox e2e: a 100 KB script through bash and bash_ws", "[sandbox-e2e]") {
+    AsyncSandboxFixture fx;
+    fx.run([&]() -> asio::awaitable<void> {
+        auto sandbox = co_await make_running_sandbox(*fx.client, "long-script");
+        std::string script;
+        int lines = 0;
+        while (script.size() < 100 * 1024) {
+            script += "x" + std::to_string(lines) + "='value é " + std::to_string(lines) + "'\n";
+            ++lines;
+        }
+        script += "echo \"$x0|$x" + std::to_string(lines - 1) + "\"\nexit 4\n";
+        auto run = co_await sandbox.bash(script);
+        REQUIRE(run.ok());
+        CHECK(run->stdout_text == "value é 0|value é " + std::to_string(lines - 1) + "\n");
+        REQUIRE(run->exit_code.has_value());
+        CHECK(*run->exit_code == 4);
+
+        auto ws = co_await sandbox.bash_ws(script);
+        REQUIRE(ws.ok());
+        CHECK(ws->stdout_text.find("value é 0|") != std::string::npos);
+        CHECK(ws->exit_code == 4);
+    });
+}
+
+TEST_CASE("sandbox e2e: streaming callback sees chunks in order", "[sandbox-e2e]") {
+    AsyncSandboxFixture fx;
+    fx.run([&]() -> asio::awaitable<void> {
+        auto sandbox = co_await make_running_sandbox(*fx.client, "stream");
+        std::string streamed_out, streamed_err;
+        ExecOptions options;
+        options.on_output = [&](OutputStream stream, std::string_view bytes) {
+            (stream == OutputStream::standard_output ? streamed_out : streamed_err) += bytes;
+        };
+        options.max_output_bytes = 4;
+        auto run = co_await sandbox.bash(
+            "for i in 1 2 3; do echo line$i; sleep 0.05; done; echo bad >&2", options);
+        REQUIRE(run.ok());
+        CHECK(streamed_out == "line1\nline2\nline3\n");
+        CHECK(streamed_err == "bad\n");
+        CHECK(run->truncated);
+        CHECK(run->stdout_text == "ne3\n");  // the last 4 bytes
+    });
+}
+
+TEST_CASE("sandbox e2e: a timeout is an error carrying the partial output", "[sandbox-e2e]") {
+    AsyncSandboxFixture fx;
+    fx.run([&]() -> asio::awaitable<void> {
+        auto sandbox = co_await make_running_sandbox(*fx.client, "timeout");
+        ExecOptions options;
+        options.timeout = milliseconds(1500);
+        const auto start = std::chrono::steady_clock::now();
+        auto run = co_await sandbox.bash("echo started; sleep 30; echo never", options);
+        const auto took = std::chrono::steady_clock::now() - start;
+        REQUIRE_FALSE(run.ok());
+        CHECK(run.error().kind == ErrorKind::timeout);
+        CHECK(run.error().dispatch == Dispatch::accepted);
+        REQUIRE(run.error().partial != nullptr);
+        CHECK(run.error().partial->stdout_text == "started\n");
+        CHECK(run.error().partial->outcome == CommandOutcome::timed_out);
+        CHECK(took < seconds(10));
+    });
+}
+
+TEST_CASE("sandbox e2e: cancellation through the awaiting coroutine", "[sandbox-e2e]") {
+    AsyncSandboxFixture fx;
+    fx.run([&]() -> asio::awaitable<void> {
+        using namespace asio::experimental::awaitable_operators;
+        auto sandbox = co_await make_running_sandbox(*fx.client, "cancel");
+        asio::steady_timer timer(co_await asio::this_coro::executor, milliseconds(800));
+        auto raced = co_await (sandbox.bash("echo begun; sleep 30") ||
+                               timer.async_wait(asio::use_awaitable));
+        REQUIRE(raced.index() == 1);
+        auto after = co_await sandbox.bash("echo still usable");
+        REQUIRE(after.ok());
+        CHECK(after->stdout_text == "still usable\n");
+    });
+}
+
+TEST_CASE("sandbox e2e: 100 concurrent bash coroutines on 10 sandboxes", "[sandbox-e2e]") {
+    AsyncSandboxFixture fx;
+    fx.run(
+        [&]() -> asio::awaitable<void> {
+            std::vector<AsyncSandbox> sandboxes;
+            for (int i = 0; i < 10; ++i) {
+                sandboxes.push_back(
+                    co_await make_running_sandbox(*fx.client, "conc-" + std::to_string(i)));
+            }
+            std::atomic<int> ok{0};
+            int finished = 0;
+            auto executor = co_await asio::this_coro::executor;
+            for (int i = 0; i < 100; ++i) {
+                asio::co_spawn(
+                    executor,
+                    [&, i]() -> asio::awaitable<void> {
+                        auto run = co_await sandboxes[static_cast<std::size_t>(i % 10)].bash(
+                            "echo n" + std::to_string(i) + "; exit " + std::to_string(i % 5));
+                        if (run.ok() && run->stdout_text == "n" + std::to_string(i) + "\n" &&
+                            run->exit_code == i % 5) {
+                            ++ok;
+                        } else if (!run.ok()) {
+                            UNSCOPED_INFO("call " << i << ": " << run.error().to_string());
+                        }
+                    },
+                    [&](std::exception_ptr) { ++finished; });
+            }
+            const bool all_done = co_await wait_until([&] { return finished == 100; }, seconds(90));
+            REQUIRE(all_done);
+            CHECK(ok == 100);
+        },
+        seconds(120));
+}

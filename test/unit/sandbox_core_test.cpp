@@ -1,0 +1,105 @@
+// Sans-io pieces of the sandbox layer: names, shell wrappers, the exit-code marker filter.
+#include "core/encoding.hpp"
+#include "core/exit_marker.hpp"
+#include "core/sandbox_names.hpp"
+#include "core/shell_wrappers.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+using namespace eci::detail;
+
+TEST_CASE("sandbox names: normalisation follows the Python package", "[sandbox-core]") {
+    CHECK(normalize_sandbox_name("My_Sandbox.01", "abcdefghij") == "my-sandbox-01");
+    CHECK(normalize_sandbox_name("--Hello--", "abcdefghij") == "hello");
+    CHECK(normalize_sandbox_name("", "abcdefghij") == "sandbox-abcdefghij");
+    CHECK(normalize_sandbox_name("x", "0123456789") == "sandbox-0123456789");
+    CHECK(normalize_sandbox_name("__", "0123456789") == "sandbox-0123456789");
+    // UTF-8 bytes each become '-': "café" -> "caf--" -> trimmed.
+    CHECK(normalize_sandbox_name("caf\xc3\xa9 x", "0123456789") == "caf---x");
+    const std::string long_name = std::string(127, 'a') + "-b";
+    CHECK(normalize_sandbox_name(long_name, "0123456789") == std::string(127, 'a'));
+    CHECK(normalize_sandbox_name(std::string(300, 'z'), "q").size() == 128);
+}
+
+TEST_CASE("sandbox names: random suffixes are 10 chars of [a-z0-9]", "[sandbox-core]") {
+    const auto a = random_name_suffix();
+    const auto b = random_name_suffix();
+    REQUIRE(a.size() == 10);
+    CHECK(a.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789") == std::string::npos);
+    CHECK(a != b);
+}
+
+TEST_CASE("sandbox shell: quoting and wrappers", "[sandbox-core]") {
+    CHECK(shell_quote("a b") == "'a b'");
+    CHECK(shell_quote("it's") == "'it'\\''s'");
+    CHECK(with_exec_dir("ls", "") == "ls");
+    CHECK(with_exec_dir("ls", "/tmp/x y'z") == "cd '/tmp/x y'\\''z' && ls");
+    const auto marker = make_exit_marker("0123abcd");
+    CHECK(marker == "__ECI_EXIT_0123abcd__");
+    const auto argv = bash_base64_argv("echo hi", marker);
+    REQUIRE(argv.size() == 3);
+    CHECK(argv[0] == "bash");
+    CHECK(argv[1] == "-lc");
+    CHECK(argv[2].rfind("echo " + base64_encode("echo hi") + " | base64 -d | bash; ", 0) == 0);
+    CHECK(argv[2].find(marker) != std::string::npos);
+    const auto long_argv = bash_stdin_argv(12345, marker);
+    CHECK(long_argv[2].find("head -c 12345") != std::string::npos);
+    const auto ws = bash_ws_script("echo hi", marker);
+    CHECK(ws.rfind("trap '__eci_rc=$?; ", 0) == 0);
+    CHECK(ws.find(" EXIT\necho hi\nexit $?\n") != std::string::npos);
+    CHECK(ws.back() == '\n');
+}
+
+TEST_CASE("sandbox exit marker: removed in one chunk or split anywhere", "[sandbox-core]") {
+    const std::string marker = make_exit_marker("feedface");
+    const std::string stream = "warn: x\n" + marker + "42\nafter";
+    for (std::size_t split = 0; split <= stream.size(); ++split) {
+        ExitMarkerFilter filter(marker);
+        std::string out = filter.feed(stream.substr(0, split));
+        out += filter.feed(stream.substr(split));
+        out += filter.finish();
+        INFO("split " << split);
+        CHECK(out == "warn: x\nafter");
+        REQUIRE(filter.exit_code().has_value());
+        CHECK(*filter.exit_code() == 42);
+    }
+}
+
+TEST_CASE("sandbox exit marker: byte-by-byte, forged and incomplete reports", "[sandbox-core]") {
+    const std::string marker = make_exit_marker("n1");
+    SECTION("byte by byte") {
+        ExitMarkerFilter filter(marker);
+        const std::string stream = "ab" + marker + "0\n";
+        std::string out;
+        for (char c : stream)
+            out += filter.feed(std::string(1, c));
+        out += filter.finish();
+        CHECK(out == "ab");
+        CHECK(filter.exit_code() == 0);
+    }
+    SECTION("a malformed report passes through") {
+        ExitMarkerFilter filter(marker);
+        std::string out = filter.feed(marker + "x1\n");
+        out += filter.finish();
+        CHECK(out == marker + "x1\n");
+        CHECK_FALSE(filter.exit_code().has_value());
+    }
+    SECTION("an unfinished report is output at the end") {
+        ExitMarkerFilter filter(marker);
+        std::string out = filter.feed("z" + marker + "12");
+        CHECK(out == "z");
+        out += filter.finish();
+        CHECK(out == "z" + marker + "12");
+        CHECK_FALSE(filter.exit_code().has_value());
+    }
+    SECTION("a different nonce is ordinary output") {
+        ExitMarkerFilter filter(marker);
+        const std::string other = make_exit_marker("n2") + "3\n";
+        std::string out = filter.feed(other);
+        out += filter.finish();
+        CHECK(out == other);
+        CHECK_FALSE(filter.exit_code().has_value());
+    }
+}
