@@ -46,6 +46,38 @@ class AsyncSandbox {
         return bash_ws(std::move(command), ExecOptions{});
     }
 
+    /// The file and tmux operations: see AsyncEciSandbox. Empty `container_name` in the
+    /// options means this handle's container.
+    boost::asio::awaitable<Result<FileWriteResult>> write_file_ws(std::string path,
+                                                                  std::string content,
+                                                                  FileTransferOptions options);
+    boost::asio::awaitable<Result<FileWriteResult>> write_file_ws(std::string path,
+                                                                  std::string content) {
+        return write_file_ws(std::move(path), std::move(content), FileTransferOptions{});
+    }
+    boost::asio::awaitable<Result<FileReadResult>> read_file(std::string path,
+                                                             FileTransferOptions options);
+    boost::asio::awaitable<Result<FileReadResult>> read_file(std::string path) {
+        return read_file(std::move(path), FileTransferOptions{});
+    }
+    boost::asio::awaitable<Result<std::string>> tmux_start(std::string command,
+                                                           TmuxStartOptions options);
+    boost::asio::awaitable<Result<std::string>> tmux_start(std::string command) {
+        return tmux_start(std::move(command), TmuxStartOptions{});
+    }
+    boost::asio::awaitable<Result<TmuxPollResult>> tmux_poll(std::string session_id,
+                                                             TmuxPollOptions options);
+    boost::asio::awaitable<Result<TmuxPollResult>> tmux_poll(std::string session_id) {
+        return tmux_poll(std::move(session_id), TmuxPollOptions{});
+    }
+    boost::asio::awaitable<Result<TmuxPollResult>> tmux_wait(std::string session_id,
+                                                             TmuxWaitOptions options);
+    boost::asio::awaitable<Result<TmuxPollResult>> tmux_wait(std::string session_id) {
+        return tmux_wait(std::move(session_id), TmuxWaitOptions{});
+    }
+    boost::asio::awaitable<Result<bool>> tmux_kill(std::string session_id);
+    boost::asio::awaitable<Result<std::vector<TmuxSessionInfo>>> tmux_list();
+
   private:
     ExecOptions with_container(ExecOptions options) const;
 

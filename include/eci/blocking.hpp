@@ -9,6 +9,7 @@
 #include <eci/result.hpp>
 #include <eci/sandbox_client.hpp>
 #include <eci/sandbox_types.hpp>
+#include <eci/tmux.hpp>
 
 #include <chrono>
 #include <memory>
@@ -54,6 +55,18 @@ class EciSandbox {
                                ExecOptions options = {});
     Result<CommandResult> bash_ws(std::string sandbox_id, std::string command,
                                   ExecOptions options = {});
+    Result<FileWriteResult> write_file_ws(std::string sandbox_id, std::string path,
+                                          std::string content, FileTransferOptions options = {});
+    Result<FileReadResult> read_file(std::string sandbox_id, std::string path,
+                                     FileTransferOptions options = {});
+    Result<std::string> tmux_start(std::string sandbox_id, std::string command,
+                                   TmuxStartOptions options = {});
+    Result<TmuxPollResult> tmux_poll(std::string sandbox_id, std::string session_id,
+                                     TmuxPollOptions options = {});
+    Result<TmuxPollResult> tmux_wait(std::string sandbox_id, std::string session_id,
+                                     TmuxWaitOptions options = {});
+    Result<bool> tmux_kill(std::string sandbox_id, std::string session_id);
+    Result<std::vector<TmuxSessionInfo>> tmux_list(std::string sandbox_id);
 
     struct Runtime;  ///< defined in lib/sandbox: the io_context, its thread, calls in flight
     const std::shared_ptr<Runtime>& runtime() const noexcept { return runtime_; }
@@ -79,6 +92,14 @@ class Sandbox {
     Result<CommandResult> exec_command(std::vector<std::string> argv, ExecOptions options = {});
     Result<CommandResult> bash(std::string command, ExecOptions options = {});
     Result<CommandResult> bash_ws(std::string command, ExecOptions options = {});
+    Result<FileWriteResult> write_file_ws(std::string path, std::string content,
+                                          FileTransferOptions options = {});
+    Result<FileReadResult> read_file(std::string path, FileTransferOptions options = {});
+    Result<std::string> tmux_start(std::string command, TmuxStartOptions options = {});
+    Result<TmuxPollResult> tmux_poll(std::string session_id, TmuxPollOptions options = {});
+    Result<TmuxPollResult> tmux_wait(std::string session_id, TmuxWaitOptions options = {});
+    Result<bool> tmux_kill(std::string session_id);
+    Result<std::vector<TmuxSessionInfo>> tmux_list();
 
     const AsyncSandbox& async_handle() const noexcept { return handle_; }
     const std::shared_ptr<EciSandbox::Runtime>& runtime() const noexcept { return runtime_; }

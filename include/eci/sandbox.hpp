@@ -12,3 +12,4 @@
 #include <eci/result.hpp>
 #include <eci/sandbox_client.hpp>
 #include <eci/sandbox_types.hpp>
+#include <eci/tmux.hpp>

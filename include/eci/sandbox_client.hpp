@@ -7,6 +7,7 @@
 #include <eci/openapi_client.hpp>
 #include <eci/result.hpp>
 #include <eci/sandbox_types.hpp>
+#include <eci/tmux.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -119,6 +120,68 @@ class AsyncEciSandbox {
     boost::asio::awaitable<Result<CommandResult>> bash_ws(std::string sandbox_id,
                                                           std::string command, ExecOptions options);
 
+    /// Writes `content` (any bytes, any size) to `path` in the sandbox, byte-exact (Python
+    /// `write_file_ws`, but binary-safe and without an added newline): one exec whose stdin
+    /// carries the bytes in frame-sized chunks; the sandbox checks size and SHA-256 and only
+    /// then renames a temporary file over `path`. Errors: invalid_argument (empty path);
+    /// not_found (no such directory); protocol (hash mismatch: nothing was written); those
+    /// of exec_command.
+    boost::asio::awaitable<Result<FileWriteResult>> write_file_ws(std::string sandbox_id,
+                                                                  std::string path,
+                                                                  std::string content,
+                                                                  FileTransferOptions options);
+    boost::asio::awaitable<Result<FileWriteResult>> write_file_ws(std::string sandbox_id,
+                                                                  std::string path,
+                                                                  std::string content) {
+        return write_file_ws(std::move(sandbox_id), std::move(path), std::move(content),
+                             FileTransferOptions{});
+    }
+    /// Reads the file at `path` back, byte-exact, checked against the sandbox's SHA-256.
+    /// Errors: not_found (no such file); invalid_argument (not a regular file); protocol
+    /// (truncated or corrupt transfer); those of exec_command.
+    boost::asio::awaitable<Result<FileReadResult>> read_file(std::string sandbox_id,
+                                                             std::string path,
+                                                             FileTransferOptions options);
+    boost::asio::awaitable<Result<FileReadResult>> read_file(std::string sandbox_id,
+                                                             std::string path) {
+        return read_file(std::move(sandbox_id), std::move(path), FileTransferOptions{});
+    }
+    /// Starts `command` in a new detached tmux session and returns the session id (Python
+    /// `tmux_start`). The session is created with `history-limit` and `remain-on-exit` in one
+    /// tmux invocation; an existing session id is refused (invalid_argument, the command did
+    /// not run). An unknown outcome is settled by asking whether the session exists.
+    /// Errors: invalid_argument (bad session id, history limit); service (no tmux in the
+    /// sandbox, tmux failed); those of exec_command.
+    boost::asio::awaitable<Result<std::string>> tmux_start(std::string sandbox_id,
+                                                           std::string command,
+                                                           TmuxStartOptions options);
+    boost::asio::awaitable<Result<std::string>> tmux_start(std::string sandbox_id,
+                                                           std::string command) {
+        return tmux_start(std::move(sandbox_id), std::move(command), TmuxStartOptions{});
+    }
+    /// One look at a tmux job: running, completed (with exit code) or not found. Costs one
+    /// exec. Errors: invalid_argument (bad session id); those of exec_command.
+    boost::asio::awaitable<Result<TmuxPollResult>> tmux_poll(std::string sandbox_id,
+                                                             std::string session_id,
+                                                             TmuxPollOptions options);
+    boost::asio::awaitable<Result<TmuxPollResult>> tmux_poll(std::string sandbox_id,
+                                                             std::string session_id) {
+        return tmux_poll(std::move(sandbox_id), std::move(session_id), TmuxPollOptions{});
+    }
+    /// Polls with backoff (0.1 s x1.5, at most 5 s apart) until the job completed or its
+    /// session is gone; kills the session afterwards when `options.cleanup`.
+    /// Errors: timeout (with the last output in Error::partial); cancelled; those of tmux_poll.
+    boost::asio::awaitable<Result<TmuxPollResult>> tmux_wait(std::string sandbox_id,
+                                                             std::string session_id,
+                                                             TmuxWaitOptions options);
+    boost::asio::awaitable<Result<TmuxPollResult>> tmux_wait(std::string sandbox_id,
+                                                             std::string session_id) {
+        return tmux_wait(std::move(sandbox_id), std::move(session_id), TmuxWaitOptions{});
+    }
+    /// Kills a tmux session (its processes get SIGHUP). Returns false when there was none.
+    boost::asio::awaitable<Result<bool>> tmux_kill(std::string sandbox_id, std::string session_id);
+    /// The sandbox's tmux sessions (empty when tmux runs none).
+    boost::asio::awaitable<Result<std::vector<TmuxSessionInfo>>> tmux_list(std::string sandbox_id);
     /// The OpenAPI client underneath (shares the connection pool and the counters).
     const OpenApiClient& api() const noexcept;
     boost::asio::any_io_executor get_executor() const noexcept;
