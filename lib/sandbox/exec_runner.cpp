@@ -3,6 +3,7 @@
 #include "core/crypto.hpp"
 #include "core/exit_marker.hpp"
 #include "core/shell_wrappers.hpp"
+#include "core/tmux_commands.hpp"
 #include "sandbox/sandbox_state.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -13,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 
@@ -206,6 +208,58 @@ asio::awaitable<Result<CommandResult>> run_exec(std::shared_ptr<AsyncEciSandbox:
         result.exit_code = marker_filter->exit_code();
     classify_exit(result);
     co_return result;
+}
+
+asio::awaitable<Result<CommandResult>> run_script(std::shared_ptr<AsyncEciSandbox::State> state,
+                                                  std::string sandbox_id,
+                                                  std::string container_name, std::string script,
+                                                  std::optional<std::string> stdin_data,
+                                                  ExecOptions options) {
+    ExecPlan plan;
+    plan.sandbox_id = std::move(sandbox_id);
+    plan.container_name = std::move(container_name);
+    plan.argv = shell_argv(std::move(script));
+    plan.stdin_data = std::move(stdin_data);
+    options.sync = true;
+    options.tty = false;
+    options.stdin_data.reset();
+    // stdout is gathered here whole (the collector keeps nothing): a framed reply (a file's
+    // base64, a long pane capture) must never lose its head to the output bound.
+    std::string stdout_bytes;
+    std::string stderr_bytes;
+    bool stderr_cut = false;
+    options.max_output_bytes = 0;
+    options.on_output = [&](OutputStream stream, std::string_view bytes) {
+        if (stream == OutputStream::standard_output) {
+            stdout_bytes.append(bytes);
+            return;
+        }
+        const auto room = script_stderr_limit - std::min(stderr_bytes.size(), script_stderr_limit);
+        stderr_cut = stderr_cut || bytes.size() > room;
+        stderr_bytes.append(bytes.substr(0, room));
+    };
+    auto run = co_await run_exec(std::move(state), std::move(plan), std::move(options));
+    if (!run.ok()) {
+        auto error = std::move(run).error();
+        if (error.partial) {
+            auto partial = *error.partial;
+            partial.stdout_text = std::move(stdout_bytes);
+            partial.stderr_text = std::move(stderr_bytes);
+            partial.truncated = stderr_cut;
+            error.partial = std::make_shared<const CommandResult>(std::move(partial));
+        }
+        co_return error;
+    }
+    run->stdout_text = std::move(stdout_bytes);
+    run->stderr_text = std::move(stderr_bytes);
+    run->truncated = stderr_cut;
+    co_return run;
+}
+
+Error after_exec(Error error, const CommandResult& result) {
+    error.request_id = result.request_id;
+    error.dispatch = Dispatch::accepted;
+    return error;
 }
 
 }  // namespace eci::detail
