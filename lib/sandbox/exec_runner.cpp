@@ -3,7 +3,6 @@
 #include "core/crypto.hpp"
 #include "core/exit_marker.hpp"
 #include "core/shell_wrappers.hpp"
-#include "core/tmux_commands.hpp"
 #include "sandbox/sandbox_state.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -218,8 +217,13 @@ asio::awaitable<Result<CommandResult>> run_script(std::shared_ptr<AsyncEciSandbo
     ExecPlan plan;
     plan.sandbox_id = std::move(sandbox_id);
     plan.container_name = std::move(container_name);
-    plan.argv = shell_argv(std::move(script));
-    plan.stdin_data = std::move(stdin_data);
+    // The script travels on stdin, ahead of the caller's bytes: the exec API limits each
+    // Command element to 256 characters.
+    plan.argv = script_stdin_argv(script.size());
+    if (stdin_data)
+        script += *stdin_data;
+    plan.stdin_data = std::move(script);
+    plan.command_on_stdin = true;
     options.sync = true;
     options.tty = false;
     options.stdin_data.reset();

@@ -45,7 +45,8 @@ boost::asio::awaitable<Result<CommandResult>> run_exec(
 inline constexpr std::size_t script_stderr_limit = 64 * 1024;
 
 /// Runs one of core's framed scripts (core/tmux_commands, core/file_transfer) with one exec:
-/// argv `sh -c <script>`, `stdin_data` on stdin (nullopt: Stdin off), no TTY, under
+/// the script is sent on stdin (script_stdin_argv: each Command element is limited to 256
+/// characters), followed by `stdin_data` when set; no TTY; under
 /// `options` (timeout, idempotent; its output bound, callback and stdin are replaced). The
 /// result's stdout_text is the whole stdout (never truncated: the caller parses it),
 /// stderr_text the first script_stderr_limit bytes, `output` empty. The exit code is not

@@ -31,11 +31,9 @@ asio::awaitable<Result<FileWriteResult>> write_file(std::shared_ptr<AsyncEciSand
         co_return std::move(plan).error();
     ExecOptions options;
     options.timeout = timeout;
-    // No content: Stdin stays off (`head -c 0` reads nothing). Otherwise the exec WebSocket
-    // sends the bytes in frames of max_stdin_frame_bytes (= file_stdin_chunk_size).
-    std::optional<std::string> stdin_data;
-    if (!content.empty())
-        stdin_data = std::move(content);
+    // The bytes follow the script on stdin; the exec WebSocket sends them in frames of
+    // max_stdin_frame_bytes (= file_stdin_chunk_size).
+    std::optional<std::string> stdin_data = std::move(content);
     auto run = co_await run_script(state, std::move(sandbox_id), std::move(container_name),
                                    plan->script, std::move(stdin_data), std::move(options));
     if (!run.ok())

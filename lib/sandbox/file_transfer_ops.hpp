@@ -14,7 +14,7 @@
 namespace eci::detail {
 
 /// Writes `content` to `path` in `container_name` of `sandbox_id`: one exec of the write
-/// script with the bytes on stdin (sent in frames of at most file_stdin_chunk_size bytes by
+/// script with the bytes on stdin after it (sent in frames of at most file_stdin_chunk_size bytes by
 /// the exec WebSocket), checked by size and SHA-256 in the sandbox before the rename.
 /// Errors: invalid_argument (empty path, NUL byte); not_found (no such directory); protocol
 /// (hash mismatch: nothing written); service; those of run_exec. Never retried after an

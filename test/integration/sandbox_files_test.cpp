@@ -15,6 +15,13 @@ using std::chrono::seconds;
 
 namespace {
 
+// Requires a successful Result, failing with its error's text otherwise.
+template <class R>
+void require_ok(const R& result) {
+    if (!result.ok())
+        FAIL(result.error().to_string());
+}
+
 std::string random_bytes(std::size_t size, unsigned seed) {
     std::mt19937 generator(seed);
     std::uniform_int_distribution<int> byte(0, 255);
@@ -34,7 +41,7 @@ TEST_CASE("sandbox files: a 1 MiB random binary file round trips byte-exact", "[
             const auto content = random_bytes(1024 * 1024, 42);
             const auto expected_sha = detail::sha256_hex(content);
             auto written = co_await sandbox.write_file_ws("/tmp/random.bin", content);
-            REQUIRE(written.ok());
+            require_ok(written);
             CHECK(written->path == "/tmp/random.bin");
             CHECK(written->size == content.size());
             CHECK(written->sha256 == expected_sha);
@@ -43,11 +50,11 @@ TEST_CASE("sandbox files: a 1 MiB random binary file round trips byte-exact", "[
             auto check = co_await sandbox.bash(
                 "stat -c %s /tmp/random.bin; sha256sum "
                 "</tmp/random.bin | cut -d' ' -f1");
-            REQUIRE(check.ok());
+            require_ok(check);
             CHECK(check->stdout_text ==
                   std::to_string(content.size()) + "\n" + expected_sha + "\n");
             auto read = co_await sandbox.read_file("/tmp/random.bin");
-            REQUIRE(read.ok());
+            require_ok(read);
             CHECK(read->content.size() == content.size());
             CHECK(read->content == content);
             CHECK(read->sha256 == expected_sha);
@@ -55,9 +62,9 @@ TEST_CASE("sandbox files: a 1 MiB random binary file round trips byte-exact", "[
             // Overwriting replaces the whole file (no leftovers of the longer one).
             const auto shorter = random_bytes(1000, 7);
             auto rewritten = co_await sandbox.write_file_ws("/tmp/random.bin", shorter);
-            REQUIRE(rewritten.ok());
+            require_ok(rewritten);
             auto reread = co_await fx.client->read_file(sandbox.id(), "/tmp/random.bin");
-            REQUIRE(reread.ok());
+            require_ok(reread);
             CHECK(reread->content == shorter);
         },
         seconds(90));
@@ -68,33 +75,33 @@ TEST_CASE("sandbox files: an empty file and a name with unicode, spaces and quot
     fx.run([&]() -> asio::awaitable<void> {
         auto sandbox = co_await make_running_sandbox(*fx.client, "files-names");
         auto empty = co_await sandbox.write_file_ws("/tmp/empty.bin", "");
-        REQUIRE(empty.ok());
+        require_ok(empty);
         CHECK(empty->size == 0);
         CHECK(empty->sha256 == detail::sha256_hex(""));
         auto size = co_await sandbox.bash("stat -c %s /tmp/empty.bin");
-        REQUIRE(size.ok());
+        require_ok(size);
         CHECK(size->stdout_text == "0\n");
         auto read_empty = co_await sandbox.read_file("/tmp/empty.bin");
-        REQUIRE(read_empty.ok());
+        require_ok(read_empty);
         CHECK(read_empty->content.empty());
 
         const std::string dir = "/tmp/dïr 日本 it's";
         const std::string path = dir + "/f \"q\" $(touch pwned) `id` 'x'.txt";
         auto made = co_await sandbox.bash("mkdir -p " + detail::shell_quote(dir));
-        REQUIRE(made.ok());
+        require_ok(made);
         const std::string text = "héllo\nno newline added\0 and a NUL";
         const std::string content(text.data(), text.size());
         auto written = co_await sandbox.write_file_ws(path, content);
-        REQUIRE(written.ok());
+        require_ok(written);
         auto listed = co_await sandbox.bash("ls " + detail::shell_quote(dir) +
                                             "; ls /tmp/pwned 2>/dev/null | wc -l");
-        REQUIRE(listed.ok());
+        require_ok(listed);
         CHECK(listed->stdout_text == "f \"q\" $(touch pwned) `id` 'x'.txt\n0\n");
         auto read = co_await sandbox.read_file(path);
-        REQUIRE(read.ok());
+        require_ok(read);
         CHECK(read->content == content);
         auto bytes = co_await sandbox.bash("stat -c %s " + detail::shell_quote(path));
-        REQUIRE(bytes.ok());
+        require_ok(bytes);
         CHECK(bytes->stdout_text == std::to_string(content.size()) + "\n");
     });
 }

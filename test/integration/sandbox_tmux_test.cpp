@@ -23,6 +23,13 @@ using std::chrono::steady_clock;
 
 namespace {
 
+// Requires a successful Result, failing with its error's text otherwise.
+template <class R>
+void require_ok(const R& result) {
+    if (!result.ok())
+        FAIL(result.error().to_string());
+}
+
 std::uint64_t calls(const AsyncEciSandbox& client, std::string_view action) {
     auto stats = client.api().stats();
     auto found = stats.api_calls.find(action);
@@ -63,11 +70,11 @@ TEST_CASE("sandbox tmux: a 5 s job observed by tmux_wait with backoff", "[tmux]"
             const auto begun = steady_clock::now();
             auto id = co_await sandbox.tmux_start(
                 "for i in 1 2 3 4 5; do echo tick $i; sleep 1; done; exit 3");
-            REQUIRE(id.ok());
+            require_ok(id);
             CHECK(id->starts_with("eci_cmd_"));
             CHECK(id->size() == 8 + 12);
             auto first = co_await sandbox.tmux_poll(*id);
-            REQUIRE(first.ok());
+            require_ok(first);
             CHECK(first->status == TmuxStatus::running);
             CHECK(first->session_id == *id);
             CHECK_FALSE(first->request_id.empty());
@@ -80,7 +87,7 @@ TEST_CASE("sandbox tmux: a 5 s job observed by tmux_wait with backoff", "[tmux]"
             wait.max_poll_interval = milliseconds(1000);
             auto done = co_await sandbox.tmux_wait(*id, wait);
             const auto took = steady_clock::now() - begun;
-            REQUIRE(done.ok());
+            require_ok(done);
             CHECK(done->status == TmuxStatus::completed);
             REQUIRE(done->exit_code.has_value());
             CHECK(*done->exit_code == 3);
@@ -94,7 +101,7 @@ TEST_CASE("sandbox tmux: a 5 s job observed by tmux_wait with backoff", "[tmux]"
             CHECK(execs <= 16);
             // cleanup (the default) killed the session.
             auto gone = co_await sandbox.tmux_poll(*id);
-            REQUIRE(gone.ok());
+            require_ok(gone);
             CHECK(gone->status == TmuxStatus::not_found);
             CHECK(to_string(gone->status) == "not_found");
         },
@@ -110,7 +117,7 @@ TEST_CASE("sandbox tmux: poll sees running, then completed; one exec and no desc
         start.session_id = "gate-job";
         auto id = co_await sandbox.tmux_start(
             "echo begun; while [ ! -f /tmp/go ]; do sleep 0.05; done; echo finished", start);
-        REQUIRE(id.ok());
+        require_ok(id);
         CHECK(*id == "gate-job");
         auto running = co_await poll_until(
             sandbox, *id,
@@ -126,12 +133,12 @@ TEST_CASE("sandbox tmux: poll sees running, then completed; one exec and no desc
         const auto execs = calls(*fx.client, "ExecContainerCommand");
         const auto describes = calls(*fx.client, "DescribeContainerGroups");
         auto one = co_await sandbox.tmux_poll(*id);
-        REQUIRE(one.ok());
+        require_ok(one);
         CHECK(calls(*fx.client, "ExecContainerCommand") == execs + 1);
         CHECK(calls(*fx.client, "DescribeContainerGroups") == describes);
 
         auto go = co_await sandbox.write_file_ws("/tmp/go", "");
-        REQUIRE(go.ok());
+        require_ok(go);
         auto done = co_await poll_until(
             sandbox, *id, [](const TmuxPollResult& p) { return p.status != TmuxStatus::running; },
             milliseconds(10000));
@@ -141,7 +148,7 @@ TEST_CASE("sandbox tmux: poll sees running, then completed; one exec and no desc
         CHECK(done->output == "begun\nfinished");
         // remain-on-exit kept the completed session until it is killed.
         auto killed = co_await sandbox.tmux_kill(*id);
-        REQUIRE(killed.ok());
+        require_ok(killed);
         CHECK(*killed);
     });
 }
@@ -154,7 +161,7 @@ TEST_CASE("sandbox tmux: an existing session id is refused and the command runs 
         start.session_id = "dup-job";
         const std::string command = "echo ran >> /tmp/dup.log; sleep 30";
         auto first = co_await sandbox.tmux_start(command, start);
-        REQUIRE(first.ok());
+        require_ok(first);
         auto appended = co_await poll_until(
             sandbox, *first,
             [](const TmuxPollResult& p) { return p.status == TmuxStatus::running; },
@@ -163,7 +170,7 @@ TEST_CASE("sandbox tmux: an existing session id is refused and the command runs 
         auto check_log = co_await sandbox.bash(
             "for i in $(seq 100); do [ -s /tmp/dup.log ] && break; sleep 0.05; done; "
             "cat /tmp/dup.log");
-        REQUIRE(check_log.ok());
+        require_ok(check_log);
         REQUIRE(check_log->stdout_text == "ran\n");
 
         auto second = co_await sandbox.tmux_start(command, start);
@@ -172,15 +179,15 @@ TEST_CASE("sandbox tmux: an existing session id is refused and the command runs 
         CHECK(second.error().message.find("already exists") != std::string::npos);
         // The refusal happened before tmux made anything: one session, one line.
         auto sessions = co_await sandbox.tmux_list();
-        REQUIRE(sessions.ok());
+        require_ok(sessions);
         CHECK(std::count_if(sessions->begin(), sessions->end(), [](const TmuxSessionInfo& s) {
                   return s.session_id == "dup-job";
               }) == 1);
         auto log = co_await sandbox.bash("cat /tmp/dup.log");
-        REQUIRE(log.ok());
+        require_ok(log);
         CHECK(log->stdout_text == "ran\n");
         auto killed = co_await sandbox.tmux_kill("dup-job");
-        REQUIRE(killed.ok());
+        require_ok(killed);
         CHECK(*killed);
     });
 }
@@ -237,20 +244,20 @@ TEST_CASE("sandbox tmux: a long command goes through the script file", "[tmux]")
         TmuxStartOptions start;
         start.session_id = "long-job";
         auto id = co_await sandbox.tmux_start(command, start);
-        REQUIRE(id.ok());
+        require_ok(id);
         auto script = co_await sandbox.bash("test -f /tmp/tmux_cmd_long-job.sh");
-        REQUIRE(script.ok());
+        require_ok(script);
         CHECK(script->exit_code == 0);
         TmuxWaitOptions wait;
         wait.timeout = seconds(20);
         auto done = co_await sandbox.tmux_wait(*id, wait);
-        REQUIRE(done.ok());
+        require_ok(done);
         CHECK(done->status == TmuxStatus::completed);
         CHECK(done->exit_code == 5);
         CHECK(done->output.find("long-ok é value 0|é value 59") != std::string::npos);
         // The cleanup kill removed the script file too.
         auto removed = co_await sandbox.bash("test -e /tmp/tmux_cmd_long-job.sh");
-        REQUIRE(removed.ok());
+        require_ok(removed);
         CHECK(removed->exit_code == 1);
     });
 }
@@ -260,15 +267,15 @@ TEST_CASE("sandbox tmux: exec_dir with a quote and a space", "[tmux]") {
     fx.run([&]() -> asio::awaitable<void> {
         auto sandbox = co_await make_running_sandbox(*fx.client, "tmux-dir");
         auto made = co_await sandbox.bash("mkdir -p \"/tmp/it's a dir\"");
-        REQUIRE(made.ok());
+        require_ok(made);
         TmuxStartOptions start;
         start.exec_dir = "/tmp/it's a dir";
         auto id = co_await sandbox.tmux_start("pwd; exit 0", start);
-        REQUIRE(id.ok());
+        require_ok(id);
         TmuxWaitOptions wait;
         wait.timeout = seconds(20);
         auto done = co_await sandbox.tmux_wait(*id, wait);
-        REQUIRE(done.ok());
+        require_ok(done);
         CHECK(done->exit_code == 0);
         CHECK(done->output == "/tmp/it's a dir");
     });
@@ -279,15 +286,15 @@ TEST_CASE("sandbox tmux: list, kill, then poll is not_found (client and handle)"
     fx.run([&]() -> asio::awaitable<void> {
         auto sandbox = co_await make_running_sandbox(*fx.client, "tmux-list");
         auto empty = co_await sandbox.tmux_list();
-        REQUIRE(empty.ok());
+        require_ok(empty);
         CHECK(empty->empty());
         auto a = co_await sandbox.tmux_start("sleep 30");
-        REQUIRE(a.ok());
+        require_ok(a);
         // By id on the client.
         auto b = co_await fx.client->tmux_start(sandbox.id(), "sleep 30");
-        REQUIRE(b.ok());
+        require_ok(b);
         auto listed = co_await fx.client->tmux_list(sandbox.id());
-        REQUIRE(listed.ok());
+        require_ok(listed);
         CHECK(listed->size() == 2);
         CHECK(has_session(*listed, *a));
         CHECK(has_session(*listed, *b));
@@ -295,24 +302,24 @@ TEST_CASE("sandbox tmux: list, kill, then poll is not_found (client and handle)"
             CHECK(s.created > 1600000000);
 
         auto killed = co_await sandbox.tmux_kill(*a);
-        REQUIRE(killed.ok());
+        require_ok(killed);
         CHECK(*killed);
         auto polled = co_await sandbox.tmux_poll(*a);
-        REQUIRE(polled.ok());
+        require_ok(polled);
         CHECK(polled->status == TmuxStatus::not_found);
         auto again = co_await fx.client->tmux_kill(sandbox.id(), *a);
-        REQUIRE(again.ok());
+        require_ok(again);
         CHECK_FALSE(*again);
         // Waiting for a gone session ends at once with not_found.
         auto waited = co_await sandbox.tmux_wait(*a);
-        REQUIRE(waited.ok());
+        require_ok(waited);
         CHECK(waited->status == TmuxStatus::not_found);
         auto left = co_await sandbox.tmux_list();
-        REQUIRE(left.ok());
+        require_ok(left);
         CHECK_FALSE(has_session(*left, *a));
         CHECK(has_session(*left, *b));
         auto by_id = co_await fx.client->tmux_poll(sandbox.id(), *b);
-        REQUIRE(by_id.ok());
+        require_ok(by_id);
         CHECK(by_id->status == TmuxStatus::running);
         auto killed_b = co_await sandbox.tmux_kill(*b);
         CHECK(killed_b.ok());
@@ -324,7 +331,7 @@ TEST_CASE("sandbox tmux: a wait that times out carries the last output", "[tmux]
     fx.run([&]() -> asio::awaitable<void> {
         auto sandbox = co_await make_running_sandbox(*fx.client, "tmux-timeout");
         auto id = co_await sandbox.tmux_start("echo waiting-here; sleep 30");
-        REQUIRE(id.ok());
+        require_ok(id);
         auto printed = co_await poll_until(
             sandbox, *id,
             [](const TmuxPollResult& p) {
@@ -347,7 +354,7 @@ TEST_CASE("sandbox tmux: a wait that times out carries the last output", "[tmux]
         CHECK(took < seconds(10));
         // cleanup also runs after a timeout.
         auto gone = co_await sandbox.tmux_poll(*id);
-        REQUIRE(gone.ok());
+        require_ok(gone);
         CHECK(gone->status == TmuxStatus::not_found);
     });
 }
@@ -357,7 +364,7 @@ TEST_CASE("sandbox tmux: a cancelled wait returns cancelled within 100 ms", "[tm
     fx.run([&]() -> asio::awaitable<void> {
         auto sandbox = co_await make_running_sandbox(*fx.client, "tmux-cancel");
         auto id = co_await sandbox.tmux_start("echo cancel-me; sleep 30");
-        REQUIRE(id.ok());
+        require_ok(id);
         // Cancel at several points of the backoff cycle (during a sleep or a poll).
         const std::vector<int> cancel_after_ms = {30, 260, 700};
         for (int delay_ms : cancel_after_ms) {
@@ -390,7 +397,7 @@ TEST_CASE("sandbox tmux: a cancelled wait returns cancelled within 100 ms", "[tm
         }
         // Cancelling the wait leaves the job alone.
         auto still = co_await sandbox.tmux_poll(*id);
-        REQUIRE(still.ok());
+        require_ok(still);
         CHECK(still->status == TmuxStatus::running);
         auto killed = co_await sandbox.tmux_kill(*id);
         CHECK(killed.ok());

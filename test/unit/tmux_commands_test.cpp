@@ -336,3 +336,21 @@ TEST_CASE("tmux: a missing exec_dir skips the command and reports the failure", 
     CHECK(done.exit_code == 1);
     CHECK_FALSE(fs::exists(marker));
 }
+
+TEST_CASE("tmux: a script sent on stdin runs and leaves the bytes after it to the script",
+          "[tmux]") {
+    const std::string script = "printf 'got:'; head -c 5; printf ':end\\n'\n";
+    const auto argv = script_stdin_argv(script.size());
+    for (const auto& arg : argv)
+        CHECK(arg.size() <= 256);
+    auto run = run_local(argv, script + "abcde-not-read");
+    CHECK(run.out == "got:abcde:end\n");
+    // A file write through it keeps every byte.
+    std::string content("bin\0ary\n\xff", 9);
+    LocalTmux scratch;
+    auto plan = plan_file_write((scratch.dir / "f.bin").string(), content);
+    REQUIRE(plan.ok());
+    auto write = run_local(script_stdin_argv(plan->script.size()), plan->script + content);
+    CHECK(parse_file_write_reply(write.out, *plan).ok());
+    CHECK(scratch.slurp(scratch.dir / "f.bin") == content);
+}
