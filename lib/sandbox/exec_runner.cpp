@@ -6,10 +6,12 @@
 #include "sandbox/sandbox_state.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
 
 #include <fmt/format.h>
 
@@ -242,7 +244,25 @@ asio::awaitable<Result<CommandResult>> run_script(std::shared_ptr<AsyncEciSandbo
         stderr_cut = stderr_cut || bytes.size() > room;
         stderr_bytes.append(bytes.substr(0, room));
     };
-    auto run = co_await run_exec(std::move(state), std::move(plan), std::move(options));
+    // Once the awaiting coroutine is cancelled, Asio throws operation_aborted from the next
+    // co_await of an operation (throw_if_cancelled) instead of failing it; a script run
+    // reports that as the cancelled error every operation promises.
+    std::optional<Result<CommandResult>> outcome;
+    bool aborted = false;
+    try {
+        auto exec = run_exec(std::move(state), std::move(plan), std::move(options));
+        outcome.emplace(co_await std::move(exec));
+    } catch (const boost::system::system_error& thrown) {
+        if (thrown.code() != asio::error::operation_aborted)
+            throw;
+        aborted = true;
+    }
+    if (aborted || !outcome) {
+        auto error = Error::make(ErrorKind::cancelled, "the command was cancelled");
+        error.dispatch = Dispatch::unknown;  // it may have started
+        co_return error;
+    }
+    auto run = std::move(*outcome);
     if (!run.ok()) {
         auto error = std::move(run).error();
         if (error.partial) {

@@ -151,14 +151,16 @@ TEST_CASE("sandbox blocking: tmux jobs and file transfers from 8 threads at once
                         ++ok;
                     } else {
                         failures[static_cast<std::size_t>(t)] +=
-                            done.ok() ? "wait: " + done->output : done.error().to_string();
+                            done.ok() ? "wait: " + std::string(to_string(done->status)) + ": " +
+                                            done->output
+                                      : done.error().to_string();
                     }
                 });
             }
             for (auto& thread : threads)
                 thread.join();
             for (const auto& failure : failures)
-                CHECK(failure.empty());
+                CHECK(failure == std::string());
             CHECK(ok == 8 * 2);
             // Every wait cleaned up its session.
             auto sessions = sandbox->tmux_list();

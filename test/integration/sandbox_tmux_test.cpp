@@ -252,6 +252,7 @@ TEST_CASE("sandbox tmux: a long command goes through the script file", "[tmux]")
         wait.timeout = seconds(20);
         auto done = co_await sandbox.tmux_wait(*id, wait);
         require_ok(done);
+        INFO("status " << to_string(done->status) << ", output: " << done->output);
         CHECK(done->status == TmuxStatus::completed);
         CHECK(done->exit_code == 5);
         CHECK(done->output.find("long-ok é value 0|é value 59") != std::string::npos);
