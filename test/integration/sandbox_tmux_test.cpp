@@ -239,7 +239,8 @@ TEST_CASE("sandbox tmux: a long command goes through the script file", "[tmux]")
         std::string command;
         for (int i = 0; i < 60; ++i)
             command += "v" + std::to_string(i) + "='é value " + std::to_string(i) + "'\n";
-        command += "echo \"long-ok $v0|$v59\"; exit 5";
+        // Not instant: see docs/tmux-and-files.md on commands that end within milliseconds.
+        command += "echo \"long-ok $v0|$v59\"; sleep 0.5; exit 5";
         REQUIRE(detail::base64_encode(command).size() > detail::tmux_inline_base64_limit);
         TmuxStartOptions start;
         start.session_id = "long-job";
@@ -271,7 +272,7 @@ TEST_CASE("sandbox tmux: exec_dir with a quote and a space", "[tmux]") {
         require_ok(made);
         TmuxStartOptions start;
         start.exec_dir = "/tmp/it's a dir";
-        auto id = co_await sandbox.tmux_start("pwd; exit 0", start);
+        auto id = co_await sandbox.tmux_start("pwd; sleep 0.5; exit 0", start);
         require_ok(id);
         TmuxWaitOptions wait;
         wait.timeout = seconds(20);
