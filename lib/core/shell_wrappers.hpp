@@ -39,6 +39,13 @@ std::vector<std::string> bash_base64_argv(std::string_view command, std::string_
 /// The protocol has no end-of-input, hence the byte count.
 std::vector<std::string> bash_stdin_argv(std::size_t script_bytes, std::string_view marker);
 
+/// The argv of `sh` for a script sent at the start of stdin (the exec API limits each
+/// Command element to 256 characters, far below the framed scripts of core/tmux_commands
+/// and core/file_transfer): `eval "$(head -c <script_bytes>)"`. `head -c` reads exactly that
+/// many bytes from the pipe (GNU coreutils, as bash_stdin_argv), so any bytes after the
+/// script stay on stdin for it (the content of a file write).
+std::vector<std::string> script_stdin_argv(std::size_t script_bytes);
+
 /// What `bash_ws` writes to the interactive shell's stdin: an EXIT trap that prints the
 /// report (so an `exit` inside the command is reported too), the command, and
 /// `\nexit $?\n` as Python sends it.
