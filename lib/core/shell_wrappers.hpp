@@ -13,8 +13,11 @@
 
 namespace eci::detail {
 
-/// Python's limit on the `bash -lc` wrapper before it switches paths: 1900 bytes.
-inline constexpr std::size_t bash_wrapper_limit = 1900;
+/// The longest element of ExecContainerCommand's `Command` array the service accepts: 256
+/// characters (API reference; the emulator enforces it). The Python package switches paths
+/// only past 1900 bytes, so its medium-length commands are refused by the service; we send
+/// anything whose wrapper exceeds this on stdin instead.
+inline constexpr std::size_t exec_command_element_limit = 256;
 
 /// `text` in single quotes, each `'` written as `'\''`: one shell word whatever it holds.
 std::string shell_quote(std::string_view text);
