@@ -1,6 +1,7 @@
 #include <eci/async_sandbox.hpp>
 #include <eci/sandbox_client.hpp>
 
+#include "core/lease.hpp"
 #include "core/sandbox_names.hpp"
 #include "core/shell_wrappers.hpp"
 #include "net/tls_context.hpp"
@@ -118,7 +119,19 @@ asio::awaitable<Result<AsyncSandbox>> AsyncEciSandbox::create(CreateOptions opti
     request.cpu = options.cpu;
     request.memory = options.memory;
     request.restart_policy = options.restart_policy;
-    request.tags = options.tags;
+    // Leak prevention (docs/leases.md): owner, lease and creator tags, and the service's own
+    // backstop, ActiveDeadlineSeconds, when the sandbox has a lease.
+    const auto& lease_config = state_->api.config().lease;
+    const auto lease = options.lease ? options.lease : std::optional(lease_config.default_lease);
+    if (options.lease && options.lease->count() <= 0)
+        co_return invalid("lease must be positive");
+    auto tags = detail::with_lease_tags(options.tags, lease_config, lease,
+                                        std::chrono::system_clock::now());
+    if (!tags.ok())
+        co_return std::move(tags).error();
+    request.tags = std::move(tags).value();
+    if (!options.active_deadline_seconds && lease && lease->count() > 0)
+        options.active_deadline_seconds = lease->count();
     request.v_switch_id = options.v_switch_id;
     request.security_group_id = options.security_group_id;
     request.zone_id = options.zone_id;

@@ -1,5 +1,6 @@
 // The blocking facade: its own io_context and thread, called from 8 threads at once, and
 // destroyed with work in flight.
+#include "integration/emulator_thread.hpp"
 #include "integration/sandbox_fixture.hpp"
 
 #include <eci/blocking.hpp>
@@ -15,29 +16,6 @@ namespace asio = boost::asio;
 using std::chrono::seconds;
 
 namespace {
-
-// The emulator on its own io_context and thread.
-struct EmulatorThread {
-    EmulatorThread() {
-        auto started = emulator::Emulator::start(io.get_executor(), sandbox_emulator_options());
-        if (!started)
-            FAIL("emulator did not start: " << started.error().to_string());
-        emulator = std::move(*started);
-        thread = std::thread([this] { io.run(); });
-    }
-    ~EmulatorThread() {
-        std::promise<void> stopped;
-        asio::co_spawn(io, emulator->stop(), [&](std::exception_ptr) { stopped.set_value(); });
-        stopped.get_future().wait_for(seconds(20));
-        work.reset();
-        io.stop();
-        thread.join();
-    }
-    asio::io_context io;
-    asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
-    std::unique_ptr<emulator::Emulator> emulator;
-    std::thread thread;
-};
 
 // Runs `body` on a thread and fails the test if it does not finish within `deadline`.
 template <class Body>
