@@ -45,14 +45,15 @@ std::string failure_reason(const ContainerGroup& group) {
     return "no reason reported";
 }
 
-asio::awaitable<void> sleep_for(milliseconds duration) {
+// Sleeps `duration`; false when the awaiting coroutine was cancelled. The check is made here,
+// inside the sleep: once a coroutine is cancelled, Asio throws operation_aborted from its next
+// co_await of another coroutine (throw_if_cancelled belongs to the caller), so a separate
+// "was I cancelled?" coroutine awaited afterwards would throw instead of answering.
+asio::awaitable<bool> sleep_for(milliseconds duration) {
     asio::steady_timer timer(co_await asio::this_coro::executor, duration);
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-}
-
-asio::awaitable<bool> cancelled_now() {
     auto state = co_await asio::this_coro::cancellation_state;
-    co_return state.cancelled() != asio::cancellation_type::none;
+    co_return state.cancelled() == asio::cancellation_type::none;
 }
 
 }  // namespace
@@ -298,9 +299,9 @@ asio::awaitable<Result<SandboxInfo>> AsyncEciSandbox::wait_until_running(std::st
                                   fmt::format("sandbox {} not Running after {} ms (status {})",
                                               sandbox_id, timeout.count(), info->status));
         }
-        co_await sleep_for(std::min(
-            delay, std::chrono::duration_cast<milliseconds>(deadline - now) + milliseconds(1)));
-        if (co_await cancelled_now()) {
+        const auto pause = std::min(
+            delay, std::chrono::duration_cast<milliseconds>(deadline - now) + milliseconds(1));
+        if (!co_await sleep_for(pause)) {
             co_return Error::make(ErrorKind::cancelled, "wait_until_running was cancelled");
         }
         delay =

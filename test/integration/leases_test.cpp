@@ -117,7 +117,7 @@ TEST_CASE("leases e2e: the lease's ActiveDeadlineSeconds ends the sandbox and it
     fx.run([&]() -> asio::awaitable<void> {
         CreateOptions options;
         options.image = "registry.example/ubuntu:22.04";
-        options.lease = 1s;
+        options.lease = 3s;  // long enough to start a job first, even on a loaded machine
         options.wait_until_running = true;
         options.wait_timeout = 20s;
         auto created = co_await fx.client->create(options);
@@ -128,7 +128,7 @@ TEST_CASE("leases e2e: the lease's ActiveDeadlineSeconds ends the sandbox and it
         CHECK(stat_of(*fx.emulator, "processes") > 0);
 
         std::optional<SandboxInfo> ended;
-        const auto deadline = std::chrono::steady_clock::now() + 10s;
+        const auto deadline = std::chrono::steady_clock::now() + 15s;
         while (std::chrono::steady_clock::now() < deadline) {
             auto info = co_await created->info();
             REQUIRE(info.ok());

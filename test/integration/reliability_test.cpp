@@ -70,9 +70,16 @@ asio::awaitable<CancelledRun<T>> run_and_cancel(Make make, std::function<bool()>
     asio::co_spawn(
         executor,
         [make = std::move(make), run, finished_at, signal]() mutable -> asio::awaitable<void> {
-            auto result = co_await make();
-            *finished_at = steady_clock::now();
-            run->result.emplace(std::move(result));
+            try {
+                auto result = co_await make();
+                *finished_at = steady_clock::now();
+                run->result.emplace(std::move(result));
+            } catch (const std::exception& failure) {
+                // Recorded as a failed result: an operation must never throw on cancellation.
+                *finished_at = steady_clock::now();
+                run->result.emplace(Error::make(
+                    ErrorKind::service, std::string("the operation threw: ") + failure.what()));
+            }
         },
         asio::bind_cancellation_slot(signal->slot(), asio::detached));
     const bool is_ready = co_await wait_until(ready, 20s);
@@ -81,7 +88,11 @@ asio::awaitable<CancelledRun<T>> run_and_cancel(Make make, std::function<bool()>
     const auto cancelled_at = steady_clock::now();
     signal->emit(asio::cancellation_type::terminal);
     const std::function<bool()> returned_yet = [run] { return run->result.has_value(); };
-    const bool returned = co_await wait_until(returned_yet, 5s);
+    const bool returned = co_await wait_until(returned_yet, 30s);
+    INFO("returned after " << std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  steady_clock::now() - cancelled_at)
+                                  .count()
+                           << " ms");
     REQUIRE(returned);
     run->latency =
         std::chrono::duration_cast<std::chrono::milliseconds>(*finished_at - cancelled_at);
@@ -114,6 +125,7 @@ TEST_CASE("reliability e2e: creates retried after connection resets make one san
             CreateOptions create;
             create.image = "registry.example/ubuntu:22.04";
             auto created = co_await client.create(create);
+            INFO((created.ok() ? std::string() : created.error().to_string()));
             REQUIRE(created.ok());
             ids.insert(created->id());
         }
@@ -160,6 +172,7 @@ TEST_CASE("reliability e2e: an exec whose reply was lost is not retried, so neve
         create.wait_until_running = true;
         create.wait_timeout = 20s;
         auto sandbox = co_await client.create(create);
+        INFO((sandbox.ok() ? std::string() : sandbox.error().to_string()));
         REQUIRE(sandbox.ok());
         const std::string file =
             fmt::format("/tmp/eci-reliability-{}-{}.txt", ::getpid(), sandbox->id());
@@ -315,6 +328,7 @@ TEST_CASE("reliability e2e: cancelling wait_until_running returns within 100 ms"
         auto run = co_await run_and_cancel<SandboxInfo>(wait, ready);
         REQUIRE(run.result);
         REQUIRE_FALSE(run.result->ok());
+        INFO(run.result->error().to_string());
         CHECK(run.result->error().kind == ErrorKind::cancelled);
         CHECK(run.latency < 100ms);
         const std::function<bool()> back_to_baseline = [&] {
@@ -347,6 +361,7 @@ TEST_CASE("reliability e2e: cancelling a streaming exec of sleep 30 returns with
         auto run = co_await run_and_cancel<CommandResult>(exec_sleep, streaming);
         REQUIRE(run.result);
         REQUIRE_FALSE(run.result->ok());
+        INFO(run.result->error().to_string());
         CHECK(run.result->error().kind == ErrorKind::cancelled);
         CHECK(run.result->error().dispatch == Dispatch::accepted);
         CHECK(run.latency < 100ms);
@@ -382,6 +397,7 @@ TEST_CASE("reliability e2e: cancelling a create waiting for Running returns with
         auto run = co_await run_and_cancel<AsyncSandbox>(create_and_wait, pending);
         REQUIRE(run.result);
         REQUIRE_FALSE(run.result->ok());
+        INFO(run.result->error().to_string());
         CHECK(run.result->error().kind == ErrorKind::cancelled);
         CHECK(run.latency < 100ms);
         const std::function<bool()> back_to_baseline = [&] {
