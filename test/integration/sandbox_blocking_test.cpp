@@ -1,5 +1,6 @@
 // The blocking facade: its own io_context and thread, called from 8 threads at once, and
 // destroyed with work in flight.
+#include "integration/emulator_thread.hpp"
 #include "integration/sandbox_fixture.hpp"
 
 #include <eci/blocking.hpp>

@@ -101,31 +101,6 @@ inline boost::asio::awaitable<AsyncSandbox> make_running_sandbox(AsyncEciSandbox
     co_return std::move(*created);
 }
 
-/// The emulator on its own io_context and thread (for the blocking facade's tests).
-struct EmulatorThread {
-    EmulatorThread() {
-        auto started = emulator::Emulator::start(io.get_executor(), sandbox_emulator_options());
-        if (!started)
-            FAIL("emulator did not start: " << started.error().to_string());
-        emulator = std::move(*started);
-        thread = std::thread([this] { io.run(); });
-    }
-    ~EmulatorThread() {
-        std::promise<void> stopped;
-        boost::asio::co_spawn(io, emulator->stop(),
-                              [&](std::exception_ptr) { stopped.set_value(); });
-        stopped.get_future().wait_for(std::chrono::seconds(20));
-        work.reset();
-        io.stop();
-        thread.join();
-    }
-    boost::asio::io_context io;
-    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{
-        io.get_executor()};
-    std::unique_ptr<emulator::Emulator> emulator;
-    std::thread thread;
-};
-
 /// Runs `body` on a thread and fails the test if it does not finish within `deadline`.
 template <class Body>
 void with_deadline(Body body, std::chrono::seconds deadline) {
