@@ -13,3 +13,4 @@
 #include <eci/sandbox_client.hpp>
 #include <eci/sandbox_types.hpp>
 #include <eci/tmux.hpp>
+#include <eci/version.hpp>
