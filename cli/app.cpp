@@ -13,12 +13,11 @@ namespace {
 
 constexpr OptionSpec global_option_table[] = {
     {"endpoint", true, false, "URL",
-     "OpenAPI endpoint (default: ECI_SANDBOX_ENDPOINT, else https://eci.<region>.aliyuncs.com)"},
+     "OpenAPI endpoint (default: ECI_SANDBOX_ENDPOINT, else the region's)"},
     {"region", true, false, "ID", "region id (default: ECI_SANDBOX_REGION_ID, else cn-shanghai)"},
     {"ca-file", true, false, "PEM", "extra trusted CA bundle (default: ECI_SANDBOX_CA_FILE)"},
     {"env-file", true, false, "PATH", "read this .env file instead of searching for one"},
-    {"access-key-id", true, false, "ID",
-     "AccessKey id (the secret only ever comes from the environment or .env)"},
+    {"access-key-id", true, false, "ID", "AccessKey id (the secret: environment or .env only)"},
     {"json", false, false, "", "machine-readable output on stdout"},
     {"help", false, false, "", "show the help of the command"},
 };

@@ -63,8 +63,11 @@ std::string general_usage(const std::vector<Command>& commands) {
 }
 
 std::string command_usage(const Command& command) {
-    std::string text = fmt::format("Usage: eci-sandbox {} {}\n\n{}.\n", command.name,
-                                   command.synopsis, command.summary);
+    std::string summary(command.summary);
+    if (!summary.empty() && summary[0] >= 'a' && summary[0] <= 'z')
+        summary[0] = static_cast<char>(summary[0] - 'a' + 'A');
+    std::string text =
+        fmt::format("Usage: eci-sandbox {} {}\n\n{}.\n", command.name, command.synopsis, summary);
     if (!command.details.empty())
         text += fmt::format("\n{}", command.details);
     if (!command.options.empty())
