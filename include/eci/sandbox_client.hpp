@@ -109,8 +109,9 @@ class AsyncEciSandbox {
 
     /// Runs a bash command line (Python `bash`): base64-wrapped into `bash -lc`, its exit
     /// code reported by a wrapper with a per-call random marker (stripped from stderr). A
-    /// wrapper longer than 1900 bytes is sent on stdin instead (no length limit).
-    /// Errors: as exec_command.
+    /// wrapper longer than one Command element may be (256 characters) is sent on stdin
+    /// instead (no length limit). Errors: as exec_command; invalid_argument for such a long
+    /// command with `sync == false` (there is no stream to send it on).
     boost::asio::awaitable<Result<CommandResult>> bash(std::string sandbox_id, std::string command,
                                                        ExecOptions options);
 

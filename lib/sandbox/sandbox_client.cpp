@@ -332,8 +332,14 @@ asio::awaitable<Result<CommandResult>> AsyncEciSandbox::bash(std::string sandbox
     plan.container_name = std::move(container).value();
     plan.exit_marker = detail::new_exit_marker();
     plan.argv = detail::bash_base64_argv(script, plan.exit_marker);
-    if (plan.argv.back().size() > detail::bash_wrapper_limit && options.sync) {
-        // Too long for the Command parameter: the script travels on stdin instead.
+    if (plan.argv.back().size() > detail::exec_command_element_limit) {
+        // Too long for one Command element: the script travels on stdin instead, which
+        // needs an attached stream.
+        if (!options.sync)
+            co_return invalid(fmt::format(
+                "bash with sync=false: the wrapped command is {} bytes, over the {}-character "
+                "limit of one Command element, and a longer one must be sent on stdin (sync=true)",
+                plan.argv.back().size(), detail::exec_command_element_limit));
         plan.argv = detail::bash_stdin_argv(script.size(), plan.exit_marker);
         plan.stdin_data = script;
         plan.command_on_stdin = true;

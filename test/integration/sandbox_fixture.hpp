@@ -13,10 +13,14 @@
 
 #include <catch2/catch.hpp>
 
+#include <boost/asio/executor_work_guard.hpp>
+
 #include <chrono>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 namespace eci::test {
 
@@ -95,6 +99,41 @@ inline boost::asio::awaitable<AsyncSandbox> make_running_sandbox(AsyncEciSandbox
     if (!created)
         FAIL("create: " << created.error().to_string());
     co_return std::move(*created);
+}
+
+/// The emulator on its own io_context and thread (for the blocking facade's tests).
+struct EmulatorThread {
+    EmulatorThread() {
+        auto started = emulator::Emulator::start(io.get_executor(), sandbox_emulator_options());
+        if (!started)
+            FAIL("emulator did not start: " << started.error().to_string());
+        emulator = std::move(*started);
+        thread = std::thread([this] { io.run(); });
+    }
+    ~EmulatorThread() {
+        std::promise<void> stopped;
+        boost::asio::co_spawn(io, emulator->stop(),
+                              [&](std::exception_ptr) { stopped.set_value(); });
+        stopped.get_future().wait_for(std::chrono::seconds(20));
+        work.reset();
+        io.stop();
+        thread.join();
+    }
+    boost::asio::io_context io;
+    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{
+        io.get_executor()};
+    std::unique_ptr<emulator::Emulator> emulator;
+    std::thread thread;
+};
+
+/// Runs `body` on a thread and fails the test if it does not finish within `deadline`.
+template <class Body>
+void with_deadline(Body body, std::chrono::seconds deadline) {
+    auto task = std::async(std::launch::async, std::move(body));
+    if (task.wait_for(deadline) != std::future_status::ready) {
+        FAIL("blocking test did not finish within its deadline");
+    }
+    task.get();
 }
 
 }  // namespace eci::test
