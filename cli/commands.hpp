@@ -12,9 +12,9 @@ namespace eci::cli {
 std::span<const Command> sandbox_commands();
 /// exec, bash.
 std::span<const Command> exec_commands();
-/// write, read (need write_file_ws / read_file; see cli/CMakeLists.txt).
+/// write, read.
 std::span<const Command> file_commands();
-/// tmux start|poll|wait|kill|list (need the tmux methods; see cli/CMakeLists.txt).
+/// tmux start|poll|wait|kill|list.
 std::span<const Command> tmux_commands();
 /// emulator (when the emulator is built).
 std::span<const Command> emulator_commands();

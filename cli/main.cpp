@@ -24,10 +24,8 @@ std::vector<Command> all_commands() {
     };
     add(sandbox_commands());
     add(exec_commands());
-#ifdef ECI_CLI_HAVE_TRANSFERS
     add(file_commands());
     add(tmux_commands());
-#endif
 #ifdef ECI_CLI_HAVE_EMULATOR
     add(emulator_commands());
 #endif

@@ -249,7 +249,6 @@ TEST_CASE("cli e2e: --endpoint and --ca-file flags beat the environment", "[cli]
     CHECK(refused.err.rfind("eci-sandbox: error: invalid_argument", 0) == 0);
 }
 
-#ifdef ECI_CLI_HAVE_TRANSFERS
 TEST_CASE("cli e2e: write and read round trip, tmux start and wait", "[cli][e2e]") {
     CliFixture fixture;
     const std::string id = fixture.create_running("cli-files");
@@ -294,6 +293,5 @@ TEST_CASE("cli e2e: write and read round trip, tmux start and wait", "[cli][e2e]
 
     CHECK(fixture.cli({"delete", id}).exit_code == 0);
 }
-#endif
 
 #endif  // ECI_CLI_PATH, the emulator
