@@ -15,3 +15,4 @@
 #include <eci/sandbox_guard.hpp>
 #include <eci/sandbox_types.hpp>
 #include <eci/tmux.hpp>
+#include <eci/version.hpp>
