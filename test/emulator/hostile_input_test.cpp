@@ -6,6 +6,7 @@
 
 #include "core/encoding.hpp"
 #include "core/time_format.hpp"
+#include "emulator/request_auth.hpp"
 #include "emulator/request_decode.hpp"
 #include "net/http_client.hpp"
 
@@ -286,4 +287,43 @@ TEST_CASE("emulator hostile: a delete racing a streaming exec ends both, no orph
         CHECK(stat_number(after, "sandboxes", "") == 0);
         CHECK(stat_number(after, "processes", "") == 0);
     });
+}
+
+// Fuzz regression (eci-fuzz-emulator_request, crash-0ed0ac55...): an x-acs-date in year 4052
+// overflowed the skew computation (seconds to nanoseconds: undefined behaviour, and a wrapped
+// skew could pass the window). Now it is simply expired, as is a date before 1970.
+TEST_CASE("emulator hostile: timestamps centuries away are expired, not an overflow",
+          "[emulator][hostile][fuzz-regression]") {
+    for (std::string date : {"4052-11-26T00:00:00Z", "9999-12-31T23:59:59Z", "2262-04-12T00:00:00Z",
+                             "1000-01-01T00:00:00Z"}) {
+        eci::emulator::IncomingRequest request;
+        request.method = "POST";
+        request.path = "/";
+        request.query = P("RegionId", "cn-hangzhou", "ContainerGroupId", "eci-abc");
+        request.params = request.query;
+        request.headers = {
+            {"host", "eci.cn-hangzhou.aliyuncs.com"},
+            {"x-acs-action", "DeleteContainerGroup"},
+            {"x-acs-version", "2018-08-08"},
+            {"x-acs-date", date},
+            {"x-acs-signature-nonce", "nonce-8"},
+            {"x-acs-content-sha256",
+             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+            {"x-acs-accesskey-id", "LTAIfuzzkey0001"},
+            {"authorization",
+             "ACS3-HMAC-SHA256 Credential=LTAIfuzzkey0001,SignedHeaders=host;x-acs-accesskey-id;"
+             "x-acs-action;x-acs-content-sha255;x-acs-date;x-acs-signature-nonce;x-acs-version,"
+             "Signature=0a57a7ea5121584dde19904360bc94a3a3860c9ff9f137d819a24e6665d1bb85"}};
+        eci::emulator::AuthConfig config;
+        config.access_key_id = "LTAIfuzzkey0001";
+        config.access_key_secret = "fuzz-secret-0001";
+        eci::emulator::NonceCache nonces;
+        auto outcome =
+            eci::emulator::authenticate(request, config, nonces, std::chrono::system_clock::now(),
+                                        eci::emulator::NonceCache::Clock::now());
+        auto* error = std::get_if<eci::emulator::ApiError>(&outcome);
+        INFO(date);
+        REQUIRE(error != nullptr);
+        CHECK(error->code == "InvalidTimeStamp.Expired");
+    }
 }
