@@ -133,4 +133,10 @@ ApiError unsupported_method() {
     return {403, "UnsupportedHTTPMethod", "This http method is not supported."};
 }
 
+ApiError request_too_large(std::string_view part, std::size_t limit) {
+    const bool body = part == "body";
+    return {body ? 413 : 431, body ? "RequestEntityTooLarge" : "RequestHeaderTooLarge",
+            fmt::format("The request {} exceeds the limit of {} bytes.", part, limit)};
+}
+
 }  // namespace eci::emulator::errors

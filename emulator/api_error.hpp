@@ -41,6 +41,9 @@ ApiError idempotent_mismatch();
 ApiError container_group_not_found();
 ApiError container_not_found(std::string_view name);
 ApiError unsupported_method();
+/// HTTP 413 (body) or 431 (header): the request is larger than the server reads. The code
+/// is the emulator's own; the service's gateway answers such requests before ECI sees them.
+ApiError request_too_large(std::string_view part, std::size_t limit);
 }  // namespace errors
 
 }  // namespace eci::emulator

@@ -23,7 +23,9 @@ std::optional<ApiError> check_timestamp(std::string_view text, const AuthConfig&
     auto parsed = eci::detail::parse_utc_timestamp(text);
     if (!parsed)
         return errors::timestamp_format();
-    auto skew = std::chrono::abs(std::chrono::duration_cast<std::chrono::seconds>(now - *parsed));
+    // In whole seconds: converting a year-4000 timestamp to the clock's nanoseconds would
+    // overflow (found by fuzz/emulator_request_fuzzer.cpp).
+    const auto skew = std::chrono::abs(std::chrono::floor<std::chrono::seconds>(now) - *parsed);
     if (skew > config.max_clock_skew)
         return errors::timestamp_expired();
     return std::nullopt;

@@ -2,6 +2,8 @@
 // request decoding, authentication, faults, and the Emulator facade.
 #include "emulator/server.hpp"
 
+#include "emulator/request_decode.hpp"
+
 #include "core/crypto.hpp"
 #include "core/encoding.hpp"
 #include "core/service_error.hpp"
@@ -38,6 +40,7 @@ namespace {
 
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t max_body_bytes = 8 * 1024 * 1024;
+constexpr std::size_t max_header_bytes = 64 * 1024;
 constexpr auto keep_alive_idle = std::chrono::seconds(120);
 constexpr auto io_phase_timeout = std::chrono::seconds(30);
 
@@ -324,11 +327,31 @@ asio::awaitable<void> Server::serve_http(Stream stream, std::uint64_t connection
     while (!stopping_) {
         http::request_parser<http::string_body> parser;
         parser.body_limit(max_body_bytes);
-        parser.header_limit(64 * 1024);
+        parser.header_limit(max_header_bytes);
         beast::get_lowest_layer(stream).expires_after(keep_alive_idle);
         auto [read_ec, n] = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
         (void)n;
-        if (read_ec || stopping_)
+        if (stopping_)
+            break;
+        if (read_ec == http::error::body_limit || read_ec == http::error::header_limit) {
+            // Say why before closing: a client gets a clear refusal, not a bare reset. The
+            // rest of the request is never read, so the connection cannot be reused.
+            const bool body = read_ec == http::error::body_limit;
+            ApiError refusal = body ? errors::request_too_large("body", max_body_bytes)
+                                    : errors::request_too_large("header", max_header_bytes);
+            ++stats_.api_errors[refusal.code];
+            http::response<http::string_body> res{static_cast<http::status>(refusal.http_status),
+                                                  11};
+            res.set(http::field::server, "eci-emulator");
+            res.set(http::field::content_type, "application/json;charset=utf-8");
+            res.keep_alive(false);
+            res.body() = error_body(new_request_id(), refusal);
+            res.prepare_payload();
+            beast::get_lowest_layer(stream).expires_after(io_phase_timeout);
+            co_await http::async_write(stream, res, tuple_awaitable);
+            break;
+        }
+        if (read_ec)
             break;
         beast::get_lowest_layer(stream).expires_never();
         http::request<http::string_body> req = parser.release();
@@ -353,42 +376,18 @@ asio::awaitable<void> Server::serve_http(Stream stream, std::uint64_t connection
                 reply.body = stats_json();
             }
         } else {
-            IncomingRequest incoming;
-            incoming.method = std::string(req.method_string());
-            incoming.path = path.empty() ? "/" : path;
-            incoming.body = std::move(req.body());
-            incoming.remote_is_loopback = remote_is_loopback;
-            for (const auto& field : req) {
-                incoming.headers.emplace_back(std::string(field.name_string()),
-                                              std::string(field.value()));
-            }
-            bool malformed = false;
-            if (question != std::string_view::npos) {
-                auto query = eci::detail::parse_query(target.substr(question + 1), false);
-                if (query) {
-                    incoming.query = std::move(*query);
-                } else {
-                    malformed = true;
-                }
-            }
-            incoming.params = incoming.query;
-            auto content_type = incoming.header("content-type");
-            if (content_type && content_type->starts_with("application/x-www-form-urlencoded")) {
-                auto form = eci::detail::parse_query(incoming.body, true);
-                if (form) {
-                    incoming.params.insert(incoming.params.end(), form->begin(), form->end());
-                } else {
-                    malformed = true;
-                }
-            }
-            if (malformed) {
-                std::string request_id = new_request_id();
-                reply.status = 400;
-                reply.body = error_body(request_id, errors::invalid_parameter_message(
-                                                        "The request has a malformed percent-"
-                                                        "encoding in its query or body."));
+            eci::detail::Headers headers;
+            for (const auto& field : req)
+                headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+            auto decoded =
+                decode_request(std::string(req.method_string()), target, std::move(headers),
+                               std::move(req.body()), remote_is_loopback);
+            if (auto* refusal = std::get_if<ApiError>(&decoded)) {
+                ++stats_.api_errors[refusal->code];
+                reply = Reply{static_cast<unsigned>(refusal->http_status),
+                              error_body(new_request_id(), *refusal)};
             } else {
-                reply = co_await handle_request(std::move(incoming));
+                reply = co_await handle_request(std::get<IncomingRequest>(std::move(decoded)));
             }
         }
         if (reply.drop_connection) {

@@ -140,6 +140,10 @@ asio::awaitable<Result<RpcReply>> rpc_call(std::shared_ptr<OpenApiClient::State>
                 co_return reply;
             }
             error = std::move(body).error();
+            // An HTML page from a proxy or captive portal is the usual culprit: say so.
+            if (const std::string type = sent->header("content-type");
+                !type.empty() && type.find("json") == std::string::npos)
+                error.message += fmt::format(" (Content-Type: {})", sanitized_excerpt(type, 60));
             error.http_status = static_cast<int>(sent->status);
             error.endpoint = endpoint;
             // The service answered 2xx: the action happened, only its reply is unreadable.

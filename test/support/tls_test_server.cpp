@@ -140,6 +140,19 @@ asio::awaitable<void> serve(std::shared_ptr<State> state, beast::tcp_stream& tcp
                 co_return;
             continue;
         }
+        if (auto* trickle = std::get_if<Trickle>(&action)) {
+            asio::steady_timer pause(stream.get_executor());
+            for (char byte : trickle->bytes) {
+                auto [ec, n] =
+                    co_await asio::async_write(stream, asio::buffer(&byte, 1), use_tuple);
+                (void)n;
+                if (ec)
+                    co_return;
+                pause.expires_after(trickle->interval);
+                co_await pause.async_wait(use_tuple);
+            }
+            co_return;
+        }
         TestResponse response;
         bool close_after = false;
         if (auto* late = std::get_if<ReplyAfter>(&action)) {

@@ -51,8 +51,13 @@ struct SendRaw {
     std::string bytes;
     bool close_after = true;
 };
+/// Send these bytes one at a time, `interval` apart, then close: a server that trickles.
+struct Trickle {
+    std::string bytes;
+    std::chrono::milliseconds interval{1000};
+};
 using TestAction =
-    std::variant<TestResponse, ReplyAfter, CloseWithoutReply, ReplyThenClose, SendRaw>;
+    std::variant<TestResponse, ReplyAfter, CloseWithoutReply, ReplyThenClose, SendRaw, Trickle>;
 using TestHandler = std::function<TestAction(const TestRequest&)>;
 
 struct TestServerOptions {
