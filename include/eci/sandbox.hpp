@@ -12,4 +12,5 @@
 #include <eci/result.hpp>
 #include <eci/sandbox_client.hpp>
 #include <eci/sandbox_types.hpp>
+#include <eci/shell_session.hpp>
 #include <eci/tmux.hpp>
