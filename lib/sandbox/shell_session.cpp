@@ -36,10 +36,6 @@ milliseconds remaining_until(steady_clock::time_point deadline) {
                     std::chrono::duration_cast<milliseconds>(deadline - steady_clock::now()));
 }
 
-asio::awaitable<bool> cancelled_now() {
-    auto state = co_await asio::this_coro::cancellation_state;
-    co_return state.cancelled() != asio::cancellation_type::none;
-}
 
 // One command in flight: the two stream framers, the visible output, and the timer its
 // coroutine sleeps on until the reader has news.
@@ -209,7 +205,8 @@ asio::awaitable<Attempt> run_once(std::shared_ptr<SessionState> state,
     const std::string end_marker = new_exit_marker();
     const std::string begin_marker = session_begin_marker(end_marker);
     const std::string line = session_command_line(script, begin_marker, end_marker);
-    ActiveCommand command(co_await asio::this_coro::executor, begin_marker, end_marker, options);
+    auto executor = co_await asio::this_coro::executor;
+    ActiveCommand command(executor, begin_marker, end_marker, options);
     connection->active = &command;
     struct Detach {
         ShellConnection& connection;
@@ -256,7 +253,7 @@ asio::awaitable<Attempt> run_once(std::shared_ptr<SessionState> state,
                             options.effective_timeout().count()));
             co_return Attempt{AttemptEnd::finished, finish_error(std::move(error), dispatch)};
         }
-        if (co_await cancelled_now() || ec) {
+        {  // the caller cancelled (a co_await would now throw: return without one)
             connection->kill();
             auto error = Error::make(ErrorKind::cancelled,
                                      "command was cancelled (the session's shell was dropped)");
@@ -473,7 +470,9 @@ asio::awaitable<Result<void>> ShellSession::close() {
     }
     connection->kill();
     state->connection.reset();
-    if (co_await detail::cancelled_now())
+    // Not a nested co_await: after a cancellation that would throw.
+    auto cancellation = co_await asio::this_coro::cancellation_state;
+    if (cancellation.cancelled() != asio::cancellation_type::none)
         co_return Error::make(ErrorKind::cancelled, "closing the shell session was cancelled");
     co_return Result<void>{};
 }

@@ -123,7 +123,7 @@ TEST_CASE(
             "printf 'h\\303\\251llo \\344\\270\\226\\347\\225\\214 \\360\\237\\232\\200\\n'; "
             "printf '\\001\\002\\377\\376\\000end'");
         REQUIRE(bytes.ok());
-        CHECK(bytes->stdout_text == std::string("héllo 世界 🚀\n\x01\x02\xff\xfe\0end", 22));
+        CHECK(bytes->stdout_text == std::string("héllo 世界 🚀\n\x01\x02\xff\xfe\0end", 27));
         auto heredoc = co_await session.run("cat <<'EOF'\nit's $HOME\nEOF");
         REQUIRE(heredoc.ok());
         CHECK(heredoc->stdout_text == "it's $HOME\n");
