@@ -36,7 +36,6 @@ milliseconds remaining_until(steady_clock::time_point deadline) {
                     std::chrono::duration_cast<milliseconds>(deadline - steady_clock::now()));
 }
 
-
 // One command in flight: the two stream framers, the visible output, and the timer its
 // coroutine sleeps on until the reader has news.
 struct ActiveCommand {
@@ -460,13 +459,16 @@ asio::awaitable<Result<void>> ShellSession::close() {
         auto executor = co_await asio::this_coro::executor;
         asio::steady_timer waiter(executor, deadline);
         connection->end_waiter = &waiter;
+        struct Unhook {
+            detail::ShellConnection& connection;
+            ~Unhook() { connection.end_waiter = nullptr; }
+        } unhook{*connection};
         auto written = co_await connection->socket.write_stdin(detail::session_exit_line());
         while (written.ok() && connection->reader_running && steady_clock::now() < deadline) {
             auto [ec] = co_await waiter.async_wait(asio::as_tuple(asio::use_awaitable));
             if (ec && connection->reader_running)
                 break;  // cancelled by the caller
         }
-        connection->end_waiter = nullptr;
     }
     connection->kill();
     state->connection.reset();
