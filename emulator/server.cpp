@@ -529,6 +529,9 @@ std::string Server::stats_json() const {
     doc["http_requests"] = stats_.http_requests;
     doc["exec_sessions"] = stats_.exec_sessions;
     doc["exec_tickets"] = exec_tickets_.size();
+    // Open client connections (HTTP keep-alive and exec WebSockets): tests check that a
+    // cancelled operation leaves none behind.
+    doc["connections"] = connections_.size();
     return boost::json::serialize(doc);
 }
 

@@ -6,6 +6,7 @@
 #include <eci/command.hpp>
 #include <eci/config.hpp>
 #include <eci/logger.hpp>
+#include <eci/reaper.hpp>
 #include <eci/result.hpp>
 #include <eci/sandbox_client.hpp>
 #include <eci/sandbox_types.hpp>
@@ -67,6 +68,10 @@ class EciSandbox {
                                      TmuxWaitOptions options = {});
     Result<bool> tmux_kill(std::string sandbox_id, std::string session_id);
     Result<std::vector<TmuxSessionInfo>> tmux_list(std::string sandbox_id);
+    /// See AsyncEciSandbox::reap (docs/leases.md).
+    Result<ReapReport> reap(ReapOptions options = {});
+    /// See AsyncEciSandbox::lease_owner.
+    std::string lease_owner() const;
 
     struct Runtime;  ///< defined in lib/sandbox: the io_context, its thread, calls in flight
     const std::shared_ptr<Runtime>& runtime() const noexcept { return runtime_; }

@@ -178,6 +178,20 @@ struct RateLimitConfig {
     ActionRateLimit limit_for(std::string_view action) const;
 };
 
+/// Leak prevention: the tags create() puts on every sandbox (see docs/leases.md).
+struct LeaseConfig {
+    /// Tag every created sandbox with `eci-sandbox:owner`, `eci-sandbox:lease-expires` and
+    /// `eci-sandbox:process`. Default true. Tags the caller sets with these keys win.
+    bool tag_sandboxes = true;
+    /// The owner tag's value. Default empty = `<user>@<host>` of this process (env USER or
+    /// the passwd entry, and gethostname). At most 128 characters, not starting with
+    /// `aliyun` or `acs:`, without `http://` or `https://` (the service's tag rules).
+    std::string owner;
+    /// The lease of a sandbox created without CreateOptions::lease. Default 0 = none: the
+    /// sandbox is tagged `never` and gets no ActiveDeadlineSeconds.
+    std::chrono::seconds default_lease{0};
+};
+
 /// Everything a client needs. Build one with load_config() or by hand (then check it with
 /// validate_config()). Formatting with fmt redacts every secret.
 struct ClientConfig {
@@ -191,6 +205,7 @@ struct ClientConfig {
     RetryConfig retry;
     PoolConfig pool;
     RateLimitConfig rate_limit;
+    LeaseConfig lease;
     /// Largest accepted response body; a bigger one fails with ErrorKind::protocol. Default
     /// 16 MiB; 0 is refused by validate_config().
     std::size_t max_response_body_bytes = 16u * 1024u * 1024u;

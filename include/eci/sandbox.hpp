@@ -9,8 +9,11 @@
 #include <eci/logger.hpp>
 #include <eci/models.hpp>
 #include <eci/openapi_client.hpp>
+#include <eci/reaper.hpp>
 #include <eci/result.hpp>
 #include <eci/sandbox_client.hpp>
+#include <eci/sandbox_guard.hpp>
 #include <eci/sandbox_types.hpp>
 #include <eci/shell_session.hpp>
 #include <eci/tmux.hpp>
+#include <eci/version.hpp>

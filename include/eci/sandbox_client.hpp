@@ -5,6 +5,7 @@
 #include <eci/config.hpp>
 #include <eci/logger.hpp>
 #include <eci/openapi_client.hpp>
+#include <eci/reaper.hpp>
 #include <eci/result.hpp>
 #include <eci/sandbox_types.hpp>
 #include <eci/tmux.hpp>
@@ -109,8 +110,9 @@ class AsyncEciSandbox {
 
     /// Runs a bash command line (Python `bash`): base64-wrapped into `bash -lc`, its exit
     /// code reported by a wrapper with a per-call random marker (stripped from stderr). A
-    /// wrapper longer than 1900 bytes is sent on stdin instead (no length limit).
-    /// Errors: as exec_command.
+    /// wrapper longer than one Command element may be (256 characters) is sent on stdin
+    /// instead (no length limit). Errors: as exec_command; invalid_argument for such a long
+    /// command with `sync == false` (there is no stream to send it on).
     boost::asio::awaitable<Result<CommandResult>> bash(std::string sandbox_id, std::string command,
                                                        ExecOptions options);
 
@@ -182,6 +184,18 @@ class AsyncEciSandbox {
     boost::asio::awaitable<Result<bool>> tmux_kill(std::string sandbox_id, std::string session_id);
     /// The sandbox's tmux sessions (empty when tmux runs none).
     boost::asio::awaitable<Result<std::vector<TmuxSessionInfo>>> tmux_list(std::string sandbox_id);
+    /// Finds the sandboxes this library tagged whose lease expired (and, with
+    /// `options.include_orphans`, whose creating process on this host is gone), walking every
+    /// page of DescribeContainerGroups filtered by the owner tag, and deletes them unless
+    /// `options.dry_run`. Untagged sandboxes are never touched. A failed delete is reported
+    /// in ReapReport::failed and the others still run. Errors: those of the listing (nothing
+    /// is deleted then). Cancellation: returns cancelled; deletes already done stay done.
+    /// See docs/leases.md. Defined in lib/sandbox/reaper.cpp.
+    boost::asio::awaitable<Result<ReapReport>> reap(ReapOptions options);
+    boost::asio::awaitable<Result<ReapReport>> reap() { return reap(ReapOptions{}); }
+    /// The owner tag this client writes (LeaseConfig::owner or `<user>@<host>`).
+    std::string lease_owner() const;
+
     /// The OpenAPI client underneath (shares the connection pool and the counters).
     const OpenApiClient& api() const noexcept;
     boost::asio::any_io_executor get_executor() const noexcept;

@@ -56,8 +56,12 @@ struct CreateOptions {
     bool auto_create_eip = false;
     std::optional<int> eip_bandwidth;
     std::string eip_instance_id;
-    /// The sandbox's lifetime (ActiveDeadlineSeconds); nullopt = unlimited.
+    /// The sandbox's lifetime (ActiveDeadlineSeconds); nullopt = unlimited, or `lease`.
     std::optional<std::int64_t> active_deadline_seconds;
+    /// The sandbox's lease: it is tagged to expire this long after creation, and (unless
+    /// active_deadline_seconds is set) the service itself ends it then (ActiveDeadlineSeconds
+    /// = the lease). nullopt = LeaseConfig::default_lease. Must be > 0. See docs/leases.md.
+    std::optional<std::chrono::seconds> lease;
     /// Idempotency token; empty = one is generated, and reused by every retry of this call.
     std::string client_token;
     /// Wait until the sandbox is Running before returning (see wait_until_running).

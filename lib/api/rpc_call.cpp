@@ -197,6 +197,14 @@ asio::awaitable<Result<RpcReply>> rpc_call(std::shared_ptr<OpenApiClient::State>
             error = error_from_response(sent->status, sent->body, endpoint);
             // An error reply is the service refusing: nothing was carried out.
             error.dispatch = Dispatch::refused;
+            if (error.code == "SignatureNonceUsed" && safety == RetrySafety::always) {
+                // The transport re-sent this exact signed request after its connection failed
+                // (a pooled connection that looked stale), and the first copy had reached the
+                // service: its nonce was spent there, and what that copy did is unknown. For a
+                // call safe to repeat, a new attempt (with a fresh nonce) settles it.
+                error.kind = ErrorKind::network;
+                error.dispatch = Dispatch::unknown;
+            }
         }
         if (error.kind == ErrorKind::throttled) {
             ++state->stats.throttled;

@@ -3,6 +3,7 @@
 
 #include "core/dotenv.hpp"
 #include "core/host_syntax.hpp"
+#include "core/lease.hpp"
 
 #include <fmt/format.h>
 #include <fmt/std.h>
@@ -255,6 +256,12 @@ Result<void> validate_config(const ClientConfig& config) {
     if (config.max_response_body_bytes == 0) {
         return invalid("max_response_body_bytes must be greater than 0");
     }
+    if (!config.lease.owner.empty()) {
+        if (auto owner = detail::check_tag_value(config.lease.owner, "lease.owner"); !owner.ok())
+            return std::move(owner).error();
+    }
+    if (config.lease.default_lease.count() < 0)
+        return invalid("lease.default_lease must not be negative");
     return {};
 }
 
@@ -371,6 +378,17 @@ Result<ClientConfig> load_config(const ConfigOverrides& overrides, const ConfigS
         config.proxy.no_proxy = *overrides.no_proxy;
     } else if (auto found = from.find(std::nullopt, "no_proxy", {"no_proxy", "NO_PROXY"})) {
         config.proxy.no_proxy = found->value;
+    }
+
+    if (auto found = from.find(std::nullopt, "lease owner", {"ECI_SANDBOX_OWNER"}))
+        config.lease.owner = found->value;
+    if (auto found = from.find(std::nullopt, "default lease", {"ECI_SANDBOX_LEASE_SECONDS"})) {
+        const auto seconds = parse_milliseconds(found->value);  // the same digits-only rule
+        if (!seconds) {
+            return invalid(fmt::format("{} must be a whole number of seconds between 1 and {}",
+                                       found->description, max_timeout_ms));
+        }
+        config.lease.default_lease = std::chrono::seconds(*seconds);
     }
 
     auto valid = validate_config(config);

@@ -2,7 +2,7 @@
 
 #include "core/crypto.hpp"
 #include "core/encoding.hpp"
-#include "core/tmux_commands.hpp"
+#include "core/shell_wrappers.hpp"
 
 #include <fmt/format.h>
 
@@ -74,8 +74,8 @@ Result<FileWritePlan> plan_file_write(std::string_view path, std::string_view co
     FileWritePlan plan;
     plan.size = content.size();
     plan.expected_sha256 = sha256_hex(content);
-    auto target = shell_single_quote(path);
-    auto temporary = shell_single_quote(fmt::format("{}.eci-tmp-{}", path, *nonce));
+    auto target = shell_quote(path);
+    auto temporary = shell_quote(fmt::format("{}.eci-tmp-{}", path, *nonce));
     // `head -c N` stops after exactly N bytes, so the script ends without stdin being closed
     // (the exec stream cannot always half-close it). `2>&1 >"$t"` sends head's and the
     // redirection's errors to `e` and only the bytes to the file. A directory at the
@@ -145,7 +145,7 @@ Result<std::string> file_read_script(std::string_view path) {
         "printf '__ECI_FILE_SHA256__%s\\n' \"${{h%% *}}\"\n"
         "base64 < \"$p\" || {{ printf '\\n__ECI_FILE_FAILED__base64 failed\\n'; exit 1; }}\n"
         "printf '\\n__ECI_FILE_END__\\n'\n",
-        shell_single_quote(path));
+        shell_quote(path));
 }
 
 Result<std::string> parse_file_read_reply(std::string_view stdout_text) {

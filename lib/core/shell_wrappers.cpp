@@ -66,6 +66,10 @@ std::vector<std::string> bash_stdin_argv(std::size_t script_bytes, std::string_v
     return {"bash", "-lc", std::move(script)};
 }
 
+std::vector<std::string> script_stdin_argv(std::size_t script_bytes) {
+    return {"sh", "-c", "eval \"$(head -c " + std::to_string(script_bytes) + ")\""};
+}
+
 std::string bash_ws_script(std::string_view command, std::string_view marker) {
     // An EXIT trap reports the status however the shell ends: after the last line, or at an
     // `exit` inside the command itself.

@@ -13,8 +13,11 @@
 
 namespace eci::detail {
 
-/// Python's limit on the `bash -lc` wrapper before it switches paths: 1900 bytes.
-inline constexpr std::size_t bash_wrapper_limit = 1900;
+/// The longest element of ExecContainerCommand's `Command` array the service accepts: 256
+/// characters (API reference; the emulator enforces it). The Python package switches paths
+/// only past 1900 bytes, so its medium-length commands are refused by the service; we send
+/// anything whose wrapper exceeds this on stdin instead.
+inline constexpr std::size_t exec_command_element_limit = 256;
 
 /// `text` in single quotes, each `'` written as `'\''`: one shell word whatever it holds.
 std::string shell_quote(std::string_view text);
@@ -38,6 +41,13 @@ std::vector<std::string> bash_base64_argv(std::string_view command, std::string_
 /// /dev/null (as the base64 path has no stdin either), removes it, reports the exit code.
 /// The protocol has no end-of-input, hence the byte count.
 std::vector<std::string> bash_stdin_argv(std::size_t script_bytes, std::string_view marker);
+
+/// The argv of `sh` for a script sent at the start of stdin (the exec API limits each
+/// Command element to 256 characters, far below the framed scripts of core/tmux_commands
+/// and core/file_transfer): `eval "$(head -c <script_bytes>)"`. `head -c` reads exactly that
+/// many bytes from the pipe (GNU coreutils, as bash_stdin_argv), so any bytes after the
+/// script stay on stdin for it (the content of a file write).
+std::vector<std::string> script_stdin_argv(std::size_t script_bytes);
 
 /// What `bash_ws` writes to the interactive shell's stdin: an EXIT trap that prints the
 /// report (so an `exit` inside the command is reported too), the command, and

@@ -2,6 +2,7 @@
 
 #include "core/crypto.hpp"
 #include "core/encoding.hpp"
+#include "core/shell_wrappers.hpp"
 
 #include <fmt/format.h>
 
@@ -107,29 +108,14 @@ std::optional<Framed> find_frame(std::string_view text, std::string_view prefix)
 
 std::string target_session(std::string_view session_id) {
     // `=` asks tmux for an exact name match (a plain name also matches as a prefix).
-    return shell_single_quote(fmt::format("={}", session_id));
+    return shell_quote(fmt::format("={}", session_id));
 }
 
 std::string target_pane(std::string_view session_id) {
-    return shell_single_quote(fmt::format("={}:", session_id));
+    return shell_quote(fmt::format("={}:", session_id));
 }
 
 }  // namespace
-
-std::string shell_single_quote(std::string_view text) {
-    std::string quoted;
-    quoted.reserve(text.size() + 2);
-    quoted.push_back('\'');
-    for (char c : text) {
-        if (c == '\'') {
-            quoted.append("'\\''");
-        } else {
-            quoted.push_back(c);
-        }
-    }
-    quoted.push_back('\'');
-    return quoted;
-}
 
 std::vector<std::string> shell_argv(std::string script) {
     return {"sh", "-c", std::move(script)};
@@ -179,11 +165,10 @@ std::string tmux_wrapped_command(std::string_view command, std::string_view sess
     // the closing parenthesis.
     std::string script;
     if (exec_dir)
-        script += fmt::format("cd -- {} && ", shell_single_quote(*exec_dir));
+        script += fmt::format("cd -- {} && ", shell_quote(*exec_dir));
     script += fmt::format("(\n{}\n)\n", command);
-    script +=
-        fmt::format("__eci_rc=$?\nprintf '\\n%s%s__%s\\n' {} {} \"$__eci_rc\"\n",
-                    shell_single_quote(tmux_marker_exit_code), shell_single_quote(session_id));
+    script += fmt::format("__eci_rc=$?\nprintf '\\n%s%s__%s\\n' {} {} \"$__eci_rc\"\n",
+                          shell_quote(tmux_marker_exit_code), shell_quote(session_id));
     return script;
 }
 
@@ -211,9 +196,9 @@ Result<TmuxStartPlan> plan_tmux_start(std::string_view command, std::string_view
         pane_command = fmt::format("bash -lc \"$(printf %s {} | base64 -d)\"", encoded);
     } else {
         auto path = tmux_script_path(session_id);
-        pane_command = fmt::format("bash -l {}", shell_single_quote(path));
+        pane_command = fmt::format("bash -l {}", shell_quote(path));
         preamble += fmt::format("[ -f {} ] || {{ echo __ECI_TMUX_SCRIPT_MISSING__; exit 66; }}\n",
-                                shell_single_quote(path));
+                                shell_quote(path));
         plan.script_file = std::move(path);
         plan.script_file_content = std::move(wrapped);
     }
@@ -233,7 +218,7 @@ Result<TmuxStartPlan> plan_tmux_start(std::string_view command, std::string_view
         "case $e in *'duplicate session'*) echo __ECI_TMUX_EXISTS__; exit 73;; esac\n"
         "tmux kill-session -t \"$x\" 2>/dev/null\n"
         "printf '__ECI_TMUX_FAILED__%s\\n' \"$e\"; exit 1\n",
-        preamble, shell_single_quote(session_id), history_limit, shell_single_quote(pane_command));
+        preamble, shell_quote(session_id), history_limit, shell_quote(pane_command));
     return plan;
 }
 
@@ -269,12 +254,15 @@ std::string tmux_poll_script(std::string_view session_id, int tail_lines) {
         pane, pane, std::max(tail_lines, 1));
 }
 
-Result<TmuxPoll> parse_tmux_poll_reply(std::string_view stdout_text, std::string_view session_id,
-                                       int tail_lines) {
+Result<TmuxPollResult> parse_tmux_poll_reply(std::string_view stdout_text,
+                                             std::string_view session_id, int tail_lines) {
     auto found = find_frame(stdout_text, frame_found);
     if (!found) {
-        if (find_frame(stdout_text, frame_not_found))
-            return TmuxPoll{};
+        if (find_frame(stdout_text, frame_not_found)) {
+            TmuxPollResult gone;
+            gone.session_id = std::string(session_id);
+            return gone;
+        }
         return Error::make(ErrorKind::protocol,
                            "tmux poll reply has no framing line (the poll script did not run)");
     }
@@ -294,7 +282,8 @@ Result<TmuxPoll> parse_tmux_poll_reply(std::string_view stdout_text, std::string
     }
 
     auto lines = split_lines(found->rest);
-    TmuxPoll poll;
+    TmuxPollResult poll;
+    poll.session_id = std::string(session_id);
     poll.output_truncated = static_cast<long long>(lines.size()) >= std::max(tail_lines, 1);
     std::vector<std::string_view> kept;
     kept.reserve(lines.size());
@@ -330,7 +319,7 @@ std::string tmux_kill_script(std::string_view session_id) {
     return fmt::format(
         "if tmux kill-session -t {} 2>/dev/null; then echo __ECI_TMUX_KILLED__; "
         "else echo __ECI_TMUX_NOT_FOUND__; fi; rm -f -- {}\n",
-        target_session(session_id), shell_single_quote(tmux_script_path(session_id)));
+        target_session(session_id), shell_quote(tmux_script_path(session_id)));
 }
 
 Result<bool> parse_tmux_kill_reply(std::string_view stdout_text) {
@@ -390,3 +379,19 @@ Result<std::vector<TmuxSessionInfo>> parse_tmux_list_reply(std::string_view stdo
 }
 
 }  // namespace eci::detail
+
+namespace eci {
+
+std::string_view to_string(TmuxStatus status) noexcept {
+    switch (status) {
+        case TmuxStatus::running:
+            return "running";
+        case TmuxStatus::completed:
+            return "completed";
+        case TmuxStatus::not_found:
+            return "not_found";
+    }
+    return "unknown";
+}
+
+}  // namespace eci

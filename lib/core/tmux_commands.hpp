@@ -9,6 +9,7 @@
 #pragma once
 
 #include <eci/result.hpp>
+#include <eci/tmux.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -19,15 +20,16 @@
 
 namespace eci::detail {
 
-// The Python package's constants, same names and values.
-inline constexpr std::string_view tmux_session_prefix = "eci_cmd_";
-inline constexpr int tmux_history_limit = 50000;
-inline constexpr int tmux_output_tail_lines = 10000;
+// The Python package's constants, same values (the public ones live in eci::tmux_defaults).
+inline constexpr std::string_view tmux_session_prefix = tmux_defaults::session_prefix;
+inline constexpr int tmux_history_limit = tmux_defaults::history_limit;
+inline constexpr int tmux_output_tail_lines = tmux_defaults::output_tail_lines;
 inline constexpr std::string_view tmux_marker_exit_code = "__ECI_MARKER_EXIT_CODE__";
-inline constexpr std::chrono::milliseconds tmux_poll_initial_delay{100};
-inline constexpr std::chrono::milliseconds tmux_poll_max_delay{5000};
-inline constexpr double tmux_poll_backoff_factor = 1.5;
-inline constexpr std::chrono::seconds tmux_default_timeout{600};
+inline constexpr std::chrono::milliseconds tmux_poll_initial_delay =
+    tmux_defaults::poll_initial_delay;
+inline constexpr std::chrono::milliseconds tmux_poll_max_delay = tmux_defaults::poll_max_delay;
+inline constexpr double tmux_poll_backoff_factor = tmux_defaults::poll_backoff_factor;
+inline constexpr std::chrono::milliseconds tmux_default_timeout = tmux_defaults::timeout;
 /// Commands whose base64 form is longer than this travel as a script file written first
 /// (see `TmuxStartPlan::script_file`), because the exec API limits the command length.
 inline constexpr std::size_t tmux_inline_base64_limit = 1200;
@@ -35,11 +37,11 @@ inline constexpr std::size_t tmux_inline_base64_limit = 1200;
 /// of every command, which the exec API limits in length.
 inline constexpr std::size_t tmux_max_session_id_length = 64;
 
-/// The POSIX shell single-quoted form of `text`: `'...'`, each `'` written `'\''`. The result is
-/// one word whatever the bytes (`$`, backticks, newlines, UTF-8 all stay literal).
-/// (Named apart from core/shell_wrappers' `shell_quote`, which does the same on another
-/// branch; one should replace the other once both are merged.)
-std::string shell_single_quote(std::string_view text);
+// The public types, used here unqualified (and by code that says `using namespace
+// eci::detail`).
+using eci::TmuxPollResult;
+using eci::TmuxSessionInfo;
+using eci::TmuxStatus;
 
 /// `{"sh", "-c", script}`: the argv that runs one of this file's scripts through one exec.
 std::vector<std::string> shell_argv(std::string script);
@@ -108,23 +110,12 @@ TmuxStartReply parse_tmux_start_reply(std::string_view stdout_text);
 /// joined), or `__ECI_TMUX_NOT_FOUND__`. Precondition: `session_id` is valid.
 std::string tmux_poll_script(std::string_view session_id, int tail_lines = tmux_output_tail_lines);
 
-enum class TmuxStatus { running, completed, not_found };
-
-struct TmuxPoll {
-    TmuxStatus status = TmuxStatus::not_found;
-    /// The command's exit code when completed (from the marker; else from tmux's record of
-    /// the dead pane, 128 + signal for a killed one; empty when neither is known).
-    std::optional<int> exit_code;
-    /// The pane's text: without the marker line and tmux's "Pane is dead" lines, trailing
-    /// blank lines trimmed.
-    std::string output;
-    bool output_truncated = false;  ///< the capture reached `tail_lines` lines
-};
-
-/// Parses a poll script's stdout. Errors: ErrorKind::protocol when the framing line is
-/// missing (the script did not run as written).
-Result<TmuxPoll> parse_tmux_poll_reply(std::string_view stdout_text, std::string_view session_id,
-                                       int tail_lines = tmux_output_tail_lines);
+/// Parses a poll script's stdout into a TmuxPollResult (session_id set, request_id left
+/// empty). Errors: ErrorKind::protocol when the framing line is missing (the script did not
+/// run as written).
+Result<TmuxPollResult> parse_tmux_poll_reply(std::string_view stdout_text,
+                                             std::string_view session_id,
+                                             int tail_lines = tmux_output_tail_lines);
 
 /// Kills the session (its processes get SIGHUP) and removes its script file, if any. Prints
 /// `__ECI_TMUX_KILLED__` or `__ECI_TMUX_NOT_FOUND__`. Precondition: `session_id` is valid.
@@ -137,12 +128,6 @@ Result<bool> parse_tmux_kill_reply(std::string_view stdout_text);
 /// Lists every session as `name:created:attached` after a `__ECI_TMUX_LIST__` line; no tmux
 /// server (or no tmux) gives an empty list, not an error.
 std::string tmux_list_script();
-
-struct TmuxSessionInfo {
-    std::string session_id;
-    std::int64_t created = 0;  ///< Unix time, seconds
-    int attached = 0;          ///< number of attached clients
-};
 
 /// Parses the list script's stdout. Errors: ErrorKind::protocol when the framing line is
 /// missing or a line is malformed; ErrorKind::service when tmux itself failed.

@@ -172,6 +172,67 @@ Result<CommandResult> EciSandbox::bash_ws(std::string sandbox_id, std::string co
     });
 }
 
+Result<FileWriteResult> EciSandbox::write_file_ws(std::string sandbox_id, std::string path,
+                                                  std::string content,
+                                                  FileTransferOptions options) {
+    return runtime_->call<FileWriteResult>([client = *runtime_->client, id = std::move(sandbox_id),
+                                            path = std::move(path), content = std::move(content),
+                                            options = std::move(options)]() mutable {
+        return client.write_file_ws(std::move(id), std::move(path), std::move(content),
+                                    std::move(options));
+    });
+}
+
+Result<FileReadResult> EciSandbox::read_file(std::string sandbox_id, std::string path,
+                                             FileTransferOptions options) {
+    return runtime_->call<FileReadResult>([client = *runtime_->client, id = std::move(sandbox_id),
+                                           path = std::move(path),
+                                           options = std::move(options)]() mutable {
+        return client.read_file(std::move(id), std::move(path), std::move(options));
+    });
+}
+
+Result<std::string> EciSandbox::tmux_start(std::string sandbox_id, std::string command,
+                                           TmuxStartOptions options) {
+    return runtime_->call<std::string>([client = *runtime_->client, id = std::move(sandbox_id),
+                                        command = std::move(command),
+                                        options = std::move(options)]() mutable {
+        return client.tmux_start(std::move(id), std::move(command), std::move(options));
+    });
+}
+
+Result<TmuxPollResult> EciSandbox::tmux_poll(std::string sandbox_id, std::string session_id,
+                                             TmuxPollOptions options) {
+    return runtime_->call<TmuxPollResult>([client = *runtime_->client, id = std::move(sandbox_id),
+                                           session = std::move(session_id),
+                                           options = std::move(options)]() mutable {
+        return client.tmux_poll(std::move(id), std::move(session), std::move(options));
+    });
+}
+
+Result<TmuxPollResult> EciSandbox::tmux_wait(std::string sandbox_id, std::string session_id,
+                                             TmuxWaitOptions options) {
+    return runtime_->call<TmuxPollResult>([client = *runtime_->client, id = std::move(sandbox_id),
+                                           session = std::move(session_id),
+                                           options = std::move(options)]() mutable {
+        return client.tmux_wait(std::move(id), std::move(session), std::move(options));
+    });
+}
+
+Result<bool> EciSandbox::tmux_kill(std::string sandbox_id, std::string session_id) {
+    return runtime_->call<bool>([client = *runtime_->client, id = std::move(sandbox_id),
+                                 session = std::move(session_id)]() mutable {
+        return client.tmux_kill(std::move(id), std::move(session));
+    });
+}
+
+Result<std::vector<TmuxSessionInfo>> EciSandbox::tmux_list(std::string sandbox_id) {
+    return runtime_->call<std::vector<TmuxSessionInfo>>(
+        [client = *runtime_->client, id = std::move(sandbox_id)]() mutable {
+            return client.tmux_list(std::move(id));
+        });
+}
+
 // ---------------------------------------------------------------------------------------
 
 Sandbox::Sandbox(std::shared_ptr<EciSandbox::Runtime> runtime, AsyncSandbox handle)
@@ -208,6 +269,48 @@ Result<CommandResult> Sandbox::bash_ws(std::string command, ExecOptions options)
         [handle = handle_, command = std::move(command), options = std::move(options)]() mutable {
             return handle.bash_ws(std::move(command), std::move(options));
         });
+}
+
+Result<FileWriteResult> Sandbox::write_file_ws(std::string path, std::string content,
+                                               FileTransferOptions options) {
+    return runtime_->call<FileWriteResult>([handle = handle_, path = std::move(path),
+                                            content = std::move(content),
+                                            options = std::move(options)]() mutable {
+        return handle.write_file_ws(std::move(path), std::move(content), std::move(options));
+    });
+}
+Result<FileReadResult> Sandbox::read_file(std::string path, FileTransferOptions options) {
+    return runtime_->call<FileReadResult>(
+        [handle = handle_, path = std::move(path), options = std::move(options)]() mutable {
+            return handle.read_file(std::move(path), std::move(options));
+        });
+}
+Result<std::string> Sandbox::tmux_start(std::string command, TmuxStartOptions options) {
+    return runtime_->call<std::string>(
+        [handle = handle_, command = std::move(command), options = std::move(options)]() mutable {
+            return handle.tmux_start(std::move(command), std::move(options));
+        });
+}
+Result<TmuxPollResult> Sandbox::tmux_poll(std::string session_id, TmuxPollOptions options) {
+    return runtime_->call<TmuxPollResult>([handle = handle_, session = std::move(session_id),
+                                           options = std::move(options)]() mutable {
+        return handle.tmux_poll(std::move(session), std::move(options));
+    });
+}
+Result<TmuxPollResult> Sandbox::tmux_wait(std::string session_id, TmuxWaitOptions options) {
+    return runtime_->call<TmuxPollResult>([handle = handle_, session = std::move(session_id),
+                                           options = std::move(options)]() mutable {
+        return handle.tmux_wait(std::move(session), std::move(options));
+    });
+}
+Result<bool> Sandbox::tmux_kill(std::string session_id) {
+    return runtime_->call<bool>([handle = handle_, session = std::move(session_id)]() mutable {
+        return handle.tmux_kill(std::move(session));
+    });
+}
+Result<std::vector<TmuxSessionInfo>> Sandbox::tmux_list() {
+    return runtime_->call<std::vector<TmuxSessionInfo>>(
+        [handle = handle_]() mutable { return handle.tmux_list(); });
 }
 
 }  // namespace eci

@@ -7,13 +7,16 @@
 #include "sandbox/sandbox_state.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 
@@ -212,6 +215,81 @@ asio::awaitable<Result<CommandResult>> run_exec(std::shared_ptr<AsyncEciSandbox:
         result.exit_code = marker_filter->exit_code();
     classify_exit(result);
     co_return result;
+}
+
+asio::awaitable<Result<CommandResult>> run_script(std::shared_ptr<AsyncEciSandbox::State> state,
+                                                  std::string sandbox_id,
+                                                  std::string container_name, std::string script,
+                                                  std::optional<std::string> stdin_data,
+                                                  ExecOptions options) {
+    ExecPlan plan;
+    plan.sandbox_id = std::move(sandbox_id);
+    plan.container_name = std::move(container_name);
+    // The script travels on stdin, ahead of the caller's bytes: the exec API limits each
+    // Command element to 256 characters.
+    plan.argv = script_stdin_argv(script.size());
+    if (stdin_data)
+        script += *stdin_data;
+    plan.stdin_data = std::move(script);
+    plan.command_on_stdin = true;
+    options.sync = true;
+    options.tty = false;
+    options.stdin_data.reset();
+    // stdout is gathered here whole (the collector keeps nothing): a framed reply (a file's
+    // base64, a long pane capture) must never lose its head to the output bound.
+    std::string stdout_bytes;
+    std::string stderr_bytes;
+    bool stderr_cut = false;
+    options.max_output_bytes = 0;
+    options.on_output = [&](OutputStream stream, std::string_view bytes) {
+        if (stream == OutputStream::standard_output) {
+            stdout_bytes.append(bytes);
+            return;
+        }
+        const auto room = script_stderr_limit - std::min(stderr_bytes.size(), script_stderr_limit);
+        stderr_cut = stderr_cut || bytes.size() > room;
+        stderr_bytes.append(bytes.substr(0, room));
+    };
+    // Once the awaiting coroutine is cancelled, Asio throws operation_aborted from the next
+    // co_await of an operation (throw_if_cancelled) instead of failing it; a script run
+    // reports that as the cancelled error every operation promises.
+    std::optional<Result<CommandResult>> outcome;
+    bool aborted = false;
+    try {
+        auto exec = run_exec(std::move(state), std::move(plan), std::move(options));
+        outcome.emplace(co_await std::move(exec));
+    } catch (const boost::system::system_error& thrown) {
+        if (thrown.code() != asio::error::operation_aborted)
+            throw;
+        aborted = true;
+    }
+    if (aborted || !outcome) {
+        auto error = Error::make(ErrorKind::cancelled, "the command was cancelled");
+        error.dispatch = Dispatch::unknown;  // it may have started
+        co_return error;
+    }
+    auto run = std::move(*outcome);
+    if (!run.ok()) {
+        auto error = std::move(run).error();
+        if (error.partial) {
+            auto partial = *error.partial;
+            partial.stdout_text = std::move(stdout_bytes);
+            partial.stderr_text = std::move(stderr_bytes);
+            partial.truncated = stderr_cut;
+            error.partial = std::make_shared<const CommandResult>(std::move(partial));
+        }
+        co_return error;
+    }
+    run->stdout_text = std::move(stdout_bytes);
+    run->stderr_text = std::move(stderr_bytes);
+    run->truncated = stderr_cut;
+    co_return run;
+}
+
+Error after_exec(Error error, const CommandResult& result) {
+    error.request_id = result.request_id;
+    error.dispatch = Dispatch::accepted;
+    return error;
 }
 
 }  // namespace eci::detail

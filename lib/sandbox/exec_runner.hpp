@@ -41,6 +41,25 @@ struct ExecPlan {
 boost::asio::awaitable<Result<CommandResult>> run_exec(
     std::shared_ptr<AsyncEciSandbox::State> state, ExecPlan plan, ExecOptions options);
 
+/// The stderr a script run keeps (its error messages); stdout is never bounded.
+inline constexpr std::size_t script_stderr_limit = 64 * 1024;
+
+/// Runs one of core's framed scripts (core/tmux_commands, core/file_transfer) with one exec:
+/// the script is sent on stdin (script_stdin_argv: each Command element is limited to 256
+/// characters), followed by `stdin_data` when set; no TTY; under
+/// `options` (timeout, idempotent; its output bound, callback and stdin are replaced). The
+/// result's stdout_text is the whole stdout (never truncated: the caller parses it),
+/// stderr_text the first script_stderr_limit bytes, `output` empty. The exit code is not
+/// relied on. Errors: those of run_exec (Error::partial's stdout likewise whole).
+boost::asio::awaitable<Result<CommandResult>> run_script(
+    std::shared_ptr<AsyncEciSandbox::State> state, std::string sandbox_id,
+    std::string container_name, std::string script, std::optional<std::string> stdin_data,
+    ExecOptions options);
+
+/// Marks `error` (from parsing a script's reply) as coming from the exec `result`: its
+/// RequestId and dispatch accepted (the script ran).
+Error after_exec(Error error, const CommandResult& result);
+
 /// `given` when non-empty; else the name remembered for `sandbox_id`; else the first
 /// container of a DescribeContainerGroups reply (remembered from then on).
 /// Errors: not_found for an unknown sandbox; invalid_argument for a group without

@@ -1,6 +1,7 @@
 #include <eci/async_sandbox.hpp>
 #include <eci/sandbox_client.hpp>
 
+#include "core/lease.hpp"
 #include "core/sandbox_names.hpp"
 #include "core/shell_wrappers.hpp"
 #include "net/tls_context.hpp"
@@ -44,14 +45,15 @@ std::string failure_reason(const ContainerGroup& group) {
     return "no reason reported";
 }
 
-asio::awaitable<void> sleep_for(milliseconds duration) {
+// Sleeps `duration`; false when the awaiting coroutine was cancelled. The check is made here,
+// inside the sleep: once a coroutine is cancelled, Asio throws operation_aborted from its next
+// co_await of another coroutine (throw_if_cancelled belongs to the caller), so a separate
+// "was I cancelled?" coroutine awaited afterwards would throw instead of answering.
+asio::awaitable<bool> sleep_for(milliseconds duration) {
     asio::steady_timer timer(co_await asio::this_coro::executor, duration);
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-}
-
-asio::awaitable<bool> cancelled_now() {
     auto state = co_await asio::this_coro::cancellation_state;
-    co_return state.cancelled() != asio::cancellation_type::none;
+    co_return state.cancelled() == asio::cancellation_type::none;
 }
 
 }  // namespace
@@ -118,7 +120,19 @@ asio::awaitable<Result<AsyncSandbox>> AsyncEciSandbox::create(CreateOptions opti
     request.cpu = options.cpu;
     request.memory = options.memory;
     request.restart_policy = options.restart_policy;
-    request.tags = options.tags;
+    // Leak prevention (docs/leases.md): owner, lease and creator tags, and the service's own
+    // backstop, ActiveDeadlineSeconds, when the sandbox has a lease.
+    const auto& lease_config = state_->api.config().lease;
+    const auto lease = options.lease ? options.lease : std::optional(lease_config.default_lease);
+    if (options.lease && options.lease->count() <= 0)
+        co_return invalid("lease must be positive");
+    auto tags = detail::with_lease_tags(options.tags, lease_config, lease,
+                                        std::chrono::system_clock::now());
+    if (!tags.ok())
+        co_return std::move(tags).error();
+    request.tags = std::move(tags).value();
+    if (!options.active_deadline_seconds && lease && lease->count() > 0)
+        options.active_deadline_seconds = lease->count();
     request.v_switch_id = options.v_switch_id;
     request.security_group_id = options.security_group_id;
     request.zone_id = options.zone_id;
@@ -285,9 +299,9 @@ asio::awaitable<Result<SandboxInfo>> AsyncEciSandbox::wait_until_running(std::st
                                   fmt::format("sandbox {} not Running after {} ms (status {})",
                                               sandbox_id, timeout.count(), info->status));
         }
-        co_await sleep_for(std::min(
-            delay, std::chrono::duration_cast<milliseconds>(deadline - now) + milliseconds(1)));
-        if (co_await cancelled_now()) {
+        const auto pause = std::min(
+            delay, std::chrono::duration_cast<milliseconds>(deadline - now) + milliseconds(1));
+        if (!co_await sleep_for(pause)) {
             co_return Error::make(ErrorKind::cancelled, "wait_until_running was cancelled");
         }
         delay =
@@ -332,8 +346,14 @@ asio::awaitable<Result<CommandResult>> AsyncEciSandbox::bash(std::string sandbox
     plan.container_name = std::move(container).value();
     plan.exit_marker = detail::new_exit_marker();
     plan.argv = detail::bash_base64_argv(script, plan.exit_marker);
-    if (plan.argv.back().size() > detail::bash_wrapper_limit && options.sync) {
-        // Too long for the Command parameter: the script travels on stdin instead.
+    if (plan.argv.back().size() > detail::exec_command_element_limit) {
+        // Too long for one Command element: the script travels on stdin instead, which
+        // needs an attached stream.
+        if (!options.sync)
+            co_return invalid(fmt::format(
+                "bash with sync=false: the wrapped command is {} bytes, over the {}-character "
+                "limit of one Command element, and a longer one must be sent on stdin (sync=true)",
+                plan.argv.back().size(), detail::exec_command_element_limit));
         plan.argv = detail::bash_stdin_argv(script.size(), plan.exit_marker);
         plan.stdin_data = script;
         plan.command_on_stdin = true;

@@ -1,11 +1,14 @@
 // The blocking facade: its own io_context and thread, called from 8 threads at once, and
 // destroyed with work in flight.
+#include "integration/emulator_thread.hpp"
 #include "integration/sandbox_fixture.hpp"
 
 #include <eci/blocking.hpp>
 
 #include <atomic>
 #include <future>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -16,37 +19,14 @@ using std::chrono::seconds;
 
 namespace {
 
-// The emulator on its own io_context and thread.
-struct EmulatorThread {
-    EmulatorThread() {
-        auto started = emulator::Emulator::start(io.get_executor(), sandbox_emulator_options());
-        if (!started)
-            FAIL("emulator did not start: " << started.error().to_string());
-        emulator = std::move(*started);
-        thread = std::thread([this] { io.run(); });
-    }
-    ~EmulatorThread() {
-        std::promise<void> stopped;
-        asio::co_spawn(io, emulator->stop(), [&](std::exception_ptr) { stopped.set_value(); });
-        stopped.get_future().wait_for(seconds(20));
-        work.reset();
-        io.stop();
-        thread.join();
-    }
-    asio::io_context io;
-    asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
-    std::unique_ptr<emulator::Emulator> emulator;
-    std::thread thread;
-};
-
-// Runs `body` on a thread and fails the test if it does not finish within `deadline`.
-template <class Body>
-void with_deadline(Body body, std::chrono::seconds deadline) {
-    auto task = std::async(std::launch::async, std::move(body));
-    if (task.wait_for(deadline) != std::future_status::ready) {
-        FAIL("blocking test did not finish within its deadline");
-    }
-    task.get();
+// A Running sandbox made through the blocking client; requires success.
+std::optional<Sandbox> create_running(EciSandbox& client) {
+    CreateOptions options;
+    options.image = "registry.example/ubuntu:22.04";
+    options.wait_until_running = true;
+    auto sandbox = client.create(options);
+    REQUIRE(sandbox.ok());
+    return std::move(*sandbox);
 }
 
 }  // namespace
@@ -57,11 +37,7 @@ TEST_CASE("sandbox blocking: 8 threads share one client", "[sandbox-e2e]") {
         [&] {
             auto client = EciSandbox::create(client_config_for(emu.emulator->ready()));
             REQUIRE(client.ok());
-            CreateOptions options;
-            options.image = "registry.example/ubuntu:22.04";
-            options.wait_until_running = true;
-            auto sandbox = client->create(options);
-            REQUIRE(sandbox.ok());
+            auto sandbox = create_running(*client);
             std::atomic<int> ok{0};
             std::vector<std::thread> threads;
             for (int t = 0; t < 8; ++t) {
@@ -128,4 +104,89 @@ TEST_CASE("sandbox blocking: destroying the client cancels calls in flight", "[s
             CHECK(after.error().kind == ErrorKind::cancelled);
         },
         seconds(60));
+}
+
+TEST_CASE("sandbox blocking: tmux jobs and file transfers from 8 threads at once",
+          "[tmux][files]") {
+    EmulatorThread emu;
+    with_deadline(
+        [&] {
+            auto client = EciSandbox::create(client_config_for(emu.emulator->ready()));
+            REQUIRE(client.ok());
+            auto sandbox = create_running(*client);
+            std::atomic<int> ok{0};
+            std::vector<std::string> failures(8);
+            std::vector<std::thread> threads;
+            for (int t = 0; t < 8; ++t) {
+                threads.emplace_back([&, t] {
+                    const auto tag = std::to_string(t);
+                    std::string content(50000 + static_cast<std::size_t>(t), '\0');
+                    for (std::size_t i = 0; i < content.size(); ++i)
+                        content[i] =
+                            static_cast<char>((i * 31 + static_cast<std::size_t>(t)) & 0xff);
+                    const auto path = "/tmp/blocking-" + tag + ".bin";
+                    // Half the threads use the handle, half the client by id.
+                    auto written = t % 2 == 0 ? sandbox->write_file_ws(path, content)
+                                              : client->write_file_ws(sandbox->id(), path, content);
+                    auto read = sandbox->read_file(path);
+                    if (written.ok() && written->size == content.size() && read.ok() &&
+                        read->content == content) {
+                        ++ok;
+                    } else {
+                        failures[static_cast<std::size_t>(t)] += "file ";
+                    }
+                    TmuxWaitOptions wait;
+                    wait.timeout = seconds(30);
+                    wait.poll_interval = std::chrono::milliseconds(50);
+                    auto id =
+                        t % 2 == 0
+                            ? sandbox->tmux_start("echo job " + tag + "; sleep 0.5; exit " + tag)
+                            : client->tmux_start(sandbox->id(),
+                                                 "echo job " + tag + "; sleep 0.5; exit " + tag);
+                    if (!id.ok()) {
+                        failures[static_cast<std::size_t>(t)] += id.error().to_string();
+                        return;
+                    }
+                    auto done = t % 2 == 0 ? sandbox->tmux_wait(*id, wait)
+                                           : client->tmux_wait(sandbox->id(), *id, wait);
+                    if (done.ok() && done->status == TmuxStatus::completed &&
+                        done->exit_code == t && done->output == "job " + tag) {
+                        ++ok;
+                    } else {
+                        failures[static_cast<std::size_t>(t)] +=
+                            done.ok() ? "wait: " + std::string(to_string(done->status)) + ": " +
+                                            done->output
+                                      : done.error().to_string();
+                    }
+                });
+            }
+            for (auto& thread : threads)
+                thread.join();
+            for (const auto& failure : failures)
+                CHECK(failure == std::string());
+            CHECK(ok == 8 * 2);
+            // Every wait cleaned up its session.
+            auto sessions = sandbox->tmux_list();
+            REQUIRE(sessions.ok());
+            CHECK(sessions->empty());
+            auto polled = sandbox->tmux_poll("eci_cmd_000000000000");
+            REQUIRE(polled.ok());
+            CHECK(polled->status == TmuxStatus::not_found);
+            auto killed = client->tmux_kill(sandbox->id(), "eci_cmd_000000000000");
+            REQUIRE(killed.ok());
+            CHECK_FALSE(*killed);
+            auto listed = client->tmux_list(sandbox->id());
+            REQUIRE(listed.ok());
+            auto by_id = client->tmux_poll(sandbox->id(), "nothing-here");
+            REQUIRE(by_id.ok());
+            CHECK(by_id->status == TmuxStatus::not_found);
+            auto read_back = client->read_file(sandbox->id(), "/tmp/blocking-0.bin");
+            REQUIRE(read_back.ok());
+            CHECK(read_back->content.size() == 50000);
+            auto handle_kill = sandbox->tmux_kill("nothing-here");
+            REQUIRE(handle_kill.ok());
+            CHECK_FALSE(*handle_kill);
+            CHECK(sandbox->remove().ok());
+        },
+        seconds(120));
 }

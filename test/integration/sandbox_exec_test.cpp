@@ -107,6 +107,32 @@ TEST_CASE("sandbox e2e: a 100 KB script through bash and bash_ws", "[sandbox-e2e
     });
 }
 
+TEST_CASE("sandbox e2e: bash commands around the 256-character Command element limit",
+          "[sandbox-e2e]") {
+    // The service refuses a Command element over 256 characters; the wrapper of a command of
+    // about 100 bytes already crosses it, so every length here must still run (the long ones
+    // on stdin), and sync=false must refuse a long one clearly instead of sending it.
+    AsyncSandboxFixture fx;
+    fx.run([&]() -> asio::awaitable<void> {
+        auto sandbox = co_await make_running_sandbox(*fx.client, "element-limit");
+        for (std::size_t length : {10u, 90u, 120u, 200u, 400u, 1500u, 2500u}) {
+            std::string command = "echo ";
+            command += std::string(length, 'a');
+            command += "; exit 3";
+            auto run = co_await sandbox.bash(command);
+            REQUIRE(run.ok());
+            CHECK(run->stdout_text == std::string(length, 'a') + "\n");
+            CHECK(run->exit_code == 3);
+        }
+        ExecOptions detached;
+        detached.sync = false;
+        std::string long_command = "echo " + std::string(400, 'b');
+        auto refused = co_await sandbox.bash(std::move(long_command), std::move(detached));
+        REQUIRE_FALSE(refused.ok());
+        CHECK(refused.error().kind == ErrorKind::invalid_argument);
+    });
+}
+
 TEST_CASE("sandbox e2e: streaming callback sees chunks in order", "[sandbox-e2e]") {
     AsyncSandboxFixture fx;
     fx.run([&]() -> asio::awaitable<void> {

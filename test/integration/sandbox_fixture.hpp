@@ -13,10 +13,14 @@
 
 #include <catch2/catch.hpp>
 
+#include <boost/asio/executor_work_guard.hpp>
+
 #include <chrono>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 namespace eci::test {
 
@@ -98,6 +102,16 @@ inline boost::asio::awaitable<AsyncSandbox> make_running_sandbox(AsyncEciSandbox
     if (!created)
         FAIL("create: " << created.error().to_string());
     co_return std::move(*created);
+}
+
+/// Runs `body` on a thread and fails the test if it does not finish within `deadline`.
+template <class Body>
+void with_deadline(Body body, std::chrono::seconds deadline) {
+    auto task = std::async(std::launch::async, std::move(body));
+    if (task.wait_for(deadline) != std::future_status::ready) {
+        FAIL("blocking test did not finish within its deadline");
+    }
+    task.get();
 }
 
 }  // namespace eci::test

@@ -439,3 +439,51 @@ TEST_CASE("openapi: no secret, token or signature reaches the log", "[openapi]")
     }
     CHECK(fmt::format("{}", client.config()).find(key_secret) == std::string::npos);
 }
+
+TEST_CASE("openapi: SignatureNonceUsed on a repeatable call is a lost reply, retried afresh",
+          "[openapi]") {
+    // The transport re-sends a request once on a fresh connection when a pooled one looked
+    // stale; if the first copy had reached the service, the copy's nonce is already spent.
+    asio::io_context io;
+    Recorder recorder;
+    TlsTestServer server(io, [&](const TestRequest& request) -> TestAction {
+        recorder.add(inspect(request));
+        if (recorder.size() == 1)
+            return service_error(400, "SignatureNonceUsed",
+                                 "Specified signature nonce was used already.");
+        return json_reply(200, R"({"RequestId":"REQ-OK","ContainerGroups":[],"TotalCount":0})");
+    });
+    auto client = make_client(io, config_for(server));
+    run_with_deadline(io, [&]() -> asio::awaitable<void> {
+        auto request = eci::DescribeContainerGroupsRequest();
+        auto reply = co_await client.describe_container_groups(request);
+        REQUIRE(reply.ok());
+    });
+    REQUIRE(recorder.size() == 2);
+    CHECK(recorder.requests[0].nonce != recorder.requests[1].nonce);
+    CHECK(client.stats().retries == 1);
+}
+
+TEST_CASE("openapi: SignatureNonceUsed on an exec is not retried", "[openapi]") {
+    asio::io_context io;
+    Recorder recorder;
+    TlsTestServer server(io, [&](const TestRequest& request) -> TestAction {
+        recorder.add(inspect(request));
+        return service_error(400, "SignatureNonceUsed",
+                             "Specified signature nonce was used already.");
+    });
+    auto client = make_client(io, config_for(server));
+    run_with_deadline(io, [&]() -> asio::awaitable<void> {
+        eci::ExecContainerCommandRequest request;
+        request.container_group_id = "eci-abc123";
+        request.container_name = "sandbox";
+        request.command = {"echo", "once"};
+        auto call = eci::CallOptions{};
+        auto reply = co_await client.exec_container_command(request, call);
+        REQUIRE_FALSE(reply.ok());
+        CHECK(reply.error().code == "SignatureNonceUsed");
+        CHECK(reply.error().kind == ErrorKind::auth);
+    });
+    CHECK(recorder.size() == 1);
+    CHECK(client.stats().retries == 0);
+}

@@ -3,6 +3,7 @@
 #include "core/tmux_commands.hpp"
 #include "core/encoding.hpp"
 #include "core/file_transfer.hpp"
+#include "core/shell_wrappers.hpp"
 #include "support/local_shell.hpp"
 
 #include <catch2/catch.hpp>
@@ -42,7 +43,7 @@ struct LocalTmux {
     LocalRun sh(std::string script, std::string_view stdin_data = {}) const {
         return run_local(shell_argv(std::move(script)), stdin_data, options);
     }
-    TmuxPoll poll(const std::string& id, int tail = tmux_output_tail_lines) const {
+    TmuxPollResult poll(const std::string& id, int tail = tmux_output_tail_lines) const {
         auto run = sh(tmux_poll_script(id, tail));
         REQUIRE_FALSE(run.timed_out);
         auto parsed = parse_tmux_poll_reply(run.out, id, tail);
@@ -50,7 +51,8 @@ struct LocalTmux {
         return *parsed;
     }
     // Polls until the job is no longer running, or fails after `limit`.
-    TmuxPoll wait(const std::string& id, std::chrono::seconds limit = std::chrono::seconds(10)) {
+    TmuxPollResult wait(const std::string& id,
+                        std::chrono::seconds limit = std::chrono::seconds(10)) {
         auto deadline = std::chrono::steady_clock::now() + limit;
         auto delay = std::chrono::milliseconds(20);
         for (;;) {
@@ -93,13 +95,13 @@ std::string fresh_id() {
 
 }  // namespace
 
-TEST_CASE("tmux: shell_single_quote keeps hostile text one literal word", "[tmux]") {
+TEST_CASE("tmux: shell_quote keeps hostile text one literal word", "[tmux]") {
     for (std::string text : {"plain", "a b", "'; rm -rf / #", "$(touch pwned)", "`id`", "it's",
                              "''", "\\n\\", "line\nbreak", "日本語 ünï", "*?[a]", "-n"}) {
-        auto run = run_local(shell_argv("printf '%s|' " + shell_single_quote(text)), {});
+        auto run = run_local(shell_argv("printf '%s|' " + shell_quote(text)), {});
         CHECK(run.out == text + "|");
     }
-    CHECK(shell_single_quote("it's") == "'it'\\''s'");
+    CHECK(shell_quote("it's") == "'it'\\''s'");
 }
 
 TEST_CASE("tmux: session ids are generated with the prefix and validated", "[tmux]") {
@@ -327,10 +329,28 @@ TEST_CASE("tmux: a missing exec_dir skips the command and reports the failure", 
     auto id = fresh_id();
     auto missing = (tmux.dir / "no such dir").string();
     auto marker = tmux.dir / "ran";
-    REQUIRE(tmux.start(id, "touch " + shell_single_quote(marker.string()), missing).outcome ==
+    REQUIRE(tmux.start(id, "touch " + shell_quote(marker.string()), missing).outcome ==
             TmuxStartOutcome::started);
     auto done = tmux.wait(id);
     CHECK(done.status == TmuxStatus::completed);
     CHECK(done.exit_code == 1);
     CHECK_FALSE(fs::exists(marker));
+}
+
+TEST_CASE("tmux: a script sent on stdin runs and leaves the bytes after it to the script",
+          "[tmux]") {
+    const std::string script = "printf 'got:'; head -c 5; printf ':end\\n'\n";
+    const auto argv = script_stdin_argv(script.size());
+    for (const auto& arg : argv)
+        CHECK(arg.size() <= 256);
+    auto run = run_local(argv, script + "abcde-not-read");
+    CHECK(run.out == "got:abcde:end\n");
+    // A file write through it keeps every byte.
+    std::string content("bin\0ary\n\xff", 9);
+    LocalTmux scratch;
+    auto plan = plan_file_write((scratch.dir / "f.bin").string(), content);
+    REQUIRE(plan.ok());
+    auto write = run_local(script_stdin_argv(plan->script.size()), plan->script + content);
+    CHECK(parse_file_write_reply(write.out, *plan).ok());
+    CHECK(scratch.slurp(scratch.dir / "f.bin") == content);
 }

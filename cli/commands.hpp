@@ -1,0 +1,22 @@
+// The command table of `eci-sandbox`: every command, in help order. Each group of commands
+// lives in its own file and contributes its entries here.
+#pragma once
+
+#include "cli/app.hpp"
+
+#include <span>
+
+namespace eci::cli {
+
+/// create, list, info, restart, delete.
+std::span<const Command> sandbox_commands();
+/// exec, bash.
+std::span<const Command> exec_commands();
+/// write, read.
+std::span<const Command> file_commands();
+/// tmux start|poll|wait|kill|list.
+std::span<const Command> tmux_commands();
+/// emulator (when the emulator is built).
+std::span<const Command> emulator_commands();
+
+}  // namespace eci::cli

@@ -1,0 +1,29 @@
+// The `--json` forms of what the CLI prints: stable snake_case objects, one per line.
+#pragma once
+
+#include <eci/command.hpp>
+#include <eci/sandbox_types.hpp>
+
+#include <boost/json/value.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace eci::cli {
+
+/// {"sandbox_id","name","status","cpu","memory","region_id","zone_id","intranet_ip",
+///  "internet_ip","creation_time","request_id","group":{the DescribeContainerGroups entry}}
+boost::json::value sandbox_json(const SandboxInfo& info);
+
+/// {"exit_code" (null when unknown),"signal","outcome","stdout","stderr","truncated",
+///  "duration_ms","request_id"}
+boost::json::value command_json(const CommandResult& result);
+
+/// The number, or null.
+boost::json::value optional_int(const std::optional<int>& value);
+
+/// Serialises `value` and prints it as one line on stdout.
+void print_json(const boost::json::value& value);
+
+}  // namespace eci::cli

@@ -1,0 +1,36 @@
+// The file transfers of the sandbox layer: core/file_transfer's scripts run with one exec
+// each. Shared by write_file_ws / read_file and by tmux_start (its long-command script file).
+#pragma once
+
+#include <eci/sandbox_client.hpp>
+#include <eci/tmux.hpp>
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace eci::detail {
+
+/// Writes `content` to `path` in `container_name` of `sandbox_id`: one exec of the write
+/// script with the bytes on stdin after it (sent in frames of at most file_stdin_chunk_size bytes by
+/// the exec WebSocket), checked by size and SHA-256 in the sandbox before the rename.
+/// Errors: invalid_argument (empty path, NUL byte); not_found (no such directory); protocol
+/// (hash mismatch: nothing written); service; those of run_exec. Never retried after an
+/// unknown outcome. Cancellation: terminal, through the awaiting coroutine.
+boost::asio::awaitable<Result<FileWriteResult>> write_file(
+    std::shared_ptr<AsyncEciSandbox::State> state, std::string sandbox_id,
+    std::string container_name, std::string path, std::string content,
+    std::chrono::milliseconds timeout);
+
+/// Reads `path` back, byte-exact: one exec of the read script; stdout is collected unbounded
+/// (the file has to fit in memory anyway), so the content is never truncated; the bytes are
+/// checked against the sandbox's SHA-256. Errors: not_found (no such file);
+/// invalid_argument (empty path, not a regular file); protocol (corrupt or cut transfer);
+/// service; those of run_exec. Retried like any read-only exec (idempotent).
+boost::asio::awaitable<Result<FileReadResult>> read_file(
+    std::shared_ptr<AsyncEciSandbox::State> state, std::string sandbox_id,
+    std::string container_name, std::string path, std::chrono::milliseconds timeout);
+
+}  // namespace eci::detail

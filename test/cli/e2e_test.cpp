@@ -1,0 +1,297 @@
+// eci-sandbox, the command-line client, driven as a user would: `eci-sandbox emulator` as a
+// child process (its ready line says where it listens), then one CLI process per command with
+// the configuration in its environment (ECI_SANDBOX_ENDPOINT, ECI_SANDBOX_CA_FILE, ...).
+#include "support/child_process.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <boost/json/value_to.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#if defined(ECI_CLI_PATH) && !defined(ECI_CLI_NO_EMULATOR)
+
+namespace {
+
+using eci::test::ProcessResult;
+namespace json = boost::json;
+
+constexpr const char* cli_path = ECI_CLI_PATH;
+constexpr const char* test_secret = "cli-e2e-secret-Zq81xW";
+
+/// A fresh directory (removed at the end): the CLI's working directory, so no .env of the
+/// source tree is found, and a place for files.
+struct TempDir {
+    TempDir() {
+        std::string pattern =
+            (std::filesystem::temp_directory_path() / "eci-cli-test-XXXXXX").string();
+        if (mkdtemp(pattern.data()) == nullptr)
+            FAIL("mkdtemp failed");
+        path = pattern;
+    }
+    ~TempDir() {
+        std::error_code ignored;
+        std::filesystem::remove_all(path, ignored);
+    }
+    std::filesystem::path path;
+};
+
+/// `eci-sandbox emulator` running, and how to reach it.
+struct CliFixture {
+    /// `exit_status`: the emulator's --exit-status (whether exec reports exit codes).
+    explicit CliFixture(std::string exit_status = "none")
+        : emulator(cli_path,
+                   {"emulator", "--start-delay-ms", "0", "--access-key-id", "LTAIclie2etest01",
+                    "--access-key-secret", test_secret, "--region", "cn-hangzhou", "--exit-status",
+                    exit_status},
+                   eci::test::ProcessOptions{{}, dir.path.string(), {}, {}}) {
+        REQUIRE(emulator.pid() > 0);
+        auto line = emulator.read_line(std::chrono::seconds(30));
+        REQUIRE(line.has_value());
+        auto ready = json::parse(*line).as_object();
+        endpoint = json::value_to<std::string>(ready.at("endpoint"));
+        ca_file = json::value_to<std::string>(ready.at("ca_file"));
+        REQUIRE(json::value_to<std::string>(ready.at("scheme")) == "https");
+        REQUIRE_FALSE(ca_file.empty());
+    }
+
+    /// The environment of a CLI run: the emulator's endpoint, CA, region and keys.
+    std::vector<std::string> environment(std::string secret = test_secret) const {
+        return {"PATH=/usr/bin:/bin",
+                "ECI_SANDBOX_ENDPOINT=https://" + endpoint,
+                "ECI_SANDBOX_CA_FILE=" + ca_file,
+                "ECI_SANDBOX_REGION_ID=cn-hangzhou",
+                "ECI_SANDBOX_ACCESS_KEY_ID=LTAIclie2etest01",
+                "ECI_SANDBOX_ACCESS_KEY_SECRET=" + secret};
+    }
+
+    ProcessResult cli(std::vector<std::string> args, std::string input = {},
+                      std::optional<std::vector<std::string>> env = std::nullopt) const {
+        eci::test::ProcessOptions options;
+        options.environment = env ? *env : environment();
+        options.working_directory = dir.path.string();
+        options.input = std::move(input);
+        options.deadline = std::chrono::seconds(60);
+        auto result = eci::test::run_process(cli_path, args, options);
+        INFO("stderr: " << result.err);
+        CHECK_FALSE(result.timed_out);
+        return result;
+    }
+
+    /// `create --wait --json`: a Running sandbox's id.
+    std::string create_running(const std::string& name) const {
+        auto created =
+            cli({"create", "--image", "registry.example/ubuntu:22.04", "--name", name, "--env",
+                 "GREETING=hello", "--port", "8080/TCP", "--tag", "suite=cli", "--wait", "--json"});
+        INFO("stdout: " << created.out << " stderr: " << created.err);
+        REQUIRE(created.exit_code == 0);
+        auto object = json::parse(created.out).as_object();
+        CHECK(json::value_to<std::string>(object.at("status")) == "Running");
+        auto id = json::value_to<std::string>(object.at("sandbox_id"));
+        REQUIRE_FALSE(id.empty());
+        return id;
+    }
+
+    TempDir dir;
+    eci::test::ChildProcess emulator;
+    std::string endpoint;
+    std::string ca_file;
+};
+
+bool mentions_secret(const ProcessResult& result) {
+    return result.out.find(test_secret) != std::string::npos ||
+           result.err.find(test_secret) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("cli e2e: create, bash with exit code and streams, exec, list, info, delete",
+          "[cli][e2e]") {
+    CliFixture fixture("k8s");
+    const std::string id = fixture.create_running("cli-lifecycle");
+
+    auto bash = fixture.cli({"bash", id, "echo out; echo err >&2; exit 7"});
+    CHECK(bash.exit_code == 7);
+    CHECK(bash.out == "out\n");
+    CHECK(bash.err == "err\n");
+
+    auto env = fixture.cli({"bash", id, "printf %s \"$GREETING\""});
+    CHECK(env.exit_code == 0);
+    CHECK(env.out == "hello");
+
+    auto exec = fixture.cli({"exec", id, "--", "echo", "--not-an-option", "two words"});
+    CHECK(exec.exit_code == 0);
+    CHECK(exec.out == "--not-an-option two words\n");
+    auto exec_code = fixture.cli({"exec", id, "--", "sh", "-c", "echo to-err >&2; exit 4"});
+    CHECK(exec_code.exit_code == 4);
+    CHECK(exec_code.err == "to-err\n");
+
+    auto bash_json = fixture.cli({"--json", "bash", id, "echo hi; exit 3"});
+    CHECK(bash_json.exit_code == 3);
+    auto result = json::parse(bash_json.out).as_object();
+    CHECK(json::value_to<std::string>(result.at("stdout")) == "hi\n");
+    CHECK(result.at("exit_code").as_int64() == 3);
+
+    auto list = fixture.cli({"list", "--json"});
+    REQUIRE(list.exit_code == 0);
+    auto listed = json::parse(list.out).as_array();
+    REQUIRE(listed.size() == 1);
+    CHECK(json::value_to<std::string>(listed[0].at("sandbox_id")) == id);
+    auto table = fixture.cli({"list"});
+    CHECK(table.exit_code == 0);
+    CHECK(table.out.find(id) != std::string::npos);
+    CHECK(table.out.find("cli-lifecycle") != std::string::npos);
+
+    auto info = fixture.cli({"info", id, "--json"});
+    REQUIRE(info.exit_code == 0);
+    auto described = json::parse(info.out).as_object();
+    CHECK(json::value_to<std::string>(described.at("name")) == "cli-lifecycle");
+    CHECK(json::value_to<std::string>(described.at("status")) == "Running");
+    auto text = fixture.cli({"info", id});
+    CHECK(text.exit_code == 0);
+    CHECK(text.out.find("status:        Running") != std::string::npos);
+
+    auto removed = fixture.cli({"delete", id});
+    CHECK(removed.exit_code == 0);
+    CHECK(removed.out == "deleted " + id + "\n");
+    auto gone = fixture.cli({"info", id});
+    CHECK(gone.exit_code == 1);
+    CHECK(gone.err.rfind("eci-sandbox: error: not_found", 0) == 0);
+    CHECK(fixture.cli({"list", "--json"}).out == "[]\n");
+}
+
+TEST_CASE("cli e2e: exec without a reported exit code says so and exits 1", "[cli][e2e]") {
+    CliFixture fixture;  // --exit-status none: like a server that sends no exit frame
+    const std::string id = fixture.create_running("cli-no-code");
+    auto exec = fixture.cli({"exec", id, "--", "echo", "ran"});
+    CHECK(exec.out == "ran\n");
+    CHECK(exec.exit_code == 1);
+    CHECK(exec.err.find("exit code is unknown") != std::string::npos);
+    // bash knows the code whatever the server sends.
+    CHECK(fixture.cli({"bash", id, "exit 9"}).exit_code == 9);
+}
+
+TEST_CASE("cli e2e: usage errors exit 2 with one line; --help exits 0", "[cli][e2e]") {
+    CliFixture fixture;
+    auto unknown = fixture.cli({"frobnicate"});
+    CHECK(unknown.exit_code == 2);
+    CHECK(unknown.out.empty());
+    CHECK(unknown.err == "eci-sandbox: unknown command 'frobnicate' (see 'eci-sandbox --help')\n");
+
+    auto bad_option = fixture.cli({"create", "--image", "x", "--cpu", "lots"});
+    CHECK(bad_option.exit_code == 2);
+    CHECK(bad_option.err.rfind("eci-sandbox create: --cpu: expected a number", 0) == 0);
+    CHECK(std::count(bad_option.err.begin(), bad_option.err.end(), '\n') == 1);
+
+    auto missing = fixture.cli({"bash"});
+    CHECK(missing.exit_code == 2);
+    CHECK(fixture.cli({"create"}).exit_code == 2);
+    CHECK(fixture.cli({"exec", "eci-x"}).exit_code == 2);
+    CHECK(fixture.cli({}).exit_code == 2);
+
+    auto help = fixture.cli({"create", "--help"});
+    CHECK(help.exit_code == 0);
+    CHECK(help.out.find("Usage: eci-sandbox create") != std::string::npos);
+    CHECK(help.out.find("--wait") != std::string::npos);
+    auto general = fixture.cli({"--help"});
+    CHECK(general.exit_code == 0);
+    CHECK(general.out.find("Exit codes") != std::string::npos);
+    auto version = fixture.cli({"--version"});
+    CHECK(version.exit_code == 0);
+    CHECK(version.out.rfind("eci-sandbox ", 0) == 0);
+}
+
+TEST_CASE("cli e2e: a refused credential is one auth line and never shows the secret",
+          "[cli][e2e]") {
+    CliFixture fixture;
+    const std::string wrong = "wrong-secret-Pk55aa";
+    auto refused = fixture.cli({"list"}, {}, fixture.environment(wrong));
+    CHECK(refused.exit_code == 1);
+    CHECK(refused.out.empty());
+    CHECK(refused.err.rfind("eci-sandbox: error: auth", 0) == 0);
+    CHECK(std::count(refused.err.begin(), refused.err.end(), '\n') == 1);
+    CHECK(refused.err.find(wrong) == std::string::npos);
+    CHECK_FALSE(mentions_secret(refused));
+
+    // No secret at all: the configuration error says what to set, without values.
+    auto env = fixture.environment();
+    env.pop_back();
+    auto missing = fixture.cli({"list"}, {}, env);
+    CHECK(missing.exit_code == 1);
+    CHECK(missing.err.rfind("eci-sandbox: error: auth", 0) == 0);
+    CHECK(missing.err.find("ACCESS_KEY_SECRET") != std::string::npos);
+}
+
+TEST_CASE("cli e2e: --endpoint and --ca-file flags beat the environment", "[cli][e2e]") {
+    CliFixture fixture;
+    auto env = fixture.environment();
+    env[1] = "ECI_SANDBOX_ENDPOINT=https://127.0.0.1:1";
+    env[2] = "ECI_SANDBOX_CA_FILE=/nonexistent/ca.pem";
+    auto listed = fixture.cli(
+        {"list", "--endpoint", "https://" + fixture.endpoint, "--ca-file", fixture.ca_file}, {},
+        env);
+    INFO(listed.err);
+    CHECK(listed.exit_code == 0);
+    // Without the flags the bad CA file is refused before any call.
+    auto refused = fixture.cli({"list"}, {}, env);
+    CHECK(refused.exit_code == 1);
+    CHECK(refused.err.rfind("eci-sandbox: error: invalid_argument", 0) == 0);
+}
+
+TEST_CASE("cli e2e: write and read round trip, tmux start and wait", "[cli][e2e]") {
+    CliFixture fixture;
+    const std::string id = fixture.create_running("cli-files");
+    std::string content = "line one\nbinary \x01\x02\xff end";
+    content.push_back('\0');
+    content += "after nul";
+
+    auto written = fixture.cli({"write", id, "/tmp/cli-round-trip.bin"}, content);
+    CHECK(written.exit_code == 0);
+    auto read = fixture.cli({"read", id, "/tmp/cli-round-trip.bin"});
+    CHECK(read.exit_code == 0);
+    CHECK(read.out == content);
+
+    const auto local = fixture.dir.path / "local.txt";
+    std::ofstream(local) << "from a file\n";
+    CHECK(fixture.cli({"write", id, "/tmp/from-file.txt", "--from", local.string()}).exit_code ==
+          0);
+    const auto saved = fixture.dir.path / "saved.txt";
+    auto saved_read =
+        fixture.cli({"read", id, "/tmp/from-file.txt", "--to", saved.string(), "--json"});
+    CHECK(saved_read.exit_code == 0);
+    std::ifstream in(saved);
+    std::string line;
+    std::getline(in, line);
+    CHECK(line == "from a file");
+    CHECK(json::parse(saved_read.out).at("size").as_int64() == 12);
+
+    auto missing = fixture.cli({"read", id, "/tmp/no-such-file"});
+    CHECK(missing.exit_code == 1);
+    CHECK(missing.err.rfind("eci-sandbox: error: not_found", 0) == 0);
+
+    auto started =
+        fixture.cli({"tmux", "start", id, "echo job-output; exit 5", "--session", "clijob"});
+    CHECK(started.exit_code == 0);
+    CHECK(started.out == "clijob\n");
+    auto waited = fixture.cli({"tmux", "wait", id, "clijob", "--timeout", "30"});
+    CHECK(waited.exit_code == 5);
+    CHECK(waited.out.find("job-output") != std::string::npos);
+    auto polled = fixture.cli({"tmux", "poll", id, "clijob", "--json"});
+    CHECK(polled.exit_code == 0);
+    CHECK(json::parse(polled.out).at("status").as_string() == "not_found");
+
+    CHECK(fixture.cli({"delete", id}).exit_code == 0);
+}
+
+#endif  // ECI_CLI_PATH, the emulator
