@@ -317,3 +317,48 @@ TEST_CASE("shell session: cancellation mid-command and concurrent runs queued in
         CHECK(exec_calls(*fx.client) - calls_before == 1);
     });
 }
+
+TEST_CASE("shell session: tmux_wait of K polls on a session costs no API call per poll",
+          "[shell-session-e2e][tmux]") {
+    AsyncSandboxFixture fx;
+    fx.run([&]() -> asio::awaitable<void> {
+        auto sandbox = co_await make_running_sandbox(*fx.client, "session-tmux");
+        auto session = co_await open_session(sandbox);
+        TmuxStartOptions start;
+        start.session_id = "session-job";
+        auto id =
+            co_await sandbox.tmux_start("echo begun; sleep 1.5; echo finished; exit 3", start);
+        if (!id)
+            FAIL("tmux_start: " << id.error().to_string());
+
+        const auto api_before = fx.client->api().stats().total_api_calls();
+        const auto ws_before = ws_connections(*fx.client);
+        const auto commands_before = session.stats().commands;
+        TmuxPollOptions poll;
+        poll.session = &session;
+        auto first = co_await sandbox.tmux_poll(*id, poll);
+        REQUIRE(first.ok());
+        CHECK(first->status == TmuxStatus::running);
+
+        TmuxWaitOptions wait;
+        wait.session = &session;
+        wait.poll_interval = milliseconds(100);
+        wait.max_poll_interval = milliseconds(100);
+        wait.backoff_factor = 1.0;
+        wait.timeout = seconds(30);
+        auto done = co_await sandbox.tmux_wait(*id, wait);
+        REQUIRE(done.ok());
+        CHECK(done->status == TmuxStatus::completed);
+        CHECK(done->exit_code == 3);
+        CHECK(done->output.find("begun\nfinished") != std::string::npos);
+        // K polls (and the cleanup kill) all ran on the session: no API call, no WebSocket.
+        const auto polls = session.stats().commands - commands_before;
+        CHECK(polls >= 4);
+        CHECK(fx.client->api().stats().total_api_calls() == api_before);
+        CHECK(ws_connections(*fx.client) == ws_before);
+        auto gone = co_await sandbox.tmux_poll(*id, poll);
+        REQUIRE(gone.ok());
+        CHECK(gone->status == TmuxStatus::not_found);
+        CHECK(fx.client->api().stats().total_api_calls() == api_before);
+    });
+}
