@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -143,6 +144,40 @@ struct PoolConfig {
     std::chrono::milliseconds idle_timeout{30000};
 };
 
+/// The pace of one OpenAPI action on the client side (a token bucket).
+struct ActionRateLimit {
+    /// Sustained calls per minute. <= 0 = this action is not limited.
+    double per_minute = 0;
+    /// Calls that may be sent back to back after a quiet spell (the bucket size). Default 0 =
+    /// one second's worth: max(1, per_minute / 60).
+    double burst = 0;
+};
+
+/// The service's documented per-account limits, calls per minute (docs/configuration.md,
+/// "Rate limits", has the figures and their source): DescribeContainerGroups 2000,
+/// CreateContainerGroup 1000, DeleteContainerGroup 1000, ExecContainerCommand 500,
+/// DescribeContainerLog 500, RestartContainerGroup 500, and the other listed actions.
+/// Actions the documentation does not list are absent (not limited).
+/// Thread safety: returns a reference to an immutable table.
+const std::map<std::string, ActionRateLimit, std::less<>>& documented_rate_limits();
+
+/// Client-side pacing of OpenAPI calls, so that a fan-out waits its turn instead of collecting
+/// throttling errors. Each attempt (retries included) takes a token of its action's bucket.
+struct RateLimitConfig {
+    /// Default true. false: no per-action pacing (max_concurrent still applies).
+    bool enabled = true;
+    /// Per-action limits that replace (or add to) documented_rate_limits(); an entry with
+    /// per_minute <= 0 removes the limit of that action. Default empty.
+    std::map<std::string, ActionRateLimit, std::less<>> per_action;
+    /// API calls in flight at once on this client, from the first attempt to the final
+    /// result (backoff included); further calls wait in FIFO order. Default 64; 0 = no cap.
+    std::size_t max_concurrent = 64;
+
+    /// The limit in force for `action`: `per_action`, else the documented one, else none
+    /// (per_minute 0). Ignores `enabled`.
+    ActionRateLimit limit_for(std::string_view action) const;
+};
+
 /// Leak prevention: the tags create() puts on every sandbox (see docs/leases.md).
 struct LeaseConfig {
     /// Tag every created sandbox with `eci-sandbox:owner`, `eci-sandbox:lease-expires` and
@@ -169,6 +204,7 @@ struct ClientConfig {
     ProxyConfig proxy;
     RetryConfig retry;
     PoolConfig pool;
+    RateLimitConfig rate_limit;
     LeaseConfig lease;
     /// Largest accepted response body; a bigger one fails with ErrorKind::protocol. Default
     /// 16 MiB; 0 is refused by validate_config().

@@ -41,6 +41,12 @@ struct ClientStats {
     std::uint64_t ws_connections = 0;      ///< exec WebSocket connections opened
     std::uint64_t bytes_sent = 0;          ///< on API connections, HTTP framing included
     std::uint64_t bytes_received = 0;
+    /// Attempts that waited for their action's client-side rate limit (RateLimitConfig).
+    std::uint64_t rate_limited_waits = 0;
+    /// Total time attempts spent waiting for the rate limit.
+    std::chrono::microseconds rate_limited_wait_time{0};
+    /// Calls that waited for a slot under RateLimitConfig::max_concurrent.
+    std::uint64_t concurrency_waits = 0;
 
     /// Attempts sent over all actions.
     std::uint64_t total_api_calls() const noexcept;

@@ -14,5 +14,6 @@
 #include <eci/sandbox_client.hpp>
 #include <eci/sandbox_guard.hpp>
 #include <eci/sandbox_types.hpp>
+#include <eci/shell_session.hpp>
 #include <eci/tmux.hpp>
 #include <eci/version.hpp>

@@ -14,6 +14,8 @@
 
 namespace eci {
 
+class ShellSession;  // <eci/shell_session.hpp>
+
 /// The Python package's tmux constants, same values.
 namespace tmux_defaults {
 inline constexpr std::string_view session_prefix = "eci_cmd_";
@@ -71,6 +73,10 @@ struct TmuxPollOptions {
     std::chrono::milliseconds timeout{60000};
     /// The container; empty = the handle's container (or the group's first on the client).
     std::string container_name;
+    /// Run the poll as a command of this shell session (no API call, no new WebSocket)
+    /// instead of one exec. Default none. Not owned: it must outlive the call, and be a
+    /// session on the same sandbox (and container).
+    ShellSession* session = nullptr;
 };
 
 /// How to wait for a tmux job (Python `tmux_wait`).
@@ -86,6 +92,10 @@ struct TmuxWaitOptions {
     bool cleanup = true;
     /// The container; empty = the handle's container (or the group's first on the client).
     std::string container_name;
+    /// Run every poll (and the cleanup kill) as a command of this shell session: a wait of K
+    /// polls then costs no API call at all. Default none. Not owned: it must outlive the call,
+    /// and be a session on the same sandbox (and container).
+    ShellSession* session = nullptr;
 };
 
 /// A tmux session in a sandbox (Python `tmux_list` entries).

@@ -80,6 +80,8 @@ OpenApiClient::State::State(asio::any_io_executor executor_in, ClientConfig conf
       logger(std::move(logger_in)),
       http(std::move(http_in)),
       retry_policy(detail::retry_policy_for(config.retry)),
+      rate_limiter(config.rate_limit),
+      call_slots(config.rate_limit.max_concurrent),
       host_header(config.endpoint.authority()),
       random(std::random_device{}()) {}
 

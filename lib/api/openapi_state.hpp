@@ -4,6 +4,8 @@
 
 #include <eci/openapi_client.hpp>
 
+#include "api/async_semaphore.hpp"
+#include "core/rate_limiter.hpp"
 #include "core/retry.hpp"
 #include "net/http_client.hpp"
 
@@ -24,9 +26,11 @@ struct OpenApiClient::State {
     detail::HttpClient http;
     detail::RetryPolicy retry_policy;
     detail::ThrottleGate throttle_gate;
-    std::string host_header;  ///< host[:port] exactly as signed and sent
-    std::mt19937_64 random;   ///< jitter only; nonces come from the OS CSPRNG
-    ClientStats stats;        ///< the API counters (transport counters live in `http`)
+    detail::RateLimiter rate_limiter;   ///< client-side pacing per action (RateLimitConfig)
+    detail::AsyncSemaphore call_slots;  ///< RateLimitConfig::max_concurrent calls in flight
+    std::string host_header;            ///< host[:port] exactly as signed and sent
+    std::mt19937_64 random;             ///< jitter only; nonces come from the OS CSPRNG
+    ClientStats stats;                  ///< the API counters (transport counters live in `http`)
 };
 
 namespace detail {

@@ -13,7 +13,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/value.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
 
 namespace eci::detail {
 namespace asio = boost::asio;
@@ -38,7 +40,7 @@ std::string fresh_nonce() {
 }
 
 // Waits `delay` on a timer. Returns false when the wait was cancelled.
-asio::awaitable<bool> wait_for(milliseconds delay) {
+asio::awaitable<bool> wait_for(steady_clock::duration delay) {
     asio::steady_timer timer(co_await asio::this_coro::executor, delay);
     auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     co_return !ec;
@@ -104,8 +106,55 @@ asio::awaitable<Result<RpcReply>> rpc_call(std::shared_ptr<OpenApiClient::State>
     if (options.idempotent && safety == RetrySafety::only_if_not_sent)
         safety = RetrySafety::always;
     const std::string endpoint = state->host_header;
+    std::optional<steady_clock::time_point> deadline;
+    if (policy.overall_deadline.count() > 0)
+        deadline = started + policy.overall_deadline;
 
+    // The cap on calls in flight (RateLimitConfig::max_concurrent), held to the final result.
+    auto slot = co_await state->call_slots.acquire(deadline);
+    if (!slot.ok()) {
+        auto error = std::move(slot).error();
+        error.message = fmt::format("{}: {}", action, error.message);
+        error.dispatch = Dispatch::not_sent;
+        co_return error;
+    }
+    if (*slot)
+        ++state->stats.concurrency_waits;
+    detail::SemaphorePermit permit(state->call_slots);
+
+    Error last_error;
     for (int attempt = 1;; ++attempt) {
+        // The client-side rate limit: every attempt takes a token of its action's bucket.
+        {
+            const auto now = steady_clock::now();
+            std::optional<steady_clock::duration> max_wait;
+            if (deadline)
+                max_wait = std::max(steady_clock::duration::zero(), *deadline - now);
+            const auto wait = state->rate_limiter.reserve(action, now, max_wait);
+            if (!wait) {
+                if (attempt > 1)
+                    co_return last_error;
+                auto error = Error::make(
+                    ErrorKind::timeout,
+                    fmt::format("{}: waiting for the client-side rate limit would pass the "
+                                "call's deadline of {} ms",
+                                action, policy.overall_deadline.count()));
+                error.dispatch = Dispatch::not_sent;
+                co_return error;
+            }
+            if (wait->count() > 0) {
+                ++state->stats.rate_limited_waits;
+                log(state->logger, LogLevel::debug, "{}: waiting {} us for the rate limit", action,
+                    duration_cast<std::chrono::microseconds>(*wait).count());
+                const bool waited = co_await wait_for(*wait);
+                state->stats.rate_limited_wait_time +=
+                    duration_cast<std::chrono::microseconds>(steady_clock::now() - now);
+                if (!waited) {
+                    state->rate_limiter.refund(action, steady_clock::now());
+                    co_return cancelled_error(action);
+                }
+            }
+        }
         // The shared gate: after throttling anywhere on this client, everyone waits.
         const auto gate_delay =
             state->throttle_gate.delay_before_send(steady_clock::now(), state->random());
@@ -174,6 +223,7 @@ asio::awaitable<Result<RpcReply>> rpc_call(std::shared_ptr<OpenApiClient::State>
             delay ? fmt::format("; retrying in {} ms", delay->count()) : std::string());
         if (!delay)
             co_return error;
+        last_error = error;
         if (!co_await wait_for(*delay))
             co_return cancelled_error(action);
     }

@@ -243,6 +243,16 @@ Result<void> validate_config(const ClientConfig& config) {
     }
     if (config.pool.idle_timeout.count() < 0)
         return invalid("pool.idle_timeout must not be negative");
+    for (const auto& [action, limit] : config.rate_limit.per_action) {
+        // `!(x >= 0)` also refuses NaN; infinities make no sense as a pace either.
+        if (action.empty() || !std::isfinite(limit.per_minute) || !std::isfinite(limit.burst) ||
+            !(limit.burst >= 0)) {
+            return invalid(
+                "rate_limit.per_action needs action names with finite per_minute and burst >= 0");
+        }
+    }
+    if (config.rate_limit.max_concurrent > 1'000'000)
+        return invalid("rate_limit.max_concurrent must be at most 1000000 (0 = no cap)");
     if (config.max_response_body_bytes == 0) {
         return invalid("max_response_body_bytes must be greater than 0");
     }

@@ -57,6 +57,7 @@ fmt::format_context::iterator fmt::formatter<eci::ClientConfig>::format(
         "retry: {{enabled: {}, max_attempts: {}, initial_backoff: {}ms, max_backoff: {}ms, "
         "multiplier: {}, overall_deadline: {}ms}}, "
         "pool: {{max_connections_per_endpoint: {}, idle_timeout: {}ms}}, "
+        "rate_limit: {{enabled: {}, overrides: {}, max_concurrent: {}}}, "
         "max_response_body_bytes: {}}}",
         config.credentials, config.region_id, config.endpoint, config.signature_version,
         config.timeouts.connect.count(), config.timeouts.read.count(), config.tls.verify_peer,
@@ -65,6 +66,8 @@ fmt::format_context::iterator fmt::formatter<eci::ClientConfig>::format(
         config.proxy.no_proxy.empty() ? "<none>" : config.proxy.no_proxy, retry.enabled,
         retry.max_attempts, retry.initial_backoff.count(), retry.max_backoff.count(),
         retry.multiplier, retry.overall_deadline.count(), config.pool.max_connections_per_endpoint,
-        config.pool.idle_timeout.count(), config.max_response_body_bytes);
+        config.pool.idle_timeout.count(), config.rate_limit.enabled,
+        config.rate_limit.per_action.size(), config.rate_limit.max_concurrent,
+        config.max_response_body_bytes);
     return fmt::formatter<std::string_view>::format(text, ctx);
 }

@@ -14,6 +14,15 @@ bool all_digits(std::string_view text) {
 
 }  // namespace
 
+std::size_t partial_token_suffix(std::string_view text, std::string_view token) noexcept {
+    if (token.empty())
+        return 0;
+    std::size_t keep = std::min(text.size(), token.size() - 1);
+    while (keep > 0 && text.substr(text.size() - keep) != token.substr(0, keep))
+        --keep;
+    return keep;
+}
+
 ExitMarkerFilter::ExitMarkerFilter(std::string marker) : marker_(std::move(marker)) {}
 
 std::string ExitMarkerFilter::feed(std::string_view chunk) {
@@ -54,11 +63,7 @@ std::string ExitMarkerFilter::take_passable() {
             continue;
         }
         // Hold back the longest suffix that is a prefix of the marker.
-        std::size_t keep = std::min(pending_.size(), marker_.size() - 1);
-        while (keep > 0 && std::string_view(pending_).substr(pending_.size() - keep) !=
-                               std::string_view(marker_).substr(0, keep)) {
-            --keep;
-        }
+        const std::size_t keep = partial_token_suffix(pending_, marker_);
         out.append(pending_, 0, pending_.size() - keep);
         pending_.erase(0, pending_.size() - keep);
         return out;

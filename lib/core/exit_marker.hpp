@@ -2,11 +2,16 @@
 // stream fed chunk by chunk, and remembers the code.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace eci::detail {
+
+/// The length of the longest end of `text` that is a proper prefix of `token`: the bytes a
+/// streaming scanner must hold back because the next chunk may complete the token.
+std::size_t partial_token_suffix(std::string_view text, std::string_view token) noexcept;
 
 /// A streaming filter for stderr. Bytes that might be the start of the marker are held back
 /// until the next chunk shows whether they are; everything else passes at once, so a

@@ -1,5 +1,6 @@
 #include "sandbox/exec_runner.hpp"
 
+#include "api/openapi_state.hpp"
 #include "core/crypto.hpp"
 #include "core/exit_marker.hpp"
 #include "core/shell_wrappers.hpp"
@@ -30,6 +31,8 @@ std::chrono::milliseconds elapsed_since(steady_clock::time_point start) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - start);
 }
 
+}  // namespace
+
 CommandOutcome outcome_of_error(ErrorKind kind) {
     switch (kind) {
         case ErrorKind::timeout:
@@ -41,6 +44,10 @@ CommandOutcome outcome_of_error(ErrorKind kind) {
     }
 }
 
+void count_ws_connection(const AsyncEciSandbox::State& state) {
+    ++state.api.state()->stats.ws_connections;
+}
+
 // The shell's convention: 128 + N means "killed by signal N" (N up to 64 on Linux).
 void classify_exit(CommandResult& result) {
     result.outcome = CommandOutcome::exited;
@@ -49,8 +56,6 @@ void classify_exit(CommandResult& result) {
         result.signal = *result.exit_code - 128;
     }
 }
-
-}  // namespace
 
 std::string new_exit_marker() {
     auto nonce = random_hex(16);
@@ -195,6 +200,7 @@ asio::awaitable<Result<CommandResult>> run_exec(std::shared_ptr<AsyncEciSandbox:
         co_return fail_with_partial(std::move(outcome).error(), before_stream);
     }
 
+    count_ws_connection(*state);
     auto streamed = co_await run_exec_stream(socket, plan.stdin_data, deadline, raw);
     if (!streamed.ok()) {
         auto error = std::move(streamed).error();

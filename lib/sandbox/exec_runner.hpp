@@ -67,6 +67,17 @@ Error after_exec(Error error, const CommandResult& result);
 boost::asio::awaitable<Result<std::string>> resolve_container_name(
     std::shared_ptr<AsyncEciSandbox::State> state, std::string sandbox_id, std::string given);
 
+/// The outcome of a command that failed with an error of `kind`: timed_out, cancelled, else
+/// connection_lost.
+CommandOutcome outcome_of_error(ErrorKind kind);
+
+/// Sets `outcome` (and `signal`) from `exit_code`: 128 + N (N <= 64) is "signalled by N", by
+/// the shell's convention; anything else "exited".
+void classify_exit(CommandResult& result);
+
+/// Counts one exec WebSocket connection in the client's ClientStats::ws_connections.
+void count_ws_connection(const AsyncEciSandbox::State& state);
+
 /// A fresh exit marker with a random 128-bit nonce ("__ECI_EXIT_<32 hex>__").
 std::string new_exit_marker();
 

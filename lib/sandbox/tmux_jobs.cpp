@@ -2,6 +2,7 @@
 // policy around them (settling an uncertain start, waiting with backoff, cleanup).
 #include <eci/async_sandbox.hpp>
 #include <eci/sandbox_client.hpp>
+#include <eci/shell_session.hpp>
 
 #include "core/tmux_commands.hpp"
 #include "sandbox/exec_runner.hpp"
@@ -61,14 +62,17 @@ asio::awaitable<Result<std::string>> session_container(
                                                       std::move(given));
 }
 
-// Runs one tmux script (no stdin) with one exec. `idempotent`: read-only scripts (poll,
-// list) may be retried after an unknown outcome.
+// Runs one tmux script (no stdin) with one exec, or as a command of `session` when given (no
+// API call). `idempotent`: read-only scripts (poll, list) may be retried after an unknown
+// outcome.
 asio::awaitable<Result<CommandResult>> run_tmux_script(
     std::shared_ptr<AsyncEciSandbox::State> state, std::string sandbox_id, std::string container,
-    std::string script, milliseconds timeout, bool idempotent) {
+    std::string script, milliseconds timeout, bool idempotent, ShellSession* session = nullptr) {
     ExecOptions options;
     options.timeout = timeout;
     options.idempotent = idempotent;
+    if (session != nullptr)
+        co_return co_await session->run(std::move(script), std::move(options));
     std::optional<std::string> no_stdin;
     co_return co_await detail::run_script(std::move(state), std::move(sandbox_id),
                                           std::move(container), std::move(script),
@@ -79,10 +83,12 @@ asio::awaitable<Result<CommandResult>> run_tmux_script(
 asio::awaitable<Result<TmuxPollResult>> poll_session(std::shared_ptr<AsyncEciSandbox::State> state,
                                                      std::string sandbox_id, std::string container,
                                                      std::string session_id, int tail_lines,
-                                                     milliseconds timeout) {
+                                                     milliseconds timeout,
+                                                     ShellSession* shell = nullptr) {
     auto script = detail::tmux_poll_script(session_id, tail_lines);
-    auto run = co_await run_tmux_script(std::move(state), std::move(sandbox_id),
-                                        std::move(container), std::move(script), timeout, true);
+    auto run =
+        co_await run_tmux_script(std::move(state), std::move(sandbox_id), std::move(container),
+                                 std::move(script), timeout, true, shell);
     if (!run.ok())
         co_return std::move(run).error();
     auto polled = detail::parse_tmux_poll_reply(run->stdout_text, session_id, tail_lines);
@@ -94,10 +100,12 @@ asio::awaitable<Result<TmuxPollResult>> poll_session(std::shared_ptr<AsyncEciSan
 
 asio::awaitable<Result<bool>> kill_session(std::shared_ptr<AsyncEciSandbox::State> state,
                                            std::string sandbox_id, std::string container,
-                                           std::string session_id, milliseconds timeout) {
+                                           std::string session_id, milliseconds timeout,
+                                           ShellSession* shell = nullptr) {
     auto script = detail::tmux_kill_script(session_id);
-    auto run = co_await run_tmux_script(std::move(state), std::move(sandbox_id),
-                                        std::move(container), std::move(script), timeout, false);
+    auto run =
+        co_await run_tmux_script(std::move(state), std::move(sandbox_id), std::move(container),
+                                 std::move(script), timeout, false, shell);
     if (!run.ok())
         co_return std::move(run).error();
     auto killed = detail::parse_tmux_kill_reply(run->stdout_text);
@@ -242,7 +250,8 @@ asio::awaitable<Result<TmuxPollResult>> AsyncEciSandbox::tmux_poll(std::string s
     if (!container.ok())
         co_return std::move(container).error();
     co_return co_await poll_session(state_, std::move(sandbox_id), std::move(container).value(),
-                                    std::move(session_id), options.tail_lines, options.timeout);
+                                    std::move(session_id), options.tail_lines, options.timeout,
+                                    options.session);
 }
 
 asio::awaitable<Result<TmuxPollResult>> AsyncEciSandbox::tmux_wait(std::string sandbox_id,
@@ -281,7 +290,7 @@ asio::awaitable<Result<TmuxPollResult>> AsyncEciSandbox::tmux_wait(std::string s
             co_return cancelled();
         const auto poll_timeout = std::min(ceil_ms(deadline - now), max_poll_timeout);
         auto polled = co_await poll_session(state_, sandbox_id, *container, session_id,
-                                            options.tail_lines, poll_timeout);
+                                            options.tail_lines, poll_timeout, options.session);
         if (!polled.ok()) {
             // A poll cut short by the wait's own deadline is the wait timing out.
             if (polled.error().kind == ErrorKind::timeout && steady_clock::now() >= deadline)
@@ -299,7 +308,7 @@ asio::awaitable<Result<TmuxPollResult>> AsyncEciSandbox::tmux_wait(std::string s
                 const bool skip = co_await cancelled_now();
                 if (!skip) {
                     (void)co_await kill_session(state_, sandbox_id, *container, session_id,
-                                                cleanup_timeout);
+                                                cleanup_timeout, options.session);
                 }
             }
             co_return std::move(polled).value();
@@ -325,8 +334,8 @@ asio::awaitable<Result<TmuxPollResult>> AsyncEciSandbox::tmux_wait(std::string s
     if (options.cleanup) {
         const bool skip = co_await cancelled_now();
         if (!skip) {
-            (void)co_await kill_session(state_, sandbox_id, *container, session_id,
-                                        cleanup_timeout);
+            (void)co_await kill_session(state_, sandbox_id, *container, session_id, cleanup_timeout,
+                                        options.session);
         }
     }
     auto error = Error::make(ErrorKind::timeout,

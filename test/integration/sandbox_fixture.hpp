@@ -46,6 +46,9 @@ inline ClientConfig client_config_for(const emulator::ReadyInfo& ready) {
     config.endpoint.host = "127.0.0.1";
     config.endpoint.port = ready.port;
     config.tls.ca_file = ready.ca_file;
+    // The emulator's limits are its own flags (--qps-limit); pacing at the real service's
+    // figures would only slow the suite down. The rate-limit tests turn it on explicitly.
+    config.rate_limit.enabled = false;
     return config;
 }
 
