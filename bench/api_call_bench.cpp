@@ -25,17 +25,25 @@ using namespace std::chrono;
 
 namespace {
 
-double cpu_seconds() {
+// User and kernel CPU seconds of this process so far.
+struct CpuTimes {
+    double user = 0;
+    double system = 0;
+};
+
+CpuTimes cpu_times() {
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
     auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
-    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+    return {seconds(usage.ru_utime), seconds(usage.ru_stime)};
 }
 
 struct Measurement {
     int calls = 0;
     int failures = 0;
     double cpu_us_per_call = 0;
+    double user_us_per_call = 0;    // of which in user space
+    double system_us_per_call = 0;  // and in the kernel (syscalls, loopback TCP)
     double wall_us_per_call = 0;
     std::uint64_t tls_handshakes = 0;
 };
@@ -52,16 +60,21 @@ Measurement measure(asio::io_context& io, eci::OpenApiClient client, std::string
             request.container_group_ids = {sandbox_id};
             (void)co_await client.describe_container_groups(request);  // warm-up
             const auto handshakes_before = client.stats().tls_handshakes;
-            const double cpu_before = cpu_seconds();
+            const CpuTimes cpu_before = cpu_times();
             const auto wall_before = steady_clock::now();
             for (int i = 0; i < calls; ++i) {
                 auto reply = co_await client.describe_container_groups(request);
                 if (!reply.ok() || reply->container_groups.size() != 1)
                     ++result.failures;
             }
-            const double cpu = cpu_seconds() - cpu_before;
+            const CpuTimes cpu_after = cpu_times();
+            const double user = cpu_after.user - cpu_before.user;
+            const double system = cpu_after.system - cpu_before.system;
+            const double cpu = user + system;
             const double wall = duration<double>(steady_clock::now() - wall_before).count();
             result.cpu_us_per_call = cpu * 1e6 / calls;
+            result.user_us_per_call = user * 1e6 / calls;
+            result.system_us_per_call = system * 1e6 / calls;
             result.wall_us_per_call = wall * 1e6 / calls;
             result.tls_handshakes = client.stats().tls_handshakes - handshakes_before;
         },
@@ -169,24 +182,29 @@ int main(int argc, char** argv) {
     if (json) {
         fmt::print(
             "{{\"warm\":{{\"calls\":{},\"failures\":{},\"client_cpu_us_per_call\":{:.2f},"
+            "\"user_us_per_call\":{:.2f},\"system_us_per_call\":{:.2f},"
             "\"wall_us_per_call\":{:.2f},\"tls_handshakes\":{}}},"
             "\"fresh\":{{\"calls\":{},\"failures\":{},\"client_cpu_us_per_call\":{:.2f},"
+            "\"user_us_per_call\":{:.2f},\"system_us_per_call\":{:.2f},"
             "\"wall_us_per_call\":{:.2f},\"tls_handshakes\":{}}}}}\n",
-            warm.calls, warm.failures, warm.cpu_us_per_call, warm.wall_us_per_call,
-            warm.tls_handshakes, fresh.calls, fresh.failures, fresh.cpu_us_per_call,
+            warm.calls, warm.failures, warm.cpu_us_per_call, warm.user_us_per_call,
+            warm.system_us_per_call, warm.wall_us_per_call, warm.tls_handshakes, fresh.calls,
+            fresh.failures, fresh.cpu_us_per_call, fresh.user_us_per_call, fresh.system_us_per_call,
             fresh.wall_us_per_call, fresh.tls_handshakes);
     } else {
         fmt::print("signed DescribeContainerGroups, client CPU per call (this process only):\n");
         fmt::print(
-            "  warm keep-alive TLS : {:8.2f} us CPU, {:8.2f} us wall, {} calls, {} handshakes, {} "
-            "failures\n",
-            warm.cpu_us_per_call, warm.wall_us_per_call, warm.calls, warm.tls_handshakes,
-            warm.failures);
+            "  warm keep-alive TLS : {:8.2f} us CPU ({:.2f} user + {:.2f} kernel), {:8.2f} us "
+            "wall, "
+            "{} calls, {} handshakes, {} failures\n",
+            warm.cpu_us_per_call, warm.user_us_per_call, warm.system_us_per_call,
+            warm.wall_us_per_call, warm.calls, warm.tls_handshakes, warm.failures);
         fmt::print(
-            "  fresh TLS each call : {:8.2f} us CPU, {:8.2f} us wall, {} calls, {} handshakes, {} "
-            "failures\n",
-            fresh.cpu_us_per_call, fresh.wall_us_per_call, fresh.calls, fresh.tls_handshakes,
-            fresh.failures);
+            "  fresh TLS each call : {:8.2f} us CPU ({:.2f} user + {:.2f} kernel), {:8.2f} us "
+            "wall, "
+            "{} calls, {} handshakes, {} failures\n",
+            fresh.cpu_us_per_call, fresh.user_us_per_call, fresh.system_us_per_call,
+            fresh.wall_us_per_call, fresh.calls, fresh.tls_handshakes, fresh.failures);
     }
     return warm.failures + fresh.failures == 0 ? 0 : 1;
 }

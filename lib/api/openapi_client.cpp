@@ -4,6 +4,7 @@
 #include "api/rpc_call.hpp"
 #include "core/crypto.hpp"
 #include "core/models_json.hpp"
+#include "core/signing.hpp"
 
 #include <fmt/format.h>
 
@@ -83,7 +84,13 @@ OpenApiClient::State::State(asio::any_io_executor executor_in, ClientConfig conf
       rate_limiter(config.rate_limit),
       call_slots(config.rate_limit.max_concurrent),
       host_header(config.endpoint.authority()),
-      random(std::random_device{}()) {}
+      random(std::random_device{}()),
+      signing_mac(
+          config.signature_version == SignatureVersion::rpc_v2
+              ? detail::HmacKey(detail::HmacAlgorithm::sha1,
+                                detail::rpc_signing_key(config.credentials.access_key_secret))
+              : detail::HmacKey(detail::HmacAlgorithm::sha256,
+                                config.credentials.access_key_secret)) {}
 
 std::uint64_t ClientStats::total_api_calls() const noexcept {
     std::uint64_t total = 0;

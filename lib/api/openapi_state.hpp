@@ -5,12 +5,14 @@
 #include <eci/openapi_client.hpp>
 
 #include "api/async_semaphore.hpp"
+#include "core/crypto.hpp"
 #include "core/rate_limiter.hpp"
 #include "core/retry.hpp"
 #include "net/http_client.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include <chrono>
 #include <random>
 #include <string>
 
@@ -31,6 +33,13 @@ struct OpenApiClient::State {
     std::string host_header;            ///< host[:port] exactly as signed and sent
     std::mt19937_64 random;             ///< jitter only; nonces come from the OS CSPRNG
     ClientStats stats;                  ///< the API counters (transport counters live in `http`)
+    /// The secret's MAC key for config.signature_version, keyed once (the secret is constant).
+    detail::HmacKey signing_mac;
+    detail::NonceSource nonces;  ///< SignatureNonce per attempt
+    /// The last x-acs-date/Timestamp rendered and the second it stands for: calls within one
+    /// second reuse the text.
+    std::chrono::system_clock::time_point date_second{};
+    std::string date_text;
 };
 
 namespace detail {

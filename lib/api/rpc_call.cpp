@@ -30,8 +30,8 @@ constexpr std::string_view user_agent = "eci-sandbox/0.1 (C++20; Boost.Beast)";
 
 // A nonce per attempt: the service rejects a reused one (SignatureNonceUsed), so a retry can
 // never reuse the first attempt's.
-std::string fresh_nonce() {
-    auto nonce = random_hex(16);
+std::string fresh_nonce(NonceSource& nonces) {
+    auto nonce = nonces.next();
     // RAND_bytes only fails when the OS CSPRNG is unusable; a time-based fallback would still be
     // unique per attempt, and the signature stays valid either way.
     if (nonce.ok())
@@ -60,22 +60,33 @@ std::string request_id_of(const boost::json::value& body) {
     return {};
 }
 
+// The timestamp text of `now`, rendered once per second.
+const std::string& current_date(OpenApiClient::State& state) {
+    const auto now = std::chrono::system_clock::now();
+    const auto second = std::chrono::floor<std::chrono::seconds>(now);
+    if (state.date_text.empty() || second != state.date_second) {
+        state.date_text = format_utc_timestamp(now);
+        state.date_second = second;
+    }
+    return state.date_text;
+}
+
 }  // namespace
 
-HttpRequest build_signed_request(const OpenApiClient::State& state, std::string_view action,
+HttpRequest build_signed_request(OpenApiClient::State& state, std::string_view action,
                                  const Params& params) {
     const auto& credentials = state.config.credentials;
     const SigningKey key{credentials.access_key_id, credentials.access_key_secret,
                          credentials.security_token};
-    const std::string date = format_utc_timestamp(std::chrono::system_clock::now());
-    const std::string nonce = fresh_nonce();
+    const std::string& date = current_date(state);
+    const std::string nonce = fresh_nonce(state.nonces);
 
     HttpRequest request;
     request.method = "POST";
     // As the official SDK does: every business parameter in the query, an empty body.
     if (state.config.signature_version == SignatureVersion::rpc_v2) {
-        const Params signed_params =
-            sign_rpc(key, RpcRequest{action, api_version, "POST", params}, date, nonce);
+        const Params signed_params = sign_rpc(
+            key, state.signing_mac, RpcRequest{action, api_version, "POST", params}, date, nonce);
         request.target = "/?" + build_query(signed_params);
         request.headers = {{"host", state.host_header},
                            {"x-acs-action", std::string(action)},
@@ -87,7 +98,7 @@ HttpRequest build_signed_request(const OpenApiClient::State& state, std::string_
         acs3.host = state.host_header;
         acs3.query = params;
         request.target = "/?" + build_query(params);
-        request.headers = sign_acs3(key, acs3, date, nonce);
+        request.headers = sign_acs3(key, state.signing_mac, acs3, date, nonce);
     }
     request.headers.emplace_back("accept", "application/json");
     request.headers.emplace_back("user-agent", std::string(user_agent));

@@ -27,8 +27,9 @@ boost::asio::awaitable<Result<RpcReply>> rpc_call(std::shared_ptr<OpenApiClient:
                                                   std::string action, Params params,
                                                   RetrySafety safety, CallOptions options);
 
-/// Builds the signed HTTP request of one attempt (a fresh date and nonce each time).
-HttpRequest build_signed_request(const OpenApiClient::State& state, std::string_view action,
+/// Builds the signed HTTP request of one attempt (a fresh date and nonce each time; takes
+/// the nonce from, and caches the date text in, `state`).
+HttpRequest build_signed_request(OpenApiClient::State& state, std::string_view action,
                                  const Params& params);
 
 }  // namespace eci::detail

@@ -2,14 +2,18 @@
 
 #include "core/encoding.hpp"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
 #include <array>
 #include <climits>
+#include <memory>
 #include <new>
+#include <utility>
 #include <vector>
 
 namespace eci::detail {
@@ -33,6 +37,13 @@ const unsigned char* bytes(std::string_view text) {
     // (HMAC with a null key means "reuse the previous key", not "empty key").
     static constexpr unsigned char empty[1] = {0};
     return text.empty() ? empty : reinterpret_cast<const unsigned char*>(text.data());
+}
+
+// SHA-256 fetched once: EVP_sha256() makes every EVP_Digest look the algorithm up again
+// (OpenSSL 3's implicit fetch, with its locks and property matching).
+const EVP_MD* fetched_sha256() {
+    static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    return md != nullptr ? md : EVP_sha256();
 }
 
 std::array<unsigned char, EVP_MAX_MD_SIZE> digest(const EVP_MD* md, std::string_view data,
@@ -70,7 +81,7 @@ std::array<unsigned char, EVP_MAX_MD_SIZE> hmac(const EVP_MD* md, std::string_vi
 
 std::string sha256_hex(std::string_view data) {
     unsigned int size = 0;
-    const auto hash = digest(EVP_sha256(), data, size);
+    const auto hash = digest(fetched_sha256(), data, size);
     return to_hex(hash.data(), size);
 }
 
@@ -84,6 +95,94 @@ std::string hmac_sha1_base64(std::string_view key, std::string_view data) {
     unsigned int size = 0;
     const auto mac = hmac(EVP_sha1(), key, data, size);
     return base64_encode(std::string_view(reinterpret_cast<const char*>(mac.data()), size));
+}
+
+struct HmacKey::Context {
+    EVP_MAC_CTX* keyed = nullptr;  // initialised with the key; duplicated per MAC
+};
+
+HmacKey::HmacKey(HmacAlgorithm algorithm, std::string_view key) {
+    static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    if (mac == nullptr)
+        throw std::bad_alloc();
+    auto context = std::make_unique<Context>();
+    context->keyed = EVP_MAC_CTX_new(mac);
+    if (context->keyed == nullptr)
+        throw std::bad_alloc();
+    char sha1[] = "SHA1";
+    char sha256[] = "SHA256";
+    const OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                         algorithm == HmacAlgorithm::sha1 ? sha1 : sha256, 0),
+        OSSL_PARAM_construct_end()};
+    if (EVP_MAC_init(context->keyed, bytes(key), key.size(), params) != 1) {
+        EVP_MAC_CTX_free(context->keyed);
+        throw std::bad_alloc();  // as in digest(): only an allocation failure gets here
+    }
+    context_ = context.release();
+}
+
+HmacKey::HmacKey(HmacKey&& other) noexcept : context_(std::exchange(other.context_, nullptr)) {}
+
+HmacKey& HmacKey::operator=(HmacKey&& other) noexcept {
+    if (this != &other) {
+        this->~HmacKey();
+        context_ = std::exchange(other.context_, nullptr);
+    }
+    return *this;
+}
+
+HmacKey::~HmacKey() {
+    if (context_ != nullptr) {
+        EVP_MAC_CTX_free(context_->keyed);
+        delete context_;
+        context_ = nullptr;
+    }
+}
+
+namespace {
+
+// MAC of `data` with a copy of the keyed context (the original stays ready for the next).
+std::array<unsigned char, EVP_MAX_MD_SIZE> keyed_mac(EVP_MAC_CTX* keyed, std::string_view data,
+                                                     std::size_t& size) {
+    std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
+    size = 0;
+    EVP_MAC_CTX* context = EVP_MAC_CTX_dup(keyed);
+    if (context == nullptr)
+        throw std::bad_alloc();
+    const bool ok = EVP_MAC_update(context, bytes(data), data.size()) == 1 &&
+                    EVP_MAC_final(context, out.data(), &size, out.size()) == 1;
+    EVP_MAC_CTX_free(context);
+    if (!ok)
+        throw std::bad_alloc();
+    return out;
+}
+
+}  // namespace
+
+std::string HmacKey::hex(std::string_view data) const {
+    std::size_t size = 0;
+    const auto mac = keyed_mac(context_->keyed, data, size);
+    return to_hex(mac.data(), size);
+}
+
+std::string HmacKey::base64(std::string_view data) const {
+    std::size_t size = 0;
+    const auto mac = keyed_mac(context_->keyed, data, size);
+    return base64_encode(std::string_view(reinterpret_cast<const char*>(mac.data()), size));
+}
+
+Result<std::string> NonceSource::next() {
+    if (used_ == batch) {
+        if (RAND_bytes(buffer_, static_cast<int>(sizeof buffer_)) != 1)
+            return Error::make(ErrorKind::tls, "OpenSSL's random generator failed (RAND_bytes)");
+        used_ = 0;
+    }
+    unsigned char* nonce = buffer_ + used_ * nonce_bytes;
+    std::string out = to_hex(nonce, nonce_bytes);
+    OPENSSL_cleanse(nonce, nonce_bytes);  // handed out once: no copy stays behind
+    ++used_;
+    return out;
 }
 
 Result<std::string> random_hex(std::size_t n_bytes) {

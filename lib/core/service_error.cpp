@@ -1,6 +1,7 @@
 #include "core/service_error.hpp"
 
 #include <fmt/format.h>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/parse_options.hpp>
 
@@ -70,7 +71,11 @@ Result<json::value> parse_limited(std::string_view body, std::string_view what) 
     json::parse_options options;
     options.max_depth = max_json_depth;
     boost::system::error_code ec;
-    json::value value = json::parse(body, ec, json::storage_ptr(), options);
+    // One arena per reply, freed with the value: a reply is read once and dropped, so
+    // per-node allocations (an object, a string, an array each) buy nothing.
+    json::value value = json::parse(
+        body, ec, json::make_shared_resource<json::monotonic_resource>(body.size() * 2 + 256),
+        options);
     if (ec) {
         return Error::make(ErrorKind::protocol,
                            fmt::format("{} is not valid JSON ({}): \"{}\"", what, ec.message(),

@@ -200,15 +200,19 @@ std::optional<Acs3Authorization> parse_acs3_authorization(std::string_view value
     return out;
 }
 
-Headers sign_acs3(const SigningKey& key, const Acs3Request& request, std::string_view date,
-                  std::string_view nonce) {
+namespace {
+
+// Both sign_acs3 overloads: `secret_mac` is the prepared key, or null to key the MAC here.
+Headers sign_acs3_with(const SigningKey& key, const HmacKey* secret_mac, const Acs3Request& request,
+                       std::string_view date, std::string_view nonce) {
     Headers headers;
     headers.emplace_back("host", request.host);
     headers.emplace_back("x-acs-action", request.action);
     headers.emplace_back("x-acs-version", request.version);
     headers.emplace_back("x-acs-date", date);
     headers.emplace_back("x-acs-signature-nonce", nonce);
-    const std::string payload_sha256 = sha256_hex(request.body);
+    const std::string payload_sha256 =
+        request.body.empty() ? std::string(empty_payload_sha256) : sha256_hex(request.body);
     headers.emplace_back("x-acs-content-sha256", payload_sha256);
     if (!key.security_token.empty()) {
         headers.emplace_back("x-acs-security-token", key.security_token);
@@ -220,10 +224,24 @@ Headers sign_acs3(const SigningKey& key, const Acs3Request& request, std::string
     const Acs3CanonicalHeaders canonical = acs3_canonical_headers(headers);
     const std::string string_to_sign = acs3_string_to_sign(acs3_canonical_request(
         request.method, request.pathname, request.query, canonical, payload_sha256));
+    const std::string signature = secret_mac != nullptr
+                                      ? secret_mac->hex(string_to_sign)
+                                      : acs3_signature(key.access_key_secret, string_to_sign);
     headers.emplace_back("authorization",
-                         acs3_authorization(key.access_key_id, canonical.signed_names,
-                                            acs3_signature(key.access_key_secret, string_to_sign)));
+                         acs3_authorization(key.access_key_id, canonical.signed_names, signature));
     return headers;
+}
+
+}  // namespace
+
+Headers sign_acs3(const SigningKey& key, const Acs3Request& request, std::string_view date,
+                  std::string_view nonce) {
+    return sign_acs3_with(key, nullptr, request, date, nonce);
+}
+
+Headers sign_acs3(const SigningKey& key, const HmacKey& secret_mac, const Acs3Request& request,
+                  std::string_view date, std::string_view nonce) {
+    return sign_acs3_with(key, &secret_mac, request, date, nonce);
 }
 
 ExpectedSignature acs3_expected_signature(std::string_view access_key_secret,
@@ -269,14 +287,21 @@ std::string rpc_string_to_sign(std::string_view method, const Params& params) {
     return out;
 }
 
-std::string rpc_signature(std::string_view access_key_secret, std::string_view string_to_sign) {
+std::string rpc_signing_key(std::string_view access_key_secret) {
     std::string key(access_key_secret);
     key += '&';
-    return hmac_sha1_base64(key, string_to_sign);
+    return key;
 }
 
-Params sign_rpc(const SigningKey& key, const RpcRequest& request, std::string_view timestamp,
-                std::string_view nonce) {
+std::string rpc_signature(std::string_view access_key_secret, std::string_view string_to_sign) {
+    return hmac_sha1_base64(rpc_signing_key(access_key_secret), string_to_sign);
+}
+
+namespace {
+
+// Both sign_rpc overloads: `secret_mac` is the prepared key, or null to key the MAC here.
+Params sign_rpc_with(const SigningKey& key, const HmacKey* secret_mac, const RpcRequest& request,
+                     std::string_view timestamp, std::string_view nonce) {
     Params params;
     params.reserve(request.params.size() + 11);
     params.emplace_back("Action", request.action);
@@ -290,10 +315,24 @@ Params sign_rpc(const SigningKey& key, const RpcRequest& request, std::string_vi
     params.insert(params.end(), request.params.begin(), request.params.end());
     if (!key.security_token.empty())
         params.emplace_back("SecurityToken", key.security_token);
-    std::string signature =
-        rpc_signature(key.access_key_secret, rpc_string_to_sign(request.method, params));
+    const std::string string_to_sign = rpc_string_to_sign(request.method, params);
+    std::string signature = secret_mac != nullptr
+                                ? secret_mac->base64(string_to_sign)
+                                : rpc_signature(key.access_key_secret, string_to_sign);
     params.emplace_back("Signature", std::move(signature));
     return params;
+}
+
+}  // namespace
+
+Params sign_rpc(const SigningKey& key, const RpcRequest& request, std::string_view timestamp,
+                std::string_view nonce) {
+    return sign_rpc_with(key, nullptr, request, timestamp, nonce);
+}
+
+Params sign_rpc(const SigningKey& key, const HmacKey& secret_mac, const RpcRequest& request,
+                std::string_view timestamp, std::string_view nonce) {
+    return sign_rpc_with(key, &secret_mac, request, timestamp, nonce);
 }
 
 ExpectedSignature rpc_expected_signature(std::string_view access_key_secret,

@@ -14,6 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -438,20 +439,31 @@ asio::awaitable<Result<ConnectionPtr>> open_connection(std::shared_ptr<State> st
     const std::string target =
         state->proxy ? fmt::format("proxy {}", state->proxy->display) : state->endpoint;
 
-    tcp::resolver resolver(state->executor);
-    asio::steady_timer resolve_deadline(state->executor, deadline);
-    auto resolved = co_await (resolver.async_resolve(host, std::to_string(port), use_tuple) ||
-                              resolve_deadline.async_wait(use_tuple));
-    if (resolved.index() == 1) {
-        const bool cancelled = was_cancelled(co_await asio::this_coro::cancellation_state);
-        co_return connect_error(*state, cancelled, beast::error::timeout,
-                                fmt::format("resolving {}", host));
-    }
-    auto [resolve_ec, endpoints] = std::get<0>(std::move(resolved));
-    if (resolve_ec) {
-        const bool cancelled = was_cancelled(co_await asio::this_coro::cancellation_state);
-        co_return connect_error(*state, cancelled, resolve_ec,
-                                fmt::format("could not resolve {}", host));
+    // An IP literal needs no resolver: asio resolves on a helper thread, which costs a
+    // thread wake-up and getaddrinfo per new connection.
+    error_code literal_ec;
+    const auto literal = asio::ip::make_address(host, literal_ec);
+    std::vector<tcp::endpoint> endpoints;
+    if (!literal_ec) {
+        endpoints.emplace_back(literal, port);
+    } else {
+        tcp::resolver resolver(state->executor);
+        asio::steady_timer resolve_deadline(state->executor, deadline);
+        auto resolved = co_await (resolver.async_resolve(host, std::to_string(port), use_tuple) ||
+                                  resolve_deadline.async_wait(use_tuple));
+        if (resolved.index() == 1) {
+            const bool cancelled = was_cancelled(co_await asio::this_coro::cancellation_state);
+            co_return connect_error(*state, cancelled, beast::error::timeout,
+                                    fmt::format("resolving {}", host));
+        }
+        auto [resolve_ec, found] = std::get<0>(std::move(resolved));
+        if (resolve_ec) {
+            const bool cancelled = was_cancelled(co_await asio::this_coro::cancellation_state);
+            co_return connect_error(*state, cancelled, resolve_ec,
+                                    fmt::format("could not resolve {}", host));
+        }
+        for (const auto& entry : found)
+            endpoints.push_back(entry.endpoint());
     }
 
     connection->tcp().expires_at(deadline);
@@ -506,6 +518,12 @@ asio::awaitable<Result<ConnectionPtr>> open_connection(std::shared_ptr<State> st
     co_return connection;
 }
 
+struct WireRequest {
+    std::string text;  // start line, header and body
+    bool head = false;
+    bool keep_alive = true;  // false when the caller sent Connection: close
+};
+
 struct ExchangeResult {
     Result<HttpResponse> response = HttpResponse{};
     bool response_started = false;  // any byte of the response arrived
@@ -557,11 +575,11 @@ Error exchange_error(State& state, bool cancelled, error_code ec) {
 
 template <class Stream>
 asio::awaitable<ExchangeResult> exchange(std::shared_ptr<State> state, Connection& connection,
-                                         Stream& stream,
-                                         const http::request<http::string_body>& request) {
+                                         Stream& stream, const WireRequest& request) {
     ExchangeResult result;
     connection.tcp().expires_after(state->options.read_timeout);
-    auto [write_ec, written] = co_await http::async_write(stream, request, use_tuple);
+    auto [write_ec, written] =
+        co_await asio::async_write(stream, asio::buffer(request.text), use_tuple);
     state->stats.bytes_sent += written;
     if (write_ec) {
         const bool cancelled = was_cancelled(co_await asio::this_coro::cancellation_state);
@@ -573,7 +591,7 @@ asio::awaitable<ExchangeResult> exchange(std::shared_ptr<State> state, Connectio
     parser.header_limit(static_cast<std::uint32_t>(
         std::min<std::size_t>(state->options.max_header_bytes, UINT32_MAX)));
     parser.body_limit(state->options.max_body_bytes);
-    if (request.method() == http::verb::head)
+    if (request.head)
         parser.skip(true);
     auto [read_ec, read] = co_await http::async_read(stream, connection.buffer, parser, use_tuple);
     state->stats.bytes_received += read;
@@ -591,36 +609,71 @@ asio::awaitable<ExchangeResult> exchange(std::shared_ptr<State> state, Connectio
     for (const auto& field : message)
         response.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     response.body = std::move(message.body());
-    result.keep_alive = message.keep_alive() && request.keep_alive();
+    result.keep_alive = message.keep_alive() && request.keep_alive;
     result.response = std::move(response);
     co_return result;
 }
 
 asio::awaitable<ExchangeResult> exchange_on(std::shared_ptr<State> state, Connection& connection,
-                                            const http::request<http::string_body>& request) {
+                                            const WireRequest& request) {
     if (connection.tls)
         co_return co_await exchange(state, connection, connection.stream, request);
     co_return co_await exchange(state, connection, connection.tcp(), request);
 }
 
-http::request<http::string_body> build_request(const State& state, HttpRequest request) {
-    http::request<http::string_body> message;
-    message.version(11);
-    message.method_string(request.method);
-    message.target(request.target);
-    for (auto& [name, value] : request.headers)
-        message.insert(name, value);
-    if (message.find(http::field::host) == message.end())
-        message.set(http::field::host, state.host_header);
-    message.body() = std::move(request.body);
-    message.prepare_payload();
-    return message;
+bool is_method(std::string_view method, std::string_view name) {
+    return beast::iequals(method, name);
+}
+
+// The request as it goes on the wire, rendered straight into one reserved string (one
+// allocation) instead of Beast's field list (an allocation per header field) and its
+// serializer. Headers as Beast's prepare_payload would set them: Host unless given,
+// Content-Length for a body or a method that carries one.
+WireRequest build_request(const State& state, const HttpRequest& request) {
+    WireRequest wire;
+    wire.head = is_method(request.method, "HEAD");
+    std::size_t size = request.method.size() + request.target.size() + 64 + request.body.size() +
+                       state.host_header.size();
+    for (const auto& [name, value] : request.headers)
+        size += name.size() + value.size() + 4;
+    std::string& out = wire.text;
+    out.reserve(size);
+    out += request.method;
+    out += ' ';
+    out += request.target;
+    out += " HTTP/1.1\r\n";
+    bool has_host = false;
+    bool has_length = false;
+    for (const auto& [name, value] : request.headers) {
+        has_host = has_host || beast::iequals(name, "host");
+        has_length = has_length || beast::iequals(name, "content-length");
+        if (beast::iequals(name, "connection") && value.find("close") != std::string::npos)
+            wire.keep_alive = false;
+        out += name;
+        out += ": ";
+        out += value;
+        out += "\r\n";
+    }
+    if (!has_host) {
+        out += "Host: ";
+        out += state.host_header;
+        out += "\r\n";
+    }
+    if (!has_length && (!request.body.empty() || is_method(request.method, "POST") ||
+                        is_method(request.method, "PUT") || is_method(request.method, "OPTIONS"))) {
+        out += "Content-Length: ";
+        out += std::to_string(request.body.size());
+        out += "\r\n";
+    }
+    out += "\r\n";
+    out += request.body;
+    return wire;
 }
 
 asio::awaitable<Result<HttpResponse>> send_with_retry(std::shared_ptr<State> state,
                                                       HttpRequest request, bool& may_have_sent) {
     const bool idempotent = request.idempotent;
-    const auto message = build_request(*state, std::move(request));
+    const WireRequest message = build_request(*state, request);
     auto dispatch = [&may_have_sent] {
         return may_have_sent ? Dispatch::unknown : Dispatch::not_sent;
     };

@@ -15,6 +15,46 @@ namespace eci::detail {
 namespace asio = boost::asio;
 namespace ssl = boost::asio::ssl;
 
+namespace {
+
+// The system's trusted CAs, parsed once per process on first use (C++ guarantees the
+// initialisation runs once, even with concurrent callers). SSL_CTX_set_default_verify_paths
+// parses the whole bundle again for every context: ~250M instructions per client created.
+// Never freed: it lives as long as the process and is only read after initialisation.
+X509_STORE* system_ca_store() {
+    static X509_STORE* const store = [] {
+        X509_STORE* loaded = X509_STORE_new();
+        // A system without a CA bundle still works with an explicit ca_file, so a failure
+        // to load the defaults is not fatal: the handshake reports an untrusted certificate.
+        if (loaded != nullptr && X509_STORE_set_default_paths(loaded) != 1)
+            ERR_clear_error();
+        return loaded;
+    }();
+    return store;
+}
+
+// A fresh store for one context, as SSL_CTX_set_default_verify_paths would build it: the
+// system CAs (references to the shared parsed certificates, not copies) and the hashed CA
+// directory (read lazily, per lookup). Each context gets its own store, so a client's
+// ca_file never becomes trusted by another client.
+X509_STORE* new_store_with_system_cas() {
+    X509_STORE* store = X509_STORE_new();
+    if (store == nullptr)
+        return nullptr;
+    if (X509_STORE* system = system_ca_store()) {
+        STACK_OF(X509)* certificates = X509_STORE_get1_all_certs(system);
+        for (int i = 0; certificates != nullptr && i < sk_X509_num(certificates); ++i)
+            X509_STORE_add_cert(store, sk_X509_value(certificates, i));
+        sk_X509_pop_free(certificates, X509_free);
+    }
+    if (X509_LOOKUP* directory = X509_STORE_add_lookup(store, X509_LOOKUP_hash_dir()))
+        X509_LOOKUP_ctrl(directory, X509_L_ADD_DIR, nullptr, X509_FILETYPE_DEFAULT, nullptr);
+    ERR_clear_error();
+    return store;
+}
+
+}  // namespace
+
 Result<std::shared_ptr<ssl::context>> make_client_tls_context(const TlsClientOptions& options) {
     auto context = std::make_shared<ssl::context>(ssl::context::tls_client);
     boost::system::error_code ec;
@@ -33,10 +73,10 @@ Result<std::shared_ptr<ssl::context>> make_client_tls_context(const TlsClientOpt
         return context;
     }
     context->set_verify_mode(ssl::verify_peer, ec);
-    // A system without a CA bundle still works with an explicit ca_file, so a failure to load
-    // the defaults is not fatal here: the handshake reports an untrusted certificate instead.
-    context->set_default_verify_paths(ec);
-    ERR_clear_error();
+    X509_STORE* store = new_store_with_system_cas();
+    if (store == nullptr)
+        return Error::make(ErrorKind::tls, "TLS setup failed: cannot allocate a CA store");
+    SSL_CTX_set_cert_store(context->native_handle(), store);  // takes ownership
     if (!options.ca_file.empty()) {
         // Check readability first so the error says what is wrong with the file, not what
         // OpenSSL's parser thought of an absent one.

@@ -60,3 +60,34 @@ TEST_CASE("crypto: constant_time_equal compares content and length", "[crypto]")
     CHECK_FALSE(constant_time_equal("", "a"));
     CHECK_FALSE(constant_time_equal(std::string_view("a\0b", 3), std::string_view("a\0c", 3)));
 }
+
+TEST_CASE("crypto: HmacKey gives the one-shot MACs, repeatedly", "[crypto]") {
+    const HmacKey sha256(HmacAlgorithm::sha256, "Jefe");
+    const HmacKey sha1(HmacAlgorithm::sha1, "secret&");
+    for (int round = 0; round < 3; ++round) {
+        CHECK(sha256.hex("what do ya want for nothing?") ==
+              "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+        CHECK(sha256.hex("other data") == hmac_sha256_hex("Jefe", "other data"));
+        CHECK(sha1.base64("string to sign") == hmac_sha1_base64("secret&", "string to sign"));
+    }
+    // A key longer than the block size is hashed first, as HMAC() does.
+    const std::string long_key(131, '\xaa');
+    CHECK(HmacKey(HmacAlgorithm::sha256, long_key).hex("data") ==
+          hmac_sha256_hex(long_key, "data"));
+    HmacKey moved = HmacKey(HmacAlgorithm::sha256, "");
+    moved = HmacKey(HmacAlgorithm::sha256, "Jefe");
+    CHECK(moved.hex("x") == hmac_sha256_hex("Jefe", "x"));
+}
+
+TEST_CASE("crypto: NonceSource hands out distinct 32-hex nonces across refills", "[crypto]") {
+    NonceSource source;
+    std::set<std::string> seen;
+    for (int i = 0; i < 200; ++i) {
+        auto nonce = source.next();
+        REQUIRE(nonce.ok());
+        CHECK(nonce->size() == 32);
+        CHECK(nonce->find_first_not_of("0123456789abcdef") == std::string::npos);
+        seen.insert(*nonce);
+    }
+    CHECK(seen.size() == 200);
+}

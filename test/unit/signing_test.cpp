@@ -412,3 +412,22 @@ TEST_CASE("signing: RPC verification ignores Signature and catches a changed par
     CHECK(rpc_expected_signature("secret", "POST", params).signature != base.signature);
     CHECK(rpc_expected_signature("secret", "GET", params).signature != base.signature);
 }
+
+TEST_CASE("signing: the prepared-key overloads sign exactly as the plain ones", "[signing]") {
+    const Params query{{"RegionId", "cn-hangzhou"}, {"ContainerGroupIds", R"(["eci-1"])"}};
+    Acs3Request request;
+    request.action = "DescribeContainerGroups";
+    request.version = "2018-08-08";
+    request.host = "eci.cn-hangzhou.aliyuncs.com";
+    request.query = query;
+    for (const std::string_view token : {std::string_view(), std::string_view("STS-token")}) {
+        const SigningKey key{"LTAIid", "secret/+=", token};
+        const HmacKey acs3_mac(HmacAlgorithm::sha256, key.access_key_secret);
+        CHECK(sign_acs3(key, acs3_mac, request, "2026-01-02T03:04:05Z", "nonce-1") ==
+              sign_acs3(key, request, "2026-01-02T03:04:05Z", "nonce-1"));
+        const HmacKey rpc_mac(HmacAlgorithm::sha1, rpc_signing_key(key.access_key_secret));
+        const RpcRequest rpc{"DescribeContainerGroups", "2018-08-08", "POST", query};
+        CHECK(sign_rpc(key, rpc_mac, rpc, "2026-01-02T03:04:05Z", "nonce-2") ==
+              sign_rpc(key, rpc, "2026-01-02T03:04:05Z", "nonce-2"));
+    }
+}
