@@ -95,8 +95,13 @@ struct Latencies {
 struct Run {
     Options options;
     eci::AsyncEciSandbox client;
+    asio::io_context* io = nullptr;
     int next = 0;
+    int workers_left = 0;
     int failed = 0;
+    // When the last lifecycle ended: idle pooled connections would keep io.run() going.
+    steady_clock::time_point finished_at;
+    double cpu_at_finish = 0;
     std::map<std::string, int> failures_by_step;
     std::string first_failure;
     Latencies create_wait, bash, tmux, remove;
@@ -192,6 +197,11 @@ asio::awaitable<void> worker(Run& run) {
         const int n = run.next++;
         co_await lifecycle(run, n);
     }
+    if (--run.workers_left == 0) {
+        run.finished_at = steady_clock::now();
+        run.cpu_at_finish = cpu_seconds();
+        run.io->stop();
+    }
 }
 
 int usage(int code) {
@@ -264,15 +274,17 @@ int main(int argc, char** argv) {
         return fmt::print(stderr, "{}\n", client.error()), 1;
 
     Run run{options, *client};
+    run.io = &io;
     const int workers = options.concurrency == 0 ? options.sandboxes
                                                  : std::min(options.concurrency, options.sandboxes);
     const double cpu_before = cpu_seconds();
     const auto wall_before = steady_clock::now();
+    run.workers_left = workers;
     for (int w = 0; w < workers; ++w)
         asio::co_spawn(io, worker(run), asio::detached);
     io.run();
-    const double wall = duration<double>(steady_clock::now() - wall_before).count();
-    const double cpu = cpu_seconds() - cpu_before;
+    const double wall = duration<double>(run.finished_at - wall_before).count();
+    const double cpu = run.cpu_at_finish - cpu_before;
 
     const auto stats = run.client.api().stats();
     boost::json::object out;

@@ -1,5 +1,6 @@
 #include "sandbox/exec_runner.hpp"
 
+#include "api/openapi_state.hpp"
 #include "core/crypto.hpp"
 #include "core/exit_marker.hpp"
 #include "core/shell_wrappers.hpp"
@@ -199,6 +200,7 @@ asio::awaitable<Result<CommandResult>> run_exec_once(std::shared_ptr<AsyncEciSan
     if (auto& outcome = std::get<0>(connected); !outcome.ok()) {
         co_return fail_with_partial(std::move(outcome).error(), before_stream);
     }
+    ++state->api.state()->stats.ws_connections;  // ClientStats: exec WebSockets opened
 
     auto streamed = co_await run_exec_stream(socket, plan.stdin_data, deadline, raw);
     if (!streamed.ok()) {
