@@ -26,6 +26,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace asio = boost::asio;
@@ -93,6 +94,9 @@ struct Latencies {
 };
 
 struct Run {
+    Run(Options run_options, eci::AsyncEciSandbox run_client)
+        : options(std::move(run_options)), client(std::move(run_client)) {}
+
     Options options;
     eci::AsyncEciSandbox client;
     asio::io_context* io = nullptr;
@@ -273,7 +277,7 @@ int main(int argc, char** argv) {
     if (!client.ok())
         return fmt::print(stderr, "{}\n", client.error()), 1;
 
-    Run run{options, *client};
+    Run run(options, *client);
     run.io = &io;
     const int workers = options.concurrency == 0 ? options.sandboxes
                                                  : std::min(options.concurrency, options.sandboxes);
