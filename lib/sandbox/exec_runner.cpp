@@ -225,7 +225,9 @@ asio::awaitable<Result<CommandResult>> run_exec_once(std::shared_ptr<AsyncEciSan
 bool rerun_is_safe(const Error& error, const ExecOptions& options) {
     if (!options.idempotent || !options.sync || !error.partial)
         return false;
-    return error.kind != ErrorKind::timeout && error.kind != ErrorKind::cancelled;
+    // A timeout of the stream's own connect or upgrade step qualifies too; the command's
+    // deadline is checked by the caller.
+    return error.kind != ErrorKind::cancelled;
 }
 
 }  // namespace

@@ -41,8 +41,9 @@ struct ExecPlan {
 /// timeout, cancelled, network or protocol with dispatch accepted (not_sent or unknown when
 /// the WebSocket could not be connected) and the output so far in Error::partial. Never
 /// retries the exec after an unknown outcome unless options.idempotent: then a run whose
-/// stream broke (WebSocket dropped or unreachable; not a timeout or cancellation) runs again
-/// from the start, within the same deadline, up to RetryConfig::max_attempts runs; the
+/// stream broke (WebSocket dropped or unreachable, or its connect or upgrade timed out; not a
+/// cancellation nor the command's own deadline) runs again from the start, within the same
+/// deadline, up to RetryConfig::max_attempts runs; the
 /// `on_output` callback then sees the new run's output from its beginning.
 /// Cancellation: terminal, through the awaiting coroutine's slot.
 boost::asio::awaitable<Result<CommandResult>> run_exec(
