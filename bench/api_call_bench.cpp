@@ -16,7 +16,6 @@
 #include <sys/resource.h>
 
 #include <chrono>
-#include <fstream>
 #include <optional>
 #include <string>
 
@@ -116,10 +115,7 @@ int main(int argc, char** argv) {
     std::optional<eci::bench::EmulatorProcess> emulator;
     eci::bench::EmulatorEndpoint endpoint;
     if (!ready_file.empty()) {
-        std::ifstream in(ready_file);
-        std::string line;
-        std::getline(in, line);
-        auto parsed = eci::bench::parse_ready_line(line);
+        auto parsed = eci::bench::read_ready_file(ready_file);
         if (!parsed.ok())
             return fmt::print(stderr, "{}\n", parsed.error()), 1;
         endpoint = std::move(parsed).value();

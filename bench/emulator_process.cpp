@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include <chrono>
+#include <fstream>
 
 extern char** environ;
 
@@ -47,6 +48,13 @@ Result<EmulatorEndpoint> parse_ready_line(const std::string& line) {
     if (endpoint.endpoint.empty() || endpoint.access_key_id.empty())
         return Error::make(ErrorKind::protocol, "the emulator's ready line lacks endpoint or keys");
     return endpoint;
+}
+
+Result<EmulatorEndpoint> read_ready_file(const std::string& path) {
+    std::ifstream in(path);
+    std::string line;
+    std::getline(in, line);
+    return parse_ready_line(line);
 }
 
 Result<EmulatorProcess> EmulatorProcess::start(const std::string& binary,

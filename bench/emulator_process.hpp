@@ -28,6 +28,10 @@ struct EmulatorEndpoint {
 /// Parses one ready line: {"endpoint":..., "scheme":..., "ca_file":..., ...}.
 Result<EmulatorEndpoint> parse_ready_line(const std::string& line);
 
+/// Reads the first line of `path` (a file holding a running emulator's ready line) and parses
+/// it. Errors: protocol when the file is missing or its first line is not a ready line.
+Result<EmulatorEndpoint> read_ready_file(const std::string& path);
+
 /// A child eci-emulator; SIGTERM and reaped on destruction.
 class EmulatorProcess {
   public:

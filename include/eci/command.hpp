@@ -78,7 +78,9 @@ struct ExecOptions {
     /// io_context. Must not block. Default none.
     std::function<void(OutputStream, std::string_view)> on_output;
     /// The command may safely run twice: the ExecContainerCommand call may then be retried
-    /// even after an unknown outcome. Default false (retried only after a refusal).
+    /// even after an unknown outcome, and a run whose exec WebSocket dropped (or could not be
+    /// connected) runs again from the start within the same timeout (`on_output` then sees
+    /// the new run's output from its beginning). Default false (retried only after a refusal).
     bool idempotent = false;
     /// exec_command only: bytes sent to the command's stdin (Stdin is turned on). There is
     /// no end-of-input in this protocol, so the command must know when to stop reading.

@@ -96,11 +96,14 @@ asio::awaitable<Result<std::string>> resolve_container_name(
     co_return group.containers.front().name;
 }
 
-asio::awaitable<Result<CommandResult>> run_exec(std::shared_ptr<AsyncEciSandbox::State> state,
-                                                ExecPlan plan, ExecOptions options) {
+namespace {
+
+// One ExecContainerCommand and its stream, ending by `deadline`.
+asio::awaitable<Result<CommandResult>> run_exec_once(std::shared_ptr<AsyncEciSandbox::State> state,
+                                                     ExecPlan plan, ExecOptions options,
+                                                     steady_clock::time_point deadline) {
     const auto started = steady_clock::now();
     const auto timeout = options.effective_timeout();
-    const auto deadline = started + timeout;
 
     ExecContainerCommandRequest request;
     request.container_group_id = plan.sandbox_id;
@@ -110,7 +113,9 @@ asio::awaitable<Result<CommandResult>> run_exec(std::shared_ptr<AsyncEciSandbox:
     request.stdin = plan.stdin_data.has_value();
     request.sync = false;
     CallOptions call;
-    call.deadline = timeout;
+    call.deadline =
+        std::max(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - started),
+                 std::chrono::milliseconds(1));
     call.idempotent = options.idempotent;
     auto reply = co_await state->api.exec_container_command(std::move(request), call);
     if (!reply.ok()) {
@@ -199,7 +204,6 @@ asio::awaitable<Result<CommandResult>> run_exec(std::shared_ptr<AsyncEciSandbox:
     if (auto& outcome = std::get<0>(connected); !outcome.ok()) {
         co_return fail_with_partial(std::move(outcome).error(), before_stream);
     }
-
     count_ws_connection(*state);
     auto streamed = co_await run_exec_stream(socket, plan.stdin_data, deadline, raw);
     if (!streamed.ok()) {
@@ -215,6 +219,41 @@ asio::awaitable<Result<CommandResult>> run_exec(std::shared_ptr<AsyncEciSandbox:
         result.exit_code = marker_filter->exit_code();
     classify_exit(result);
     co_return result;
+}
+
+// Whether a failed run of an idempotent command may simply run again: its stream (or the
+// connection to it) broke after ExecContainerCommand succeeded (such errors carry the output so
+// far in `partial`; a failed API call was already retried by the API client), so the outcome
+// is unknown, but running twice is harmless.
+bool rerun_is_safe(const Error& error, const ExecOptions& options) {
+    if (!options.idempotent || !options.sync || !error.partial)
+        return false;
+    // A timeout of the stream's own connect or upgrade step qualifies too; the command's
+    // deadline is checked by the caller.
+    return error.kind != ErrorKind::cancelled;
+}
+
+}  // namespace
+
+asio::awaitable<Result<CommandResult>> run_exec(std::shared_ptr<AsyncEciSandbox::State> state,
+                                                ExecPlan plan, ExecOptions options) {
+    const auto started = steady_clock::now();
+    const auto deadline = started + options.effective_timeout();
+    const auto& retry = state->api.config().retry;
+    const int attempts = retry.enabled ? std::max(retry.max_attempts, 1) : 1;
+    for (int attempt = 1;; ++attempt) {
+        auto run = co_await run_exec_once(state, plan, options, deadline);
+        if (run.ok() || attempt >= attempts || steady_clock::now() >= deadline ||
+            !rerun_is_safe(run.error(), options)) {
+            if (run.ok())
+                run->duration = elapsed_since(started);
+            co_return run;
+        }
+        // The ExecContainerCommand call itself already retried what it could; here the
+        // stream broke after the call. The next run starts from scratch.
+        if (plan.on_rerun)
+            plan.on_rerun();
+    }
 }
 
 asio::awaitable<Result<CommandResult>> run_script(std::shared_ptr<AsyncEciSandbox::State> state,
@@ -241,6 +280,11 @@ asio::awaitable<Result<CommandResult>> run_script(std::shared_ptr<AsyncEciSandbo
     std::string stderr_bytes;
     bool stderr_cut = false;
     options.max_output_bytes = 0;
+    plan.on_rerun = [&] {
+        stdout_bytes.clear();
+        stderr_bytes.clear();
+        stderr_cut = false;
+    };
     options.on_output = [&](OutputStream stream, std::string_view bytes) {
         if (stream == OutputStream::standard_output) {
             stdout_bytes.append(bytes);

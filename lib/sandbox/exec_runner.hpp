@@ -8,6 +8,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,6 +30,9 @@ struct ExecPlan {
     /// The command itself travels only on stdin: a failure before the WebSocket connected
     /// proves it never ran (Dispatch::not_sent instead of unknown).
     bool command_on_stdin = false;
+    /// Called before an idempotent command runs again after its stream broke (see run_exec):
+    /// whatever was gathered from the broken run must be dropped. Optional.
+    std::function<void()> on_rerun;
 };
 
 /// Runs `plan` under `options` (timeout, output bound, streaming callback, idempotent, sync).
@@ -36,7 +40,11 @@ struct ExecPlan {
 /// Errors: those of ExecContainerCommand (with its dispatch); after the call succeeded:
 /// timeout, cancelled, network or protocol with dispatch accepted (not_sent or unknown when
 /// the WebSocket could not be connected) and the output so far in Error::partial. Never
-/// retries the exec after an unknown outcome (unless options.idempotent).
+/// retries the exec after an unknown outcome unless options.idempotent: then a run whose
+/// stream broke (WebSocket dropped or unreachable, or its connect or upgrade timed out; not a
+/// cancellation nor the command's own deadline) runs again from the start, within the same
+/// deadline, up to RetryConfig::max_attempts runs; the
+/// `on_output` callback then sees the new run's output from its beginning.
 /// Cancellation: terminal, through the awaiting coroutine's slot.
 boost::asio::awaitable<Result<CommandResult>> run_exec(
     std::shared_ptr<AsyncEciSandbox::State> state, ExecPlan plan, ExecOptions options);

@@ -1,0 +1,350 @@
+// eci-bench-fanout: N sandbox lifecycles at once in one io_context, against eci-emulator in its
+// own process (so getrusage of this process is the client's cost alone). Each lifecycle:
+// create and wait until Running, M bash commands (output checked), one tmux job waited to the
+// end (exit code checked), delete.
+//
+//   eci-bench-fanout [--emulator PATH | --emulator-ready FILE] [--sandboxes N] [--commands M]
+//                    [--concurrency C] [--seed S] [--start-delay-ms D] [--json]
+#include <eci/sandbox.hpp>
+
+#include "emulator_process.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <fmt/format.h>
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace asio = boost::asio;
+using namespace std::chrono;
+
+namespace {
+
+struct Options {
+    std::string emulator_binary = ECI_EMULATOR_PATH;
+    std::string ready_file;
+    int sandboxes = 100;
+    int commands = 5;
+    int concurrency = 0;  ///< 0 = all lifecycles at once
+    std::uint64_t seed = 1;
+    int start_delay_ms = 20;
+    bool json = false;
+};
+
+double cpu_seconds() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+double peak_rss_mb() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+// Every lifecycle holds API and WebSocket connections: lift the soft descriptor limit to the
+// hard one so 1000 lifecycles do not run out.
+void raise_descriptor_limit() {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+    }
+}
+
+// Latencies of one operation kind, in milliseconds.
+struct Latencies {
+    std::vector<double> samples;
+
+    void add(steady_clock::time_point since) {
+        samples.push_back(duration<double, std::milli>(steady_clock::now() - since).count());
+    }
+    // Nearest-rank percentile.
+    double percentile(double p) {
+        if (samples.empty())
+            return 0;
+        std::sort(samples.begin(), samples.end());
+        const auto rank = static_cast<std::size_t>(p / 100.0 * static_cast<double>(samples.size()));
+        return samples[std::min(rank, samples.size() - 1)];
+    }
+    boost::json::object summary() {
+        boost::json::object out;
+        out["count"] = samples.size();
+        out["p50_ms"] = percentile(50);
+        out["p95_ms"] = percentile(95);
+        out["p99_ms"] = percentile(99);
+        return out;
+    }
+};
+
+struct Run {
+    Run(Options run_options, eci::AsyncEciSandbox run_client)
+        : options(std::move(run_options)), client(std::move(run_client)) {}
+
+    Options options;
+    eci::AsyncEciSandbox client;
+    asio::io_context* io = nullptr;
+    int next = 0;
+    int workers_left = 0;
+    int failed = 0;
+    // When the last lifecycle ended: idle pooled connections would keep io.run() going.
+    steady_clock::time_point finished_at;
+    double cpu_at_finish = 0;
+    std::map<std::string, int> failures_by_step;
+    std::string first_failure;
+    Latencies create_wait, bash, tmux, remove;
+
+    void fail(int n, const std::string& step, const std::string& detail) {
+        ++failed;
+        ++failures_by_step[step];
+        if (first_failure.empty())
+            first_failure = fmt::format("lifecycle {} {}: {}", n, step, detail);
+    }
+};
+
+// One lifecycle; a failed step is recorded in `run`.
+asio::awaitable<void> lifecycle(Run& run, int n) {
+    auto begun = steady_clock::now();
+    eci::CreateOptions create;
+    create.image = "registry.example/ubuntu:22.04";
+    create.name = fmt::format("fanout-{}-{}", run.options.seed, n);
+    create.wait_until_running = true;
+    create.wait_timeout = seconds(300);
+    auto sandbox = co_await run.client.create(std::move(create));
+    if (!sandbox.ok()) {
+        run.fail(n, "create_wait", sandbox.error().to_string());
+        co_return;
+    }
+    run.create_wait.add(begun);
+
+    bool ok = true;
+    for (int i = 0; i < run.options.commands && ok; ++i) {
+        const auto expected = fmt::format("{}-{}", sandbox->id(), i);
+        auto exec = eci::ExecOptions{};
+        exec.idempotent = true;
+        exec.timeout = seconds(120);
+        begun = steady_clock::now();
+        auto command = fmt::format("echo {}", expected);
+        auto ran = co_await sandbox->bash(std::move(command), std::move(exec));
+        if (!ran.ok()) {
+            run.fail(n, "bash", ran.error().to_string());
+            ok = false;
+        } else if (!ran->success() || ran->stdout_text != expected + "\n") {
+            run.fail(
+                n, "bash",
+                fmt::format("exit {} stdout '{}'", ran->exit_code.value_or(-1), ran->stdout_text));
+            ok = false;
+        } else {
+            run.bash.add(begun);
+        }
+    }
+
+    if (ok) {
+        begun = steady_clock::now();
+        auto start = eci::TmuxStartOptions{};
+        auto job_command = fmt::format("sleep 0.2; echo job-{}; exit 7", n);
+        auto job = co_await sandbox->tmux_start(std::move(job_command), std::move(start));
+        if (!job.ok()) {
+            run.fail(n, "tmux", job.error().to_string());
+            ok = false;
+        } else {
+            auto wait = eci::TmuxWaitOptions{};
+            wait.timeout = seconds(300);
+            auto waited = co_await sandbox->tmux_wait(*job, std::move(wait));
+            if (!waited.ok()) {
+                run.fail(n, "tmux", waited.error().to_string());
+                ok = false;
+            } else if (waited->status != eci::TmuxStatus::completed ||
+                       waited->exit_code.value_or(-1) != 7) {
+                run.fail(n, "tmux",
+                         fmt::format("status {} exit {}", eci::to_string(waited->status),
+                                     waited->exit_code.value_or(-1)));
+                ok = false;
+            } else {
+                run.tmux.add(begun);
+            }
+        }
+    }
+
+    // Deleted even after a failed step, so nothing is left behind.
+    begun = steady_clock::now();
+    auto removed = co_await sandbox->remove();
+    if (!removed.ok()) {
+        if (ok)
+            run.fail(n, "delete", removed.error().to_string());
+        co_return;
+    }
+    if (ok)
+        run.remove.add(begun);
+}
+
+// Runs lifecycles one after another until none is left: `concurrency` of these workers cap
+// how many are in flight.
+asio::awaitable<void> worker(Run& run) {
+    while (run.next < run.options.sandboxes) {
+        const int n = run.next++;
+        co_await lifecycle(run, n);
+    }
+    if (--run.workers_left == 0) {
+        run.finished_at = steady_clock::now();
+        run.cpu_at_finish = cpu_seconds();
+        run.io->stop();
+    }
+}
+
+int usage(int code) {
+    fmt::print(code == 0 ? stdout : stderr,
+               "usage: eci-bench-fanout [--emulator PATH | --emulator-ready FILE] [--sandboxes N] "
+               "[--commands M]\n"
+               "                        [--concurrency C] [--seed S] [--start-delay-ms D] "
+               "[--json]\n");
+    return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options options;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : std::string(); };
+        try {
+            if (arg == "--emulator")
+                options.emulator_binary = next();
+            else if (arg == "--emulator-ready")
+                options.ready_file = next();
+            else if (arg == "--sandboxes")
+                options.sandboxes = std::stoi(next());
+            else if (arg == "--commands")
+                options.commands = std::stoi(next());
+            else if (arg == "--concurrency")
+                options.concurrency = std::stoi(next());
+            else if (arg == "--seed")
+                options.seed = std::stoull(next());
+            else if (arg == "--start-delay-ms")
+                options.start_delay_ms = std::stoi(next());
+            else if (arg == "--json")
+                options.json = true;
+            else
+                return usage(arg == "--help" ? 0 : 2);
+        } catch (const std::exception&) {
+            fmt::print(stderr, "{}: expected a number\n", arg);
+            return 2;
+        }
+    }
+    if (options.sandboxes < 1 || options.commands < 0 || options.concurrency < 0)
+        return usage(2);
+    raise_descriptor_limit();
+
+    std::optional<eci::bench::EmulatorProcess> emulator;
+    eci::bench::EmulatorEndpoint endpoint;
+    if (!options.ready_file.empty()) {
+        auto parsed = eci::bench::read_ready_file(options.ready_file);
+        if (!parsed.ok())
+            return fmt::print(stderr, "{}\n", parsed.error()), 1;
+        endpoint = std::move(parsed).value();
+    } else {
+        auto started = eci::bench::EmulatorProcess::start(
+            options.emulator_binary,
+            {"--listen", "127.0.0.1:0", "--start-delay-ms", std::to_string(options.start_delay_ms),
+             "--exit-status", "channel4", "--seed", std::to_string(options.seed)});
+        if (!started.ok())
+            return fmt::print(stderr, "{}\n", started.error()), 1;
+        emulator.emplace(std::move(started).value());
+        endpoint = emulator->endpoint();
+    }
+
+    asio::io_context io(1);
+    auto config = endpoint.client_config();
+    config.lease.tag_sandboxes = false;  // the peer does not tag either: same API payloads
+    auto client = eci::AsyncEciSandbox::create(io.get_executor(), config);
+    if (!client.ok())
+        return fmt::print(stderr, "{}\n", client.error()), 1;
+
+    Run run(options, *client);
+    run.io = &io;
+    const int workers = options.concurrency == 0 ? options.sandboxes
+                                                 : std::min(options.concurrency, options.sandboxes);
+    const double cpu_before = cpu_seconds();
+    const auto wall_before = steady_clock::now();
+    run.workers_left = workers;
+    for (int w = 0; w < workers; ++w)
+        asio::co_spawn(io, worker(run), asio::detached);
+    io.run();
+    const double wall = duration<double>(run.finished_at - wall_before).count();
+    const double cpu = run.cpu_at_finish - cpu_before;
+
+    const auto stats = run.client.api().stats();
+    boost::json::object out;
+    out["client"] = "eci-sandbox (C++)";
+    out["sandboxes"] = options.sandboxes;
+    out["commands"] = options.commands;
+    out["concurrency"] = workers;
+    out["wall_s"] = wall;
+    out["client_cpu_s"] = cpu;
+    out["peak_rss_mb"] = peak_rss_mb();
+    boost::json::object calls;
+    calls["total"] = stats.total_api_calls();
+    for (const auto& [action, count] : stats.api_calls)
+        calls[action] = count;
+    out["api_calls"] = std::move(calls);
+    out["cpu_us_per_api_call"] =
+        stats.total_api_calls() ? cpu * 1e6 / static_cast<double>(stats.total_api_calls()) : 0.0;
+    out["retries"] = stats.retries;
+    out["throttled"] = stats.throttled;
+    out["tls_handshakes"] = stats.tls_handshakes;
+    out["connections_opened"] = stats.connections_opened;
+    out["ws_connections"] = stats.ws_connections;
+    out["bytes_sent"] = stats.bytes_sent;
+    out["bytes_received"] = stats.bytes_received;
+    out["failed"] = run.failed;
+    boost::json::object failures;
+    for (const auto& [step, count] : run.failures_by_step)
+        failures[step] = count;
+    out["failures_by_step"] = std::move(failures);
+    if (!run.first_failure.empty())
+        out["first_failure"] = run.first_failure;
+    boost::json::object latency;
+    latency["create_wait"] = run.create_wait.summary();
+    latency["bash"] = run.bash.summary();
+    latency["tmux"] = run.tmux.summary();
+    latency["delete"] = run.remove.summary();
+    out["latency_ms"] = std::move(latency);
+
+    if (options.json) {
+        fmt::print("{}\n", boost::json::serialize(out));
+    } else {
+        fmt::print(
+            "{} sandboxes x {} commands: {:.2f} s wall, {:.3f} s client CPU, {:.1f} MB peak "
+            "RSS, {} API calls ({:.1f} us CPU each), {} retries, {} TLS handshakes, {} "
+            "WebSockets, {} failed\n",
+            options.sandboxes, options.commands, wall, cpu, peak_rss_mb(), stats.total_api_calls(),
+            out["cpu_us_per_api_call"].as_double(), stats.retries, stats.tls_handshakes,
+            stats.ws_connections, run.failed);
+        for (const char* kind : {"create_wait", "bash", "tmux", "delete"}) {
+            const auto& l = out["latency_ms"].as_object().at(kind).as_object();
+            fmt::print("  {:<11} p50 {:8.1f} ms  p95 {:8.1f} ms  p99 {:8.1f} ms\n", kind,
+                       l.at("p50_ms").as_double(), l.at("p95_ms").as_double(),
+                       l.at("p99_ms").as_double());
+        }
+        if (!run.first_failure.empty())
+            fmt::print("  first failure: {}\n", run.first_failure);
+    }
+    return run.failed == 0 ? 0 : 1;
+}
