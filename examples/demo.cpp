@@ -128,7 +128,8 @@ asio::awaitable<int> run_demo(eci::AsyncEciSandbox client) {
     }
     step("created", "{} (container {}), Running", created->id(), created->container_name());
 
-    const bool ok = co_await use_sandbox(*created);
+    auto handle = *created;  // a named argument (GCC 12 and temporaries in co_await)
+    const bool ok = co_await use_sandbox(std::move(handle));
 
     // Deleted whether or not the steps succeeded.
     auto removed = co_await created->remove();

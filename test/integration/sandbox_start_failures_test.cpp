@@ -14,12 +14,6 @@ using std::chrono::seconds;
 
 namespace {
 
-template <class R>
-void require_ok(const R& result) {
-    if (!result.ok())
-        FAIL(result.error().to_string());
-}
-
 // The ids of every listed sandbox that `text` names: the failed sandbox is left for the
 // caller, and its id in the error message must be one the service knows.
 asio::awaitable<std::vector<std::string>> listed_ids_in(AsyncEciSandbox& client, std::string text) {

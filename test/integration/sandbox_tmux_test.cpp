@@ -23,13 +23,6 @@ using std::chrono::steady_clock;
 
 namespace {
 
-// Requires a successful Result, failing with its error's text otherwise.
-template <class R>
-void require_ok(const R& result) {
-    if (!result.ok())
-        FAIL(result.error().to_string());
-}
-
 std::uint64_t calls(const AsyncEciSandbox& client, std::string_view action) {
     auto stats = client.api().stats();
     auto found = stats.api_calls.find(action);
