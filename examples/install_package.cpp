@@ -22,23 +22,22 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr const char* tool_script = R"(#!/bin/sh
+constexpr const char* tool_script = R"sh(#!/bin/sh
 # greet 1.0: prints a greeting and the version
 case "$1" in
   --version) echo "greet 1.0" ;;
-  *) echo "Hello, ${1:-world}! (from greet)";
-;
+  *) echo "Hello, ${1:-world}! (from greet)" ;;
 esac
-)";
+)sh";
 
-constexpr const char* install_script = R"(#!/bin/sh
+constexpr const char* install_script = R"sh(#!/bin/sh
 set -e
 prefix="${PREFIX:-$HOME/.local}"
 mkdir -p "$prefix/bin"
 cp /tmp/pkg/greet "$prefix/bin/greet"
 chmod 755 "$prefix/bin/greet"
 echo "installed greet into $prefix/bin"
-)";
+)sh";
 
 int run(eci::Sandbox& sandbox) {
     auto made = sandbox.bash("mkdir -p /tmp/pkg");
@@ -68,7 +67,8 @@ int run(eci::Sandbox& sandbox) {
 
     auto used = sandbox.bash("export PATH=/tmp/pkg-root/bin:$PATH; greet --version; greet ECI");
     if (!used || !used->success()) {
-        fmt::print(stderr, "running the tool failed\n");
+        fmt::print(stderr, "running the tool failed: {}\n",
+                   used ? used->stderr_text : used.error().to_string());
         return 1;
     }
     fmt::print("{}", used->stdout_text);

@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
     const std::string emulator_binary = argv[1];
     const std::string example = argv[2];
     const auto deadline = std::chrono::seconds(std::atoi(argv[3]));
-    std::vector<std::string> emulator_args{emulator_binary};
+    std::vector<std::string> emulator_args;  // argv[0] is added by ChildProcess
     for (int i = 4; i < argc; ++i)
         emulator_args.emplace_back(argv[i]);
 
@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
         "ALIBABA_CLOUD_ACCESS_KEY_SECRET=" + field(info, "access_key_secret"),
     };
     const auto begun = std::chrono::steady_clock::now();
-    auto result = eci::test::run_process(example, {example}, options);
+    auto result = eci::test::run_process(example, {}, options);
     const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - begun);
     fmt::print("{}", result.out);
