@@ -229,15 +229,14 @@ Result<TmuxStartPlan> plan_tmux_start(std::string_view command, std::string_view
         "{}"
         "s={}; x=\"=$s\"; p=\"=$s:\"\n"
         "if tmux has-session -t \"$x\" 2>/dev/null; then echo __ECI_TMUX_EXISTS__; exit 73; fi\n"
-        "rm -f -- {}\n"
+        "rm -f -- \"/tmp/eci_tmux_$s.rc\"\n"  // tmux_rc_path, through $s: the script stays short
         "e=$(tmux new-session -d -s \"$s\" 'sleep 60' \\; set-option -t \"$p\" history-limit {} "
         "\\; new-window -t \"$p\" {} \\; set-option -w -t \"$p\" remain-on-exit on \\; "
         "kill-window -a -t \"$p\" 2>&1) && {{ echo __ECI_TMUX_STARTED__; exit 0; }}\n"
         "case $e in *'duplicate session'*) echo __ECI_TMUX_EXISTS__; exit 73;; esac\n"
         "tmux kill-session -t \"$x\" 2>/dev/null\n"
         "printf '__ECI_TMUX_FAILED__%s\\n' \"$e\"; exit 1\n",
-        preamble, shell_quote(session_id), shell_quote(tmux_rc_path(session_id)), history_limit,
-        shell_quote(pane_command));
+        preamble, shell_quote(session_id), history_limit, shell_quote(pane_command));
     return plan;
 }
 
