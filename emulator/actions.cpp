@@ -221,10 +221,12 @@ ActionOutcome Server::create_container_group(const IncomingRequest& request,
     group.restart_policy = req.restart_policy.empty() ? "Always" : req.restart_policy;
     group.creation_time = now_rfc3339();
     group.tags = req.tags;
-    group.events.push_back(Event{
-        1, "Normal", group.container_group_name, "Scheduled",
-        fmt::format("Successfully assigned {} to {}", group.container_group_name, group.zone_id),
-        group.creation_time, group.creation_time});
+    if (!over_cpu_stock(group.cpu)) {
+        group.events.push_back(Event{1, "Normal", group.container_group_name, "Scheduled",
+                                     fmt::format("Successfully assigned {} to {}",
+                                                 group.container_group_name, group.zone_id),
+                                     group.creation_time, group.creation_time});
+    }
     for (const auto& spec : req.containers) {
         Container c;
         c.name = spec.name;

@@ -121,6 +121,10 @@ asio::awaitable<void> Server::run_phase(std::shared_ptr<SandboxEntry> entry,
         co_return;
     switch (phase) {
         case Phase::starting:
+            if (over_cpu_stock(entry->group.cpu)) {
+                fail_scheduling(*entry);
+                break;
+            }
             start_containers(*entry, false);
             break;
         case Phase::restarting:
@@ -177,6 +181,21 @@ asio::awaitable<void> Server::watch_deadline(std::shared_ptr<SandboxEntry> entry
 }
 
 // ------------------------------------------------------------------------------------------
+
+void Server::fail_scheduling(SandboxEntry& entry) {
+    // The service's NoStock event (docs: "Custom events of ECI", instance events); the
+    // containers stay Waiting and nothing runs, so nothing is billed.
+    ContainerGroup& group = entry.group;
+    std::string now = now_rfc3339();
+    group.status = std::string(status::schedule_failed);
+    for (auto& c : group.containers)
+        c.ready = false;
+    add_event(group, "Warning", "NoStock",
+              fmt::format("Create ECI failed because the specified instance is out of stock. "
+                          "{} vCPU requested, at most {} available in {}",
+                          group.cpu, options_.max_sandbox_cpu, group.zone_id),
+              now);
+}
 
 void Server::start_containers(SandboxEntry& entry, bool restarted) {
     ContainerGroup& group = entry.group;

@@ -31,6 +31,7 @@ Options:
   --seed N                   seed of fault decisions and generated ids (default 1)
   --exit-status MODE         none|channel4|k8s: exec WebSocket exit frame (default none)
   --exec-command-limit N     max bytes of ExecContainerCommand.Command (default 2048)
+  --max-sandbox-cpu N        sandboxes above N vCPU end ScheduleFailed/NoStock (default 0: none)
 Faults (probabilities in [0,1]):
   --fault-throttle P         reply Throttling.User
   --throttle-status 400|429  HTTP status for Throttling.User (default 400)
@@ -212,6 +213,14 @@ Result<CommandLine> parse_command_line(const std::vector<std::string_view>& args
                 if (*n == 0)
                     return bad("--exec-command-limit must be positive");
                 o.exec_command_limit = *n;
+                return {};
+            });
+        } else if (flag == "--max-sandbox-cpu") {
+            step = take([&](std::string_view v) -> Result<void> {
+                auto n = parse_double(flag, v, 0, 1e6);
+                if (!n)
+                    return n.error();
+                o.max_sandbox_cpu = *n;
                 return {};
             });
         } else if (flag == "--fault-throttle" || flag == "--fault-unavailable" ||

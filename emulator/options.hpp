@@ -60,6 +60,10 @@ struct EmulatorOptions {
     std::size_t exec_command_limit = 2048;  ///< max total bytes of ExecContainerCommand.Command
     std::chrono::seconds exec_url_ttl{30};  ///< how long a WebSocketUri stays usable
     std::chrono::seconds sync_exec_timeout{600};  ///< Sync=true exec is killed after this
+    /// Sandboxes asking for more vCPU than this are accepted by CreateContainerGroup, then
+    /// end in ScheduleFailed with a Warning event `NoStock`, as the service reports a zone out
+    /// of stock. 0 (default) = no limit.
+    double max_sandbox_cpu = 0;
     FaultOptions faults;
 };
 

@@ -119,6 +119,13 @@ class Server : public std::enable_shared_from_this<Server> {
                                     Phase phase);
     asio::awaitable<void> watch_deadline(std::shared_ptr<SandboxEntry> entry);
     void start_containers(SandboxEntry& entry, bool restarted);
+    /// Whether a sandbox of `cpu` vCPU exceeds --max-sandbox-cpu (it cannot be scheduled).
+    bool over_cpu_stock(double cpu) const noexcept {
+        return options_.max_sandbox_cpu > 0 && cpu > options_.max_sandbox_cpu;
+    }
+    /// Ends a sandbox that cannot be scheduled as the service does: ScheduleFailed, no
+    /// container ever started, a Warning event `NoStock`.
+    void fail_scheduling(SandboxEntry& entry);
     void on_main_exit(const std::string& id, std::size_t index, const MainExit& exit);
     void settle(SandboxEntry& entry);
     asio::awaitable<void> restart_container_later(std::shared_ptr<SandboxEntry> entry,

@@ -1,7 +1,9 @@
 // eci-demo: the README's first command. Starts the bundled emulator in-process (real HTTPS with
-// its own CA, real signature checks, real isolated processes), then drives it with the library:
-// create a sandbox, wait until Running, run a command, read its log, delete it, stop the emulator.
-#include <eci/openapi_client.hpp>
+// its own CA on an ephemeral port, real signature checks, real isolated processes with tmux),
+// then drives it with the sandbox API: create a sandbox and wait until Running, run bash with
+// its output and exit code, run a tmux job and poll it to the end, write a file and read it
+// back, delete the sandbox, stop the emulator. Any failure ends the demo with exit code 1.
+#include <eci/sandbox.hpp>
 
 #include "emulator/emulator.hpp"
 
@@ -12,8 +14,12 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <thread>
 
 namespace asio = boost::asio;
@@ -21,69 +27,121 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// Prints one step: a fixed-width label, then the text.
+template <class... Args>
+void step(std::string_view label, fmt::format_string<Args...> format, Args&&... args) {
+    fmt::print("{:<9} {}\n", label, fmt::format(format, std::forward<Args>(args)...));
+}
+
+// The last non-empty line of `text` (what a poll shows of a job's progress).
+std::string_view last_line(std::string_view text) {
+    while (!text.empty() && text.back() == '\n')
+        text.remove_suffix(1);
+    auto newline = text.rfind('\n');
+    return newline == std::string_view::npos ? text : text.substr(newline + 1);
+}
+
 // Fails the demo with the library's one-line error (never a stack trace).
-#define DEMO_TRY(result, what)                                               \
-    if (!(result).ok()) {                                                    \
-        fmt::print(stderr, "demo: {} failed: {}\n", what, (result).error()); \
-        co_return 1;                                                         \
+#define DEMO_TRY(result, what)                                                 \
+    if (!(result).ok()) {                                                      \
+        fmt::print(stderr, "demo: {} failed: {}\n", (what), (result).error()); \
+        co_return false;                                                       \
+    }
+#define DEMO_CHECK(condition, ...)                                  \
+    if (!(condition)) {                                             \
+        fmt::print(stderr, "demo: {}\n", fmt::format(__VA_ARGS__)); \
+        co_return false;                                            \
     }
 
-asio::awaitable<int> run_demo(eci::OpenApiClient client) {
-    auto executor = co_await asio::this_coro::executor;
+// Everything the demo does with one Running sandbox; false on the first failure.
+asio::awaitable<bool> use_sandbox(eci::AsyncSandbox sandbox) {
+    // bash: stdout and stderr apart, the exit code known (the wrapper reports it).
+    auto run = co_await sandbox.bash(
+        "echo \"$GREETING\"; echo \"kernel $(uname -s), user $(id -un)\"; echo oops >&2; exit 3");
+    DEMO_TRY(run, "bash");
+    step("bash", "exit code {} in {} ms, stdout:", run->exit_code.value_or(-1),
+         run->duration.count());
+    fmt::print("{}", run->stdout_text);
+    step("bash", "stderr: {}", last_line(run->stderr_text));
+    DEMO_CHECK(run->exit_code == 3, "bash: expected exit code 3");
+    DEMO_CHECK(run->stdout_text.starts_with("hello from eci-sandbox\n"),
+               "bash: unexpected output [{}]", run->stdout_text);
 
-    eci::CreateContainerGroupRequest create;
-    create.container_group_name = "demo-sandbox";
-    eci::ContainerSpec container;
-    container.name = "sandbox";
-    container.image = "ubuntu:22.04";
-    container.environment_vars = {{"GREETING", "hello from eci-sandbox"}};
-    create.containers.push_back(container);
-    create.tags = {{"app", "eci-demo"}};
-    auto created = co_await client.create_container_group(create);
-    DEMO_TRY(created, "CreateContainerGroup");
-    const std::string id = created->container_group_id;
-    fmt::print("created   {} (RequestId {})\n", id, created->request_id);
-
-    // Wait until Running, polling with backoff.
-    eci::DescribeContainerGroupsRequest describe;
-    describe.container_group_ids = {id};
-    std::string status;
-    asio::steady_timer timer(executor);
-    for (auto delay = 50ms; status != "Running"; delay = std::min(delay * 2, 1000ms)) {
-        auto described = co_await client.describe_container_groups(describe);
-        DEMO_TRY(described, "DescribeContainerGroups");
-        if (described->container_groups.empty()) {
-            fmt::print(stderr, "demo: {} vanished\n", id);
-            co_return 1;
-        }
-        status = described->container_groups[0].status;
-        fmt::print("status    {}\n", status);
-        if (status != "Running") {
-            timer.expires_after(delay);
-            co_await timer.async_wait(asio::use_awaitable);
-        }
+    // A tmux job: starts at once, keeps running in the sandbox; polled with backoff.
+    auto job = co_await sandbox.tmux_start(
+        "for i in 1 2 3 4; do echo \"step $i of 4\"; sleep 0.3; done; exit 0");
+    DEMO_TRY(job, "tmux_start");
+    step("tmux", "started job {}", *job);
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    auto delay = eci::tmux_defaults::poll_initial_delay;
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    eci::TmuxPollResult poll;
+    for (int n = 1;; ++n) {
+        auto polled = co_await sandbox.tmux_poll(*job);
+        DEMO_TRY(polled, "tmux_poll");
+        poll = std::move(*polled);
+        step("poll", "#{} {} | {}", n, eci::to_string(poll.status), last_line(poll.output));
+        if (poll.status != eci::TmuxStatus::running)
+            break;
+        DEMO_CHECK(std::chrono::steady_clock::now() < deadline,
+                   "tmux job still running after 30 s");
+        timer.expires_after(delay);
+        co_await timer.async_wait(asio::use_awaitable);
+        delay = std::min(std::chrono::duration_cast<std::chrono::milliseconds>(
+                             delay * eci::tmux_defaults::poll_backoff_factor),
+                         eci::tmux_defaults::poll_max_delay);
     }
+    DEMO_CHECK(poll.status == eci::TmuxStatus::completed && poll.exit_code == 0,
+               "tmux job ended {} with exit code {}", eci::to_string(poll.status),
+               poll.exit_code.value_or(-1));
+    step("tmux", "job completed with exit code 0 ({} lines of output)",
+         std::count(poll.output.begin(), poll.output.end(), '\n') + 1);
+    auto killed = co_await sandbox.tmux_kill(*job);
+    DEMO_TRY(killed, "tmux_kill");
 
-    eci::ExecContainerCommandRequest exec;
-    exec.container_group_id = id;
-    exec.container_name = "sandbox";
-    exec.command = {"/bin/bash", "-c",
-                    "echo \"$GREETING\"; echo \"kernel $(uname -r), pid $$\"; ls -d /workspace"};
-    exec.sync = true;
-    auto executed = co_await client.exec_container_command(exec);
-    DEMO_TRY(executed, "ExecContainerCommand");
-    fmt::print("exec      output:\n{}", executed->sync_response.value_or(""));
+    // A file written and read back, byte-exact (checked with SHA-256 on both ends).
+    std::string content = "line one\nçà et là: ünïcødé ✓\n";
+    content.push_back('\0');
+    content += "binary tail without newline";
+    auto written = co_await sandbox.write_file_ws("/tmp/demo.txt", content);
+    DEMO_TRY(written, "write_file_ws");
+    step("write", "{} bytes to {} (sha256 {}...)", written->size, written->path,
+         written->sha256.substr(0, 16));
+    auto read = co_await sandbox.read_file("/tmp/demo.txt");
+    DEMO_TRY(read, "read_file");
+    DEMO_CHECK(read->content == content, "read_file: the bytes differ from what was written");
+    step("read", "{} bytes back, identical", read->content.size());
+    co_return true;
+}
 
-    eci::DeleteContainerGroupRequest remove;
-    remove.container_group_id = id;
-    auto deleted = co_await client.delete_container_group(remove);
-    DEMO_TRY(deleted, "DeleteContainerGroup");
-    fmt::print("deleted   {}\n", id);
+asio::awaitable<int> run_demo(eci::AsyncEciSandbox client) {
+    eci::CreateOptions options;
+    options.image = "ubuntu:22.04";
+    options.name = "demo-sandbox";
+    options.env = {{"GREETING", "hello from eci-sandbox"}};
+    options.wait_until_running = true;
+    options.wait_timeout = 60s;
+    auto created = co_await client.create(options);
+    if (!created) {
+        fmt::print(stderr, "demo: create failed: {}\n", created.error());
+        co_return 1;
+    }
+    step("created", "{} (container {}), Running", created->id(), created->container_name());
 
-    const auto stats = client.stats();
-    fmt::print("client    {} API calls, {} retries, {} TLS handshake(s)\n", stats.total_api_calls(),
-               stats.retries, stats.tls_handshakes);
-    co_return 0;
+    auto handle = *created;  // a named argument (GCC 12 and temporaries in co_await)
+    const bool ok = co_await use_sandbox(std::move(handle));
+
+    // Deleted whether or not the steps succeeded.
+    auto removed = co_await created->remove();
+    if (!removed) {
+        fmt::print(stderr, "demo: delete failed: {}\n", removed.error());
+        co_return 1;
+    }
+    step("deleted", "{}", created->id());
+    const auto stats = client.api().stats();
+    step("client", "{} API calls, {} retries, {} TLS handshake(s)", stats.total_api_calls(),
+         stats.retries, stats.tls_handshakes);
+    co_return ok ? 0 : 1;
 }
 
 }  // namespace
@@ -101,8 +159,8 @@ int main() {
     auto guard = asio::make_work_guard(emulator_io);
     std::thread emulator_thread([&] { emulator_io.run(); });
     const auto& ready = (*emulator)->ready();
-    fmt::print("emulator  {}://{} (region {}, CA {})\n", ready.scheme, ready.endpoint,
-               ready.region_id, ready.ca_file);
+    step("emulator", "{}://{} (region {}, CA {})", ready.scheme, ready.endpoint, ready.region_id,
+         ready.ca_file);
 
     eci::ConfigOverrides overrides;
     overrides.access_key_id = ready.access_key_id;
@@ -120,7 +178,7 @@ int main() {
         fmt::print(stderr, "demo: {}\n", config.error());
     } else {
         asio::io_context io;
-        auto client = eci::OpenApiClient::create(io.get_executor(), *config);
+        auto client = eci::AsyncEciSandbox::create(io.get_executor(), *config);
         if (!client.ok()) {
             fmt::print(stderr, "demo: {}\n", client.error());
         } else {
@@ -135,6 +193,7 @@ int main() {
     asio::co_spawn(emulator_io, (*emulator)->stop(), [&](std::exception_ptr) { guard.reset(); });
     emulator_thread.join();
     emulator->reset();
-    fmt::print("emulator  stopped\n");
+    step("emulator", "stopped");
+    fmt::print("{}\n", exit_code == 0 ? "demo: all steps passed" : "demo: FAILED");
     return exit_code;
 }

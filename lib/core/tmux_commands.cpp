@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 
 namespace eci::detail {
@@ -159,6 +160,10 @@ std::string tmux_script_path(std::string_view session_id) {
     return fmt::format("/tmp/tmux_cmd_{}.sh", session_id);
 }
 
+std::string tmux_rc_path(std::string_view session_id) {
+    return fmt::format("/tmp/eci_tmux_{}.rc", session_id);
+}
+
 std::string tmux_wrapped_command(std::string_view command, std::string_view session_id,
                                  std::optional<std::string_view> exec_dir) {
     // The command sits on lines of its own so a trailing comment or heredoc cannot swallow
@@ -167,8 +172,20 @@ std::string tmux_wrapped_command(std::string_view command, std::string_view sess
     if (exec_dir)
         script += fmt::format("cd -- {} && ", shell_quote(*exec_dir));
     script += fmt::format("(\n{}\n)\n", command);
-    script += fmt::format("__eci_rc=$?\nprintf '\\n%s%s__%s\\n' {} {} \"$__eci_rc\"\n",
-                          shell_quote(tmux_marker_exit_code), shell_quote(session_id));
+    // The file first: the pane may die before tmux reads the marker line from the pty, but
+    // the file is on disk before the pane can die.
+    // Then, before the pane may end, wait (at most ~2 s) until tmux shows the marker in the
+    // pane, so the job's last output is never lost either; the pane's own exit status is
+    // the job's too.
+    script += fmt::format(
+        "__eci_rc=$?\nprintf '%s\\n' \"$__eci_rc\" >{} 2>/dev/null\n"
+        "printf '\\n%s%s__%s\\n' {} {} \"$__eci_rc\"\n"
+        "if [ -n \"$TMUX_PANE\" ]; then __eci_i=0; while [ $__eci_i -lt 100 ] && ! tmux "
+        "capture-pane -p -t \"$TMUX_PANE\" 2>/dev/null | grep -qF -- {}; do sleep 0.02; "
+        "__eci_i=$((__eci_i+1)); done; fi\nexit \"$__eci_rc\"\n",
+        shell_quote(tmux_rc_path(session_id)), shell_quote(tmux_marker_exit_code),
+        shell_quote(session_id),
+        shell_quote(fmt::format("{}{}__", tmux_marker_exit_code, session_id)));
     return script;
 }
 
@@ -212,6 +229,7 @@ Result<TmuxStartPlan> plan_tmux_start(std::string_view command, std::string_view
         "{}"
         "s={}; x=\"=$s\"; p=\"=$s:\"\n"
         "if tmux has-session -t \"$x\" 2>/dev/null; then echo __ECI_TMUX_EXISTS__; exit 73; fi\n"
+        "rm -f -- \"/tmp/eci_tmux_$s.rc\"\n"  // tmux_rc_path, through $s: the script stays short
         "e=$(tmux new-session -d -s \"$s\" 'sleep 60' \\; set-option -t \"$p\" history-limit {} "
         "\\; new-window -t \"$p\" {} \\; set-option -w -t \"$p\" remain-on-exit on \\; "
         "kill-window -a -t \"$p\" 2>&1) && {{ echo __ECI_TMUX_STARTED__; exit 0; }}\n"
@@ -249,9 +267,10 @@ std::string tmux_poll_script(std::string_view session_id, int tail_lines) {
         "if s=$(tmux display-message -p -t {} "
         "'#{{pane_dead}}:#{{pane_dead_status}}:#{{pane_dead_signal}}' "
         "2>/dev/null) && c=$(tmux capture-pane -p -J -S - -t {} 2>/dev/null); then "
-        "printf '__ECI_TMUX_FOUND__:%s\\n' \"$s\"; printf '%s\\n' \"$c\" | tail -n {}; "
+        "r=$(cat {} 2>/dev/null); "
+        "printf '__ECI_TMUX_FOUND__:%s:%s\\n' \"$s\" \"$r\"; printf '%s\\n' \"$c\" | tail -n {}; "
         "else echo __ECI_TMUX_NOT_FOUND__; fi\n",
-        pane, pane, std::max(tail_lines, 1));
+        pane, pane, shell_quote(tmux_rc_path(session_id)), std::max(tail_lines, 1));
 }
 
 Result<TmuxPollResult> parse_tmux_poll_reply(std::string_view stdout_text,
@@ -268,18 +287,23 @@ Result<TmuxPollResult> parse_tmux_poll_reply(std::string_view stdout_text,
     }
     // `<pane_dead>:<exit status>:<signal>`, status and signal empty while the pane lives; a
     // signal gives the shell's convention, 128 + signal.
+    // The rc field is the exit code the job wrote to its file (empty while it runs).
     auto state = found->line.substr(frame_found.size());
-    bool pane_dead = state.starts_with("1");
-    std::optional<int> dead_status;
-    if (auto colon = state.find(':'); colon != std::string_view::npos) {
-        auto rest = state.substr(colon + 1);
-        auto second = rest.find(':');
-        dead_status = parse_int<int>(rest.substr(0, second));
-        if (!dead_status && second != std::string_view::npos) {
-            if (auto signal = parse_int<int>(rest.substr(second + 1)))
-                dead_status = 128 + *signal;
-        }
+    std::array<std::string_view, 4> fields{};
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+        auto colon = state.find(':');
+        fields[i] = trim(state.substr(0, colon));
+        if (colon == std::string_view::npos)
+            break;
+        state.remove_prefix(colon + 1);
     }
+    bool pane_dead = fields[0] == "1";
+    std::optional<int> dead_status = parse_int<int>(fields[1]);
+    if (!dead_status) {
+        if (auto signal = parse_int<int>(fields[2]))
+            dead_status = 128 + *signal;
+    }
+    std::optional<int> file_status = parse_int<int>(fields[3]);
 
     auto lines = split_lines(found->rest);
     TmuxPollResult poll;
@@ -306,9 +330,11 @@ Result<TmuxPollResult> parse_tmux_poll_reply(std::string_view stdout_text,
     if (poll.exit_code) {
         poll.status = TmuxStatus::completed;
     } else if (pane_dead) {
-        // The pane ended without printing the marker (killed, or bash itself failed).
+        // The pane ended without its marker in the capture: the job may have ended too fast
+        // for tmux to read its last bytes (its rc file then holds the code), or it was killed
+        // or bash itself failed before writing the file (tmux's record of the pane tells).
         poll.status = TmuxStatus::completed;
-        poll.exit_code = dead_status;
+        poll.exit_code = file_status ? file_status : dead_status;
     } else {
         poll.status = TmuxStatus::running;
     }
@@ -318,8 +344,9 @@ Result<TmuxPollResult> parse_tmux_poll_reply(std::string_view stdout_text,
 std::string tmux_kill_script(std::string_view session_id) {
     return fmt::format(
         "if tmux kill-session -t {} 2>/dev/null; then echo __ECI_TMUX_KILLED__; "
-        "else echo __ECI_TMUX_NOT_FOUND__; fi; rm -f -- {}\n",
-        target_session(session_id), shell_quote(tmux_script_path(session_id)));
+        "else echo __ECI_TMUX_NOT_FOUND__; fi; rm -f -- {} {}\n",
+        target_session(session_id), shell_quote(tmux_script_path(session_id)),
+        shell_quote(tmux_rc_path(session_id)));
 }
 
 Result<bool> parse_tmux_kill_reply(std::string_view stdout_text) {

@@ -61,10 +61,18 @@ std::chrono::milliseconds next_tmux_poll_delay(std::chrono::milliseconds current
 /// `/tmp/tmux_cmd_<id>.sh`: where a long command's script is written before tmux_start.
 std::string tmux_script_path(std::string_view session_id);
 
+/// `/tmp/eci_tmux_<id>.rc`: where the job writes its exit code before printing the marker
+/// line. A job that ends within milliseconds can die before tmux reads its last bytes (the
+/// marker included) from the pty; the file still tells its exit code. Removed by the kill
+/// script and by a new start with the same id.
+std::string tmux_rc_path(std::string_view session_id);
+
 /// The script the tmux pane runs: `cd` to `exec_dir` (when given), the user's command in a
-/// subshell `( ... )` (so its `exit` ends only the subshell), then an empty line and
-/// `__ECI_MARKER_EXIT_CODE__<id>__<exit code>`. A failed `cd` skips the command and reports
-/// its status. Precondition: `session_id` is valid.
+/// subshell `( ... )` (so its `exit` ends only the subshell), then its exit code written to
+/// tmux_rc_path, then an empty line and `__ECI_MARKER_EXIT_CODE__<id>__<exit code>`; then
+/// (inside tmux) it waits, at most ~2 s, until the pane shows that marker, and exits with the
+/// command's code. A failed `cd` skips the command and reports its status. Precondition:
+/// `session_id` is valid.
 std::string tmux_wrapped_command(std::string_view command, std::string_view session_id,
                                  std::optional<std::string_view> exec_dir);
 
@@ -105,9 +113,11 @@ struct TmuxStartReply {
 /// (trimmed) text as detail.
 TmuxStartReply parse_tmux_start_reply(std::string_view stdout_text);
 
-/// The poll script: one exec that prints `__ECI_TMUX_FOUND__:<pane_dead>:<status>:<signal>`
-/// followed by the last `tail_lines` lines of the pane (history included, wrapped lines
-/// joined), or `__ECI_TMUX_NOT_FOUND__`. Precondition: `session_id` is valid.
+/// The poll script: one exec that prints
+/// `__ECI_TMUX_FOUND__:<pane_dead>:<status>:<signal>:<rc file>` (the exit code the job wrote
+/// to tmux_rc_path, empty while it runs) followed by the last `tail_lines` lines of the pane
+/// (history included, wrapped lines joined), or `__ECI_TMUX_NOT_FOUND__`. Precondition:
+/// `session_id` is valid.
 std::string tmux_poll_script(std::string_view session_id, int tail_lines = tmux_output_tail_lines);
 
 /// Parses a poll script's stdout into a TmuxPollResult (session_id set, request_id left
@@ -117,7 +127,7 @@ Result<TmuxPollResult> parse_tmux_poll_reply(std::string_view stdout_text,
                                              std::string_view session_id,
                                              int tail_lines = tmux_output_tail_lines);
 
-/// Kills the session (its processes get SIGHUP) and removes its script file, if any. Prints
+/// Kills the session (its processes get SIGHUP) and removes its script and rc files, if any. Prints
 /// `__ECI_TMUX_KILLED__` or `__ECI_TMUX_NOT_FOUND__`. Precondition: `session_id` is valid.
 std::string tmux_kill_script(std::string_view session_id);
 

@@ -76,7 +76,8 @@ TEST_CASE("emulator: command line parsing", "[emulator]") {
         SV("--listen", "127.0.0.1:8443", "--region", "cn-shanghai", "--access-key-id", "id",
            "--access-key-secret", "s", "--tls", "off", "--start-delay-ms", "0", "--seed", "9",
            "--exit-status", "k8s", "--exec-command-limit", "100", "--fault-throttle", "0.5",
-           "--throttle-status", "429", "--qps-limit", "CreateContainerGroup=3", "--latency-ms=5"));
+           "--throttle-status", "429", "--qps-limit", "CreateContainerGroup=3", "--latency-ms=5",
+           "--max-sandbox-cpu", "2.5"));
     REQUIRE(parsed);
     const auto& o = parsed->options;
     CHECK(o.listen_port == 8443);
@@ -90,6 +91,8 @@ TEST_CASE("emulator: command line parsing", "[emulator]") {
     CHECK(o.faults.throttle_status == 429);
     CHECK(o.faults.qps_limits.at("CreateContainerGroup") == 3);
     CHECK(o.faults.latency == 5ms);
+    CHECK(o.max_sandbox_cpu == 2.5);
+    CHECK(!parse_command_line(SV("--max-sandbox-cpu", "-1")));
 
     CHECK(!parse_command_line(SV("--listen", "0.0.0.0:80")));
     CHECK(parse_command_line(SV("--listen", "0.0.0.0:80", "--allow-remote")));

@@ -138,11 +138,9 @@ TEST_CASE("sandbox blocking: tmux jobs and file transfers from 8 threads at once
                     TmuxWaitOptions wait;
                     wait.timeout = seconds(30);
                     wait.poll_interval = std::chrono::milliseconds(50);
-                    auto id =
-                        t % 2 == 0
-                            ? sandbox->tmux_start("echo job " + tag + "; sleep 0.5; exit " + tag)
-                            : client->tmux_start(sandbox->id(),
-                                                 "echo job " + tag + "; sleep 0.5; exit " + tag);
+                    auto id = t % 2 == 0 ? sandbox->tmux_start("echo job " + tag + "; exit " + tag)
+                                         : client->tmux_start(sandbox->id(),
+                                                              "echo job " + tag + "; exit " + tag);
                     if (!id.ok()) {
                         failures[static_cast<std::size_t>(t)] += id.error().to_string();
                         return;

@@ -15,13 +15,6 @@ using std::chrono::seconds;
 
 namespace {
 
-// Requires a successful Result, failing with its error's text otherwise.
-template <class R>
-void require_ok(const R& result) {
-    if (!result.ok())
-        FAIL(result.error().to_string());
-}
-
 std::string random_bytes(std::size_t size, unsigned seed) {
     std::mt19937 generator(seed);
     std::uniform_int_distribution<int> byte(0, 255);

@@ -90,6 +90,13 @@ struct AsyncSandboxFixture {
     std::optional<AsyncEciSandbox> client;
 };
 
+/// Requires a successful Result, failing the test with its error's text otherwise.
+template <class R>
+void require_ok(const R& result) {
+    if (!result.ok())
+        FAIL(result.error().to_string());
+}
+
 /// Creates a Running sandbox named `name` and requires success.
 inline boost::asio::awaitable<AsyncSandbox> make_running_sandbox(AsyncEciSandbox& client,
                                                                  std::string name) {

@@ -23,13 +23,6 @@ using std::chrono::steady_clock;
 
 namespace {
 
-// Requires a successful Result, failing with its error's text otherwise.
-template <class R>
-void require_ok(const R& result) {
-    if (!result.ok())
-        FAIL(result.error().to_string());
-}
-
 std::uint64_t calls(const AsyncEciSandbox& client, std::string_view action) {
     auto stats = client.api().stats();
     auto found = stats.api_calls.find(action);
@@ -239,8 +232,7 @@ TEST_CASE("sandbox tmux: a long command goes through the script file", "[tmux]")
         std::string command;
         for (int i = 0; i < 60; ++i)
             command += "v" + std::to_string(i) + "='é value " + std::to_string(i) + "'\n";
-        // Not instant: see docs/tmux-and-files.md on commands that end within milliseconds.
-        command += "echo \"long-ok $v0|$v59\"; sleep 0.5; exit 5";
+        command += "echo \"long-ok $v0|$v59\"; exit 5";
         REQUIRE(detail::base64_encode(command).size() > detail::tmux_inline_base64_limit);
         TmuxStartOptions start;
         start.session_id = "long-job";
@@ -272,7 +264,7 @@ TEST_CASE("sandbox tmux: exec_dir with a quote and a space", "[tmux]") {
         require_ok(made);
         TmuxStartOptions start;
         start.exec_dir = "/tmp/it's a dir";
-        auto id = co_await sandbox.tmux_start("pwd; sleep 0.5; exit 0", start);
+        auto id = co_await sandbox.tmux_start("pwd; exit 0", start);
         require_ok(id);
         TmuxWaitOptions wait;
         wait.timeout = seconds(20);
@@ -281,6 +273,39 @@ TEST_CASE("sandbox tmux: exec_dir with a quote and a space", "[tmux]") {
         CHECK(done->exit_code == 0);
         CHECK(done->output == "/tmp/it's a dir");
     });
+}
+
+TEST_CASE("sandbox tmux: 20 jobs that exit at once all report code 7 and their output", "[tmux]") {
+    AsyncSandboxFixture fx;
+    fx.run(
+        [&]() -> asio::awaitable<void> {
+            auto sandbox = co_await make_running_sandbox(*fx.client, "tmux-instant");
+            std::vector<std::string> ids;
+            for (int i = 0; i < 20; ++i) {
+                TmuxStartOptions start;
+                start.session_id = "instant-" + std::to_string(i);
+                auto id = co_await sandbox.tmux_start(
+                    "echo instant " + std::to_string(i) + "; exit 7", start);
+                require_ok(id);
+                ids.push_back(*id);
+            }
+            for (std::size_t i = 0; i < ids.size(); ++i) {
+                TmuxWaitOptions wait;
+                wait.timeout = seconds(20);
+                auto done = co_await sandbox.tmux_wait(ids[i], wait);
+                require_ok(done);
+                INFO("job " << i << " status " << to_string(done->status)
+                            << ", output: " << done->output);
+                CHECK(done->status == TmuxStatus::completed);
+                CHECK(done->exit_code == 7);
+                CHECK(done->output == "instant " + std::to_string(i));
+            }
+            // The cleanup kills removed the exit-code files too.
+            auto left = co_await sandbox.bash("ls /tmp | grep -c '^eci_tmux_instant-' || true");
+            require_ok(left);
+            CHECK(left->stdout_text == "0\n");
+        },
+        seconds(90));
 }
 
 TEST_CASE("sandbox tmux: list, kill, then poll is not_found (client and handle)", "[tmux]") {

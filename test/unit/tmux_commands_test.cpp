@@ -305,6 +305,14 @@ TEST_CASE("tmux: reply parsers", "[tmux]") {
     CHECK(dead->exit_code == 3);
     auto killed = parse_tmux_poll_reply("__ECI_TMUX_FOUND__:1::15\n", id);
     CHECK(killed->exit_code == 128 + 15);
+    // The marker line lost (the pane died before tmux read it): the rc file's code wins over
+    // tmux's record of the pane.
+    auto lost = parse_tmux_poll_reply("__ECI_TMUX_FOUND__:1:0::7\n", id);
+    CHECK(lost->status == TmuxStatus::completed);
+    CHECK(lost->exit_code == 7);
+    // A live pane is running even once the file exists (the marker is on its way).
+    auto ending = parse_tmux_poll_reply("__ECI_TMUX_FOUND__:0:::7\nout\n", id);
+    CHECK(ending->status == TmuxStatus::running);
 
     CHECK(parse_tmux_start_reply("__ECI_TMUX_STARTED__\n").outcome == TmuxStartOutcome::started);
     CHECK(parse_tmux_start_reply("__ECI_TMUX_MISSING__\n").outcome ==
