@@ -309,20 +309,37 @@ asio::awaitable<Result<SandboxInfo>> AsyncEciSandbox::wait_until_running(std::st
     }
 }
 
-asio::awaitable<Result<CommandResult>> AsyncEciSandbox::exec_command(std::string sandbox_id,
-                                                                     std::vector<std::string> argv,
-                                                                     ExecOptions options) {
+namespace {
+
+// The shared start of exec_command, bash and bash_ws: the required arguments, and the plan
+// addressed to the sandbox's container (given, remembered, or learned by one describe).
+asio::awaitable<Result<detail::ExecPlan>> start_plan(std::shared_ptr<AsyncEciSandbox::State> state,
+                                                     std::string sandbox_id, bool has_command,
+                                                     std::string container_name) {
     if (sandbox_id.empty())
         co_return invalid("sandbox_id is required");
-    if (argv.empty())
+    if (!has_command)
         co_return invalid("command is required");
     auto container =
-        co_await detail::resolve_container_name(state_, sandbox_id, options.container_name);
+        co_await detail::resolve_container_name(state, sandbox_id, std::move(container_name));
     if (!container.ok())
         co_return std::move(container).error();
     detail::ExecPlan plan;
     plan.sandbox_id = std::move(sandbox_id);
     plan.container_name = std::move(container).value();
+    co_return plan;
+}
+
+}  // namespace
+
+asio::awaitable<Result<CommandResult>> AsyncEciSandbox::exec_command(std::string sandbox_id,
+                                                                     std::vector<std::string> argv,
+                                                                     ExecOptions options) {
+    auto started =
+        co_await start_plan(state_, std::move(sandbox_id), !argv.empty(), options.container_name);
+    if (!started.ok())
+        co_return std::move(started).error();
+    auto plan = std::move(started).value();
     plan.argv = std::move(argv);
     plan.stdin_data = std::move(options.stdin_data);
     plan.tty = options.tty;
@@ -332,18 +349,12 @@ asio::awaitable<Result<CommandResult>> AsyncEciSandbox::exec_command(std::string
 asio::awaitable<Result<CommandResult>> AsyncEciSandbox::bash(std::string sandbox_id,
                                                              std::string command,
                                                              ExecOptions options) {
-    if (sandbox_id.empty())
-        co_return invalid("sandbox_id is required");
-    if (command.empty())
-        co_return invalid("command is required");
-    auto container =
-        co_await detail::resolve_container_name(state_, sandbox_id, options.container_name);
-    if (!container.ok())
-        co_return std::move(container).error();
+    auto started = co_await start_plan(state_, std::move(sandbox_id), !command.empty(),
+                                       options.container_name);
+    if (!started.ok())
+        co_return std::move(started).error();
+    auto plan = std::move(started).value();
     const auto script = detail::with_exec_dir(command, options.exec_dir);
-    detail::ExecPlan plan;
-    plan.sandbox_id = std::move(sandbox_id);
-    plan.container_name = std::move(container).value();
     plan.exit_marker = detail::new_exit_marker();
     plan.argv = detail::bash_base64_argv(script, plan.exit_marker);
     if (plan.argv.back().size() > detail::exec_command_element_limit) {
@@ -365,17 +376,11 @@ asio::awaitable<Result<CommandResult>> AsyncEciSandbox::bash(std::string sandbox
 asio::awaitable<Result<CommandResult>> AsyncEciSandbox::bash_ws(std::string sandbox_id,
                                                                 std::string command,
                                                                 ExecOptions options) {
-    if (sandbox_id.empty())
-        co_return invalid("sandbox_id is required");
-    if (command.empty())
-        co_return invalid("command is required");
-    auto container =
-        co_await detail::resolve_container_name(state_, sandbox_id, options.container_name);
-    if (!container.ok())
-        co_return std::move(container).error();
-    detail::ExecPlan plan;
-    plan.sandbox_id = std::move(sandbox_id);
-    plan.container_name = std::move(container).value();
+    auto started = co_await start_plan(state_, std::move(sandbox_id), !command.empty(),
+                                       options.container_name);
+    if (!started.ok())
+        co_return std::move(started).error();
+    auto plan = std::move(started).value();
     plan.exit_marker = detail::new_exit_marker();
     plan.argv = {"bash", "-l"};
     plan.stdin_data =
