@@ -71,11 +71,15 @@ Measurement measure(asio::io_context& io, eci::OpenApiClient client, std::string
             const double system = cpu_after.system - cpu_before.system;
             const double cpu = user + system;
             const double wall = duration<double>(steady_clock::now() - wall_before).count();
-            result.cpu_us_per_call = cpu * 1e6 / calls;
-            result.user_us_per_call = user * 1e6 / calls;
-            result.system_us_per_call = system * 1e6 / calls;
-            result.wall_us_per_call = wall * 1e6 / calls;
+            const double per_call = calls > 0 ? 1e6 / calls : 0;  // --fresh-calls 0: no NaN
+            result.cpu_us_per_call = cpu * per_call;
+            result.user_us_per_call = user * per_call;
+            result.system_us_per_call = system * per_call;
+            result.wall_us_per_call = wall * per_call;
             result.tls_handshakes = client.stats().tls_handshakes - handshakes_before;
+            // The pool's idle connections (and their sweep timer) would keep run() going for
+            // the idle timeout (30 s) after the last call.
+            io.stop();
         },
         asio::detached);
     io.restart();
@@ -151,6 +155,7 @@ int main(int argc, char** argv) {
                 sandbox_id = created->container_group_id;
             else
                 fmt::print(stderr, "create failed: {}\n", created.error());
+            io.stop();
         },
         asio::detached);
     io.run();
@@ -170,6 +175,7 @@ int main(int argc, char** argv) {
             eci::DeleteContainerGroupRequest request;
             request.container_group_id = sandbox_id;
             (void)co_await warm_client->delete_container_group(request);
+            io.stop();
         },
         asio::detached);
     io.restart();
