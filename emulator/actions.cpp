@@ -283,14 +283,23 @@ ActionOutcome Server::describe_container_groups(const IncomingRequest& request,
     }
     bool with_event = req.with_event.value_or(true);
 
-    std::vector<std::shared_ptr<SandboxEntry>> matches;
-    for (const auto& entry : store_.all()) {
-        const ContainerGroup& g = entry->group;
-        if (!req.container_group_ids.empty() &&
-            std::find(req.container_group_ids.begin(), req.container_group_ids.end(),
-                      g.container_group_id) == req.container_group_ids.end()) {
-            continue;
+    // By id (the common poll), look the ids up instead of scanning and sorting every sandbox:
+    // with 1000 sandboxes the scan more than doubled the cost of a one-id describe.
+    std::vector<std::shared_ptr<SandboxEntry>> candidates;
+    if (req.container_group_ids.empty()) {
+        candidates = store_.all();
+    } else {
+        for (const auto& id : req.container_group_ids) {
+            auto entry = store_.find(id);
+            if (entry && std::find(candidates.begin(), candidates.end(), entry) == candidates.end())
+                candidates.push_back(std::move(entry));
         }
+        std::sort(candidates.begin(), candidates.end(),
+                  [](const auto& a, const auto& b) { return a->sequence < b->sequence; });
+    }
+    std::vector<std::shared_ptr<SandboxEntry>> matches;
+    for (const auto& entry : candidates) {
+        const ContainerGroup& g = entry->group;
         if (!req.container_group_name.empty() &&
             g.container_group_name != req.container_group_name) {
             continue;
