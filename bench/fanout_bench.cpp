@@ -140,7 +140,11 @@ asio::awaitable<void> lifecycle(Run& run, int n) {
     bool ok = true;
     std::optional<eci::ShellSession> session;
     if (run.options.use_session) {
-        auto opened = co_await eci::ShellSession::open(*sandbox);
+        // As generous as the create's wait: 1000 sessions opening at once queue behind the
+        // client's ExecContainerCommand pace (500/min) and the exec start cap.
+        auto session_options = eci::ShellSessionOptions{};
+        session_options.open_timeout = seconds(300);
+        auto opened = co_await eci::ShellSession::open(*sandbox, std::move(session_options));
         if (!opened.ok()) {
             run.fail(n, "session", opened.error().to_string());
             ok = false;
@@ -337,8 +341,11 @@ int main(int argc, char** argv) {
     out["retries"] = stats.retries;
     out["throttled"] = stats.throttled;
     out["tls_handshakes"] = stats.tls_handshakes;
+    out["tls_resumptions"] = stats.tls_resumptions;
     out["connections_opened"] = stats.connections_opened;
     out["ws_connections"] = stats.ws_connections;
+    out["ws_tls_resumptions"] = stats.ws_tls_resumptions;
+    out["exec_start_waits"] = stats.exec_start_waits;
     out["bytes_sent"] = stats.bytes_sent;
     out["bytes_received"] = stats.bytes_received;
     out["failed"] = run.failed;
@@ -360,11 +367,12 @@ int main(int argc, char** argv) {
     } else {
         fmt::print(
             "{} sandboxes x {} commands: {:.2f} s wall, {:.3f} s client CPU, {:.1f} MB peak "
-            "RSS, {} API calls ({:.1f} us CPU each), {} retries, {} TLS handshakes, {} "
-            "WebSockets, {} failed\n",
+            "RSS, {} API calls ({:.1f} us CPU each), {} retries, {} TLS handshakes ({} resumed), "
+            "{} "
+            "WebSockets ({} resumed TLS), {} failed\n",
             options.sandboxes, options.commands, wall, cpu, peak_rss_mb(), stats.total_api_calls(),
             out["cpu_us_per_api_call"].as_double(), stats.retries, stats.tls_handshakes,
-            stats.ws_connections, run.failed);
+            stats.tls_resumptions, stats.ws_connections, stats.ws_tls_resumptions, run.failed);
         for (const char* kind : {"create_wait", "bash", "tmux", "delete"}) {
             const auto& l = out["latency_ms"].as_object().at(kind).as_object();
             fmt::print("  {:<11} p50 {:8.1f} ms  p95 {:8.1f} ms  p99 {:8.1f} ms\n", kind,
