@@ -126,9 +126,10 @@ void offer_tls_session(SSL* ssl, std::string_view host, std::string_view port) {
     if (cache == nullptr)
         return;
     auto key = std::make_unique<std::string>(fmt::format("{}:{}", host, port));
-    delete static_cast<std::string*>(SSL_get_ex_data(ssl, key_index()));  // a second call
+    auto* previous = static_cast<std::string*>(SSL_get_ex_data(ssl, key_index()));
     if (SSL_set_ex_data(ssl, key_index(), key.get()) != 1)
-        return;
+        return;                                  // the previous key (if any) stays, owned by `ssl`
+    delete previous;                             // from an earlier call on this connection
     const std::string& stored = *key.release();  // owned by `ssl` now (free_key)
     cache->offer(stored, ssl);
 }
