@@ -84,6 +84,16 @@ struct ExecWebSocket::Impl {
         return function(*std::get<std::unique_ptr<TlsWebSocket>>(stream));
     }
 
+    // Beast's own view: false once a close handshake finished or the stream failed, which
+    // can be before the reader's completion (that updates `open`) has run.
+    bool websocket_open() const noexcept {
+        if (auto* plain = std::get_if<std::unique_ptr<PlainWebSocket>>(&stream))
+            return (*plain)->is_open();
+        if (auto* tls = std::get_if<std::unique_ptr<TlsWebSocket>>(&stream))
+            return (*tls)->is_open();
+        return false;
+    }
+
     void close_socket() noexcept {
         open = false;
         error_code ignored;
@@ -118,6 +128,13 @@ struct ExecWebSocket::Impl {
         if (ec == asio::error::operation_aborted) {
             if (failure)
                 return *failure;
+            // Not our caller's cancellation: the socket went away under this operation, e.g.
+            // a write aborted because the reader got the server's close frame and Beast shut
+            // the connection down.
+            if (!open || !websocket_open())
+                return make_error(
+                    ErrorKind::network,
+                    fmt::format("exec WebSocket {}: the connection was closed", doing), dispatch);
             return make_error(ErrorKind::cancelled, fmt::format("exec WebSocket {} aborted", doing),
                               dispatch);
         }

@@ -228,14 +228,23 @@ asio::awaitable<Attempt> run_once(std::shared_ptr<SessionState> state,
     };
 
     ++state->stats.commands;
+    const auto sent_before = connection->socket.counters().bytes_sent;
     auto written = co_await connection->socket.write_stdin(line);
     if (!written.ok() && written.error().kind == ErrorKind::cancelled) {
         connection->kill();
         co_return Attempt{AttemptEnd::finished,
                           finish_error(std::move(written).error(), Dispatch::unknown)};
     }
-    // A failed write is judged by what the reader saw: the loop below ends with the
-    // connection.
+    if (!written.ok() && connection->socket.counters().bytes_sent == sent_before) {
+        // Not one frame of the line was written whole (the counter moves per frame), so the
+        // server cannot have handed any of it to the shell: the command never started. This is
+        // the usual end of a shell that died between commands when its close frame and our
+        // write cross: the write fails and closes the socket before the reader sees the close.
+        connection->kill();
+        co_return Attempt{AttemptEnd::not_started, CommandResult{}};
+    }
+    // A write that failed after some frames went out is judged by what the reader saw: the
+    // loop below ends with the connection.
 
     while (!command.done() && connection->open) {
         command.notified = false;
