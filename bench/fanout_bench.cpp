@@ -1,11 +1,14 @@
 // eci-bench-fanout: N sandbox lifecycles at once in one io_context, against eci-emulator in its
 // own process (so getrusage of this process is the client's cost alone). Each lifecycle:
 // create and wait until Running, M bash commands (output checked), one tmux job waited to the
-// end (exit code checked), delete.
+// end (exit code checked), delete. By default the commands, the tmux start, its polls and its
+// kill all run on ONE ShellSession per sandbox (one exec WebSocket per lifecycle);
+// `--no-session` runs each as its own exec (one ExecContainerCommand and WebSocket each).
 //
 //   eci-bench-fanout [--emulator PATH | --emulator-ready FILE] [--sandboxes N] [--commands M]
-//                    [--concurrency C] [--seed S] [--start-delay-ms D] [--json]
+//                    [--concurrency C] [--seed S] [--start-delay-ms D] [--no-session] [--json]
 #include <eci/sandbox.hpp>
+#include <eci/shell_session.hpp>
 
 #include "emulator_process.hpp"
 
@@ -42,6 +45,7 @@ struct Options {
     int concurrency = 0;  ///< 0 = all lifecycles at once
     std::uint64_t seed = 1;
     int start_delay_ms = 20;
+    bool use_session = true;  ///< false: --no-session, one exec per command and poll
     bool json = false;
 };
 
@@ -134,6 +138,21 @@ asio::awaitable<void> lifecycle(Run& run, int n) {
     run.create_wait.add(begun);
 
     bool ok = true;
+    std::optional<eci::ShellSession> session;
+    if (run.options.use_session) {
+        // As generous as the create's wait: 1000 sessions opening at once queue behind the
+        // client's ExecContainerCommand pace (500/min) and the exec start cap.
+        auto session_options = eci::ShellSessionOptions{};
+        session_options.open_timeout = seconds(300);
+        auto opened = co_await eci::ShellSession::open(*sandbox, std::move(session_options));
+        if (!opened.ok()) {
+            run.fail(n, "session", opened.error().to_string());
+            ok = false;
+        } else {
+            session.emplace(std::move(opened).value());
+        }
+    }
+    eci::ShellSession* shell = session ? &*session : nullptr;
     for (int i = 0; i < run.options.commands && ok; ++i) {
         const auto expected = fmt::format("{}-{}", sandbox->id(), i);
         auto exec = eci::ExecOptions{};
@@ -141,7 +160,13 @@ asio::awaitable<void> lifecycle(Run& run, int n) {
         exec.timeout = seconds(120);
         begun = steady_clock::now();
         auto command = fmt::format("echo {}", expected);
-        auto ran = co_await sandbox->bash(std::move(command), std::move(exec));
+        // No co_await inside a conditional expression (GCC 12 pitfalls): one branch each.
+        std::optional<eci::Result<eci::CommandResult>> result;
+        if (shell != nullptr)
+            result.emplace(co_await shell->run(std::move(command), std::move(exec)));
+        else
+            result.emplace(co_await sandbox->bash(std::move(command), std::move(exec)));
+        auto& ran = *result;
         if (!ran.ok()) {
             run.fail(n, "bash", ran.error().to_string());
             ok = false;
@@ -158,6 +183,7 @@ asio::awaitable<void> lifecycle(Run& run, int n) {
     if (ok) {
         begun = steady_clock::now();
         auto start = eci::TmuxStartOptions{};
+        start.session = shell;
         auto job_command = fmt::format("sleep 0.2; echo job-{}; exit 7", n);
         auto job = co_await sandbox->tmux_start(std::move(job_command), std::move(start));
         if (!job.ok()) {
@@ -166,6 +192,7 @@ asio::awaitable<void> lifecycle(Run& run, int n) {
         } else {
             auto wait = eci::TmuxWaitOptions{};
             wait.timeout = seconds(300);
+            wait.session = shell;
             auto waited = co_await sandbox->tmux_wait(*job, std::move(wait));
             if (!waited.ok()) {
                 run.fail(n, "tmux", waited.error().to_string());
@@ -182,6 +209,8 @@ asio::awaitable<void> lifecycle(Run& run, int n) {
         }
     }
 
+    if (session)
+        (void)co_await session->close();
     // Deleted even after a failed step, so nothing is left behind.
     begun = steady_clock::now();
     auto removed = co_await sandbox->remove();
@@ -213,7 +242,7 @@ int usage(int code) {
                "usage: eci-bench-fanout [--emulator PATH | --emulator-ready FILE] [--sandboxes N] "
                "[--commands M]\n"
                "                        [--concurrency C] [--seed S] [--start-delay-ms D] "
-               "[--json]\n");
+               "[--no-session] [--json]\n");
     return code;
 }
 
@@ -239,6 +268,8 @@ int main(int argc, char** argv) {
                 options.seed = std::stoull(next());
             else if (arg == "--start-delay-ms")
                 options.start_delay_ms = std::stoi(next());
+            else if (arg == "--no-session")
+                options.use_session = false;
             else if (arg == "--json")
                 options.json = true;
             else
@@ -296,6 +327,7 @@ int main(int argc, char** argv) {
     out["sandboxes"] = options.sandboxes;
     out["commands"] = options.commands;
     out["concurrency"] = workers;
+    out["shell_session"] = options.use_session;
     out["wall_s"] = wall;
     out["client_cpu_s"] = cpu;
     out["peak_rss_mb"] = peak_rss_mb();
@@ -309,8 +341,11 @@ int main(int argc, char** argv) {
     out["retries"] = stats.retries;
     out["throttled"] = stats.throttled;
     out["tls_handshakes"] = stats.tls_handshakes;
+    out["tls_resumptions"] = stats.tls_resumptions;
     out["connections_opened"] = stats.connections_opened;
     out["ws_connections"] = stats.ws_connections;
+    out["ws_tls_resumptions"] = stats.ws_tls_resumptions;
+    out["exec_start_waits"] = stats.exec_start_waits;
     out["bytes_sent"] = stats.bytes_sent;
     out["bytes_received"] = stats.bytes_received;
     out["failed"] = run.failed;
@@ -332,11 +367,12 @@ int main(int argc, char** argv) {
     } else {
         fmt::print(
             "{} sandboxes x {} commands: {:.2f} s wall, {:.3f} s client CPU, {:.1f} MB peak "
-            "RSS, {} API calls ({:.1f} us CPU each), {} retries, {} TLS handshakes, {} "
-            "WebSockets, {} failed\n",
+            "RSS, {} API calls ({:.1f} us CPU each), {} retries, {} TLS handshakes ({} resumed), "
+            "{} "
+            "WebSockets ({} resumed TLS), {} failed\n",
             options.sandboxes, options.commands, wall, cpu, peak_rss_mb(), stats.total_api_calls(),
             out["cpu_us_per_api_call"].as_double(), stats.retries, stats.tls_handshakes,
-            stats.ws_connections, run.failed);
+            stats.tls_resumptions, stats.ws_connections, stats.ws_tls_resumptions, run.failed);
         for (const char* kind : {"create_wait", "bash", "tmux", "delete"}) {
             const auto& l = out["latency_ms"].as_object().at(kind).as_object();
             fmt::print("  {:<11} p50 {:8.1f} ms  p95 {:8.1f} ms  p99 {:8.1f} ms\n", kind,

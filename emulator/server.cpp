@@ -178,6 +178,8 @@ Result<void> Server::open() {
         ready_.ca_pem = certs->ca_certificate_pem;
 
         ssl_.emplace(asio::ssl::context::tls_server);
+        // Session tickets stay on (OpenSSL's default; no no_ticket option): clients resume
+        // their sessions, as against the real service, instead of a full handshake each time.
         boost::system::error_code ec;
         ssl_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                               asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |

@@ -172,6 +172,13 @@ struct RateLimitConfig {
     /// API calls in flight at once on this client, from the first attempt to the final
     /// result (backoff included); further calls wait in FIFO order. Default 64; 0 = no cap.
     std::size_t max_concurrent = 64;
+    /// Exec starts in flight at once on one sandbox client: from the ExecContainerCommand
+    /// call to the end of its WebSocket's TCP connect, TLS handshake and upgrade (bash,
+    /// exec_command, tmux and file operations, ShellSession opens and reconnects). Further
+    /// starts wait in FIFO order, within their command's deadline; a running command holds
+    /// no slot. Without it a fan-out of 1000 sandboxes opens 1000 WebSockets at once and the
+    /// handshakes time out. Default 32; 0 = no cap; at most 1000000.
+    std::size_t max_concurrent_exec_starts = 32;
 
     /// The limit in force for `action`: `per_action`, else the documented one, else none
     /// (per_minute 0). Ignores `enabled`.

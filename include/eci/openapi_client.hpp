@@ -34,12 +34,18 @@ struct CallOptions {
 /// What the client has spent so far. Counters only grow.
 struct ClientStats {
     std::map<std::string, std::uint64_t, std::less<>> api_calls;  ///< attempts sent, per action
-    std::uint64_t retries = 0;             ///< attempts after the first, over all actions
-    std::uint64_t throttled = 0;           ///< replies that were a throttling error
-    std::uint64_t tls_handshakes = 0;      ///< completed TLS handshakes (API connections)
+    std::uint64_t retries = 0;         ///< attempts after the first, over all actions
+    std::uint64_t throttled = 0;       ///< replies that were a throttling error
+    std::uint64_t tls_handshakes = 0;  ///< completed TLS handshakes (API connections)
+    /// Of tls_handshakes, those that resumed an earlier TLS session (no certificate exchange).
+    std::uint64_t tls_resumptions = 0;
     std::uint64_t connections_opened = 0;  ///< TCP connections opened for API calls
     std::uint64_t ws_connections = 0;      ///< exec WebSocket connections opened
-    std::uint64_t bytes_sent = 0;          ///< on API connections, HTTP framing included
+    /// Of ws_connections, those whose TLS handshake resumed an earlier session.
+    std::uint64_t ws_tls_resumptions = 0;
+    /// Exec starts that waited for a slot under RateLimitConfig::max_concurrent_exec_starts.
+    std::uint64_t exec_start_waits = 0;
+    std::uint64_t bytes_sent = 0;  ///< on API connections, HTTP framing included
     std::uint64_t bytes_received = 0;
     /// Attempts that waited for their action's client-side rate limit (RateLimitConfig).
     std::uint64_t rate_limited_waits = 0;

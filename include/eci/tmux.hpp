@@ -40,6 +40,11 @@ struct TmuxStartOptions {
     std::chrono::milliseconds timeout{60000};
     /// The container; empty = the handle's container (or the group's first on the client).
     std::string container_name;
+    /// Run the start script (and the check after an uncertain start) as commands of this
+    /// shell session: no API call, no new WebSocket. A long command's script file (see
+    /// plan_tmux_start) is still written with one exec of its own. Default none. Not owned:
+    /// it must outlive the call, and be a session on the same sandbox (and container).
+    ShellSession* session = nullptr;
 };
 
 /// The state of a tmux job.

@@ -160,6 +160,7 @@ ClientStats OpenApiClient::stats() const {
     ClientStats snapshot = state_->stats;
     const auto& http = state_->http.stats();
     snapshot.tls_handshakes = http.tls_handshakes;
+    snapshot.tls_resumptions = http.tls_resumptions;
     snapshot.connections_opened = http.connections_opened;
     snapshot.bytes_sent = http.bytes_sent;
     snapshot.bytes_received = http.bytes_received;

@@ -253,6 +253,9 @@ Result<void> validate_config(const ClientConfig& config) {
     }
     if (config.rate_limit.max_concurrent > 1'000'000)
         return invalid("rate_limit.max_concurrent must be at most 1000000 (0 = no cap)");
+    if (config.rate_limit.max_concurrent_exec_starts > 1'000'000)
+        return invalid(
+            "rate_limit.max_concurrent_exec_starts must be at most 1000000 (0 = no cap)");
     if (config.max_response_body_bytes == 0) {
         return invalid("max_response_body_bytes must be greater than 0");
     }

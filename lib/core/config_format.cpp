@@ -57,7 +57,8 @@ fmt::format_context::iterator fmt::formatter<eci::ClientConfig>::format(
         "retry: {{enabled: {}, max_attempts: {}, initial_backoff: {}ms, max_backoff: {}ms, "
         "multiplier: {}, overall_deadline: {}ms}}, "
         "pool: {{max_connections_per_endpoint: {}, idle_timeout: {}ms}}, "
-        "rate_limit: {{enabled: {}, overrides: {}, max_concurrent: {}}}, "
+        "rate_limit: {{enabled: {}, overrides: {}, max_concurrent: {}, "
+        "max_concurrent_exec_starts: {}}}, "
         "max_response_body_bytes: {}}}",
         config.credentials, config.region_id, config.endpoint, config.signature_version,
         config.timeouts.connect.count(), config.timeouts.read.count(), config.tls.verify_peer,
@@ -68,6 +69,6 @@ fmt::format_context::iterator fmt::formatter<eci::ClientConfig>::format(
         retry.multiplier, retry.overall_deadline.count(), config.pool.max_connections_per_endpoint,
         config.pool.idle_timeout.count(), config.rate_limit.enabled,
         config.rate_limit.per_action.size(), config.rate_limit.max_concurrent,
-        config.max_response_body_bytes);
+        config.rate_limit.max_concurrent_exec_starts, config.max_response_body_bytes);
     return fmt::formatter<std::string_view>::format(text, ctx);
 }

@@ -2,6 +2,7 @@
 
 #include "net/http_connect_proxy.hpp"
 #include "net/tls_context.hpp"
+#include "net/tls_session_cache.hpp"
 
 #include <fmt/format.h>
 #include <boost/asio/as_tuple.hpp>
@@ -334,7 +335,7 @@ asio::awaitable<Result<void>> ExecWebSocket::connect(std::string url) {
         auto& tls = ws->next_layer();
         // SNI and host name verification as for HTTPS; whether the peer is verified at all is
         // the shared context's setting (make_client_tls_context verifies by default).
-        if (auto prepared = prepare_tls_connection(tls, host, true); !prepared) {
+        if (auto prepared = prepare_tls_connection(tls, host, port, true); !prepared) {
             Error error = std::move(prepared).error();
             error.endpoint = d.endpoint;
             error.dispatch = Dispatch::not_sent;
@@ -353,6 +354,8 @@ asio::awaitable<Result<void>> ExecWebSocket::connect(std::string url) {
             error.dispatch = Dispatch::not_sent;
             co_return error;
         }
+        if (tls_session_resumed(tls.native_handle()))
+            ++d.counters.tls_resumptions;
         auto upgraded = co_await upgrade(*ws);
         if (!upgraded)
             co_return upgraded;

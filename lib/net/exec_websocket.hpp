@@ -73,6 +73,8 @@ struct ExecWebSocketCounters {
     std::uint64_t bytes_sent = 0;      ///< message bytes written (channel bytes included)
     std::uint64_t bytes_received = 0;  ///< message bytes read (channel bytes included)
     std::uint64_t connections = 0;     ///< successful connect() calls
+    /// TLS handshakes (wss://) that resumed an earlier session instead of a full handshake.
+    std::uint64_t tls_resumptions = 0;
 };
 
 /// A client connection to an exec WebSocket (ws:// or wss://).

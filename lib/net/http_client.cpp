@@ -1,6 +1,7 @@
 #include "net/http_client.hpp"
 
 #include "net/tls_context.hpp"
+#include "net/tls_session_cache.hpp"
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -485,8 +486,9 @@ asio::awaitable<Result<ConnectionPtr>> open_connection(std::shared_ptr<State> st
     }
 
     if (state->tls) {
-        auto prepared = prepare_tls_connection(connection->stream, state->options.host,
-                                               state->options.verify_peer);
+        auto prepared =
+            prepare_tls_connection(connection->stream, state->options.host,
+                                   std::to_string(state->options.port), state->options.verify_peer);
         if (!prepared) {
             Error error = std::move(prepared).error();
             error.endpoint = state->endpoint;
@@ -513,6 +515,8 @@ asio::awaitable<Result<ConnectionPtr>> open_connection(std::shared_ptr<State> st
         }
         connection->tls = true;
         ++state->stats.tls_handshakes;
+        if (tls_session_resumed(connection->stream.native_handle()))
+            ++state->stats.tls_resumptions;
     }
     connection->tcp().expires_never();
     co_return connection;

@@ -74,6 +74,7 @@ struct HttpClientStats {
     std::uint64_t requests = 0;            ///< calls to send()
     std::uint64_t connections_opened = 0;  ///< TCP connections established
     std::uint64_t tls_handshakes = 0;      ///< completed TLS handshakes
+    std::uint64_t tls_resumptions = 0;     ///< of those, resumed sessions (no full handshake)
     std::uint64_t bytes_sent = 0;
     std::uint64_t bytes_received = 0;
     std::uint64_t stale_retries = 0;  ///< requests resent after a dead keep-alive connection

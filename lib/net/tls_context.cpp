@@ -1,5 +1,7 @@
 #include "net/tls_context.hpp"
 
+#include "net/tls_session_cache.hpp"
+
 #include <fmt/format.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -67,6 +69,7 @@ Result<std::shared_ptr<ssl::context>> make_client_tls_context(const TlsClientOpt
         SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
     if (ec)
         return Error::make(ErrorKind::tls, fmt::format("TLS setup failed: {}", ec.message()));
+    enable_tls_session_cache(context->native_handle());
 
     if (!options.verify_peer) {
         context->set_verify_mode(ssl::verify_none);
@@ -119,7 +122,8 @@ bool is_ip_literal(const std::string& host) {
 
 }  // namespace
 
-Result<void> prepare_tls_connection(TlsStream& stream, const std::string& host, bool verify_peer) {
+Result<void> prepare_tls_connection(TlsStream& stream, const std::string& host,
+                                    std::string_view port, bool verify_peer) {
     // SSL_set_tlsext_host_name is a macro with a C cast (-Wold-style-cast): spelled out here.
     if (!is_ip_literal(host) &&
         SSL_ctrl(stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
@@ -135,6 +139,7 @@ Result<void> prepare_tls_connection(TlsStream& stream, const std::string& host, 
                 ErrorKind::tls,
                 fmt::format("cannot set up host name verification: {}", ec.message()));
     }
+    offer_tls_session(stream.native_handle(), host, port);
     return {};
 }
 

@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace eci::detail {
 
@@ -35,13 +36,16 @@ Result<std::shared_ptr<boost::asio::ssl::context>> make_client_tls_context(
 /// The stream every client TLS connection uses.
 using TlsStream = boost::asio::ssl::stream<boost::beast::tcp_stream>;
 
-/// Prepares one connection before its handshake: SNI (for host names, not IP literals, as RFC
-/// 6066 requires) and, when `verify_peer`, a verify callback that checks the leaf certificate
-/// against `host` with asio::ssl::host_name_verification and records a mismatch as
-/// X509_V_ERR_HOSTNAME_MISMATCH (so the error names the cause).
+/// Prepares one connection to `host`:`port` before its handshake: SNI (for host names, not IP
+/// literals, as RFC 6066 requires); when `verify_peer`, a verify callback that checks the leaf
+/// certificate against `host` with asio::ssl::host_name_verification and records a mismatch as
+/// X509_V_ERR_HOSTNAME_MISMATCH (so the error names the cause); and the offer of the session
+/// cached for exactly this host:port (tls_session_cache.hpp), so a repeated connection
+/// resumes instead of doing a full handshake. Check tls_session_resumed() afterwards.
 ///
 /// Errors: ErrorKind::tls when OpenSSL refuses the SNI name.
-Result<void> prepare_tls_connection(TlsStream& stream, const std::string& host, bool verify_peer);
+Result<void> prepare_tls_connection(TlsStream& stream, const std::string& host,
+                                    std::string_view port, bool verify_peer);
 
 /// Maps a failed client handshake to an eci::Error of kind tls. When the failure is a
 /// certificate that was not trusted, the message says so, includes OpenSSL's verify reason

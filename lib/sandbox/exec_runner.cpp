@@ -44,8 +44,25 @@ CommandOutcome outcome_of_error(ErrorKind kind) {
     }
 }
 
-void count_ws_connection(const AsyncEciSandbox::State& state) {
-    ++state.api.state()->stats.ws_connections;
+void count_ws_connection(const AsyncEciSandbox::State& state, const ExecWebSocket& socket) {
+    auto& stats = state.api.state()->stats;
+    ++stats.ws_connections;
+    if (socket.counters().tls_resumptions > 0)
+        ++stats.ws_tls_resumptions;
+}
+
+asio::awaitable<Result<SemaphorePermit>> acquire_exec_start(
+    std::shared_ptr<AsyncEciSandbox::State> state, steady_clock::time_point deadline) {
+    auto waited = co_await state->exec_starts->acquire(deadline);
+    if (!waited.ok()) {
+        auto error = std::move(waited).error();
+        error.message = fmt::format("waiting for an exec start slot: {}", error.message);
+        error.dispatch = Dispatch::not_sent;
+        co_return error;
+    }
+    if (*waited)
+        ++state->api.state()->stats.exec_start_waits;
+    co_return SemaphorePermit(*state->exec_starts);
 }
 
 // The shell's convention: 128 + N means "killed by signal N" (N up to 64 on Linux).
@@ -102,6 +119,10 @@ namespace {
 asio::awaitable<Result<CommandResult>> run_exec_once(std::shared_ptr<AsyncEciSandbox::State> state,
                                                      ExecPlan plan, ExecOptions options,
                                                      steady_clock::time_point deadline) {
+    // Held until the WebSocket is connected (or the start failed).
+    auto start_slot = co_await acquire_exec_start(state, deadline);
+    if (!start_slot.ok())
+        co_return std::move(start_slot).error();
     const auto started = steady_clock::now();
     const auto timeout = options.effective_timeout();
 
@@ -204,7 +225,8 @@ asio::awaitable<Result<CommandResult>> run_exec_once(std::shared_ptr<AsyncEciSan
     if (auto& outcome = std::get<0>(connected); !outcome.ok()) {
         co_return fail_with_partial(std::move(outcome).error(), before_stream);
     }
-    count_ws_connection(*state);
+    count_ws_connection(*state, socket);
+    start_slot->reset();
     auto streamed = co_await run_exec_stream(socket, plan.stdin_data, deadline, raw);
     if (!streamed.ok()) {
         auto error = std::move(streamed).error();

@@ -6,7 +6,12 @@
 #include <eci/command.hpp>
 #include <eci/sandbox_client.hpp>
 
+#include "api/async_semaphore.hpp"
+#include "net/exec_websocket.hpp"
+
 #include <boost/asio/awaitable.hpp>
+
+#include <chrono>
 
 #include <functional>
 #include <memory>
@@ -83,8 +88,16 @@ CommandOutcome outcome_of_error(ErrorKind kind);
 /// the shell's convention; anything else "exited".
 void classify_exit(CommandResult& result);
 
-/// Counts one exec WebSocket connection in the client's ClientStats::ws_connections.
-void count_ws_connection(const AsyncEciSandbox::State& state);
+/// Counts one exec WebSocket connection in the client's ClientStats::ws_connections (and
+/// ws_tls_resumptions when its TLS handshake resumed a session).
+void count_ws_connection(const AsyncEciSandbox::State& state, const ExecWebSocket& socket);
+
+/// Takes one of the client's exec start slots (RateLimitConfig::max_concurrent_exec_starts),
+/// waiting FIFO behind other starts until `deadline`; hold it from the ExecContainerCommand
+/// call until the WebSocket is connected. Counts a wait in ClientStats::exec_start_waits.
+/// Errors: timeout (the deadline passed while waiting), cancelled; dispatch not_sent.
+boost::asio::awaitable<Result<SemaphorePermit>> acquire_exec_start(
+    std::shared_ptr<AsyncEciSandbox::State> state, std::chrono::steady_clock::time_point deadline);
 
 /// A fresh exit marker with a random 128-bit nonce ("__ECI_EXIT_<32 hex>__").
 std::string new_exit_marker();

@@ -66,6 +66,7 @@ Result<AsyncEciSandbox> AsyncEciSandbox::create(asio::any_io_executor executor, 
     tls.verify_peer = config.tls.verify_peer;
     tls.ca_file = config.tls.ca_file;
     detail::ExecWebSocketOptions ws;
+    const std::size_t exec_starts = config.rate_limit.max_concurrent_exec_starts;
     if (!config.proxy.https_proxy.empty() &&
         !proxy_bypassed(config.proxy, config.endpoint.host, config.endpoint.effective_port())) {
         ws.proxy_url = config.proxy.https_proxy;
@@ -76,8 +77,13 @@ Result<AsyncEciSandbox> AsyncEciSandbox::create(asio::any_io_executor executor, 
     auto context = detail::make_client_tls_context(tls);
     if (!context.ok())
         return std::move(context).error();
-    auto state = std::make_shared<State>(
-        State{std::move(api).value(), std::move(context).value(), ws, std::move(logger), {}});
+    auto state =
+        std::make_shared<State>(State{std::move(api).value(),
+                                      std::move(context).value(),
+                                      ws,
+                                      std::move(logger),
+                                      {},
+                                      std::make_unique<detail::AsyncSemaphore>(exec_starts)});
     return AsyncEciSandbox(std::move(state));
 }
 

@@ -4,6 +4,7 @@
 
 #include <eci/sandbox_client.hpp>
 
+#include "api/async_semaphore.hpp"
 #include "net/exec_websocket.hpp"
 
 #include <boost/asio/ssl/context.hpp>
@@ -22,6 +23,8 @@ struct AsyncEciSandbox::State {
     /// sandbox id -> container name, learned by describe calls; touched only on the
     /// client's executor.
     std::map<std::string, std::string, std::less<>> container_names;
+    /// RateLimitConfig::max_concurrent_exec_starts (see detail::acquire_exec_start).
+    std::unique_ptr<detail::AsyncSemaphore> exec_starts;
 };
 
 }  // namespace eci

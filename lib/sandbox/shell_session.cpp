@@ -298,6 +298,10 @@ asio::awaitable<Result<void>> connect_shell(std::shared_ptr<SessionState> state,
         state->stats.dropped_bytes += state->connection->dropped_bytes;
     }
     state->connection.reset();
+    // Held until the WebSocket is connected (or the start failed).
+    auto start_slot = co_await acquire_exec_start(state->client, deadline);
+    if (!start_slot.ok())
+        co_return std::move(start_slot).error();
     const auto started = steady_clock::now();
 
     ExecContainerCommandRequest request;
@@ -342,7 +346,8 @@ asio::awaitable<Result<void>> connect_shell(std::shared_ptr<SessionState> state,
             co_return with_dispatch(std::move(error), Dispatch::not_sent);
         }
     }
-    count_ws_connection(*state->client);
+    count_ws_connection(*state->client, connection->socket);
+    start_slot->reset();
     connection->open = true;
     connection->reader_running = true;
     asio::co_spawn(executor, read_shell(connection),

@@ -210,7 +210,7 @@ asio::awaitable<Result<std::string>> AsyncEciSandbox::tmux_start(std::string san
         if (co_await cancelled_now())
             co_return Error::make(ErrorKind::cancelled, "tmux_start was cancelled");
         auto run = co_await run_tmux_script(state_, sandbox_id, *container, plan->start_script,
-                                            options.timeout, false);
+                                            options.timeout, false, options.session);
         if (run.ok()) {
             auto reply = detail::parse_tmux_start_reply(run->stdout_text);
             if (reply.outcome == detail::TmuxStartOutcome::started)
@@ -230,8 +230,8 @@ asio::awaitable<Result<std::string>> AsyncEciSandbox::tmux_start(std::string san
             co_return error;
         if (co_await cancelled_now())
             co_return error;
-        auto seen =
-            co_await poll_session(state_, sandbox_id, *container, session_id, 1, options.timeout);
+        auto seen = co_await poll_session(state_, sandbox_id, *container, session_id, 1,
+                                          options.timeout, options.session);
         if (!seen.ok()) {
             error.message =
                 fmt::format("{}; whether tmux session {} started is unknown (checking failed: {})",

@@ -363,3 +363,40 @@ TEST_CASE("shell session: tmux_wait of K polls on a session costs no API call pe
         CHECK(fx.client->api().stats().total_api_calls() == api_before);
     });
 }
+
+TEST_CASE("shell session: tmux_start, wait and kill on a session cost no API call at all",
+          "[shell-session-e2e][tmux]") {
+    AsyncSandboxFixture fx;
+    fx.run([&]() -> asio::awaitable<void> {
+        auto sandbox = co_await make_running_sandbox(*fx.client, "session-tmux-start");
+        auto session = co_await open_session(sandbox);
+        const auto api_before = fx.client->api().stats().total_api_calls();
+        const auto ws_before = ws_connections(*fx.client);
+        const auto commands_before = session.stats().commands;
+
+        TmuxStartOptions start;
+        start.session_id = "session-started";
+        start.session = &session;
+        auto id = co_await sandbox.tmux_start("sleep 0.3; echo job-done; exit 7", start);
+        if (!id)
+            FAIL("tmux_start: " << id.error().to_string());
+        CHECK(*id == "session-started");
+        CHECK(session.stats().commands - commands_before == 1);
+
+        // The same id again is refused through the session as through an exec.
+        auto again = co_await sandbox.tmux_start("echo never", start);
+        REQUIRE_FALSE(again.ok());
+        CHECK(again.error().kind == ErrorKind::invalid_argument);
+
+        TmuxWaitOptions wait;
+        wait.session = &session;
+        wait.timeout = seconds(30);
+        auto done = co_await sandbox.tmux_wait(*id, wait);
+        REQUIRE(done.ok());
+        CHECK(done->status == TmuxStatus::completed);
+        CHECK(done->exit_code == 7);
+        CHECK(done->output.find("job-done") != std::string::npos);
+        CHECK(fx.client->api().stats().total_api_calls() == api_before);
+        CHECK(ws_connections(*fx.client) == ws_before);
+    });
+}
