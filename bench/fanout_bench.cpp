@@ -46,6 +46,9 @@ struct Options {
     std::uint64_t seed = 1;
     int start_delay_ms = 20;
     bool use_session = true;  ///< false: --no-session, one exec per command and poll
+    /// --rate-limit: pace at the real service's documented per-action limits. Off by default:
+    /// the emulator's limits are its own flags, and pacing would hide the client's cost.
+    bool rate_limit = false;
     bool json = false;
 };
 
@@ -242,7 +245,7 @@ int usage(int code) {
                "usage: eci-bench-fanout [--emulator PATH | --emulator-ready FILE] [--sandboxes N] "
                "[--commands M]\n"
                "                        [--concurrency C] [--seed S] [--start-delay-ms D] "
-               "[--no-session] [--json]\n");
+               "[--no-session] [--rate-limit] [--json]\n");
     return code;
 }
 
@@ -270,6 +273,8 @@ int main(int argc, char** argv) {
                 options.start_delay_ms = std::stoi(next());
             else if (arg == "--no-session")
                 options.use_session = false;
+            else if (arg == "--rate-limit")
+                options.rate_limit = true;
             else if (arg == "--json")
                 options.json = true;
             else
@@ -304,6 +309,7 @@ int main(int argc, char** argv) {
     asio::io_context io(1);
     auto config = endpoint.client_config();
     config.lease.tag_sandboxes = false;  // the peer does not tag either: same API payloads
+    config.rate_limit.enabled = options.rate_limit;
     auto client = eci::AsyncEciSandbox::create(io.get_executor(), config);
     if (!client.ok())
         return fmt::print(stderr, "{}\n", client.error()), 1;
@@ -328,6 +334,7 @@ int main(int argc, char** argv) {
     out["commands"] = options.commands;
     out["concurrency"] = workers;
     out["shell_session"] = options.use_session;
+    out["rate_limit"] = options.rate_limit;
     out["wall_s"] = wall;
     out["client_cpu_s"] = cpu;
     out["peak_rss_mb"] = peak_rss_mb();
