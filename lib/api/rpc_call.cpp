@@ -87,7 +87,8 @@ HttpRequest build_signed_request(OpenApiClient::State& state, std::string_view a
         acs3.host = state.host_header;
         acs3.query = params;
         request.target = "/?" + build_query(params);
-        request.headers = sign_acs3(key, state.signing_mac, acs3, date, nonce);
+        request.headers =
+            sign_acs3(key, state.signing_mac, acs3, date, nonce, state.signing_scratch);
     }
     request.headers.emplace_back("accept", "application/json");
     request.headers.emplace_back("user-agent", std::string(user_agent));
