@@ -13,8 +13,8 @@
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/serialize.hpp>
 
-#include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -170,8 +170,7 @@ Target target(T& out) {
     return make_target(Kind::object, &out, &object_ops<T>);
 }
 
-// A model's JSON names, each with the field it fills: a table sorted by (length, text) so
-// that a look-up is a binary search whose steps mostly compare lengths.
+// A model's JSON names, each with the field it fills.
 struct FieldEntry {
     std::string_view name;
     Target (*get)(void* object);
@@ -190,53 +189,71 @@ Target get_member(void* object) {
     return target(static_cast<C*>(object)->*member);
 }
 
-constexpr bool name_before(std::string_view a, std::string_view b) {
-    return a.size() != b.size() ? a.size() < b.size() : a < b;
+// A model's names in an open-addressing hash table (built at compile time, at most a quarter
+// full): a look-up is a hash of three characters and the length, then usually one compare.
+constexpr std::size_t name_hash(std::string_view name) {
+    const auto at = [&](std::size_t i) { return static_cast<std::size_t>(name[i]); };
+    return name.size() * 131 + at(0) * 31 + at(name.size() / 2) * 7 + at(name.size() - 1);
 }
 
 template <std::size_t N>
-constexpr std::array<FieldEntry, N> sorted(std::array<FieldEntry, N> entries) {
-    std::sort(entries.begin(), entries.end(),
-              [](const FieldEntry& a, const FieldEntry& b) { return name_before(a.name, b.name); });
-    return entries;
+struct FieldTable {
+    static constexpr std::size_t slot_count = std::bit_ceil(N * 4);
+    std::array<FieldEntry, slot_count> slots{};  // empty slot: get == nullptr
+};
+
+template <std::size_t N>
+constexpr FieldTable<N> hashed(std::array<FieldEntry, N> entries) {
+    FieldTable<N> table;
+    for (const FieldEntry& entry : entries) {
+        std::size_t slot = name_hash(entry.name) % table.slot_count;
+        while (table.slots[slot].get != nullptr)
+            slot = (slot + 1) % table.slot_count;
+        table.slots[slot] = entry;
+    }
+    return table;
 }
 
 template <std::size_t N>
-Target find_field(const std::array<FieldEntry, N>& table, void* object, std::string_view name) {
-    const auto it = std::lower_bound(
-        table.begin(), table.end(), name,
-        [](const FieldEntry& entry, std::string_view key) { return name_before(entry.name, key); });
-    if (it == table.end() || it->name != name)
+Target find_field(const FieldTable<N>& table, void* object, std::string_view name) {
+    if (name.empty())
         return {};
-    Target found = it->get(object);
-    found.name = it->name;
-    return found;
+    std::size_t slot = name_hash(name) % table.slot_count;
+    for (; table.slots[slot].get != nullptr; slot = (slot + 1) % table.slot_count) {
+        const FieldEntry& entry = table.slots[slot];
+        if (entry.name == name) {
+            Target found = entry.get(object);
+            found.name = entry.name;
+            return found;
+        }
+    }
+    return {};
 }
 
 // The table of each model (the primary template is never used).
 template <class T>
-constexpr std::array<FieldEntry, 0> field_table{};
+constexpr FieldTable<0> field_table{};
 
 template <>
-constexpr auto field_table<Tag> = sorted(std::array{
+constexpr auto field_table<Tag> = hashed(std::array{
     FieldEntry{"Key", get_member<&Tag::key>},
     FieldEntry{"Value", get_member<&Tag::value>},
 });
 
 template <>
-constexpr auto field_table<EnvironmentVar> = sorted(std::array{
+constexpr auto field_table<EnvironmentVar> = hashed(std::array{
     FieldEntry{"Key", get_member<&EnvironmentVar::key>},
     FieldEntry{"Value", get_member<&EnvironmentVar::value>},
 });
 
 template <>
-constexpr auto field_table<ContainerPort> = sorted(std::array{
+constexpr auto field_table<ContainerPort> = hashed(std::array{
     FieldEntry{"Port", get_member<&ContainerPort::port>},
     FieldEntry{"Protocol", get_member<&ContainerPort::protocol>},
 });
 
 template <>
-constexpr auto field_table<ContainerState> = sorted(std::array{
+constexpr auto field_table<ContainerState> = hashed(std::array{
     FieldEntry{"State", get_member<&ContainerState::state>},
     FieldEntry{"DetailStatus", get_member<&ContainerState::detail_status>},
     FieldEntry{"Reason", get_member<&ContainerState::reason>},
@@ -250,7 +267,7 @@ constexpr auto field_table<ContainerState> = sorted(std::array{
 // InitContainers[] calls the command list "Command" (singular) where Containers[] says
 // "Commands" (SDK models); both are here, and fields<Container> makes "Commands" win.
 template <>
-constexpr auto field_table<Container> = sorted(std::array{
+constexpr auto field_table<Container> = hashed(std::array{
     FieldEntry{"Name", get_member<&Container::name>},
     FieldEntry{"Image", get_member<&Container::image>},
     FieldEntry{"Cpu", get_member<&Container::cpu>},
@@ -273,7 +290,7 @@ constexpr auto field_table<Container> = sorted(std::array{
 });
 
 template <>
-constexpr auto field_table<Event> = sorted(std::array{
+constexpr auto field_table<Event> = hashed(std::array{
     FieldEntry{"Count", get_member<&Event::count>},
     FieldEntry{"Type", get_member<&Event::type>},
     FieldEntry{"Name", get_member<&Event::name>},
@@ -284,7 +301,7 @@ constexpr auto field_table<Event> = sorted(std::array{
 });
 
 template <>
-constexpr auto field_table<ContainerGroup> = sorted(std::array{
+constexpr auto field_table<ContainerGroup> = hashed(std::array{
     FieldEntry{"ContainerGroupId", get_member<&ContainerGroup::container_group_id>},
     FieldEntry{"ContainerGroupName", get_member<&ContainerGroup::container_group_name>},
     FieldEntry{"RegionId", get_member<&ContainerGroup::region_id>},
@@ -316,13 +333,13 @@ constexpr auto field_table<ContainerGroup> = sorted(std::array{
 });
 
 template <>
-constexpr auto field_table<CreateContainerGroupResponse> = sorted(std::array{
+constexpr auto field_table<CreateContainerGroupResponse> = hashed(std::array{
     FieldEntry{"RequestId", get_member<&CreateContainerGroupResponse::request_id>},
     FieldEntry{"ContainerGroupId", get_member<&CreateContainerGroupResponse::container_group_id>},
 });
 
 template <>
-constexpr auto field_table<DescribeContainerGroupsResponse> = sorted(std::array{
+constexpr auto field_table<DescribeContainerGroupsResponse> = hashed(std::array{
     FieldEntry{"RequestId", get_member<&DescribeContainerGroupsResponse::request_id>},
     FieldEntry{"TotalCount", get_member<&DescribeContainerGroupsResponse::total_count>},
     FieldEntry{"NextToken", get_member<&DescribeContainerGroupsResponse::next_token>},
@@ -330,17 +347,17 @@ constexpr auto field_table<DescribeContainerGroupsResponse> = sorted(std::array{
 });
 
 template <>
-constexpr auto field_table<DeleteContainerGroupResponse> = sorted(std::array{
+constexpr auto field_table<DeleteContainerGroupResponse> = hashed(std::array{
     FieldEntry{"RequestId", get_member<&DeleteContainerGroupResponse::request_id>},
 });
 
 template <>
-constexpr auto field_table<RestartContainerGroupResponse> = sorted(std::array{
+constexpr auto field_table<RestartContainerGroupResponse> = hashed(std::array{
     FieldEntry{"RequestId", get_member<&RestartContainerGroupResponse::request_id>},
 });
 
 template <>
-constexpr auto field_table<ExecContainerCommandResponse> = sorted(std::array{
+constexpr auto field_table<ExecContainerCommandResponse> = hashed(std::array{
     FieldEntry{"RequestId", get_member<&ExecContainerCommandResponse::request_id>},
     FieldEntry{"WebSocketUri", get_member<&ExecContainerCommandResponse::web_socket_uri>},
     FieldEntry{"HttpUrl", get_member<&ExecContainerCommandResponse::http_url>},
@@ -348,7 +365,7 @@ constexpr auto field_table<ExecContainerCommandResponse> = sorted(std::array{
 });
 
 template <>
-constexpr auto field_table<DescribeContainerLogResponse> = sorted(std::array{
+constexpr auto field_table<DescribeContainerLogResponse> = hashed(std::array{
     FieldEntry{"RequestId", get_member<&DescribeContainerLogResponse::request_id>},
     FieldEntry{"ContainerName", get_member<&DescribeContainerLogResponse::container_name>},
     FieldEntry{"Content", get_member<&DescribeContainerLogResponse::content>},
