@@ -1,7 +1,7 @@
-// ECI JSON responses -> models: the body parser with its depth limit, every response model,
-// the error-reply parser and list-valued string fields. Everything here is what a hostile or
-// broken server controls. Invariants: nothing throws or crashes; a model that parsed
-// serializes and parses back.
+// ECI JSON responses -> models: the one-pass reply reader (parse_reply), the body parser with
+// its depth limit, every response model, the error-reply parser and list-valued string
+// fields. Everything here is what a hostile or broken server controls. Invariants: nothing
+// throws or crashes; a model that parsed serializes and parses back.
 #include "fuzz_input.hpp"
 
 #include "core/models_json.hpp"
@@ -21,6 +21,16 @@ void parse_as(const boost::json::value& body) {
     eci::fuzz::require(eci::detail::from_json<Response>(written).ok());
 }
 
+// The one-pass reader on the raw text, as the client reads every reply.
+template <class Response>
+void parse_reply_as(std::string_view text) {
+    auto parsed = eci::detail::parse_reply<Response>(text);
+    if (!parsed.ok())
+        return;
+    const boost::json::value written = eci::detail::to_json(*parsed);
+    eci::fuzz::require(eci::detail::from_json<Response>(written).ok());
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -31,6 +41,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)error.to_string();
     (void)eci::detail::sanitized_excerpt(text);
     (void)eci::detail::parse_json_array_string(text, "ContainerGroupIds");
+
+    parse_reply_as<eci::DescribeContainerGroupsResponse>(text);
+    parse_reply_as<eci::ExecContainerCommandResponse>(text);
 
     auto body = eci::detail::parse_success_body(text);
     if (!body.ok())

@@ -59,16 +59,21 @@ template <class Response>
 asio::awaitable<Result<Response>> typed_call(std::shared_ptr<OpenApiClient::State> state,
                                              std::string action, Params params, RetrySafety safety,
                                              CallOptions options) {
-    auto reply =
-        co_await rpc_call(std::move(state), std::move(action), std::move(params), safety, options);
-    if (!reply.ok())
-        co_return std::move(reply).error();
-    auto parsed = from_json<Response>(reply->body);
-    if (!parsed.ok()) {
-        parsed.error().request_id = reply->request_id;
-        co_return std::move(parsed).error();
-    }
-    co_return std::move(parsed).value();
+    Response response{};
+    const ReplyReader reader{[](std::string_view body, void* out) -> Result<std::string_view> {
+                                 auto parsed = parse_reply<Response>(body);
+                                 if (!parsed.ok())
+                                     return std::move(parsed).error();
+                                 auto& typed = *static_cast<Response*>(out);
+                                 typed = std::move(parsed).value();
+                                 return std::string_view(typed.request_id);
+                             },
+                             &response};
+    auto done = co_await rpc_call(std::move(state), std::move(action), std::move(params), safety,
+                                  options, reader);
+    if (!done.ok())
+        co_return std::move(done).error();
+    co_return std::move(response);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "core/crypto.hpp"
 #include "core/rate_limiter.hpp"
 #include "core/retry.hpp"
+#include "core/signing.hpp"
 #include "net/http_client.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -35,7 +36,8 @@ struct OpenApiClient::State {
     ClientStats stats;                  ///< the API counters (transport counters live in `http`)
     /// The secret's MAC key for config.signature_version, keyed once (the secret is constant).
     detail::HmacKey signing_mac;
-    detail::NonceSource nonces;  ///< SignatureNonce per attempt
+    detail::NonceSource nonces;           ///< SignatureNonce per attempt
+    detail::Acs3Scratch signing_scratch;  ///< ACS3 signing buffers, reused per attempt
     /// The last x-acs-date/Timestamp rendered and the second it stands for: calls within one
     /// second reuse the text.
     std::chrono::system_clock::time_point date_second{};

@@ -11,7 +11,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/json/value.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -48,16 +47,6 @@ asio::awaitable<bool> wait_for(steady_clock::duration delay) {
 
 Error cancelled_error(std::string_view action) {
     return Error::make(ErrorKind::cancelled, fmt::format("{} was cancelled", action));
-}
-
-std::string request_id_of(const boost::json::value& body) {
-    if (const auto* object = body.if_object()) {
-        for (std::string_view key : {"RequestId", "requestId"}) {
-            if (const auto* id = object->if_contains(key); id && id->is_string())
-                return std::string(id->get_string());
-        }
-    }
-    return {};
 }
 
 // The timestamp text of `now`, rendered once per second.
@@ -98,16 +87,17 @@ HttpRequest build_signed_request(OpenApiClient::State& state, std::string_view a
         acs3.host = state.host_header;
         acs3.query = params;
         request.target = "/?" + build_query(params);
-        request.headers = sign_acs3(key, state.signing_mac, acs3, date, nonce);
+        request.headers =
+            sign_acs3(key, state.signing_mac, acs3, date, nonce, state.signing_scratch);
     }
     request.headers.emplace_back("accept", "application/json");
     request.headers.emplace_back("user-agent", std::string(user_agent));
     return request;
 }
 
-asio::awaitable<Result<RpcReply>> rpc_call(std::shared_ptr<OpenApiClient::State> state,
-                                           std::string action, Params params, RetrySafety safety,
-                                           CallOptions options) {
+asio::awaitable<Result<void>> rpc_call(std::shared_ptr<OpenApiClient::State> state,
+                                       std::string action, Params params, RetrySafety safety,
+                                       CallOptions options, ReplyReader reader) {
     const auto started = steady_clock::now();
     RetryPolicy policy = state->retry_policy;
     if (!options.allow_retry)
@@ -190,16 +180,14 @@ asio::awaitable<Result<RpcReply>> rpc_call(std::shared_ptr<OpenApiClient::State>
             if (error.kind == ErrorKind::cancelled)
                 co_return error;
         } else if (sent->status / 100 == 2) {
-            auto body = parse_success_body(sent->body);
-            if (body.ok()) {
+            auto read = reader.read(sent->body, reader.response);
+            if (read.ok()) {
                 state->throttle_gate.on_success(steady_clock::now());
-                RpcReply reply{std::move(body).value(), {}};
-                reply.request_id = request_id_of(reply.body);
                 log(state->logger, LogLevel::debug, "{}: HTTP {} RequestId {}", action,
-                    sent->status, reply.request_id);
-                co_return reply;
+                    sent->status, *read);
+                co_return Result<void>();
             }
-            error = std::move(body).error();
+            error = std::move(read).error();
             // An HTML page from a proxy or captive portal is the usual culprit: say so.
             if (const std::string type = sent->header("content-type");
                 !type.empty() && type.find("json") == std::string::npos)

@@ -22,13 +22,19 @@ namespace {
 
 constexpr std::string_view lower_hex = "0123456789abcdef";
 
+void append_hex(std::string& out, const unsigned char* data, std::size_t size) {
+    const std::size_t start = out.size();
+    out.resize(start + size * 2);
+    char* hex = out.data() + start;
+    for (std::size_t i = 0; i < size; ++i) {
+        hex[2 * i] = lower_hex[data[i] >> 4];
+        hex[2 * i + 1] = lower_hex[data[i] & 0x0F];
+    }
+}
+
 std::string to_hex(const unsigned char* data, std::size_t size) {
     std::string out;
-    out.reserve(size * 2);
-    for (std::size_t i = 0; i < size; ++i) {
-        out += lower_hex[data[i] >> 4];
-        out += lower_hex[data[i] & 0x0F];
-    }
+    append_hex(out, data, size);
     return out;
 }
 
@@ -80,9 +86,15 @@ std::array<unsigned char, EVP_MAX_MD_SIZE> hmac(const EVP_MD* md, std::string_vi
 }  // namespace
 
 std::string sha256_hex(std::string_view data) {
+    std::string out;
+    append_sha256_hex(out, data);
+    return out;
+}
+
+void append_sha256_hex(std::string& out, std::string_view data) {
     unsigned int size = 0;
     const auto hash = digest(fetched_sha256(), data, size);
-    return to_hex(hash.data(), size);
+    append_hex(out, hash.data(), size);
 }
 
 std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
@@ -98,7 +110,11 @@ std::string hmac_sha1_base64(std::string_view key, std::string_view data) {
 }
 
 struct HmacKey::Context {
-    EVP_MAC_CTX* keyed = nullptr;  // initialised with the key; duplicated per MAC
+    EVP_MAC_CTX* keyed = nullptr;  // initialised with the key; never used for a MAC itself
+    // A copy of `keyed` that computes the MACs: EVP_MAC_init without a key brings it back to
+    // the keyed state after each MAC (no context copy, no allocation per MAC). Null until the
+    // first MAC, and after a failed re-initialisation (the next MAC copies `keyed` again).
+    EVP_MAC_CTX* work = nullptr;
 };
 
 HmacKey::HmacKey(HmacAlgorithm algorithm, std::string_view key) {
@@ -135,6 +151,7 @@ HmacKey& HmacKey::operator=(HmacKey&& other) noexcept {
 HmacKey::~HmacKey() {
     if (context_ != nullptr) {
         EVP_MAC_CTX_free(context_->keyed);
+        EVP_MAC_CTX_free(context_->work);
         delete context_;
         context_ = nullptr;
     }
@@ -142,17 +159,22 @@ HmacKey::~HmacKey() {
 
 namespace {
 
-// MAC of `data` with a copy of the keyed context (the original stays ready for the next).
-std::array<unsigned char, EVP_MAX_MD_SIZE> keyed_mac(EVP_MAC_CTX* keyed, std::string_view data,
-                                                     std::size_t& size) {
+// MAC of `data` on the working context (see HmacKey::Context), left ready for the next.
+std::array<unsigned char, EVP_MAX_MD_SIZE> keyed_mac(EVP_MAC_CTX* keyed, EVP_MAC_CTX*& work,
+                                                     std::string_view data, std::size_t& size) {
     std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
     size = 0;
-    EVP_MAC_CTX* context = EVP_MAC_CTX_dup(keyed);
-    if (context == nullptr)
-        throw std::bad_alloc();
-    const bool ok = EVP_MAC_update(context, bytes(data), data.size()) == 1 &&
-                    EVP_MAC_final(context, out.data(), &size, out.size()) == 1;
-    EVP_MAC_CTX_free(context);
+    if (work == nullptr) {
+        work = EVP_MAC_CTX_dup(keyed);
+        if (work == nullptr)
+            throw std::bad_alloc();
+    }
+    const bool ok = EVP_MAC_update(work, bytes(data), data.size()) == 1 &&
+                    EVP_MAC_final(work, out.data(), &size, out.size()) == 1;
+    if (!ok || EVP_MAC_init(work, nullptr, 0, nullptr) != 1) {
+        EVP_MAC_CTX_free(work);
+        work = nullptr;
+    }
     if (!ok)
         throw std::bad_alloc();
     return out;
@@ -162,13 +184,13 @@ std::array<unsigned char, EVP_MAX_MD_SIZE> keyed_mac(EVP_MAC_CTX* keyed, std::st
 
 std::string HmacKey::hex(std::string_view data) const {
     std::size_t size = 0;
-    const auto mac = keyed_mac(context_->keyed, data, size);
+    const auto mac = keyed_mac(context_->keyed, context_->work, data, size);
     return to_hex(mac.data(), size);
 }
 
 std::string HmacKey::base64(std::string_view data) const {
     std::size_t size = 0;
-    const auto mac = keyed_mac(context_->keyed, data, size);
+    const auto mac = keyed_mac(context_->keyed, context_->work, data, size);
     return base64_encode(std::string_view(reinterpret_cast<const char*>(mac.data()), size));
 }
 

@@ -15,6 +15,9 @@ namespace eci::detail {
 /// `e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855`.
 std::string sha256_hex(std::string_view data);
 
+/// sha256_hex(data) appended to `out`.
+void append_sha256_hex(std::string& out, std::string_view data);
+
 /// Lower-case hex HMAC-SHA256 of `data` under `key` (64 characters).
 std::string hmac_sha256_hex(std::string_view key, std::string_view data);
 
@@ -29,8 +32,9 @@ enum class HmacAlgorithm { sha1, sha256 };
 /// skips re-keying and OpenSSL's algorithm look-up on every call. Gives the same MACs as
 /// hmac_sha256_hex / hmac_sha1_base64 with the same key.
 ///
-/// Thread safety: const members may be called concurrently. Holds a copy of the key inside
-/// OpenSSL's context (never logged); moving transfers it, destruction frees it.
+/// Thread safety: none: a MAC re-initialises one working context instead of copying the
+/// keyed one (one key per client, used on its executor). Holds a copy of the key inside
+/// OpenSSL's contexts (never logged); moving transfers it, destruction frees it.
 class HmacKey {
   public:
     /// Throws std::bad_alloc when OpenSSL cannot allocate the context.

@@ -113,19 +113,43 @@ std::optional<Params> parse_query(std::string_view query, bool plus_is_space) {
     return params;
 }
 
-std::string canonical_query(std::span<const Param> params) {
-    std::vector<const Param*> sorted;
-    sorted.reserve(params.size());
-    for (const Param& param : params)
-        sorted.push_back(&param);
-    std::stable_sort(sorted.begin(), sorted.end(),
-                     [](const Param* a, const Param* b) { return a->first < b->first; });
-    std::string out;
-    for (const Param* param : sorted) {
-        if (!out.empty())
-            out += '&';
-        append_pair(out, *param);
+void append_canonical_query(std::string& out, std::span<const Param> params) {
+    // Parameters of one call are few: sort pointers on the stack when they fit.
+    constexpr std::size_t on_stack = 32;
+    std::array<const Param*, on_stack> local{};
+    std::vector<const Param*> heap;
+    std::span<const Param*> sorted;
+    if (params.size() <= on_stack) {
+        sorted = std::span<const Param*>(local.data(), params.size());
+    } else {
+        heap.resize(params.size());
+        sorted = heap;
     }
+    for (std::size_t i = 0; i < params.size(); ++i)
+        sorted[i] = &params[i];
+    auto before = [](const Param* a, const Param* b) { return a->first < b->first; };
+    if (heap.empty()) {
+        // Insertion sort: stable, and unlike std::stable_sort it needs no temporary buffer.
+        for (std::size_t i = 1; i < sorted.size(); ++i) {
+            const Param* item = sorted[i];
+            std::size_t j = i;
+            for (; j > 0 && before(item, sorted[j - 1]); --j)
+                sorted[j] = sorted[j - 1];
+            sorted[j] = item;
+        }
+    } else {
+        std::stable_sort(sorted.begin(), sorted.end(), before);
+    }
+    for (std::size_t i = 0; i < sorted.size(); ++i) {
+        if (i > 0)
+            out += '&';
+        append_pair(out, *sorted[i]);
+    }
+}
+
+std::string canonical_query(std::span<const Param> params) {
+    std::string out;
+    append_canonical_query(out, params);
     return out;
 }
 

@@ -38,6 +38,10 @@ std::optional<Params> parse_query(std::string_view query, bool plus_is_space);
 /// gives `name=`), joined by `&`. Empty `params` give an empty string.
 std::string canonical_query(std::span<const Param> params);
 
+/// canonical_query appended to `out` (no allocation beyond `out`'s growth for up to 32
+/// parameters).
+void append_canonical_query(std::string& out, std::span<const Param> params);
+
 /// The query for the wire: `enc(name)=enc(value)` joined by `&` in the given order, with
 /// the same strict encoding as `percent_encode`.
 std::string build_query(std::span<const Param> params);

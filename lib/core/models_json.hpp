@@ -26,8 +26,23 @@ namespace eci::detail {
 //
 // T is one of: Tag, EnvironmentVar, ContainerPort, ContainerState, Container, Event,
 // ContainerGroup, and the six *Response types of models.hpp (other types do not link).
+//
+// One implementation serves both entry points: parse_reply reads the JSON text in one pass
+// straight into T (no JSON tree; what the client does with every reply), and from_json
+// takes an already parsed value (serialized, then read the same way: tests and fuzzing).
+// A duplicate member: the last one wins, and a null one resets the field to its default.
+// Names "Commands" and "Command" of a Container both fill `commands`; "Commands" wins.
 template <class T>
 Result<T> from_json(const boost::json::value& value);
+
+/// Parses a reply body into T with the rules above, refusing nesting deeper than
+/// max_json_depth (core/service_error.hpp); the size is bounded by the transport. Errors:
+/// ErrorKind::protocol: not JSON or truncated, too deep, or not an object (the message holds
+/// a sanitized excerpt of the body), or a field of the wrong type (the message names it;
+/// `request_id` is the body's RequestId when it came before that field).
+/// Thread safety: pure function.
+template <class T>
+Result<T> parse_reply(std::string_view body);
 
 // ---------------------------------------------------------------------------------------
 // Models -> JSON, with the service's names. Every field is written (the service does the

@@ -4,6 +4,7 @@
 #include "core/encoding.hpp"
 
 #include <algorithm>
+#include <array>
 
 namespace eci::detail {
 
@@ -202,33 +203,89 @@ std::optional<Acs3Authorization> parse_acs3_authorization(std::string_view value
 
 namespace {
 
-// Both sign_acs3 overloads: `secret_mac` is the prepared key, or null to key the MAC here.
+// Every sign_acs3 overload: `secret_mac` is the prepared key, or null to key the MAC here.
+// The signer knows its header names (lower-case, fixed) and so their canonical order: the
+// canonical request is written straight into `scratch` with no case folding, sorting or
+// temporary strings (what acs3_canonical_headers does for arbitrary received headers).
 Headers sign_acs3_with(const SigningKey& key, const HmacKey* secret_mac, const Acs3Request& request,
-                       std::string_view date, std::string_view nonce) {
+                       std::string_view date, std::string_view nonce, Acs3Scratch& scratch) {
+    std::string body_sha256;
+    if (!request.body.empty())
+        body_sha256 = sha256_hex(request.body);
+    const std::string_view payload_sha256 =
+        request.body.empty() ? empty_payload_sha256 : std::string_view(body_sha256);
+    const bool has_token = !key.security_token.empty();
+
+    struct Line {
+        std::string_view name;
+        std::string_view value;
+    };
+    std::array<Line, 9> lines{};  // sorted by name (byte order)
+    std::size_t count = 0;
+    if (!request.content_type.empty())
+        lines[count++] = {"content-type", request.content_type};
+    lines[count++] = {"host", request.host};
+    if (has_token)
+        lines[count++] = {"x-acs-accesskey-id", key.access_key_id};
+    lines[count++] = {"x-acs-action", request.action};
+    lines[count++] = {"x-acs-content-sha256", payload_sha256};
+    lines[count++] = {"x-acs-date", date};
+    if (has_token)
+        lines[count++] = {"x-acs-security-token", key.security_token};
+    lines[count++] = {"x-acs-signature-nonce", nonce};
+    lines[count++] = {"x-acs-version", request.version};
+
+    std::string& signed_names = scratch.signed_names;
+    signed_names.clear();
+    for (std::size_t i = 0; i < count; ++i) {
+        if (i > 0)
+            signed_names += ';';
+        signed_names += lines[i].name;
+    }
+
+    std::string& canonical = scratch.canonical_request;
+    canonical.clear();
+    canonical += request.method;
+    canonical += '\n';
+    canonical += request.pathname.empty() ? std::string_view("/") : request.pathname;
+    canonical += '\n';
+    append_canonical_query(canonical, request.query);
+    canonical += '\n';
+    for (std::size_t i = 0; i < count; ++i) {
+        canonical += lines[i].name;
+        canonical += ':';
+        canonical += trim(lines[i].value);
+        canonical += '\n';
+    }
+    canonical += '\n';
+    canonical += signed_names;
+    canonical += '\n';
+    canonical += payload_sha256;
+
+    std::string& string_to_sign = scratch.string_to_sign;
+    string_to_sign.assign(acs3_algorithm);
+    string_to_sign += '\n';
+    append_sha256_hex(string_to_sign, canonical);
+    const std::string signature = secret_mac != nullptr
+                                      ? secret_mac->hex(string_to_sign)
+                                      : acs3_signature(key.access_key_secret, string_to_sign);
+
     Headers headers;
+    headers.reserve(count + 1);
     headers.emplace_back("host", request.host);
     headers.emplace_back("x-acs-action", request.action);
     headers.emplace_back("x-acs-version", request.version);
     headers.emplace_back("x-acs-date", date);
     headers.emplace_back("x-acs-signature-nonce", nonce);
-    const std::string payload_sha256 =
-        request.body.empty() ? std::string(empty_payload_sha256) : sha256_hex(request.body);
     headers.emplace_back("x-acs-content-sha256", payload_sha256);
-    if (!key.security_token.empty()) {
+    if (has_token) {
         headers.emplace_back("x-acs-security-token", key.security_token);
         headers.emplace_back("x-acs-accesskey-id", key.access_key_id);
     }
     if (!request.content_type.empty())
         headers.emplace_back("content-type", request.content_type);
-
-    const Acs3CanonicalHeaders canonical = acs3_canonical_headers(headers);
-    const std::string string_to_sign = acs3_string_to_sign(acs3_canonical_request(
-        request.method, request.pathname, request.query, canonical, payload_sha256));
-    const std::string signature = secret_mac != nullptr
-                                      ? secret_mac->hex(string_to_sign)
-                                      : acs3_signature(key.access_key_secret, string_to_sign);
     headers.emplace_back("authorization",
-                         acs3_authorization(key.access_key_id, canonical.signed_names, signature));
+                         acs3_authorization(key.access_key_id, signed_names, signature));
     return headers;
 }
 
@@ -236,12 +293,19 @@ Headers sign_acs3_with(const SigningKey& key, const HmacKey* secret_mac, const A
 
 Headers sign_acs3(const SigningKey& key, const Acs3Request& request, std::string_view date,
                   std::string_view nonce) {
-    return sign_acs3_with(key, nullptr, request, date, nonce);
+    Acs3Scratch scratch;
+    return sign_acs3_with(key, nullptr, request, date, nonce, scratch);
 }
 
 Headers sign_acs3(const SigningKey& key, const HmacKey& secret_mac, const Acs3Request& request,
                   std::string_view date, std::string_view nonce) {
-    return sign_acs3_with(key, &secret_mac, request, date, nonce);
+    Acs3Scratch scratch;
+    return sign_acs3_with(key, &secret_mac, request, date, nonce, scratch);
+}
+
+Headers sign_acs3(const SigningKey& key, const HmacKey& secret_mac, const Acs3Request& request,
+                  std::string_view date, std::string_view nonce, Acs3Scratch& scratch) {
+    return sign_acs3_with(key, &secret_mac, request, date, nonce, scratch);
 }
 
 ExpectedSignature acs3_expected_signature(std::string_view access_key_secret,

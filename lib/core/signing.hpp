@@ -130,6 +130,19 @@ Headers sign_acs3(const SigningKey& key, const Acs3Request& request, std::string
 Headers sign_acs3(const SigningKey& key, const HmacKey& secret_mac, const Acs3Request& request,
                   std::string_view date, std::string_view nonce);
 
+/// Buffers one signer reuses from call to call (their capacity stays), so signing allocates
+/// only what it returns. Holds no secret: the canonical request and the string to sign are
+/// public (the service echoes them). Thread safety: none; one per client.
+struct Acs3Scratch {
+    std::string canonical_request;
+    std::string string_to_sign;
+    std::string signed_names;
+};
+
+/// sign_acs3 with the prepared MAC key and buffers reused across calls. Same headers.
+Headers sign_acs3(const SigningKey& key, const HmacKey& secret_mac, const Acs3Request& request,
+                  std::string_view date, std::string_view nonce, Acs3Scratch& scratch);
+
 /// The ACS3 signature a server expects for a received request. `query` is the wire query
 /// decoded by `parse_query` (so `!'()*` left raw by JS encodeURIComponent and `%21` give
 /// the same result); `headers` are the received headers; `signed_names` comes from the

@@ -333,7 +333,10 @@ struct WaiterGuard {
     }
 };
 
-asio::awaitable<Result<Lease>> acquire(std::shared_ptr<State> state) {
+// The pool's answer without waiting: an idle connection, or a free slot to open one in.
+// Empty when every slot is busy (then `acquire` waits). Not a coroutine: the warm path of a
+// call takes a pooled connection without a coroutine frame and a resumption of its own.
+std::optional<Lease> try_acquire(const std::shared_ptr<State>& state) {
     auto now = Clock::now();
     while (!state->idle.empty()) {
         ConnectionPtr connection = std::move(state->idle.back());
@@ -343,12 +346,19 @@ asio::awaitable<Result<Lease>> acquire(std::shared_ptr<State> state) {
             state->retire(std::move(connection));
             continue;
         }
-        co_return Lease(state, std::move(connection));
+        return std::optional<Lease>(std::in_place, state, std::move(connection));
     }
     if (state->open_connections < state->options.max_connections) {
         ++state->open_connections;
-        co_return Lease(state, nullptr);
+        return std::optional<Lease>(std::in_place, state, nullptr);
     }
+    return std::nullopt;
+}
+
+// Waits for a connection or a slot (after try_acquire found none).
+asio::awaitable<Result<Lease>> acquire(std::shared_ptr<State> state) {
+    if (auto lease = try_acquire(state))
+        co_return std::move(*lease);
 
     Waiter waiter(state->executor);
     waiter.timer.expires_after(state->options.acquire_timeout);
@@ -618,13 +628,6 @@ asio::awaitable<ExchangeResult> exchange(std::shared_ptr<State> state, Connectio
     co_return result;
 }
 
-asio::awaitable<ExchangeResult> exchange_on(std::shared_ptr<State> state, Connection& connection,
-                                            const WireRequest& request) {
-    if (connection.tls)
-        co_return co_await exchange(state, connection, connection.stream, request);
-    co_return co_await exchange(state, connection, connection.tcp(), request);
-}
-
 bool is_method(std::string_view method, std::string_view name) {
     return beast::iequals(method, name);
 }
@@ -674,50 +677,58 @@ WireRequest build_request(const State& state, const HttpRequest& request) {
     return wire;
 }
 
-asio::awaitable<Result<HttpResponse>> send_with_retry(std::shared_ptr<State> state,
-                                                      HttpRequest request, bool& may_have_sent) {
-    const bool idempotent = request.idempotent;
-    const WireRequest message = build_request(*state, request);
-    auto dispatch = [&may_have_sent] {
-        return may_have_sent ? Dispatch::unknown : Dispatch::not_sent;
-    };
-
-    auto lease = co_await acquire(state);
-    if (!lease)
-        co_return std::move(lease).error();
-    for (bool retried = false;; retried = true) {
-        if (!lease->connection) {
-            auto opened = co_await open_connection(state);
-            if (!opened) {
-                Error error = std::move(opened).error();
-                error.dispatch = dispatch();
-                co_return error;
-            }
-            lease->connection = std::move(*opened);
-        }
-        may_have_sent = true;
-        auto outcome = co_await exchange_on(state, *lease->connection, message);
-        if (outcome.response) {
-            lease->finish(outcome.keep_alive);
-            co_return std::move(outcome.response);
-        }
-        // A keep-alive connection the server closed while it sat in the pool fails exactly
-        // like this: written (or not), then nothing. Nothing was processed, so an idempotent
-        // request may go once more, on a connection that is certainly fresh.
-        const bool stale = lease->reused && !outcome.response_started &&
-                           outcome.response.error().kind == ErrorKind::network;
-        if (retried || !stale || !idempotent)
-            co_return std::move(outcome.response).error();
-        ++state->stats.stale_retries;
-        lease->discard_connection();
-    }
-}
-
+// One request, end to end: a pooled (or new) connection, the exchange, and one more try on
+// a fresh connection when a pooled one turns out dead. One coroutine with the exchange as its
+// only child: each frame is an allocation and a resumption per call.
 asio::awaitable<Result<HttpResponse>> run_send(std::shared_ptr<State> state, HttpRequest request) {
     ++state->stats.requests;
     bool may_have_sent = false;
     try {
-        co_return co_await send_with_retry(state, std::move(request), may_have_sent);
+        const bool idempotent = request.idempotent;
+        const WireRequest message = build_request(*state, request);
+        auto dispatch = [&may_have_sent] {
+            return may_have_sent ? Dispatch::unknown : Dispatch::not_sent;
+        };
+
+        std::optional<Lease> lease = try_acquire(state);
+        if (!lease) {
+            auto waited = co_await acquire(state);
+            if (!waited)
+                co_return std::move(waited).error();
+            lease.emplace(std::move(*waited));
+        }
+        for (bool retried = false;; retried = true) {
+            if (!lease->connection) {
+                auto opened = co_await open_connection(state);
+                if (!opened) {
+                    Error error = std::move(opened).error();
+                    error.dispatch = dispatch();
+                    co_return error;
+                }
+                lease->connection = std::move(*opened);
+            }
+            may_have_sent = true;
+            Connection& connection = *lease->connection;
+            ExchangeResult outcome;
+            if (connection.tls) {
+                outcome = co_await exchange(state, connection, connection.stream, message);
+            } else {
+                outcome = co_await exchange(state, connection, connection.tcp(), message);
+            }
+            if (outcome.response) {
+                lease->finish(outcome.keep_alive);
+                co_return std::move(outcome.response);
+            }
+            // A keep-alive connection the server closed while it sat in the pool fails exactly
+            // like this: written (or not), then nothing. Nothing was processed, so an idempotent
+            // request may go once more, on a connection that is certainly fresh.
+            const bool stale = lease->reused && !outcome.response_started &&
+                               outcome.response.error().kind == ErrorKind::network;
+            if (retried || !stale || !idempotent)
+                co_return std::move(outcome.response).error();
+            ++state->stats.stale_retries;
+            lease->discard_connection();
+        }
     } catch (const boost::system::system_error& failure) {
         // Asio throws operation_aborted from co_await once the coroutine's cancellation state
         // is set (throw_if_cancelled defaults to true and belongs to the caller's coroutine,

@@ -292,3 +292,97 @@ TEST_CASE("models_json: terminal statuses", "[models_json]") {
     CHECK_FALSE(eci::is_terminal_status(""));
     CHECK_FALSE(eci::is_terminal_status("failed"));  // case matters, as on the wire
 }
+
+TEST_CASE("models_json: parse_reply reads reply text straight into the model", "[models_json]") {
+    using eci::detail::parse_reply;
+    using Response = eci::DescribeContainerGroupsResponse;
+    // The same model as through a JSON tree.
+    const auto direct = parse_reply<Response>(describe_body);
+    REQUIRE(direct.ok());
+    CHECK(*direct == parse_ok<Response>(json::parse(describe_body)));
+
+    // Escapes in keys and values, long strings (the parser hands them over in parts).
+    const std::string long_text(5000, 'x');
+    const auto escaped = parse_reply<Response>(
+        R"({"Req\u0075estId":"a\"b\\c\u00e9\n","NextToken":")" + long_text + R"("})");
+    REQUIRE(escaped.ok());
+    CHECK(escaped->request_id == "a\"b\\c\xc3\xa9\n");
+    CHECK(escaped->next_token == long_text);
+
+    // The last duplicate wins; a null resets to the default.
+    const auto dup = parse_reply<Response>(
+        R"({"TotalCount":3,"TotalCount":4,"NextToken":"t","NextToken":null,)"
+        R"("ContainerGroups":[{"Tags":[{"Key":"a"}]}],"ContainerGroups":[{}]})");
+    REQUIRE(dup.ok());
+    CHECK(dup->total_count == 4);
+    CHECK(dup->next_token.empty());
+    REQUIRE(dup->container_groups.size() == 1);
+    CHECK(dup->container_groups[0].tags.empty());
+
+    // "Commands" wins over "Command" in either order.
+    for (const char* body :
+         {R"({"Commands":["a"],"Command":["b"]})", R"({"Command":["b"],"Commands":["a"]})"}) {
+        const auto container = parse_reply<eci::Container>(body);
+        REQUIRE(container.ok());
+        CHECK(container->commands == std::vector<std::string>{"a"});
+    }
+
+    // Unknown members of any shape and depth are skipped.
+    const auto skipped = parse_reply<eci::DeleteContainerGroupResponse>(
+        R"({"X":{"Y":[1,{"Z":[[]]},"s",null,true]},"RequestId":"r","W":[{"RequestId":5}]})");
+    REQUIRE(skipped.ok());
+    CHECK(skipped->request_id == "r");
+
+    // XML-style wrapper, and wrappers that are not one list.
+    const auto wrapped = parse_reply<eci::ContainerGroup>(R"({"Tags":{"Tag":[{"Key":"k"}]}})");
+    REQUIRE(wrapped.ok());
+    CHECK(wrapped->tags == std::vector<eci::Tag>{{"k", ""}});
+    for (const char* body : {R"({"Tags":{}})", R"({"Tags":{"Tag":1}})", R"({"Tags":{"Tag":{}}})",
+                             R"({"Tags":{"Tag":[],"More":[]}})"}) {
+        const auto bad = parse_reply<eci::ContainerGroup>(body);
+        REQUIRE_FALSE(bad.ok());
+        CHECK_THAT(bad.error().message, Catch::Contains("Tags should be an array"));
+    }
+}
+
+TEST_CASE("models_json: parse_reply errors name the body or the field", "[models_json]") {
+    using eci::detail::parse_reply;
+    using Response = eci::DescribeContainerGroupsResponse;
+    auto e = parse_reply<Response>(R"({"RequestId":"req-7","ContainerGroups":[{"Cpu":"x"}]})");
+    REQUIRE_FALSE(e.ok());
+    CHECK(e.error().kind == eci::ErrorKind::protocol);
+    CHECK_THAT(e.error().message, Catch::Contains("ContainerGroups[0].Cpu should be a number"));
+    CHECK(e.error().request_id == "req-7");
+
+    e = parse_reply<Response>(R"({"ContainerGroups":[null]})");
+    REQUIRE_FALSE(e.ok());
+    CHECK_THAT(e.error().message, Catch::Contains("ContainerGroups[0] should be an object"));
+
+    e = parse_reply<Response>(R"({"ContainerGroups":[{"Tags":{"Tag":[{"Value":[]}]}}]})");
+    REQUIRE_FALSE(e.ok());
+    CHECK_THAT(e.error().message, Catch::Contains("ContainerGroups[0].Tags[0].Value"));
+
+    // Invalid JSON wins over a wrong type before it (the body is unreadable as a whole).
+    e = parse_reply<Response>(R"({"TotalCount":"x",)");
+    REQUIRE_FALSE(e.ok());
+    CHECK_THAT(e.error().message, Catch::Contains("not valid JSON"));
+
+    for (const char* body : {"", "OK\n", R"({"a":1} x)", R"("text")", "[]", "5"}) {
+        INFO(body);
+        e = parse_reply<Response>(body);
+        REQUIRE_FALSE(e.ok());
+        CHECK(e.error().kind == eci::ErrorKind::protocol);
+        CHECK_THAT(e.error().message, Catch::Contains("the reply body"));
+    }
+    CHECK_THAT(parse_reply<Response>("[]").error().message, Catch::Contains("not an object"));
+
+    // The depth limit of issue 5 holds without a JSON tree too.
+    std::string deep;
+    for (int i = 0; i < 100; ++i)
+        deep += "[";
+    for (int i = 0; i < 100; ++i)
+        deep += "]";
+    e = parse_reply<Response>(R"({"X":)" + deep + "}");
+    REQUIRE_FALSE(e.ok());
+    CHECK_THAT(e.error().message, Catch::Contains("not valid JSON"));
+}
