@@ -364,8 +364,10 @@ TEST_CASE("emulator: lifecycle follows RestartPolicy and deadlines", "[emulator]
 TEST_CASE("emulator: a start delay keeps a sandbox Pending, and Restarting is visible",
           "[emulator][lifecycle]") {
     auto options = fast_options();
-    options.start_delay = 400ms;
-    options.terminate_delay = 400ms;
+    // Long enough that a loaded machine still sees each phase: with 400 ms a create and a
+    // describe sometimes took longer than the phase under load and saw Running already.
+    options.start_delay = 1500ms;
+    options.terminate_delay = 1500ms;
     Harness h(options);
     h.run([&]() -> asio::awaitable<void> {
         auto client = h.client();
