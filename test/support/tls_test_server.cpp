@@ -270,4 +270,15 @@ std::size_t TlsTestServer::closed_connections() const {
     return state_->closed;
 }
 
+eci::detail::HttpClientOptions http_client_options(const TlsTestServer& server) {
+    eci::detail::HttpClientOptions options;
+    options.scheme = "https";
+    options.host = "127.0.0.1";
+    options.port = server.port();
+    options.ca_file = server.ca_file();
+    options.connect_timeout = std::chrono::seconds(5);
+    options.read_timeout = std::chrono::seconds(5);
+    return options;
+}
+
 }  // namespace eci::test

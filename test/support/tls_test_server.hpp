@@ -3,6 +3,8 @@
 // says what to do: answer, answer late, close, or send raw bytes.
 #pragma once
 
+#include "net/http_client.hpp"
+
 #include <boost/asio/io_context.hpp>
 
 #include <chrono>
@@ -94,5 +96,9 @@ class TlsTestServer {
   private:
     std::shared_ptr<State> state_;
 };
+
+/// HttpClient options that reach `server`: https to 127.0.0.1 on its port, trusting its CA,
+/// 5 s connect and read timeouts. Tests change what they exercise on the copy.
+eci::detail::HttpClientOptions http_client_options(const TlsTestServer& server);
 
 }  // namespace eci::test

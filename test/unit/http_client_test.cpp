@@ -27,6 +27,7 @@ using eci::detail::HttpClient;
 using eci::detail::HttpClientOptions;
 using eci::detail::HttpRequest;
 using eci::detail::HttpResponse;
+using eci::test::http_client_options;
 using eci::test::run_with_deadline;
 using eci::test::TestAction;
 using eci::test::TestRequest;
@@ -35,17 +36,6 @@ using eci::test::TlsTestServer;
 using eci::test::wait_until;
 
 namespace {
-
-HttpClientOptions options_for(const TlsTestServer& server) {
-    HttpClientOptions options;
-    options.scheme = "https";
-    options.host = "127.0.0.1";
-    options.port = server.port();
-    options.ca_file = server.ca_file();
-    options.connect_timeout = 5s;
-    options.read_timeout = 5s;
-    return options;
-}
 
 HttpClient make_client(asio::io_context& io, HttpClientOptions options) {
     auto client = HttpClient::create(io.get_executor(), std::move(options));
@@ -83,7 +73,7 @@ TEST_CASE("http_client: sequential requests reuse one TLS connection", "[http_cl
     TlsTestServer server(io, [](const TestRequest& request) -> TestAction {
         return TestResponse{200, {{"X-Echo", request.target}}, "body of " + request.target, true};
     });
-    auto client = make_client(io, options_for(server));
+    auto client = make_client(io, http_client_options(server));
     run_with_deadline(io, [&]() -> asio::awaitable<void> {
         for (int i = 0; i < 5; ++i) {
             auto response = co_await client.send(get("/item/" + std::to_string(i)));
@@ -109,7 +99,7 @@ TEST_CASE("http_client: request headers and body reach the server", "[http_clien
         seen = request;
         return TestResponse{201, {}, "", true};
     });
-    auto client = make_client(io, options_for(server));
+    auto client = make_client(io, http_client_options(server));
     run_with_deadline(io, [&]() -> asio::awaitable<void> {
         HttpRequest request;
         request.method = "POST";
@@ -133,7 +123,7 @@ TEST_CASE("http_client: plain http works without TLS", "[http_client]") {
     eci::test::TestServerOptions server_options;
     server_options.tls = false;
     TlsTestServer server(io, reply("plain"), server_options);
-    auto options = options_for(server);
+    auto options = http_client_options(server);
     options.scheme = "http";
     auto client = make_client(io, options);
     run_with_deadline(io, [&]() -> asio::awaitable<void> {
@@ -150,7 +140,7 @@ TEST_CASE("http_client: concurrent requests never open more than max_connections
     TlsTestServer server(io, [](const TestRequest&) -> TestAction {
         return eci::test::ReplyAfter{20ms, TestResponse{200, {}, "slow", true}};
     });
-    auto options = options_for(server);
+    auto options = http_client_options(server);
     options.max_connections = 2;
     auto client = make_client(io, options);
     constexpr int request_count = 8;
@@ -179,7 +169,7 @@ TEST_CASE("http_client: a slow server hits the read timeout", "[http_client]") {
     TlsTestServer server(io, [](const TestRequest&) -> TestAction {
         return eci::test::ReplyAfter{5000ms, TestResponse{}};
     });
-    auto options = options_for(server);
+    auto options = http_client_options(server);
     options.read_timeout = 100ms;
     auto client = make_client(io, options);
     run_with_deadline(io, [&]() -> asio::awaitable<void> {
@@ -214,7 +204,7 @@ TEST_CASE("http_client: a refused connection is a network error, not sent", "[ht
 TEST_CASE("http_client: an untrusted certificate names the CA file setting", "[http_client]") {
     asio::io_context io;
     TlsTestServer server(io, reply("secret"));
-    auto options = options_for(server);
+    auto options = http_client_options(server);
     options.ca_file.clear();  // system CAs only: our test CA is unknown there
     auto client = make_client(io, options);
     run_with_deadline(io, [&]() -> asio::awaitable<void> {
@@ -247,7 +237,8 @@ TEST_CASE("http_client: a certificate for another host name is refused", "[http_
     server_options.dns_names = {"other.example"};
     server_options.ip_addresses = {};
     TlsTestServer server(io, reply("wrong host"), server_options);
-    auto client = make_client(io, options_for(server));  // trusts the CA, asks for 127.0.0.1
+    auto client =
+        make_client(io, http_client_options(server));  // trusts the CA, asks for 127.0.0.1
     run_with_deadline(io, [&]() -> asio::awaitable<void> {
         auto response = co_await client.send(get());
         REQUIRE_FALSE(response.ok());
@@ -262,7 +253,7 @@ TEST_CASE("http_client: a server closing without a reply is a network error, out
     asio::io_context io;
     TlsTestServer server(
         io, [](const TestRequest&) -> TestAction { return eci::test::CloseWithoutReply{}; });
-    auto client = make_client(io, options_for(server));
+    auto client = make_client(io, http_client_options(server));
     run_with_deadline(io, [&]() -> asio::awaitable<void> {
         auto response = co_await client.send(get("/", false));
         REQUIRE_FALSE(response.ok());
@@ -282,7 +273,7 @@ TEST_CASE("http_client: a stale pooled connection is retried for an idempotent r
             return eci::test::ReplyThenClose{TestResponse{200, {}, "first", true}};
         return TestResponse{200, {}, "second", true};
     });
-    auto client = make_client(io, options_for(server));
+    auto client = make_client(io, http_client_options(server));
     run_with_deadline(io, [&]() -> asio::awaitable<void> {
         auto first = co_await client.send(get());
         REQUIRE(first.ok());
@@ -301,7 +292,7 @@ TEST_CASE("http_client: a stale pooled connection is not retried for a non-idemp
     TlsTestServer server(io, [](const TestRequest&) -> TestAction {
         return eci::test::ReplyThenClose{TestResponse{200, {}, "once", true}};
     });
-    auto client = make_client(io, options_for(server));
+    auto client = make_client(io, http_client_options(server));
     run_with_deadline(io, [&]() -> asio::awaitable<void> {
         auto first = co_await client.send(get("/", false));
         INFO((first.ok() ? std::string("ok") : first.error().to_string()));
@@ -319,7 +310,7 @@ TEST_CASE("http_client: a stale pooled connection is not retried for a non-idemp
 TEST_CASE("http_client: idle connections are closed after idle_timeout", "[http_client]") {
     asio::io_context io;
     TlsTestServer server(io, reply("ok"));
-    auto options = options_for(server);
+    auto options = http_client_options(server);
     options.idle_timeout = 50ms;
     auto client = make_client(io, options);
     run_with_deadline(io, [&]() -> asio::awaitable<void> {
@@ -338,7 +329,7 @@ TEST_CASE("http_client: a garbage response is a protocol error", "[http_client]"
     TlsTestServer server(io, [](const TestRequest&) -> TestAction {
         return eci::test::SendRaw{"this is not HTTP at all\r\n\r\n", false};
     });
-    auto client = make_client(io, options_for(server));
+    auto client = make_client(io, http_client_options(server));
     run_with_deadline(io, [&]() -> asio::awaitable<void> {
         auto response = co_await client.send(get());
         REQUIRE_FALSE(response.ok());
@@ -350,7 +341,7 @@ TEST_CASE("http_client: a garbage response is a protocol error", "[http_client]"
 TEST_CASE("http_client: a body over max_body_bytes is a protocol error", "[http_client]") {
     asio::io_context io;
     TlsTestServer server(io, reply(std::string(64 * 1024, 'x')));
-    auto options = options_for(server);
+    auto options = http_client_options(server);
     options.max_body_bytes = 1024;
     auto client = make_client(io, options);
     run_with_deadline(io, [&]() -> asio::awaitable<void> {
@@ -365,7 +356,7 @@ TEST_CASE("http_client: requests go through an HTTP CONNECT proxy", "[http_clien
     asio::io_context io;
     TlsTestServer server(io, reply("via proxy"));
     eci::test::ConnectProxy proxy(io);
-    auto options = options_for(server);
+    auto options = http_client_options(server);
     options.proxy_url = proxy.url();
     auto client = make_client(io, options);
     run_with_deadline(io, [&]() -> asio::awaitable<void> {
@@ -383,9 +374,9 @@ TEST_CASE("http_client: proxy authentication", "[http_client]") {
     asio::io_context io;
     TlsTestServer server(io, reply("authorised"));
     eci::test::ConnectProxy proxy(io, {"alice", "s3cret"});
-    auto wrong = options_for(server);
+    auto wrong = http_client_options(server);
     wrong.proxy_url = proxy.url("alice", "wrong-password");
-    auto right = options_for(server);
+    auto right = http_client_options(server);
     right.proxy_url = proxy.url("alice", "s3cret");
     auto refused_client = make_client(io, wrong);
     auto client = make_client(io, right);
@@ -411,7 +402,7 @@ TEST_CASE("http_client: terminal cancellation returns promptly and closes the co
     TlsTestServer server(io, [](const TestRequest&) -> TestAction {
         return eci::test::ReplyAfter{10000ms, TestResponse{}};
     });
-    auto client = make_client(io, options_for(server));
+    auto client = make_client(io, http_client_options(server));
     run_with_deadline(io, [&]() -> asio::awaitable<void> {
         asio::cancellation_signal signal;
         std::optional<Result<HttpResponse>> outcome;
@@ -441,7 +432,7 @@ TEST_CASE("http_client: the || operator cancels a pending request", "[http_clien
     TlsTestServer server(io, [](const TestRequest&) -> TestAction {
         return eci::test::ReplyAfter{10000ms, TestResponse{}};
     });
-    auto client = make_client(io, options_for(server));
+    auto client = make_client(io, http_client_options(server));
     run_with_deadline(io, [&]() -> asio::awaitable<void> {
         asio::steady_timer timer(io, 200ms);
         auto start = std::chrono::steady_clock::now();
@@ -457,7 +448,7 @@ TEST_CASE("http_client: a caller waiting for a pool slot can be cancelled", "[ht
     TlsTestServer server(io, [](const TestRequest&) -> TestAction {
         return eci::test::ReplyAfter{300ms, TestResponse{200, {}, "done", true}};
     });
-    auto options = options_for(server);
+    auto options = http_client_options(server);
     options.max_connections = 1;
     auto client = make_client(io, options);
     run_with_deadline(io, [&]() -> asio::awaitable<void> {

@@ -148,13 +148,7 @@ TEST_CASE("tls session: HttpClient counts resumed handshakes of new pool connect
     TlsTestServer server(io, [](const TestRequest&) -> TestAction {
         return TestResponse{200, {}, "ok", true};
     });
-    eci::detail::HttpClientOptions options;
-    options.scheme = "https";
-    options.host = "127.0.0.1";
-    options.port = server.port();
-    options.ca_file = server.ca_file();
-    options.connect_timeout = 5s;
-    options.read_timeout = 5s;
+    eci::detail::HttpClientOptions options = eci::test::http_client_options(server);
     options.idle_timeout = 0ms;  // a new connection (and handshake) per request
     auto client = eci::detail::HttpClient::create(io.get_executor(), options);
     REQUIRE(client.ok());

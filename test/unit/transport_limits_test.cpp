@@ -28,11 +28,7 @@ using eci::test::TlsTestServer;
 namespace {
 
 HttpClientOptions limits_options(const TlsTestServer& server) {
-    HttpClientOptions options;
-    options.host = "127.0.0.1";
-    options.port = server.port();
-    options.ca_file = server.ca_file();
-    options.connect_timeout = 5s;
+    HttpClientOptions options = eci::test::http_client_options(server);
     options.read_timeout = 1s;
     return options;
 }
