@@ -263,14 +263,21 @@ std::string tmux_poll_script(std::string_view session_id, int tail_lines) {
     // The dead flag is read before the capture: a pane that dies in between still shows its
     // marker in the capture. `$(...)` drops the blank rows below the last output, so they do
     // not count against tail_lines.
+    //
+    // A pane dead without an exit status (`1::`) is one whose terminal closed before tmux
+    // reaped the process. tmux 3.3a sometimes never does: it misses the SIGCHLD and the
+    // process stays a zombie (seen about once in 20 runs of a job that kills its own shell).
+    // Sending the server a SIGCHLD makes it reap; the status is then read again.
     return fmt::format(
-        "if s=$(tmux display-message -p -t {} "
-        "'#{{pane_dead}}:#{{pane_dead_status}}:#{{pane_dead_signal}}' "
-        "2>/dev/null) && c=$(tmux capture-pane -p -J -S - -t {} 2>/dev/null); then "
+        "f='#{{pane_dead}}:#{{pane_dead_status}}:#{{pane_dead_signal}}'; "
+        "if s=$(tmux display-message -p -t {} \"$f\" 2>/dev/null) && "
+        "{{ [ \"$s\" != 1:: ] || {{ kill -s CHLD \"$(tmux display-message -p '#{{pid}}')\" "
+        "2>/dev/null; sleep 0.05; s=$(tmux display-message -p -t {} \"$f\" 2>/dev/null); }}; }} "
+        "&& c=$(tmux capture-pane -p -J -S - -t {} 2>/dev/null); then "
         "r=$(cat {} 2>/dev/null); "
         "printf '__ECI_TMUX_FOUND__:%s:%s\\n' \"$s\" \"$r\"; printf '%s\\n' \"$c\" | tail -n {}; "
         "else echo __ECI_TMUX_NOT_FOUND__; fi\n",
-        pane, pane, shell_quote(tmux_rc_path(session_id)), std::max(tail_lines, 1));
+        pane, pane, pane, shell_quote(tmux_rc_path(session_id)), std::max(tail_lines, 1));
 }
 
 Result<TmuxPollResult> parse_tmux_poll_reply(std::string_view stdout_text,
@@ -329,13 +336,16 @@ Result<TmuxPollResult> parse_tmux_poll_reply(std::string_view stdout_text,
     }
     if (poll.exit_code) {
         poll.status = TmuxStatus::completed;
-    } else if (pane_dead) {
+    } else if (pane_dead && (file_status || dead_status)) {
         // The pane ended without its marker in the capture: the job may have ended too fast
         // for tmux to read its last bytes (its rc file then holds the code), or it was killed
         // or bash itself failed before writing the file (tmux's record of the pane tells).
         poll.status = TmuxStatus::completed;
         poll.exit_code = file_status ? file_status : dead_status;
     } else {
+        // Live, or dead with no status yet: tmux marks a pane dead when its terminal closes
+        // and records the exit status when it reaps the process, a moment later. The next
+        // poll sees the status.
         poll.status = TmuxStatus::running;
     }
     return poll;

@@ -310,6 +310,11 @@ TEST_CASE("tmux: reply parsers", "[tmux]") {
     auto lost = parse_tmux_poll_reply("__ECI_TMUX_FOUND__:1:0::7\n", id);
     CHECK(lost->status == TmuxStatus::completed);
     CHECK(lost->exit_code == 7);
+    // Dead before tmux reaped the process (no status, no rc file, no marker): still running,
+    // so the next poll reads the real exit status instead of completing without one.
+    auto unreaped = parse_tmux_poll_reply("__ECI_TMUX_FOUND__:1:::\nstarted\n", id);
+    CHECK(unreaped->status == TmuxStatus::running);
+    CHECK_FALSE(unreaped->exit_code);
     // A live pane is running even once the file exists (the marker is on its way).
     auto ending = parse_tmux_poll_reply("__ECI_TMUX_FOUND__:0:::7\nout\n", id);
     CHECK(ending->status == TmuxStatus::running);
