@@ -132,6 +132,12 @@ struct RetryConfig {
     /// Budget for one call across all its attempts and delays. Default 60 s; 0 = none (only
     /// max_attempts bounds the call).
     std::chrono::milliseconds overall_deadline{60000};
+    /// How long an action's throttle gate stays closed after a call of it is throttled (every
+    /// caller of that action on this client waits it out). Default 1 s; >= 1 ms.
+    std::chrono::milliseconds throttle_initial_backoff{1000};
+    /// The longest it stays closed: throttled again within 10 s of reopening doubles the
+    /// closed time, up to this. Default 30 s; >= throttle_initial_backoff.
+    std::chrono::milliseconds throttle_max_backoff{30000};
 };
 
 /// The HTTPS keep-alive connection pool.

@@ -46,6 +46,13 @@ RetryPolicy retry_policy_for(const RetryConfig& config) {
     return policy;
 }
 
+ThrottleGateOptions throttle_gate_options_for(const RetryConfig& config) {
+    ThrottleGateOptions options;
+    options.initial_backoff = config.throttle_initial_backoff;
+    options.max_backoff = config.throttle_max_backoff;
+    return options;
+}
+
 // One ClientToken per logical call, reused by every retry of it: the service then returns the
 // first result instead of acting twice.
 std::string ensure_client_token(std::string token) {
@@ -86,6 +93,7 @@ OpenApiClient::State::State(asio::any_io_executor executor_in, ClientConfig conf
       logger(std::move(logger_in)),
       http(std::move(http_in)),
       retry_policy(detail::retry_policy_for(config.retry)),
+      throttle_gate(detail::throttle_gate_options_for(config.retry)),
       rate_limiter(config.rate_limit),
       call_slots(config.rate_limit.max_concurrent),
       host_header(config.endpoint.authority()),

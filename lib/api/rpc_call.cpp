@@ -156,9 +156,10 @@ asio::awaitable<Result<void>> rpc_call(std::shared_ptr<OpenApiClient::State> sta
                 }
             }
         }
-        // The shared gate: after throttling anywhere on this client, everyone waits.
+        // The action's gate: after this action was throttled anywhere on this client, every
+        // caller of it waits.
         const auto gate_delay =
-            state->throttle_gate.delay_before_send(steady_clock::now(), state->random());
+            state->throttle_gate.delay_before_send(action, steady_clock::now(), state->random());
         if (gate_delay.count() > 0) {
             log(state->logger, LogLevel::debug, "{}: waiting {} ms at the throttle gate", action,
                 gate_delay.count());
@@ -173,6 +174,7 @@ asio::awaitable<Result<void>> rpc_call(std::shared_ptr<OpenApiClient::State> sta
             ++state->stats.retries;
         log(state->logger, LogLevel::debug, "{}: attempt {} to {}", action, attempt, endpoint);
 
+        const auto sent_at = steady_clock::now();
         auto sent = co_await state->http.send(std::move(request));
         Error error;
         if (!sent.ok()) {
@@ -182,7 +184,7 @@ asio::awaitable<Result<void>> rpc_call(std::shared_ptr<OpenApiClient::State> sta
         } else if (sent->status / 100 == 2) {
             auto read = reader.read(sent->body, reader.response);
             if (read.ok()) {
-                state->throttle_gate.on_success(steady_clock::now());
+                state->throttle_gate.on_success(action, sent_at, steady_clock::now());
                 log(state->logger, LogLevel::debug, "{}: HTTP {} RequestId {}", action,
                     sent->status, *read);
                 co_return Result<void>();
@@ -211,7 +213,7 @@ asio::awaitable<Result<void>> rpc_call(std::shared_ptr<OpenApiClient::State> sta
         }
         if (error.kind == ErrorKind::throttled) {
             ++state->stats.throttled;
-            state->throttle_gate.on_throttled(steady_clock::now());
+            state->throttle_gate.on_throttled(action, sent_at, steady_clock::now());
         }
 
         const auto elapsed = duration_cast<milliseconds>(steady_clock::now() - started);

@@ -237,6 +237,12 @@ Result<void> validate_config(const ClientConfig& config) {
     if (retry.overall_deadline.count() < 0) {
         return invalid("retry.overall_deadline must not be negative");
     }
+    if (retry.throttle_initial_backoff.count() < 1 ||
+        retry.throttle_max_backoff < retry.throttle_initial_backoff) {
+        return invalid(
+            "retry throttle backoffs must satisfy 1 ms <= throttle_initial_backoff <= "
+            "throttle_max_backoff");
+    }
     if (config.pool.max_connections_per_endpoint < 1 ||
         config.pool.max_connections_per_endpoint > 4096) {
         return invalid("pool.max_connections_per_endpoint must be between 1 and 4096");

@@ -72,43 +72,63 @@ std::optional<std::chrono::milliseconds> next_retry_delay(const RetryPolicy& pol
     return delay;
 }
 
-std::chrono::milliseconds ThrottleGate::delay_before_send(clock::time_point now,
+std::chrono::milliseconds ThrottleGate::delay_before_send(std::string_view action,
+                                                          clock::time_point now,
                                                           std::uint64_t random) const {
     const std::lock_guard lock(mutex_);
-    if (now >= open_at_)
+    const auto found = gates_.find(action);
+    if (found == gates_.end() || now >= found->second.open_at)
         return std::chrono::milliseconds(0);
-    const auto rest = std::chrono::ceil<std::chrono::milliseconds>(open_at_ - now);
-    const auto jitter_cap = static_cast<std::uint64_t>(backoff_.count() / 4);
+    const Gate& gate = found->second;
+    const auto rest = std::chrono::ceil<std::chrono::milliseconds>(gate.open_at - now);
+    const auto jitter_cap = static_cast<std::uint64_t>(gate.backoff.count() / 4);
     return rest + std::chrono::milliseconds(static_cast<std::int64_t>(random % (jitter_cap + 1)));
 }
 
-void ThrottleGate::on_throttled(clock::time_point now) {
+void ThrottleGate::on_throttled(std::string_view action, clock::time_point sent_at,
+                                clock::time_point now) {
     const std::lock_guard lock(mutex_);
-    // Already closed: this call was sent before the gate closed and says nothing new.
-    if (now < open_at_)
+    auto found = gates_.find(action);
+    if (found == gates_.end())
+        found = gates_.emplace(std::string(action), Gate{}).first;
+    Gate& gate = found->second;
+    // Sent before the gate last closed: the throttle that closed it already said this.
+    if (gate.backoff.count() > 0 && sent_at < gate.closed_at)
         return;
-    const bool recent = backoff_.count() > 0 && now - open_at_ <= options_.escalation_window;
-    backoff_ = recent ? std::min(backoff_ * 2, options_.max_backoff) : options_.initial_backoff;
-    open_at_ = now + backoff_;
-}
-
-void ThrottleGate::on_success(clock::time_point now) {
-    const std::lock_guard lock(mutex_);
-    if (now < open_at_ || backoff_.count() == 0)
+    if (now < gate.open_at)  // closed meanwhile by another reply
         return;
-    backoff_ /= 2;
-    if (backoff_ < options_.initial_backoff)
-        backoff_ = std::chrono::milliseconds(0);
+    const bool recent =
+        gate.backoff.count() > 0 && now - gate.open_at <= options_.escalation_window;
+    gate.backoff =
+        recent ? std::min(gate.backoff * 2, options_.max_backoff) : options_.initial_backoff;
+    gate.closed_at = now;
+    gate.open_at = now + gate.backoff;
 }
 
-std::chrono::milliseconds ThrottleGate::current_backoff() const {
+void ThrottleGate::on_success(std::string_view action, clock::time_point sent_at,
+                              clock::time_point now) {
     const std::lock_guard lock(mutex_);
-    return backoff_;
+    const auto found = gates_.find(action);
+    if (found == gates_.end())
+        return;
+    Gate& gate = found->second;
+    if (gate.backoff.count() == 0 || now < gate.open_at || sent_at < gate.closed_at)
+        return;
+    gate.backoff /= 2;
+    if (gate.backoff < options_.initial_backoff)
+        gate.backoff = std::chrono::milliseconds(0);
 }
 
-ThrottleGate::clock::time_point ThrottleGate::open_at() const {
+std::chrono::milliseconds ThrottleGate::current_backoff(std::string_view action) const {
     const std::lock_guard lock(mutex_);
-    return open_at_;
+    const auto found = gates_.find(action);
+    return found == gates_.end() ? std::chrono::milliseconds(0) : found->second.backoff;
+}
+
+ThrottleGate::clock::time_point ThrottleGate::open_at(std::string_view action) const {
+    const std::lock_guard lock(mutex_);
+    const auto found = gates_.find(action);
+    return found == gates_.end() ? clock::time_point{} : found->second.open_at;
 }
 
 }  // namespace eci::detail

@@ -1,13 +1,16 @@
 // Retry decisions, without I/O: whether a failed call may be sent again, after how long, and
-// a gate that makes every caller back off together while the service throttles.
+// gates that make every caller of an action back off together while the service throttles it.
 #pragma once
 
 #include <eci/error.hpp>
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <string_view>
 
 namespace eci::detail {
 
@@ -59,7 +62,7 @@ std::optional<std::chrono::milliseconds> next_retry_delay(const RetryPolicy& pol
                                                           std::chrono::milliseconds elapsed,
                                                           std::uint64_t random) noexcept;
 
-/// How the shared throttle gate backs off.
+/// How the throttle gates back off.
 struct ThrottleGateOptions {
     std::chrono::milliseconds initial_backoff{1'000};  ///< closed time after a first throttle
     std::chrono::milliseconds max_backoff{30'000};     ///< longest closed time
@@ -68,13 +71,17 @@ struct ThrottleGateOptions {
     std::chrono::milliseconds escalation_window{10'000};
 };
 
-/// Shared back-off state for every call to one service: when any call is throttled, the
-/// gate closes for a while and every caller waits before sending, so many coroutines slow
-/// down together instead of each hammering the service on its own schedule.
+/// Shared back-off state for the calls of one client, one gate per action: when a call is
+/// throttled, its action's gate closes for a while and every caller of that action waits
+/// before sending, so many coroutines slow down together instead of each hammering the
+/// service on its own schedule. The service's limits are per action (DescribeContainerGroups
+/// 2000/min, ExecContainerCommand 500/min, ...), so a throttled exec does not hold back the
+/// describes and deletes of the same client.
 ///
-/// Repeated throttling right after reopening doubles the closed time (up to max_backoff);
-/// throttles of calls sent before the gate closed do not escalate it (they were already in
-/// flight). Each success after reopening halves the backoff until it is gone.
+/// Repeated throttling right after reopening doubles the closed time (up to max_backoff).
+/// A throttle or success of a call sent before its gate last closed says nothing new (the
+/// call was already in flight) and changes nothing. Each success after reopening halves the
+/// backoff until it is gone.
 ///
 /// Sans-io: callers pass the current time and sleep themselves. Thread safety: every member
 /// function is safe to call concurrently (an internal mutex), so one gate can be shared by
@@ -85,28 +92,36 @@ class ThrottleGate {
 
     explicit ThrottleGate(ThrottleGateOptions options = {}) : options_(options) {}
 
-    /// How long a caller should wait before sending at `now`: zero when the gate is open,
-    /// else the rest of the closed time plus a jitter of up to a quarter of the current
-    /// backoff (from `random`), so the waiters do not all send at the same instant.
-    std::chrono::milliseconds delay_before_send(clock::time_point now, std::uint64_t random) const;
+    /// How long a caller of `action` should wait before sending at `now`: zero when its gate
+    /// is open, else the rest of the closed time plus a jitter of up to a quarter of the
+    /// current backoff (from `random`), so the waiters do not all send at the same instant.
+    std::chrono::milliseconds delay_before_send(std::string_view action, clock::time_point now,
+                                                std::uint64_t random) const;
 
-    /// Records that a call was throttled at `now`: closes (or keeps closed) the gate.
-    void on_throttled(clock::time_point now);
+    /// Records that a call of `action` sent at `sent_at` was throttled at `now`: closes its
+    /// gate, or escalates it when throttled again soon after reopening.
+    void on_throttled(std::string_view action, clock::time_point sent_at, clock::time_point now);
 
-    /// Records a successful call at `now`: decays the backoff once the gate is open.
-    void on_success(clock::time_point now);
+    /// Records that a call of `action` sent at `sent_at` succeeded at `now`: decays the
+    /// backoff once the gate is open.
+    void on_success(std::string_view action, clock::time_point sent_at, clock::time_point now);
 
-    /// The current backoff step (zero when the service has not throttled recently).
-    std::chrono::milliseconds current_backoff() const;
+    /// The current backoff step of `action` (zero when not throttled recently).
+    std::chrono::milliseconds current_backoff(std::string_view action) const;
 
-    /// When the gate opens (or opened); the epoch when it never closed.
-    clock::time_point open_at() const;
+    /// When the gate of `action` opens (or opened); the epoch when it never closed.
+    clock::time_point open_at(std::string_view action) const;
 
   private:
+    struct Gate {
+        std::chrono::milliseconds backoff{0};
+        clock::time_point closed_at{};  ///< when it last closed
+        clock::time_point open_at{};
+    };
+
     ThrottleGateOptions options_;
     mutable std::mutex mutex_;
-    std::chrono::milliseconds backoff_{0};
-    clock::time_point open_at_{};
+    std::map<std::string, Gate, std::less<>> gates_;  ///< by action; a handful at most
 };
 
 }  // namespace eci::detail

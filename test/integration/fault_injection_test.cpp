@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -37,8 +38,20 @@ std::int64_t count_in(const boost::json::object& doc, std::string_view group,
 struct Lifecycle {
     std::string sandbox_id;
     std::string failure;
+    // "step seconds" for each step reached, so a slow or stuck lifecycle says where it was.
+    std::string steps;
+    std::chrono::steady_clock::time_point step_started = std::chrono::steady_clock::now();
+    double seconds = 0;
     bool created = false;
     bool done = false;
+
+    void step(std::string_view name) {
+        const auto now = std::chrono::steady_clock::now();
+        seconds += std::chrono::duration<double>(now - step_started).count();
+        steps += fmt::format("{} {:.2f}s; ", name,
+                             std::chrono::duration<double>(now - step_started).count());
+        step_started = now;
+    }
 };
 
 }  // namespace
@@ -60,6 +73,10 @@ TEST_CASE("faults e2e: 100 lifecycles under throttling, 503s, resets and WebSock
     config.retry.initial_backoff = 5ms;
     config.retry.max_backoff = 200ms;
     config.retry.overall_deadline = 90s;
+    // The faults throttle at random, not because of load: the default 1 s gate (right for
+    // the service's per-minute limits) would make this test measure the gate, not the faults.
+    config.retry.throttle_initial_backoff = 50ms;
+    config.retry.throttle_max_backoff = 400ms;
     auto made = AsyncEciSandbox::create(fx.io.get_executor(), config);
     REQUIRE(made.ok());
     auto client = std::move(made).value();
@@ -88,7 +105,9 @@ TEST_CASE("faults e2e: 100 lifecycles under throttling, 503s, resets and WebSock
                         create.name = fmt::format("faults-{}", n);
                         create.wait_until_running = true;
                         create.wait_timeout = 60s;
+                        life.step_started = std::chrono::steady_clock::now();
                         auto sandbox = co_await client.create(std::move(create));
+                        life.step("create");
                         ++created_count;
                         if (!sandbox.ok()) {
                             fail("create", sandbox.error());
@@ -109,6 +128,7 @@ TEST_CASE("faults e2e: 100 lifecycles under throttling, 503s, resets and WebSock
                             (void)co_await all_created.async_wait(
                                 asio::as_tuple(asio::use_awaitable));
                         }
+                        life.step("wait for all creates");
 
                         for (int i = 0; i < commands; ++i) {
                             ExecOptions exec;
@@ -117,6 +137,7 @@ TEST_CASE("faults e2e: 100 lifecycles under throttling, 503s, resets and WebSock
                             const auto expected = fmt::format("{}-{}", sandbox->id(), i);
                             auto command = fmt::format("echo {}", expected);
                             auto ran = co_await sandbox->bash(std::move(command), std::move(exec));
+                            life.step(fmt::format("bash {}", i));
                             if (!ran.ok()) {
                                 fail(fmt::format("bash {}", i), ran.error());
                                 ++finished;
@@ -136,6 +157,7 @@ TEST_CASE("faults e2e: 100 lifecycles under throttling, 503s, resets and WebSock
                         std::string job_command = "sleep 0.2; echo job-done; exit 5";
                         auto job =
                             co_await sandbox->tmux_start(std::move(job_command), std::move(start));
+                        life.step("tmux_start");
                         if (!job.ok()) {
                             fail("tmux_start", job.error());
                             ++finished;
@@ -146,6 +168,7 @@ TEST_CASE("faults e2e: 100 lifecycles under throttling, 503s, resets and WebSock
                         wait.poll_interval = 100ms;
                         wait.max_poll_interval = 1s;
                         auto waited = co_await sandbox->tmux_wait(*job, std::move(wait));
+                        life.step("tmux_wait");
                         if (!waited.ok()) {
                             fail("tmux_wait", waited.error());
                             ++finished;
@@ -161,6 +184,7 @@ TEST_CASE("faults e2e: 100 lifecycles under throttling, 503s, resets and WebSock
                         }
 
                         auto removed = co_await sandbox->remove();
+                        life.step("delete");
                         if (!removed.ok()) {
                             fail("delete", removed.error());
                             ++finished;
@@ -181,8 +205,13 @@ TEST_CASE("faults e2e: 100 lifecycles under throttling, 503s, resets and WebSock
 
     int completed = 0;
     std::set<std::string> ids;
+    const auto slowest = std::max_element(
+        results.begin(), results.end(),
+        [](const Lifecycle& a, const Lifecycle& b) { return a.seconds < b.seconds; });
+    WARN(fmt::format("slowest lifecycle ({:.2f}s): {}", slowest->seconds, slowest->steps));
     for (const auto& life : results) {
         INFO(life.failure);
+        INFO(life.steps);
         CHECK(life.done);
         completed += life.done ? 1 : 0;
         if (life.created)

@@ -153,55 +153,73 @@ TEST_CASE("retry: the throttle gate closes for everyone, escalates and decays", 
     options.max_backoff = 4000ms;
     options.escalation_window = 10s;
     ThrottleGate gate(options);
+    const std::string_view exec = "ExecContainerCommand";
     const auto t0 = ThrottleGate::clock::time_point{} + 100h;
 
-    CHECK(gate.delay_before_send(t0, max_random) == 0ms);
-    CHECK(gate.current_backoff() == 0ms);
+    CHECK(gate.delay_before_send(exec, t0, max_random) == 0ms);
+    CHECK(gate.current_backoff(exec) == 0ms);
 
-    gate.on_throttled(t0);
-    CHECK(gate.current_backoff() == 1000ms);
-    CHECK(gate.open_at() == t0 + 1000ms);
+    gate.on_throttled(exec, t0 - 5ms, t0);
+    CHECK(gate.current_backoff(exec) == 1000ms);
+    CHECK(gate.open_at(exec) == t0 + 1000ms);
     // Every caller waits the rest of the closed time, plus up to a quarter backoff of jitter.
-    CHECK(gate.delay_before_send(t0 + 300ms, 0) == 700ms);
-    CHECK(gate.delay_before_send(t0 + 300ms, 250) == 950ms);
-    CHECK(gate.delay_before_send(t0 + 300ms, 251) == 700ms);
+    CHECK(gate.delay_before_send(exec, t0 + 300ms, 0) == 700ms);
+    CHECK(gate.delay_before_send(exec, t0 + 300ms, 250) == 950ms);
+    CHECK(gate.delay_before_send(exec, t0 + 300ms, 251) == 700ms);
     for (std::uint64_t r = 0; r < 1000; r += 37) {
-        const auto d = gate.delay_before_send(t0 + 300ms, r);
+        const auto d = gate.delay_before_send(exec, t0 + 300ms, r);
         CHECK(d >= 700ms);
         CHECK(d <= 950ms);
     }
 
     // Replies to calls already in flight do not escalate the closed gate.
-    gate.on_throttled(t0 + 10ms);
-    gate.on_throttled(t0 + 20ms);
-    CHECK(gate.current_backoff() == 1000ms);
-    CHECK(gate.open_at() == t0 + 1000ms);
+    gate.on_throttled(exec, t0 - 3ms, t0 + 10ms);
+    gate.on_throttled(exec, t0 - 1ms, t0 + 20ms);
+    CHECK(gate.current_backoff(exec) == 1000ms);
+    CHECK(gate.open_at(exec) == t0 + 1000ms);
+    // Nor when they arrive after it reopened: they were sent before it closed.
+    gate.on_throttled(exec, t0 - 1ms, t0 + 1500ms);
+    CHECK(gate.current_backoff(exec) == 1000ms);
+    CHECK(gate.open_at(exec) == t0 + 1000ms);
     // Nor do successes of in-flight calls decay it.
-    gate.on_success(t0 + 30ms);
-    CHECK(gate.current_backoff() == 1000ms);
+    gate.on_success(exec, t0 - 2ms, t0 + 30ms);
+    gate.on_success(exec, t0 - 2ms, t0 + 1600ms);
+    CHECK(gate.current_backoff(exec) == 1000ms);
 
     // Throttled again soon after reopening: the backoff doubles, up to the cap.
-    gate.on_throttled(t0 + 1100ms);
-    CHECK(gate.current_backoff() == 2000ms);
-    CHECK(gate.open_at() == t0 + 3100ms);
-    gate.on_throttled(t0 + 3200ms);
-    CHECK(gate.current_backoff() == 4000ms);
-    gate.on_throttled(t0 + 7300ms);
-    CHECK(gate.current_backoff() == 4000ms);
-    CHECK(gate.open_at() == t0 + 11300ms);
-    CHECK(gate.delay_before_send(t0 + 11300ms, max_random) == 0ms);
+    gate.on_throttled(exec, t0 + 1090ms, t0 + 1100ms);
+    CHECK(gate.current_backoff(exec) == 2000ms);
+    CHECK(gate.open_at(exec) == t0 + 3100ms);
+    gate.on_throttled(exec, t0 + 3150ms, t0 + 3200ms);
+    CHECK(gate.current_backoff(exec) == 4000ms);
+    gate.on_throttled(exec, t0 + 7250ms, t0 + 7300ms);
+    CHECK(gate.current_backoff(exec) == 4000ms);
+    CHECK(gate.open_at(exec) == t0 + 11300ms);
+    CHECK(gate.delay_before_send(exec, t0 + 11300ms, max_random) == 0ms);
 
     // Successes after reopening halve it until it is gone.
-    gate.on_success(t0 + 11400ms);
-    CHECK(gate.current_backoff() == 2000ms);
-    gate.on_success(t0 + 11500ms);
-    CHECK(gate.current_backoff() == 1000ms);
-    gate.on_success(t0 + 11600ms);
-    CHECK(gate.current_backoff() == 0ms);
+    gate.on_success(exec, t0 + 11350ms, t0 + 11400ms);
+    CHECK(gate.current_backoff(exec) == 2000ms);
+    gate.on_success(exec, t0 + 11450ms, t0 + 11500ms);
+    CHECK(gate.current_backoff(exec) == 1000ms);
+    gate.on_success(exec, t0 + 11550ms, t0 + 11600ms);
+    CHECK(gate.current_backoff(exec) == 0ms);
 
     // A throttle long after the last one starts again from the initial backoff.
-    gate.on_throttled(t0 + 60s);
-    CHECK(gate.current_backoff() == 1000ms);
-    gate.on_throttled(t0 + 61s + 11s);  // reopened at 61 s; 11 s > the 10 s window
-    CHECK(gate.current_backoff() == 1000ms);
+    gate.on_throttled(exec, t0 + 60s, t0 + 60s);
+    CHECK(gate.current_backoff(exec) == 1000ms);
+    gate.on_throttled(exec, t0 + 72s, t0 + 72s);  // reopened at 61 s; 11 s > the 10 s window
+    CHECK(gate.current_backoff(exec) == 1000ms);
+}
+
+TEST_CASE("retry: each action has its own throttle gate", "[retry]") {
+    ThrottleGate gate;
+    const auto t0 = ThrottleGate::clock::time_point{} + 100h;
+    gate.on_throttled("ExecContainerCommand", t0, t0);
+    CHECK(gate.delay_before_send("ExecContainerCommand", t0 + 10ms, 0) == 990ms);
+    // The service limits each action on its own: a throttled exec holds back no describe.
+    CHECK(gate.delay_before_send("DescribeContainerGroups", t0 + 10ms, max_random) == 0ms);
+    CHECK(gate.current_backoff("DescribeContainerGroups") == 0ms);
+    gate.on_success("DescribeContainerGroups", t0, t0 + 20ms);
+    CHECK(gate.current_backoff("ExecContainerCommand") == 1000ms);
 }
