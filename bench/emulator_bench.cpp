@@ -84,8 +84,8 @@ struct Throughput {
 };
 
 // Runs `body(i)` for i in [0, count) on `connections` concurrent coroutines. Returns when the
-// last one is done: the client pool's idle connections and their sweep timer would otherwise
-// keep run() going for the idle timeout (30 s), which an earlier version counted as wall time.
+// last one is done, not when the io_context runs out of work (an earlier version waited out
+// the client pool's idle timer, 30 s, and counted it as wall time).
 template <class Body>
 void run_concurrently(asio::io_context& io, int count, int connections, Body body) {
     int next = 0;

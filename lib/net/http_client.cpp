@@ -165,7 +165,7 @@ struct Waiter {
 
 struct HttpClient::State : std::enable_shared_from_this<HttpClient::State> {
     State(asio::any_io_executor ex, HttpClientOptions opts)
-        : executor(std::move(ex)), options(std::move(opts)), sweep_timer(executor) {}
+        : executor(std::move(ex)), options(std::move(opts)) {}
 
     asio::any_io_executor executor;
     HttpClientOptions options;
@@ -181,8 +181,6 @@ struct HttpClient::State : std::enable_shared_from_this<HttpClient::State> {
     std::size_t open_connections = 0;  // idle + busy + connecting
     std::vector<ConnectionPtr> idle;   // back() = most recently used
     std::deque<Waiter*> waiters;
-    asio::steady_timer sweep_timer;
-    bool sweeping = false;
     bool closed = false;
 
     Error make_error(ErrorKind kind, std::string message, Dispatch dispatch) const {
@@ -226,31 +224,21 @@ struct HttpClient::State : std::enable_shared_from_this<HttpClient::State> {
             return;
         }
         idle.push_back(std::move(connection));
-        if (!sweeping) {
-            sweeping = true;
-            asio::co_spawn(executor, sweep(shared_from_this()), asio::detached);
+        // Idle connections expire lazily, here and in try_acquire, not on a timer: a pending
+        // timer would keep the program's io_context::run() going for idle_timeout after its
+        // last call (30 s by default). A pool left unused keeps its sockets until its next
+        // use or its destruction.
+        const auto now = Clock::now();
+        while (!idle.empty() && expired(*idle.front(), now)) {
+            ConnectionPtr oldest = std::move(idle.front());
+            idle.erase(idle.begin());
+            retire(std::move(oldest));
         }
     }
 
     void retire(ConnectionPtr connection) {
         asio::co_spawn(executor, shut_down(std::move(connection)), asio::detached);
         release_slot();
-    }
-
-    // Closes idle connections once their idle_timeout passed; ends when none are left.
-    static asio::awaitable<void> sweep(std::shared_ptr<State> self) {
-        while (!self->closed && !self->idle.empty()) {
-            self->sweep_timer.expires_at(self->idle.front()->idle_since +
-                                         self->options.idle_timeout);
-            co_await self->sweep_timer.async_wait(use_tuple);
-            auto now = Clock::now();
-            while (!self->idle.empty() && self->expired(*self->idle.front(), now)) {
-                ConnectionPtr oldest = std::move(self->idle.front());
-                self->idle.erase(self->idle.begin());
-                self->retire(std::move(oldest));
-            }
-        }
-        self->sweeping = false;
     }
 
     void close() {
@@ -260,7 +248,6 @@ struct HttpClient::State : std::enable_shared_from_this<HttpClient::State> {
             release_slot();
         }
         idle.clear();
-        sweep_timer.cancel();
     }
 };
 
@@ -341,7 +328,7 @@ std::optional<Lease> try_acquire(const std::shared_ptr<State>& state) {
     while (!state->idle.empty()) {
         ConnectionPtr connection = std::move(state->idle.back());
         state->idle.pop_back();
-        // Most recent first: if this one expired, the sweeper is merely late for all of them.
+        // Most recent first: if this one expired, so did every other idle one.
         if (state->expired(*connection, now)) {
             state->retire(std::move(connection));
             continue;

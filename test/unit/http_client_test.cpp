@@ -307,7 +307,8 @@ TEST_CASE("http_client: a stale pooled connection is not retried for a non-idemp
     CHECK(server.requests() == 1);
 }
 
-TEST_CASE("http_client: idle connections are closed after idle_timeout", "[http_client]") {
+TEST_CASE("http_client: a connection idle past idle_timeout is closed, not reused",
+          "[http_client]") {
     asio::io_context io;
     TlsTestServer server(io, reply("ok"));
     auto options = http_client_options(server);
@@ -316,12 +317,40 @@ TEST_CASE("http_client: idle connections are closed after idle_timeout", "[http_
     run_with_deadline(io, [&]() -> asio::awaitable<void> {
         auto first = co_await client.send(get());
         REQUIRE(first.ok());
-        CHECK(co_await wait_until([&] { return server.closed_connections() == 1; }, 3s));
+        asio::steady_timer idle(co_await asio::this_coro::executor, 100ms);
+        co_await idle.async_wait(asio::use_awaitable);
         auto second = co_await client.send(get());
         REQUIRE(second.ok());
+        // The expired connection was closed when the pool was next used.
+        CHECK(co_await wait_until([&] { return server.closed_connections() == 1; }, 3s));
     });
     CHECK(client.stats().tls_handshakes == 2);
     CHECK(client.stats().stale_retries == 0);
+}
+
+TEST_CASE("http_client: idle pooled connections do not keep io_context::run() going",
+          "[http_client]") {
+    asio::io_context io;
+    TlsTestServer server(io, reply("ok"));
+    auto options = http_client_options(server);
+    options.idle_timeout = 60s;
+    auto client = make_client(io, options);
+    bool answered = false;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            auto response = co_await client.send(get());
+            answered = response.ok();
+            server.stop();
+        },
+        asio::detached);
+    // run() returns once the call and the server are done, with the client (and its idle
+    // connection) still alive: nothing waits out the 60 s idle_timeout.
+    const auto started = std::chrono::steady_clock::now();
+    io.run_for(10s);
+    CHECK(answered);
+    CHECK(std::chrono::steady_clock::now() - started < 9s);
+    CHECK(client.stats().tls_handshakes == 1);
 }
 
 TEST_CASE("http_client: a garbage response is a protocol error", "[http_client]") {
