@@ -199,7 +199,9 @@ constexpr std::size_t name_hash(std::string_view name) {
 template <std::size_t N>
 struct FieldTable {
     static constexpr std::size_t slot_count = std::bit_ceil(N * 4);
-    std::array<FieldEntry, slot_count> slots{};  // empty slot: get == nullptr
+    // An empty slot has an empty name (no member's is). Not `get == nullptr`: GCC's
+    // sanitizer builds refuse to compare function addresses in a constant expression.
+    std::array<FieldEntry, slot_count> slots{};
 };
 
 template <std::size_t N>
@@ -207,7 +209,7 @@ constexpr FieldTable<N> hashed(std::array<FieldEntry, N> entries) {
     FieldTable<N> table;
     for (const FieldEntry& entry : entries) {
         std::size_t slot = name_hash(entry.name) % table.slot_count;
-        while (table.slots[slot].get != nullptr)
+        while (!table.slots[slot].name.empty())
             slot = (slot + 1) % table.slot_count;
         table.slots[slot] = entry;
     }
@@ -219,7 +221,7 @@ Target find_field(const FieldTable<N>& table, void* object, std::string_view nam
     if (name.empty())
         return {};
     std::size_t slot = name_hash(name) % table.slot_count;
-    for (; table.slots[slot].get != nullptr; slot = (slot + 1) % table.slot_count) {
+    for (; !table.slots[slot].name.empty(); slot = (slot + 1) % table.slot_count) {
         const FieldEntry& entry = table.slots[slot];
         if (entry.name == name) {
             Target found = entry.get(object);
