@@ -1,5 +1,6 @@
 #include "net/http_client.hpp"
 
+#include "net/http_response_parser.hpp"
 #include "net/tls_context.hpp"
 #include "net/tls_session_cache.hpp"
 
@@ -119,7 +120,14 @@ Result<ProxyEndpoint> parse_proxy_url(const std::string& url) {
 // one type; plain connections do their I/O on the TCP layer below it.
 struct Connection {
     Connection(asio::any_io_executor executor, std::shared_ptr<ssl::context> context)
-        : tls_context(std::move(context)), stream(beast::tcp_stream(executor), *tls_context) {}
+        : tls_context(std::move(context)), stream(beast::tcp_stream(executor), *tls_context) {
+        // Beast reads into what the buffer can hold without growing, at least 512 bytes: from
+        // an empty buffer a response of a few KiB took one read (an SSL_read, with OpenSSL's
+        // error-queue bookkeeping) per 512 bytes. One TLS record holds up to 16 KiB.
+        buffer.reserve(read_buffer_bytes);
+    }
+
+    static constexpr std::size_t read_buffer_bytes = 16 * 1024;
 
     beast::tcp_stream& tcp() { return stream.next_layer(); }
 
@@ -588,7 +596,9 @@ asio::awaitable<ExchangeResult> exchange(std::shared_ptr<State> state, Connectio
         co_return result;
     }
 
-    http::response_parser<http::string_body> parser;
+    // The response is parsed straight into the result: no Beast message in between.
+    HttpResponse response;
+    HttpResponseParser parser(response);
     parser.header_limit(static_cast<std::uint32_t>(
         std::min<std::size_t>(state->options.max_header_bytes, UINT32_MAX)));
     parser.body_limit(state->options.max_body_bytes);
@@ -604,13 +614,9 @@ asio::awaitable<ExchangeResult> exchange(std::shared_ptr<State> state, Connectio
     }
     connection.tcp().expires_never();
 
-    auto message = parser.release();
-    HttpResponse response;
-    response.status = message.result_int();
-    for (const auto& field : message)
-        response.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-    response.body = std::move(message.body());
-    result.keep_alive = message.keep_alive() && request.keep_alive;
+    // basic_parser's keep_alive(): the version and Connection rules of message::keep_alive(),
+    // and false for a body delimited by the end of the stream (that connection is done).
+    result.keep_alive = parser.keep_alive() && request.keep_alive;
     result.response = std::move(response);
     co_return result;
 }
