@@ -307,6 +307,34 @@ TEST_CASE("http_client: a stale pooled connection is not retried for a non-idemp
     CHECK(server.requests() == 1);
 }
 
+TEST_CASE("http_client: a response delimited by the end of the stream is not pooled",
+          "[http_client]") {
+    asio::io_context io;
+    eci::test::TestServerOptions server_options;
+    server_options.tls = false;
+    // No Content-Length, not chunked: the body is everything up to the server's close.
+    TlsTestServer server(
+        io,
+        [](const TestRequest&) -> TestAction {
+            return eci::test::SendRaw{"HTTP/1.1 200 OK\r\n\r\nuntil the end", true};
+        },
+        server_options);
+    auto options = http_client_options(server);
+    options.scheme = "http";
+    auto client = make_client(io, options);
+    run_with_deadline(io, [&]() -> asio::awaitable<void> {
+        for (int i = 0; i < 2; ++i) {
+            // Not idempotent: a reused dead connection would fail it, not retry it.
+            auto response = co_await client.send(get("/", false));
+            INFO((response.ok() ? std::string("ok") : response.error().to_string()));
+            REQUIRE(response.ok());
+            CHECK(response->body == "until the end");
+        }
+    });
+    CHECK(client.stats().connections_opened == 2);
+    CHECK(client.stats().stale_retries == 0);
+}
+
 TEST_CASE("http_client: a connection idle past idle_timeout is closed, not reused",
           "[http_client]") {
     asio::io_context io;
