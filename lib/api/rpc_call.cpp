@@ -86,7 +86,8 @@ HttpRequest build_signed_request(OpenApiClient::State& state, std::string_view a
         acs3.version = api_version;
         acs3.host = state.host_header;
         acs3.query = params;
-        request.target = "/?" + build_query(params);
+        request.target = "/?";
+        append_query(request.target, params);
         request.headers =
             sign_acs3(key, state.signing_mac, acs3, date, nonce, state.signing_scratch);
     }

@@ -46,6 +46,9 @@ void append_canonical_query(std::string& out, std::span<const Param> params);
 /// the same strict encoding as `percent_encode`.
 std::string build_query(std::span<const Param> params);
 
+/// Appends build_query(params) to `out`.
+void append_query(std::string& out, std::span<const Param> params);
+
 /// Standard Base64 (RFC 4648 §4, `+/`, with `=` padding) of the bytes of `data`.
 std::string base64_encode(std::string_view data);
 

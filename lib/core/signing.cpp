@@ -271,7 +271,9 @@ Headers sign_acs3_with(const SigningKey& key, const HmacKey* secret_mac, const A
                                       : acs3_signature(key.access_key_secret, string_to_sign);
 
     Headers headers;
-    headers.reserve(count + 1);
+    // The signed headers, authorization, and room for the transport's accept and user-agent
+    // (see sign_acs3): the list is never reallocated.
+    headers.reserve(count + 3);
     headers.emplace_back("host", request.host);
     headers.emplace_back("x-acs-action", request.action);
     headers.emplace_back("x-acs-version", request.version);

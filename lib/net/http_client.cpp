@@ -1,5 +1,6 @@
 #include "net/http_client.hpp"
 
+#include "net/http_response_parser.hpp"
 #include "net/tls_context.hpp"
 #include "net/tls_session_cache.hpp"
 
@@ -119,7 +120,20 @@ Result<ProxyEndpoint> parse_proxy_url(const std::string& url) {
 // one type; plain connections do their I/O on the TCP layer below it.
 struct Connection {
     Connection(asio::any_io_executor executor, std::shared_ptr<ssl::context> context)
-        : tls_context(std::move(context)), stream(beast::tcp_stream(executor), *tls_context) {}
+        : tls_context(std::move(context)),
+          stream(beast::tcp_stream(executor), *tls_context),
+          deadline(executor) {
+        // Beast reads into what the buffer can hold without growing, at least 512 bytes: from
+        // an empty buffer a response of a few KiB took one read (an SSL_read, with OpenSSL's
+        // error-queue bookkeeping) per 512 bytes. One TLS record holds up to 16 KiB.
+        buffer.reserve(read_buffer_bytes);
+    }
+
+    ~Connection() { *alive = false; }
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    static constexpr std::size_t read_buffer_bytes = 16 * 1024;
 
     beast::tcp_stream& tcp() { return stream.next_layer(); }
 
@@ -135,8 +149,51 @@ struct Connection {
     bool tls = false;
     beast::flat_buffer buffer;
     Clock::time_point idle_since{};
+
+    // The read_timeout of the exchange in progress: one timer wait per exchange (see
+    // ExchangeDeadline), where tcp_stream's expiry armed and cancelled its timer around every
+    // socket operation (a write and two or three reads per call).
+    asio::steady_timer deadline;
+    std::uint64_t exchanges = 0;  // ends of exchanges so far: tells a stale expiry apart
+    bool timed_out = false;       // the deadline of the current exchange expired
+    // False once destroyed, for an expiry already queued when the connection went away.
+    std::shared_ptr<bool> alive = std::make_shared<bool>(true);
 };
 using ConnectionPtr = std::unique_ptr<Connection>;
+
+// Arms `connection.deadline` for one exchange: on expiry the socket is closed (so the pending
+// write or read fails at once) and `timed_out` set. The destructor (every way out of the
+// exchange) disarms it; an expiry that was already queued then finds a later exchange count
+// (or a destroyed connection) and does nothing.
+class ExchangeDeadline {
+  public:
+    ExchangeDeadline(Connection& connection, Clock::duration timeout) : connection_(connection) {
+        connection.timed_out = false;
+        connection.deadline.expires_after(timeout);
+        connection.deadline.async_wait([target = &connection, alive = connection.alive,
+                                        exchange = connection.exchanges](error_code ec) {
+            if (ec || !*alive || target->exchanges != exchange)
+                return;
+            target->timed_out = true;
+            target->abort();
+        });
+    }
+    ExchangeDeadline(const ExchangeDeadline&) = delete;
+    ExchangeDeadline& operator=(const ExchangeDeadline&) = delete;
+    ~ExchangeDeadline() {
+        ++connection_.exchanges;
+        connection_.deadline.cancel();
+    }
+
+    // What an operation's result means: once the deadline expired, a timeout, whatever the
+    // operation saw (the closed socket's operation_aborted, or a success that raced it).
+    error_code outcome(error_code ec) const {
+        return connection_.timed_out ? error_code(beast::error::timeout) : ec;
+    }
+
+  private:
+    Connection& connection_;
+};
 
 // Closes a healthy connection politely: TLS close_notify with a short deadline, then the
 // socket. Runs detached and owns the connection, so it needs nothing else alive.
@@ -578,39 +635,39 @@ template <class Stream>
 asio::awaitable<ExchangeResult> exchange(std::shared_ptr<State> state, Connection& connection,
                                          Stream& stream, const WireRequest& request) {
     ExchangeResult result;
-    connection.tcp().expires_after(state->options.read_timeout);
-    auto [write_ec, written] =
+    const ExchangeDeadline deadline(connection, state->options.read_timeout);
+    auto [write_result, written] =
         co_await asio::async_write(stream, asio::buffer(request.text), use_tuple);
     state->stats.bytes_sent += written;
+    const error_code write_ec = deadline.outcome(write_result);
     if (write_ec) {
         const bool cancelled = was_cancelled(co_await asio::this_coro::cancellation_state);
         result.response = exchange_error(*state, cancelled, write_ec);
         co_return result;
     }
 
-    http::response_parser<http::string_body> parser;
+    // The response is parsed straight into the result: no Beast message in between.
+    HttpResponse response;
+    HttpResponseParser parser(response);
     parser.header_limit(static_cast<std::uint32_t>(
         std::min<std::size_t>(state->options.max_header_bytes, UINT32_MAX)));
     parser.body_limit(state->options.max_body_bytes);
     if (request.head)
         parser.skip(true);
-    auto [read_ec, read] = co_await http::async_read(stream, connection.buffer, parser, use_tuple);
+    auto [read_result, read] =
+        co_await http::async_read(stream, connection.buffer, parser, use_tuple);
     state->stats.bytes_received += read;
     result.response_started = parser.got_some() || connection.buffer.size() != 0;
+    const error_code read_ec = deadline.outcome(read_result);
     if (read_ec) {
         const bool cancelled = was_cancelled(co_await asio::this_coro::cancellation_state);
         result.response = exchange_error(*state, cancelled, read_ec);
         co_return result;
     }
-    connection.tcp().expires_never();
 
-    auto message = parser.release();
-    HttpResponse response;
-    response.status = message.result_int();
-    for (const auto& field : message)
-        response.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-    response.body = std::move(message.body());
-    result.keep_alive = message.keep_alive() && request.keep_alive;
+    // basic_parser's keep_alive(): the version and Connection rules of message::keep_alive(),
+    // and false for a body delimited by the end of the stream (that connection is done).
+    result.keep_alive = parser.keep_alive() && request.keep_alive;
     result.response = std::move(response);
     co_return result;
 }

@@ -185,6 +185,28 @@ TEST_CASE("http_client: a slow server hits the read timeout", "[http_client]") {
     });
 }
 
+TEST_CASE("http_client: the read timeout ends with its exchange", "[http_client]") {
+    asio::io_context io;
+    TlsTestServer server(io, reply("fast"));
+    auto options = http_client_options(server);
+    options.read_timeout = 100ms;
+    auto client = make_client(io, options);
+    run_with_deadline(io, [&]() -> asio::awaitable<void> {
+        for (int i = 0; i < 3; ++i) {
+            auto response = co_await client.send(get("/", false));
+            INFO((response.ok() ? std::string("ok") : response.error().to_string()));
+            REQUIRE(response.ok());
+            // Idle in the pool for longer than read_timeout: the deadline of the exchange
+            // that just ended must not close the pooled connection.
+            asio::steady_timer pause(co_await asio::this_coro::executor, 300ms);
+            co_await pause.async_wait(asio::use_awaitable);
+        }
+    });
+    CHECK(client.stats().connections_opened == 1);
+    CHECK(client.stats().stale_retries == 0);
+    CHECK(server.closed_connections() == 0);
+}
+
 TEST_CASE("http_client: a refused connection is a network error, not sent", "[http_client]") {
     asio::io_context io;
     HttpClientOptions options;
@@ -305,6 +327,34 @@ TEST_CASE("http_client: a stale pooled connection is not retried for a non-idemp
     });
     CHECK(client.stats().stale_retries == 0);
     CHECK(server.requests() == 1);
+}
+
+TEST_CASE("http_client: a response delimited by the end of the stream is not pooled",
+          "[http_client]") {
+    asio::io_context io;
+    eci::test::TestServerOptions server_options;
+    server_options.tls = false;
+    // No Content-Length, not chunked: the body is everything up to the server's close.
+    TlsTestServer server(
+        io,
+        [](const TestRequest&) -> TestAction {
+            return eci::test::SendRaw{"HTTP/1.1 200 OK\r\n\r\nuntil the end", true};
+        },
+        server_options);
+    auto options = http_client_options(server);
+    options.scheme = "http";
+    auto client = make_client(io, options);
+    run_with_deadline(io, [&]() -> asio::awaitable<void> {
+        for (int i = 0; i < 2; ++i) {
+            // Not idempotent: a reused dead connection would fail it, not retry it.
+            auto response = co_await client.send(get("/", false));
+            INFO((response.ok() ? std::string("ok") : response.error().to_string()));
+            REQUIRE(response.ok());
+            CHECK(response->body == "until the end");
+        }
+    });
+    CHECK(client.stats().connections_opened == 2);
+    CHECK(client.stats().stale_retries == 0);
 }
 
 TEST_CASE("http_client: a connection idle past idle_timeout is closed, not reused",
