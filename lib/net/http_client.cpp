@@ -281,11 +281,14 @@ struct HttpClient::State : std::enable_shared_from_this<HttpClient::State> {
             return;
         }
         idle.push_back(std::move(connection));
-        // Idle connections expire lazily, here and in try_acquire, not on a timer: a pending
-        // timer would keep the program's io_context::run() going for idle_timeout after its
-        // last call (30 s by default). A pool left unused keeps its sockets until its next
-        // use or its destruction.
-        const auto now = Clock::now();
+        retire_expired(Clock::now());
+    }
+
+    // Idle connections expire lazily, whenever one is given back or taken (try_acquire), not
+    // on a timer: a pending timer would keep the program's io_context::run() going for
+    // idle_timeout after its last call (30 s by default). A pool left unused keeps its
+    // sockets until its next use or its destruction. Oldest first, at the front.
+    void retire_expired(Clock::time_point now) {
         while (!idle.empty() && expired(*idle.front(), now)) {
             ConnectionPtr oldest = std::move(idle.front());
             idle.erase(idle.begin());
@@ -381,15 +384,11 @@ struct WaiterGuard {
 // Empty when every slot is busy (then `acquire` waits). Not a coroutine: the warm path of a
 // call takes a pooled connection without a coroutine frame and a resumption of its own.
 std::optional<Lease> try_acquire(const std::shared_ptr<State>& state) {
-    auto now = Clock::now();
-    while (!state->idle.empty()) {
+    state->retire_expired(Clock::now());
+    if (!state->idle.empty()) {
+        // Most recently used first: the warmest socket, the least likely closed by the server.
         ConnectionPtr connection = std::move(state->idle.back());
         state->idle.pop_back();
-        // Most recent first: if this one expired, so did every other idle one.
-        if (state->expired(*connection, now)) {
-            state->retire(std::move(connection));
-            continue;
-        }
         return std::optional<Lease>(std::in_place, state, std::move(connection));
     }
     if (state->open_connections < state->options.max_connections) {
