@@ -32,8 +32,13 @@ struct LocalTmux {
         std::string tmpl = (fs::temp_directory_path() / "eci-tmux-XXXXXX").string();
         REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
         dir = tmpl;
-        options.env = {
-            {"TMUX_TMPDIR", dir.string()}, {"TMUX", std::nullopt}, {"TMUX_PANE", std::nullopt}};
+        // The job runs in a login shell: HOME points at the scratch directory so the host
+        // user's ~/.profile and ~/.bashrc stay out (a pyenv hook there once hung every job on
+        // a stale rehash lock left by a shell killed with its tmux server).
+        options.env = {{"TMUX_TMPDIR", dir.string()},
+                       {"HOME", dir.string()},
+                       {"TMUX", std::nullopt},
+                       {"TMUX_PANE", std::nullopt}};
     }
     ~LocalTmux() {
         run_local({"tmux", "kill-server"}, {}, options);
@@ -59,7 +64,11 @@ struct LocalTmux {
             auto result = poll(id);
             if (result.status != TmuxStatus::running)
                 return result;
-            REQUIRE(std::chrono::steady_clock::now() < deadline);
+            if (std::chrono::steady_clock::now() >= deadline) {
+                auto run = sh(tmux_poll_script(id, tmux_output_tail_lines));
+                FAIL("still running after " << limit.count() << " s; last poll:\n"
+                                            << run.out << "stderr: " << run.err);
+            }
             std::this_thread::sleep_for(delay);
             delay = std::min(delay * 2, std::chrono::milliseconds(200));
         }
