@@ -48,26 +48,33 @@ struct LocalTmux {
     LocalRun sh(std::string script, std::string_view stdin_data = {}) const {
         return run_local(shell_argv(std::move(script)), stdin_data, options);
     }
-    TmuxPollResult poll(const std::string& id, int tail = tmux_output_tail_lines) const {
+    // One poll: the parsed result and the raw reply it came from (for failure messages).
+    struct PollReply {
+        LocalRun run;
+        TmuxPollResult result;
+    };
+    PollReply poll_reply(const std::string& id, int tail = tmux_output_tail_lines) const {
         auto run = sh(tmux_poll_script(id, tail));
         REQUIRE_FALSE(run.timed_out);
         auto parsed = parse_tmux_poll_reply(run.out, id, tail);
         REQUIRE(parsed.ok());
-        return *parsed;
+        return {std::move(run), std::move(*parsed)};
     }
-    // Polls until the job is no longer running, or fails after `limit`.
+    TmuxPollResult poll(const std::string& id, int tail = tmux_output_tail_lines) const {
+        return poll_reply(id, tail).result;
+    }
+    // Polls until the job is no longer running, or fails after `limit` showing the last reply.
     TmuxPollResult wait(const std::string& id,
                         std::chrono::seconds limit = std::chrono::seconds(10)) {
         auto deadline = std::chrono::steady_clock::now() + limit;
         auto delay = std::chrono::milliseconds(20);
         for (;;) {
-            auto result = poll(id);
-            if (result.status != TmuxStatus::running)
-                return result;
+            auto reply = poll_reply(id);
+            if (reply.result.status != TmuxStatus::running)
+                return std::move(reply.result);
             if (std::chrono::steady_clock::now() >= deadline) {
-                auto run = sh(tmux_poll_script(id, tmux_output_tail_lines));
                 FAIL("still running after " << limit.count() << " s; last poll:\n"
-                                            << run.out << "stderr: " << run.err);
+                                            << reply.run.out << "stderr: " << reply.run.err);
             }
             std::this_thread::sleep_for(delay);
             delay = std::min(delay * 2, std::chrono::milliseconds(200));
