@@ -3,6 +3,7 @@
 #include "sandbox/blocking_runtime.hpp"
 
 #include <chrono>
+#include <vector>
 
 namespace eci {
 namespace asio = boost::asio;
@@ -29,23 +30,32 @@ void EciSandbox::Runtime::shutdown() {
         stopping_ = true;
         // Cancellation signals may only be emitted on the thread that runs the operations.
         asio::post(io, [this] {
-            std::map<std::uint64_t, std::shared_ptr<asio::cancellation_signal>> signals;
+            std::vector<std::shared_ptr<asio::cancellation_signal>> signals;
             {
                 std::lock_guard inner(mutex_);
-                signals = in_flight_;
+                for (auto& [id, call] : in_flight_)
+                    signals.push_back(call.signal);
             }
-            for (auto& [id, signal] : signals)
+            for (auto& signal : signals)
                 signal->emit(asio::cancellation_type::terminal);
         });
         // Every operation honours cancellation promptly; the bound only guards against a bug.
-        idle_.wait_for(lock, std::chrono::seconds(10), [this] { return in_flight_.empty(); });
+        idle_.wait_for(lock, shutdown_bound, [this] { return in_flight_.empty(); });
     }
     work.reset();
     io.stop();
     if (thread.joinable())
         thread.join();
-    // Whatever did not finish is destroyed with the io_context; its Completion then reports
-    // "cancelled" to the waiting caller.
+    // A call that outlived the bound is suspended in the stopped io_context, which lives on
+    // while a Sandbox handle shares this Runtime: its caller would wait forever. The thread is
+    // joined, so nothing else touches these completions now; fail them here.
+    std::map<std::uint64_t, InFlight> abandoned;
+    {
+        std::lock_guard lock(mutex_);
+        abandoned.swap(in_flight_);
+    }
+    for (auto& [id, call] : abandoned)
+        call.abandon();
 }
 
 EciSandbox::EciSandbox(std::shared_ptr<Runtime> runtime) : runtime_(std::move(runtime)) {}

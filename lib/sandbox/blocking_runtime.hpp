@@ -12,9 +12,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -45,6 +47,9 @@ struct EciSandbox::Runtime {
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work;
     std::optional<AsyncEciSandbox> client;  ///< set once by EciSandbox::create
     std::thread thread;
+    /// How long shutdown() waits for cancelled calls to return before it stops the thread
+    /// anyway (their callers then get ErrorKind::cancelled). Tests shorten it.
+    std::chrono::milliseconds shutdown_bound{10000};
 
   private:
     // Fulfils the promise exactly once; with "cancelled" when the operation is destroyed
@@ -64,11 +69,18 @@ struct EciSandbox::Runtime {
         }
     };
 
+    // One call in flight: how to cancel it (on the client's thread), and how to fail its
+    // caller once that thread is joined without the call having finished.
+    struct InFlight {
+        std::shared_ptr<boost::asio::cancellation_signal> signal;
+        std::function<void()> abandon;
+    };
+
     void finish(std::uint64_t id);
 
     std::mutex mutex_;
     std::condition_variable idle_;
-    std::map<std::uint64_t, std::shared_ptr<boost::asio::cancellation_signal>> in_flight_;
+    std::map<std::uint64_t, InFlight> in_flight_;
     std::uint64_t next_id_ = 0;
     bool stopping_ = false;
 };
@@ -84,7 +96,12 @@ Result<T> EciSandbox::Runtime::call(Make make) {
         if (stopping_)
             return Error::make(ErrorKind::cancelled, "the blocking client is shut down");
         id = ++next_id_;
-        in_flight_.emplace(id, signal);
+        in_flight_.emplace(
+            id, InFlight{signal, [completion] {
+                             completion->set(Error::make(
+                                 ErrorKind::cancelled,
+                                 "the blocking client was shut down before the call returned"));
+                         }});
     }
     boost::asio::co_spawn(
         io,
