@@ -53,6 +53,14 @@ ExecProcess& ExecProcess::operator=(ExecProcess&& other) noexcept {
     return *this;
 }
 
+void ExecProcess::kill_now() noexcept {
+    if (!pidfd_ || status_)
+        return;
+    if (!relayed_)
+        ::kill(-pid_, SIGKILL);
+    send_signal(pidfd_->native_handle(), SIGKILL);
+}
+
 ExecProcess::~ExecProcess() {
     abandon();
 }

@@ -78,6 +78,10 @@ class ExecProcess {
     /// No effect once the exit was observed.
     void kill() noexcept;
 
+    /// SIGKILL to the process itself, relay or not: for a child that never reported, which may
+    /// be stuck with SIGTERM blocked. A relayed command dies with its relay (PDEATHSIG).
+    void kill_now() noexcept;
+
     /// The pid in the emulator's pid namespace (in isolated mode: of the relay process that
     /// forwards the command's exit status).
     pid_t pid() const noexcept { return pid_; }

@@ -29,6 +29,10 @@ struct RuntimeOptions {
     /// SIGKILL, and how long start/exec wait for a child to report. Default 10 s.
     std::chrono::milliseconds kill_timeout{10'000};
 
+    /// Tests only: every exec child stalls this long right after it is cloned, with every
+    /// signal still blocked, like a child stuck before it could act on SIGTERM. Default 0.
+    std::chrono::milliseconds exec_child_stall{0};
+
     /// Receives warnings (e.g. "running in degraded mode because ..."). Default: a line on
     /// stderr. Called on the thread that calls Runtime functions.
     std::function<void(std::string_view)> warning;

@@ -384,10 +384,13 @@ Result<ExecProcess> SandboxProcesses::exec(ExecSpec spec) {
     launch.init_pidfd = init_pidfd_ ? init_pidfd_->native_handle() : -1;
     launch.tty = spec.tty;
     const bool relayed = runtime_->isolated;
+    const auto stall = runtime_->options.exec_child_stall;
 
     int pidfd = -1;
     const pid_t pid = detail::spawn_child(0, &pidfd);
     if (pid == 0) {
+        if (stall.count() > 0)
+            detail::child_stall(stall);
         if (relayed)
             detail::run_exec_relay(launch);
         detail::run_exec_direct(launch);
@@ -403,7 +406,8 @@ Result<ExecProcess> SandboxProcesses::exec(ExecSpec spec) {
     auto report =
         detail::read_child_report(report_pipe->first.get(), runtime_->options.kill_timeout);
     if (!report || *report) {
-        process.kill();
+        // SIGKILL, not kill(): a relay that never reported may still have SIGTERM blocked.
+        process.kill_now();
         detail::reap_pidfd(pidfd, runtime_->options.kill_timeout);
         if (!report)
             return std::move(report).error();

@@ -7,6 +7,7 @@
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -238,6 +239,13 @@ pid_t child_fork() noexcept {
     clone_args args{};
     args.exit_signal = SIGCHLD;
     return static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof args));
+}
+
+void child_stall(std::chrono::milliseconds duration) noexcept {
+    timespec left{static_cast<time_t>(duration.count() / 1000),
+                  static_cast<long>(duration.count() % 1000) * 1'000'000L};
+    while (::nanosleep(&left, &left) != 0 && errno == EINTR) {
+    }
 }
 
 namespace {

@@ -122,6 +122,9 @@ std::string errno_message(std::string_view what, int error);
 /// Forks the calling (single-threaded) child with a raw clone3: 0 in the new child.
 pid_t child_fork() noexcept;
 
+/// Sleeps `duration` with the signal mask as it is (RuntimeOptions::exec_child_stall).
+void child_stall(std::chrono::milliseconds duration) noexcept;
+
 /// Makes `sources[i]` available as fd i for i < count (a source of -1 leaves fd i closed) and
 /// closes every other descriptor. count <= 8. Sources may overlap targets.
 bool child_install_fds(const int* sources, int count) noexcept;

@@ -20,10 +20,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 
 namespace asio = boost::asio;
@@ -73,6 +76,31 @@ std::vector<int> pids_with_marker(const std::string& marker) {
     return pids;
 }
 
+/// The children of this process (the runtime runs in it), zombies included, from /proc.
+std::set<int> children_of_this_process() {
+    std::set<int> children;
+    const int self = ::getpid();
+    DIR* dir = ::opendir("/proc");
+    REQUIRE(dir != nullptr);
+    while (const dirent* entry = ::readdir(dir)) {
+        const std::string name = entry->d_name;
+        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos)
+            continue;
+        std::ifstream file("/proc/" + name + "/stat");
+        std::string stat((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+        // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+        const auto close = stat.rfind(')');
+        if (close == std::string::npos)
+            continue;
+        char state = 0;
+        int ppid = 0;
+        if (std::sscanf(stat.c_str() + close + 1, " %c %d", &state, &ppid) == 2 && ppid == self)
+            children.insert(std::stoi(name));
+    }
+    ::closedir(dir);
+    return children;
+}
+
 struct Output {
     std::string out;
     std::string err;
@@ -119,12 +147,14 @@ asio::awaitable<Output> collect(ExecProcess* process, std::string input) {
 /// One io_context and one runtime per test; run() drives the loop under a deadline.
 class Harness {
   public:
-    explicit Harness(bool degraded) {
+    explicit Harness(bool degraded, const std::function<void(RuntimeOptions&)>& adjust = {}) {
         state_dir_ = std::filesystem::temp_directory_path() / ("eci-rt-" + random_suffix());
         RuntimeOptions options;
         options.state_dir = state_dir_;
         options.force_degraded = degraded;
         options.warning = [](std::string_view) {};
+        if (adjust)
+            adjust(options);
         auto created = Runtime::create(io.get_executor(), options);
         REQUIRE(created.ok());
         runtime = std::move(*created);
@@ -430,6 +460,31 @@ TEST_CASE("runtime: stop and destroy leave no process behind", "[runtime]") {
     Output output = harness.run(collect(&*running, {}));
     CHECK(output.status->value() == ExitStatus{0, SIGKILL});
     CHECK_FALSE(sandbox->exec(shell("true")).ok());
+}
+
+TEST_CASE("runtime: an exec child that never reports is killed and reaped", "[runtime]") {
+    // The child stalls with every signal blocked, so the SIGTERM a relay is normally stopped
+    // with stays pending: only SIGKILL ends it. Before the fix it outlived the failed exec.
+    const bool degraded = GENERATE(false, true);
+    Harness harness(degraded, [](RuntimeOptions& options) {
+        options.kill_timeout = 1000ms;
+        options.exec_child_stall = 60s;
+    });
+    if (!harness.mode_available(degraded))
+        return;
+    SandboxSpec spec;
+    spec.command = {"sleep", "1000"};
+    auto sandbox = harness.start(spec);
+    const std::set<int> before = children_of_this_process();
+
+    const auto begin = std::chrono::steady_clock::now();
+    auto exec = sandbox->exec(shell("echo never"));
+    REQUIRE_FALSE(exec.ok());
+    CHECK(exec.error().kind == eci::ErrorKind::timeout);
+    CHECK(std::chrono::steady_clock::now() - begin < 8s);
+    // Killed and reaped before exec() returned: no new child, not even a zombie.
+    CHECK(children_of_this_process() == before);
+    REQUIRE(sandbox->destroy().ok());
 }
 
 TEST_CASE("runtime: the main process's exit status and output are reported", "[runtime]") {
