@@ -47,32 +47,40 @@ std::string random_suffix() {
     return fmt::format("{:08x}", device());
 }
 
-/// Pids whose environment holds `marker` ("NAME=value"), read straight from /proc (on
-/// purpose independent of the runtime's own scanner). Zombies have an empty environment.
-std::vector<int> pids_with_marker(const std::string& marker) {
-    std::vector<int> pids;
+/// Every pid in /proc with `file` (under /proc/<pid>/) read whole, in directory order.
+std::vector<std::pair<int, std::string>> read_proc_files(const char* file) {
+    std::vector<std::pair<int, std::string>> out;
     DIR* dir = ::opendir("/proc");
     REQUIRE(dir != nullptr);
     while (const dirent* entry = ::readdir(dir)) {
         const std::string name = entry->d_name;
         if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos)
             continue;
-        std::ifstream file("/proc/" + name + "/environ", std::ios::binary);
-        std::string content((std::istreambuf_iterator<char>(file)),
-                            std::istreambuf_iterator<char>());
+        std::ifstream stream("/proc/" + name + "/" + file, std::ios::binary);
+        out.emplace_back(std::stoi(name), std::string(std::istreambuf_iterator<char>(stream),
+                                                      std::istreambuf_iterator<char>()));
+    }
+    ::closedir(dir);
+    return out;
+}
+
+/// Pids whose environment holds `marker` ("NAME=value"), read straight from /proc (on
+/// purpose independent of the runtime's own scanner). Zombies have an empty environment.
+std::vector<int> pids_with_marker(const std::string& marker) {
+    std::vector<int> pids;
+    for (const auto& [pid, content] : read_proc_files("environ")) {
         std::size_t begin = 0;
         while (begin < content.size()) {
             std::size_t end = content.find('\0', begin);
             if (end == std::string::npos)
                 end = content.size();
             if (content.compare(begin, end - begin, marker) == 0) {
-                pids.push_back(std::stoi(name));
+                pids.push_back(pid);
                 break;
             }
             begin = end + 1;
         }
     }
-    ::closedir(dir);
     return pids;
 }
 
@@ -80,24 +88,15 @@ std::vector<int> pids_with_marker(const std::string& marker) {
 std::set<int> children_of_this_process() {
     std::set<int> children;
     const int self = ::getpid();
-    DIR* dir = ::opendir("/proc");
-    REQUIRE(dir != nullptr);
-    while (const dirent* entry = ::readdir(dir)) {
-        const std::string name = entry->d_name;
-        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos)
-            continue;
-        std::ifstream file("/proc/" + name + "/stat");
-        std::string stat((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    for (const auto& [pid, stat] : read_proc_files("stat")) {
         // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
         const auto close = stat.rfind(')');
-        if (close == std::string::npos)
-            continue;
         char state = 0;
         int ppid = 0;
-        if (std::sscanf(stat.c_str() + close + 1, " %c %d", &state, &ppid) == 2 && ppid == self)
-            children.insert(std::stoi(name));
+        if (close != std::string::npos &&
+            std::sscanf(stat.c_str() + close + 1, " %c %d", &state, &ppid) == 2 && ppid == self)
+            children.insert(pid);
     }
-    ::closedir(dir);
     return children;
 }
 
