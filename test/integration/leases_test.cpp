@@ -312,9 +312,8 @@ TEST_CASE("leases e2e: the async guard deletes on scope exit unless released", "
 TEST_CASE("leases e2e: the blocking guard deletes on scope exit; reap works blocking",
           "[leases-e2e]") {
     EmulatorThread emu_thread;
-    auto& emu = emu_thread.emulator;
     {
-        auto config = client_config_for(emu->ready());
+        auto config = client_config_for(emu_thread.ready());
         config.lease.owner = "blocking-owner";
         auto client = EciSandbox::create(config);
         REQUIRE(client.ok());

@@ -35,7 +35,7 @@ TEST_CASE("sandbox blocking: 8 threads share one client", "[sandbox-e2e]") {
     EmulatorThread emu;
     with_deadline(
         [&] {
-            auto client = EciSandbox::create(client_config_for(emu.emulator->ready()));
+            auto client = EciSandbox::create(client_config_for(emu.ready()));
             REQUIRE(client.ok());
             auto sandbox = create_running(*client);
             std::atomic<int> ok{0};
@@ -73,7 +73,7 @@ TEST_CASE("sandbox blocking: destroying the client cancels calls in flight", "[s
             std::optional<Sandbox> sandbox;
             std::future<Result<CommandResult>> pending;
             {
-                auto client = EciSandbox::create(client_config_for(emu.emulator->ready()));
+                auto client = EciSandbox::create(client_config_for(emu.ready()));
                 REQUIRE(client.ok());
                 CreateOptions options;
                 options.image = "registry.example/ubuntu:22.04";
@@ -111,7 +111,7 @@ TEST_CASE("sandbox blocking: tmux jobs and file transfers from 8 threads at once
     EmulatorThread emu;
     with_deadline(
         [&] {
-            auto client = EciSandbox::create(client_config_for(emu.emulator->ready()));
+            auto client = EciSandbox::create(client_config_for(emu.ready()));
             REQUIRE(client.ok());
             auto sandbox = create_running(*client);
             std::atomic<int> ok{0};
