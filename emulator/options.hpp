@@ -64,6 +64,9 @@ struct EmulatorOptions {
     /// end in ScheduleFailed with a Warning event `NoStock`, as the service reports a zone out
     /// of stock. 0 (default) = no limit.
     double max_sandbox_cpu = 0;
+    /// Tests only (no flag): RuntimeOptions::exec_child_stall and kill_timeout of the runtime.
+    std::chrono::milliseconds exec_child_stall{0};
+    std::chrono::milliseconds kill_timeout{10'000};
     FaultOptions faults;
 };
 

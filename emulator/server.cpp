@@ -145,6 +145,8 @@ Result<void> Server::open() {
     {
         RuntimeOptions runtime_options;
         runtime_options.state_dir = std::filesystem::path(options_.state_dir) / "rt";
+        runtime_options.exec_child_stall = options_.exec_child_stall;
+        runtime_options.kill_timeout = options_.kill_timeout;
         auto runtime = Runtime::create(strand_, std::move(runtime_options));
         if (!runtime)
             return runtime.error();

@@ -1,6 +1,7 @@
 // The sandbox runtime against the real kernel: isolated mode (these tests run as root) and
 // degraded mode (forced). Every test has a hard deadline; nothing sleeps and hopes.
 #include "emulator/runtime/runtime.hpp"
+#include "support/proc_scan.hpp"
 
 #include <fmt/core.h>
 #include <boost/asio/as_tuple.hpp>
@@ -39,65 +40,14 @@ using eci::emulator::Runtime;
 using eci::emulator::RuntimeOptions;
 using eci::emulator::SandboxProcesses;
 using eci::emulator::SandboxSpec;
+using eci::test::children_of;
+using eci::test::pids_with_marker;
 
 namespace {
 
 std::string random_suffix() {
     std::random_device device;
     return fmt::format("{:08x}", device());
-}
-
-/// Every pid in /proc with `file` (under /proc/<pid>/) read whole, in directory order.
-std::vector<std::pair<int, std::string>> read_proc_files(const char* file) {
-    std::vector<std::pair<int, std::string>> out;
-    DIR* dir = ::opendir("/proc");
-    REQUIRE(dir != nullptr);
-    while (const dirent* entry = ::readdir(dir)) {
-        const std::string name = entry->d_name;
-        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos)
-            continue;
-        std::ifstream stream("/proc/" + name + "/" + file, std::ios::binary);
-        out.emplace_back(std::stoi(name), std::string(std::istreambuf_iterator<char>(stream),
-                                                      std::istreambuf_iterator<char>()));
-    }
-    ::closedir(dir);
-    return out;
-}
-
-/// Pids whose environment holds `marker` ("NAME=value"), read straight from /proc (on
-/// purpose independent of the runtime's own scanner). Zombies have an empty environment.
-std::vector<int> pids_with_marker(const std::string& marker) {
-    std::vector<int> pids;
-    for (const auto& [pid, content] : read_proc_files("environ")) {
-        std::size_t begin = 0;
-        while (begin < content.size()) {
-            std::size_t end = content.find('\0', begin);
-            if (end == std::string::npos)
-                end = content.size();
-            if (content.compare(begin, end - begin, marker) == 0) {
-                pids.push_back(pid);
-                break;
-            }
-            begin = end + 1;
-        }
-    }
-    return pids;
-}
-
-/// The children of this process (the runtime runs in it), zombies included, from /proc.
-std::set<int> children_of_this_process() {
-    std::set<int> children;
-    const int self = ::getpid();
-    for (const auto& [pid, stat] : read_proc_files("stat")) {
-        // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
-        const auto close = stat.rfind(')');
-        char state = 0;
-        int ppid = 0;
-        if (close != std::string::npos &&
-            std::sscanf(stat.c_str() + close + 1, " %c %d", &state, &ppid) == 2 && ppid == self)
-            children.insert(pid);
-    }
-    return children;
 }
 
 struct Output {
@@ -474,7 +424,7 @@ TEST_CASE("runtime: an exec child that never reports is killed and reaped", "[ru
     SandboxSpec spec;
     spec.command = {"sleep", "1000"};
     auto sandbox = harness.start(spec);
-    const std::set<int> before = children_of_this_process();
+    const std::set<int> before = children_of(::getpid());
 
     const auto begin = std::chrono::steady_clock::now();
     auto exec = sandbox->exec(shell("echo never"));
@@ -482,7 +432,7 @@ TEST_CASE("runtime: an exec child that never reports is killed and reaped", "[ru
     CHECK(exec.error().kind == eci::ErrorKind::timeout);
     CHECK(std::chrono::steady_clock::now() - begin < 8s);
     // Killed and reaped before exec() returned: no new child, not even a zombie.
-    CHECK(children_of_this_process() == before);
+    CHECK(children_of(::getpid()) == before);
     REQUIRE(sandbox->destroy().ok());
 }
 

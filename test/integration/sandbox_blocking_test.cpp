@@ -2,9 +2,13 @@
 // destroyed with work in flight.
 #include "integration/emulator_thread.hpp"
 #include "integration/sandbox_fixture.hpp"
+#include "support/proc_scan.hpp"
 
 #include <eci/blocking.hpp>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <optional>
@@ -187,4 +191,55 @@ TEST_CASE("sandbox blocking: tmux jobs and file transfers from 8 threads at once
             CHECK(sandbox->remove().ok());
         },
         seconds(120));
+}
+
+TEST_CASE("sandbox blocking: destroying the client while the server stalls an exec start",
+          "[sandbox-e2e]") {
+    // The emulator's exec child hangs before it starts the command, so the call is stuck
+    // inside the server: cancellation must not depend on the server answering.
+    auto options = sandbox_emulator_options();
+    options.exec_child_stall = std::chrono::seconds(60);
+    options.kill_timeout = std::chrono::seconds(5);
+    EmulatorThread emu(options);
+    if (emu.child) {
+        WARN("needs the in-process emulator (its test hook has no flag): skipped");
+        return;
+    }
+    with_deadline(
+        [&] {
+            std::optional<Sandbox> sandbox;
+            std::future<Result<CommandResult>> pending;
+            std::chrono::steady_clock::time_point destroyed;
+            {
+                auto client = EciSandbox::create(client_config_for(emu.ready()));
+                REQUIRE(client.ok());
+                CreateOptions create;
+                create.image = "registry.example/ubuntu:22.04";
+                create.wait_until_running = true;
+                auto created = client->create(create);
+                REQUIRE(created.ok());
+                sandbox.emplace(std::move(*created));
+                const auto before = children_of(::getpid());
+                pending = std::async(std::launch::async, [&] { return sandbox->bash("echo hi"); });
+                // The stalled exec child is a new child of this process (the emulator's).
+                const auto deadline = std::chrono::steady_clock::now() + seconds(20);
+                bool stalled = false;
+                while (!stalled && std::chrono::steady_clock::now() < deadline) {
+                    const auto now = children_of(::getpid());
+                    stalled = std::any_of(now.begin(), now.end(),
+                                          [&](int pid) { return before.count(pid) == 0; });
+                    if (!stalled)
+                        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+                }
+                REQUIRE(stalled);
+                destroyed = std::chrono::steady_clock::now();
+            }  // the client is destroyed here; the server has not answered
+            REQUIRE(pending.wait_for(seconds(30)) == std::future_status::ready);
+            const auto took = std::chrono::steady_clock::now() - destroyed;
+            auto result = pending.get();
+            REQUIRE_FALSE(result.ok());
+            CHECK(result.error().kind == ErrorKind::cancelled);
+            CHECK(took < seconds(2));  // promptly, not after the server's 5 s
+        },
+        seconds(90));
 }
