@@ -79,12 +79,7 @@ TEST_CASE("sandbox blocking: destroying the client cancels calls in flight", "[s
             {
                 auto client = EciSandbox::create(client_config_for(emu.ready()));
                 REQUIRE(client.ok());
-                CreateOptions options;
-                options.image = "registry.example/ubuntu:22.04";
-                options.wait_until_running = true;
-                auto created = client->create(options);
-                REQUIRE(created.ok());
-                sandbox.emplace(std::move(*created));
+                sandbox = create_running(*client);
                 std::promise<void> started;
                 auto started_future = started.get_future();
                 pending = std::async(std::launch::async, [&] {
@@ -213,12 +208,7 @@ TEST_CASE("sandbox blocking: destroying the client while the server stalls an ex
             {
                 auto client = EciSandbox::create(client_config_for(emu.ready()));
                 REQUIRE(client.ok());
-                CreateOptions create;
-                create.image = "registry.example/ubuntu:22.04";
-                create.wait_until_running = true;
-                auto created = client->create(create);
-                REQUIRE(created.ok());
-                sandbox.emplace(std::move(*created));
+                sandbox = create_running(*client);
                 const auto before = children_of(::getpid());
                 pending = std::async(std::launch::async, [&] { return sandbox->bash("echo hi"); });
                 // The stalled exec child is a new child of this process (the emulator's).
