@@ -24,6 +24,19 @@ ApiError to_api_error(const Error& error) {
                     error.message};
 }
 
+// ExecContainerCommand.Command's per-element rules in the API reference (enforced only with
+// --strict-command-limits).
+constexpr std::size_t max_command_elements = 20;
+constexpr std::size_t max_command_element_chars = 256;
+
+// Characters, as the reference counts them: UTF-8 lead bytes (the request was checked to be
+// valid UTF-8 when it was decoded).
+std::size_t utf8_length(std::string_view text) {
+    return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+        return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    }));
+}
+
 bool is_lower_alnum(char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
@@ -383,11 +396,15 @@ asio::awaitable<ActionOutcome> Server::exec_container_command(IncomingRequest re
     if (!parsed)
         co_return to_api_error(parsed.error());
     ExecContainerCommandRequest req = std::move(*parsed);
-    if (req.command.size() > 20)
-        co_return errors::value_exceeded("Command", 20);
-    for (const auto& arg : req.command) {
-        if (arg.size() > 256)
-            co_return errors::value_exceeded("Command", 256);
+    // The API reference's per-element rules, which the service does not apply to the official
+    // Python package's long elements: opt-in (docs/emulator.md, "Fidelity").
+    if (options_.strict_command_limits) {
+        if (req.command.size() > max_command_elements)
+            co_return errors::value_exceeded("Command", max_command_elements);
+        for (const auto& arg : req.command) {
+            if (utf8_length(arg) > max_command_element_chars)
+                co_return errors::value_exceeded("Command", max_command_element_chars);
+        }
     }
     auto entry = store_.find(req.container_group_id);
     if (!entry)

@@ -31,6 +31,9 @@ Options:
   --seed N                   seed of fault decisions and generated ids (default 1)
   --exit-status MODE         none|channel4|k8s: exec WebSocket exit frame (default none)
   --exec-command-limit N     max bytes of ExecContainerCommand.Command (default 2048)
+  --strict-command-limits    also refuse a Command of over 20 elements or with an element of
+                             over 256 characters (the API reference's rule; off by default,
+                             as the real service runs longer elements)
   --max-sandbox-cpu N        sandboxes above N vCPU end ScheduleFailed/NoStock (default 0: none)
 Faults (probabilities in [0,1]):
   --fault-throttle P         reply Throttling.User
@@ -215,6 +218,8 @@ Result<CommandLine> parse_command_line(const std::vector<std::string_view>& args
                 o.exec_command_limit = *n;
                 return {};
             });
+        } else if (flag == "--strict-command-limits") {
+            o.strict_command_limits = true;
         } else if (flag == "--max-sandbox-cpu") {
             step = take([&](std::string_view v) -> Result<void> {
                 auto n = parse_double(flag, v, 0, 1e6);

@@ -58,7 +58,12 @@ struct EmulatorOptions {
     std::uint64_t seed = 1;  ///< seeds fault decisions and generated ids
     ExitStatusMode exit_status = ExitStatusMode::none;
     std::size_t exec_command_limit = 2048;  ///< max total bytes of ExecContainerCommand.Command
-    std::chrono::seconds exec_url_ttl{30};  ///< how long a WebSocketUri stays usable
+    /// Also enforce the API reference's per-element rules on ExecContainerCommand.Command (at
+    /// most 20 elements of at most 256 characters each). Off by default: the official Python
+    /// package sends single elements of up to about 1,900 bytes and the real service runs them
+    /// (docs/emulator.md, "Fidelity"). `--strict-command-limits` turns it on.
+    bool strict_command_limits = false;
+    std::chrono::seconds exec_url_ttl{30};        ///< how long a WebSocketUri stays usable
     std::chrono::seconds sync_exec_timeout{600};  ///< Sync=true exec is killed after this
     /// Sandboxes asking for more vCPU than this are accepted by CreateContainerGroup, then
     /// end in ScheduleFailed with a Warning event `NoStock`, as the service reports a zone out

@@ -97,7 +97,11 @@ std::variant<IncomingRequest, ApiError> decode_request(std::string method, std::
     if (question != std::string_view::npos) {
         if (separators(target.substr(question + 1)) >= max_request_params)
             return errors::value_exceeded("the number of parameters", max_request_params);
-        auto query = eci::detail::parse_query(target.substr(question + 1), false);
+        // `+` in the query is a space, as in a form body. The official Python SDKs write the
+        // query with urlencode (quote_plus: a space as `+`) while signing the value strictly
+        // encoded (`%20`), and the real gateway accepts them, so it must decode `+` so too. A
+        // literal plus arrives as `%2B` from every SDK family (docs/emulator.md, "Fidelity").
+        auto query = eci::detail::parse_query(target.substr(question + 1), true);
         if (!query)
             return malformed();
         incoming.query = std::move(*query);

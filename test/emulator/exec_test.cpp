@@ -207,3 +207,91 @@ TEST_CASE("emulator: a client that vanishes mid-stream kills the exec process",
         CHECK(now == baseline);
     });
 }
+
+TEST_CASE("emulator: requests as each SDK family writes them on the wire verify",
+          "[emulator][auth]") {
+    // The official Python SDK writes the query (and a form body) with urlencode: a space as
+    // `+`, `!'()*` and a literal `+` escaped, while it signs the values strictly encoded
+    // (`%20`). The Node SDK leaves `!'()*` raw and does not sort. Python's json.dumps puts
+    // ", " between elements, so Command itself carries a space.
+    Harness h;
+    h.run([&]() -> asio::awaitable<void> {
+        auto client = h.client();
+        std::string id = co_await running_sandbox(client, "wire-forms");
+        const std::string text = "a b+c !'()*~ \xC3\xA9 %41";
+        const std::string command = R"(["echo", ")" + text + R"("])";
+        struct Form {
+            const char* name;
+            CallOptions::Signing signing;
+            bool python_form;
+            bool node_style;
+            bool form_body;
+        };
+        for (const Form& form :
+             {Form{"acs3 python query", CallOptions::Signing::acs3, true, false, false},
+              Form{"acs3 python form body", CallOptions::Signing::acs3, true, false, true},
+              Form{"acs3 node query", CallOptions::Signing::acs3, false, true, false},
+              Form{"v2 python query", CallOptions::Signing::rpc_v2, true, false, false},
+              Form{"v2 python form body", CallOptions::Signing::rpc_v2, true, false, true},
+              Form{"v2 node query", CallOptions::Signing::rpc_v2, false, true, false}}) {
+            INFO(form.name);
+            CallOptions options;
+            options.signing = form.signing;
+            options.python_form = form.python_form;
+            options.lenient_query = form.node_style;
+            options.form_body = form.form_body;
+            auto reply = co_await must_call(client, "ExecContainerCommand",
+                                            P("ContainerGroupId", id, "ContainerName", "main",
+                                              "Command", command, "Sync", "true"),
+                                            options);
+            INFO(reply.body);
+            CHECK(reply.status == 200);
+            CHECK(reply.str("SyncResponse") == text + "\n");
+        }
+    });
+}
+
+TEST_CASE("emulator: Command limits are the whole command's, per element only when strict",
+          "[emulator][exec]") {
+    for (const bool strict : {false, true}) {
+        INFO("strict " << strict);
+        auto options = fast_options();
+        options.strict_command_limits = strict;
+        Harness h(options);
+        h.run([&]() -> asio::awaitable<void> {
+            auto client = h.client();
+            std::string id = co_await running_sandbox(client, "limits");
+            auto sync = [&](std::vector<std::string> argv) -> asio::awaitable<TestReply> {
+                co_return co_await must_call(client, "ExecContainerCommand",
+                                             exec_params(id, std::move(argv), P("Sync", "true")));
+            };
+            // One element of 1,900 bytes, as the Python package's bash wrapper sends.
+            const std::string long_word(1900, 'w');
+            auto long_element = co_await sync(V("echo", long_word));
+            std::vector<std::string> many(30, "x");
+            many.front() = "echo";
+            auto many_elements = co_await sync(many);
+            // 256 characters of two bytes each: within the per-element rule, which counts
+            // characters.
+            std::string wide;
+            for (int i = 0; i < 256; ++i)
+                wide += "\xC3\xA9";
+            auto wide_element = co_await sync(V("echo", wide));
+            CHECK(wide_element.status == 200);
+            // The whole command's 2048 bytes hold either way.
+            auto over_total = co_await sync(V("echo", std::string(2100, 'x')));
+            CHECK(over_total.code() == "InvalidParameter.ValueExceeded");
+            if (strict) {
+                CHECK(long_element.code() == "InvalidParameter.ValueExceeded");
+                CHECK(long_element.str("Message").find("256") != std::string::npos);
+                CHECK(many_elements.code() == "InvalidParameter.ValueExceeded");
+                CHECK(many_elements.str("Message").find("20") != std::string::npos);
+            } else {
+                CHECK(long_element.status == 200);
+                CHECK(long_element.str("SyncResponse") == long_word + "\n");
+                CHECK(many_elements.status == 200);
+                CHECK(many_elements.str("SyncResponse").size() == 29 * 2);
+            }
+        });
+    }
+}

@@ -60,6 +60,22 @@ std::string error_code_of(const std::string& body) {
 
 }  // namespace
 
+TEST_CASE("emulator: decode_request reads `+` as a space in the query and the form body",
+          "[emulator]") {
+    // As the gateway must, for the Python SDKs' urlencode: a literal plus arrives as %2B.
+    using eci::emulator::IncomingRequest;
+    eci::detail::Headers headers{{"Content-Type", "application/x-www-form-urlencoded"}};
+    auto decoded = eci::emulator::decode_request(
+        "POST", "/?Command=%5B%22echo%22%2C+%22a+b%2Bc%22%5D&Tag.1.Value=x+y", headers,
+        "Env=k+v%2B1", true);
+    auto* request = std::get_if<IncomingRequest>(&decoded);
+    REQUIRE(request);
+    CHECK(eci::detail::find_param(request->params, "Command") == R"(["echo", "a b+c"])");
+    CHECK(eci::detail::find_param(request->params, "Tag.1.Value") == "x y");
+    CHECK(eci::detail::find_param(request->params, "Env") == "k v+1");
+    CHECK(eci::detail::find_param(request->query, "Tag.1.Value") == "x y");
+}
+
 TEST_CASE("emulator hostile: decode_request refuses invalid UTF-8 and too many parameters",
           "[emulator][hostile]") {
     using eci::emulator::decode_request;

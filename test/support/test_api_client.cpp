@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 
 namespace eci::test {
@@ -58,6 +59,32 @@ std::string lenient_encode(std::string_view text) {
         }
     }
     return strict;
+}
+
+/// Python's quote_plus: unreserved bytes raw, a space as `+`, everything else %XX.
+std::string python_form_encode(std::string_view text) {
+    std::string out;
+    for (char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (std::isalnum(byte) || c == '_' || c == '.' || c == '-' || c == '~') {
+            out += c;
+        } else if (c == ' ') {
+            out += '+';
+        } else {
+            out += fmt::format("%{:02X}", byte);
+        }
+    }
+    return out;
+}
+
+std::string python_urlencode(const eci::detail::Params& params) {
+    std::string out;
+    for (const auto& [name, value] : params) {
+        if (!out.empty())
+            out += '&';
+        out += python_form_encode(name) + "=" + python_form_encode(value);
+    }
+    return out;
 }
 
 template <class Stream>
@@ -172,7 +199,9 @@ asio::awaitable<Result<TestReply>> TestApiClient::call(std::string action,
         }
     } else if (options.signing == CallOptions::Signing::acs3) {
         eci::detail::SigningKey key{key_id, secret, token};
-        std::string body = options.form_body ? eci::detail::build_query(params) : std::string();
+        std::string body = !options.form_body    ? std::string()
+                           : options.python_form ? python_urlencode(params)
+                                                 : eci::detail::build_query(params);
         eci::detail::Params query = options.form_body ? eci::detail::Params{} : params;
         eci::detail::Acs3Request acs3;
         acs3.action = action;
@@ -227,9 +256,12 @@ asio::awaitable<Result<TestReply>> TestApiClient::call(std::string action,
     std::string target = "/";
     if (options.signing == CallOptions::Signing::rpc_v2 && options.form_body) {
         request.set(http::field::content_type, "application/x-www-form-urlencoded");
-        request.body() = eci::detail::build_query(wire_params);
+        request.body() = options.python_form ? python_urlencode(wire_params)
+                                             : eci::detail::build_query(wire_params);
     } else if (!wire_params.empty()) {
-        if (options.lenient_query) {
+        if (options.python_form) {
+            target += "?" + python_urlencode(wire_params);
+        } else if (options.lenient_query) {
             std::string query;
             for (auto it = wire_params.rbegin(); it != wire_params.rend(); ++it) {
                 if (!query.empty())

@@ -51,6 +51,9 @@ struct CallOptions {
     bool omit_security_token = false;
     /// Write the query as JS encodeURIComponent does (`!'()*` raw) in reverse order.
     bool lenient_query = false;
+    /// Write the query (and a form body) as Python's urlencode does, i.e. quote_plus: a space
+    /// as `+`, every byte but `A-Za-z0-9_.-~` as %XX (so `!'()*` and `+` are escaped).
+    bool python_form = false;
     std::vector<std::pair<std::string, std::string>> extra_headers;  ///< signed if x-acs-*
 };
 
