@@ -299,7 +299,7 @@ int main(int argc, char** argv) {
         auto started = eci::bench::EmulatorProcess::start(
             options.emulator_binary,
             {"--listen", "127.0.0.1:0", "--start-delay-ms", std::to_string(options.start_delay_ms),
-             "--exit-status", "channel4", "--seed", std::to_string(options.seed)});
+             "--seed", std::to_string(options.seed)});
         if (!started.ok())
             return fmt::print(stderr, "{}\n", started.error()), 1;
         emulator.emplace(std::move(started).value());

@@ -15,6 +15,8 @@ constexpr OptionSpec exec_options[] = {
     {"timeout", true, false, "SECONDS", "deadline of the command (default and maximum 600)"},
     {"container", true, false, "NAME", "container to run in (default: the first)"},
     {"tty", false, false, "", "allocate a TTY (stdout and stderr arrive merged)"},
+    {"raw-argv", false, false, "",
+     "send ARGV bare, without the /bin/sh exit-status wrapper (images without /bin/sh)"},
 };
 
 constexpr OptionSpec bash_options[] = {
@@ -37,6 +39,7 @@ std::optional<ExecOptions> exec_options_from(Invocation& invocation) {
     options.container_name = invocation.args.value("container").value_or("");
     options.exec_dir = invocation.args.value("workdir").value_or("");
     options.tty = invocation.args.has("tty");
+    options.raw_argv = invocation.args.has("raw-argv");
     if (!invocation.json) {
         // Stream as it arrives; keep nothing (the output is already on the terminal).
         options.max_output_bytes = 0;
@@ -125,8 +128,9 @@ const Command commands[] = {
     {"exec", "ID [options] -- ARGV...", "run a program (no shell) and exit with its code",
      exec_options,
      "Remote stdout and stderr are streamed to the local stdout and stderr as they arrive.\n"
-     "The exit code is the program's own when the server reports it (the emulator's\n"
-     "channel4/k8s modes); use `bash` for an exit code that works everywhere.\n"
+     "ARGV runs unchanged (no shell parsing of it) under a /bin/sh wrapper that reports its\n"
+     "exit code, so the code is known on every service; --raw-argv sends ARGV bare (for an\n"
+     "image without /bin/sh), and then the code is known only if the server reports it.\n"
      "With --json nothing is streamed: one object {exit_code, signal, outcome, stdout,\n"
      "stderr, truncated, duration_ms, request_id} is printed at the end.\n",
      run_exec},

@@ -87,6 +87,13 @@ struct ExecOptions {
     std::optional<std::string> stdin_data;
     /// exec_command only: allocate a TTY (stdout and stderr then arrive merged). Default false.
     bool tty = false;
+    /// exec_command only: send `argv` exactly as given. By default (false) a synchronous,
+    /// non-TTY exec_command runs argv under `/bin/sh -c '"$@"; <report the status>' sh ARGV...`
+    /// so the exit code is known on every exec-stream convention (the real service's stream
+    /// carries no exit status); the arguments still reach the program untouched, with no shell
+    /// parsing. Set this for an image without /bin/sh: the exit code is then known only when
+    /// the service's stream reports one. The wrapper is never used with `tty` or `sync=false`.
+    bool raw_argv = false;
     /// bash, bash_ws: run the command in this directory (quoted: any value is safe).
     std::string exec_dir;
     /// exec_command, bash: false returns the WebSocket and HTTP URLs without attaching (the

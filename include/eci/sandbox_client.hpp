@@ -88,8 +88,10 @@ class AsyncEciSandbox {
         std::chrono::milliseconds timeout = std::chrono::milliseconds(300000));
 
     /// Runs `argv` (ExecContainerCommand, TTY and Stdin off unless options say otherwise)
-    /// and reads its output over the exec WebSocket. The exit code is known when the server
-    /// reports it. With `options.sync == false`, only returns the URLs.
+    /// and reads its output over the exec WebSocket. The exit code is always known: argv runs
+    /// under a `/bin/sh` wrapper that reports it (arguments untouched; see
+    /// ExecOptions::raw_argv to send argv bare, when the code is known only if the server
+    /// reports it). With `options.sync == false`, only returns the URLs.
     /// Errors: the service's (dispatch refused or unknown); timeout / cancelled / network
     /// after it started (dispatch accepted, output so far in Error::partial).
     boost::asio::awaitable<Result<CommandResult>> exec_command(std::string sandbox_id,

@@ -66,6 +66,19 @@ std::vector<std::string> bash_stdin_argv(std::size_t script_bytes, std::string_v
     return {"bash", "-lc", std::move(script)};
 }
 
+std::vector<std::string> exit_status_argv(const std::vector<std::string>& argv,
+                                          std::string_view marker) {
+    std::vector<std::string> wrapped;
+    wrapped.reserve(argv.size() + 4);
+    wrapped.emplace_back("/bin/sh");
+    wrapped.emplace_back("-c");
+    // "sh" fills $0, so "$@" is argv exactly.
+    wrapped.push_back("\"$@\"; " + exit_report(marker));
+    wrapped.emplace_back("sh");
+    wrapped.insert(wrapped.end(), argv.begin(), argv.end());
+    return wrapped;
+}
+
 std::vector<std::string> script_stdin_argv(std::size_t script_bytes) {
     return {"sh", "-c", "eval \"$(head -c " + std::to_string(script_bytes) + ")\""};
 }

@@ -13,10 +13,11 @@
 
 namespace eci::detail {
 
-/// The longest element of ExecContainerCommand's `Command` array the service accepts: 256
-/// characters (API reference; the emulator enforces it). The Python package switches paths
-/// only past 1900 bytes, so its medium-length commands are refused by the service; we send
-/// anything whose wrapper exceeds this on stdin instead.
+/// The longest element of ExecContainerCommand's `Command` array the API reference documents:
+/// 256 characters. The Python package sends elements of up to about 1900 bytes and the real
+/// service takes them, so the emulator enforces this only under `--strict-command-limits`;
+/// the library stays within it anyway (anything whose wrapper exceeds it travels on stdin),
+/// so it works whichever rule a service applies.
 inline constexpr std::size_t exec_command_element_limit = 256;
 
 /// `text` in single quotes, each `'` written as `'\''`: one shell word whatever it holds.
@@ -41,6 +42,14 @@ std::vector<std::string> bash_base64_argv(std::string_view command, std::string_
 /// /dev/null (as the base64 path has no stdin either), removes it, reports the exit code.
 /// The protocol has no end-of-input, hence the byte count.
 std::vector<std::string> bash_stdin_argv(std::size_t script_bytes, std::string_view marker);
+
+/// The argv that runs `argv` unchanged and then reports its exit status (exec_command on a
+/// service whose exec stream carries no exit frame, the real ECI's convention):
+/// {"/bin/sh", "-c", "\"$@\"; <exit_report>", "sh", argv...}. The arguments reach the program
+/// as they are, with no shell parsing of them: `"$@"` expands to exactly the words given. The
+/// wrapper costs four Command elements and about 110 bytes of the 2048-byte total.
+std::vector<std::string> exit_status_argv(const std::vector<std::string>& argv,
+                                          std::string_view marker);
 
 /// The argv of `sh` for a script sent at the start of stdin (the exec API limits each
 /// Command element to 256 characters, far below the framed scripts of core/tmux_commands

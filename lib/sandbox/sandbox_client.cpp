@@ -346,7 +346,15 @@ asio::awaitable<Result<CommandResult>> AsyncEciSandbox::exec_command(std::string
     if (!started.ok())
         co_return std::move(started).error();
     auto plan = std::move(started).value();
-    plan.argv = std::move(argv);
+    // The exit status travels as a marker line on stderr, as for bash: the service's exec
+    // stream may carry no status at all. With a TTY stderr is merged into stdout, and without
+    // sync nothing reads the stream, so those run argv as given.
+    if (!options.raw_argv && !options.tty && options.sync) {
+        plan.exit_marker = detail::new_exit_marker();
+        plan.argv = detail::exit_status_argv(argv, plan.exit_marker);
+    } else {
+        plan.argv = std::move(argv);
+    }
     plan.stdin_data = std::move(options.stdin_data);
     plan.tty = options.tty;
     co_return co_await detail::run_exec(state_, std::move(plan), std::move(options));

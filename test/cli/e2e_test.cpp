@@ -171,13 +171,22 @@ TEST_CASE("cli e2e: create, bash with exit code and streams, exec, list, info, d
     CHECK(fixture.cli({"list", "--json"}).out == "[]\n");
 }
 
-TEST_CASE("cli e2e: exec without a reported exit code says so and exits 1", "[cli][e2e]") {
-    CliFixture fixture;  // --exit-status none: like a server that sends no exit frame
+TEST_CASE("cli e2e: exec exits with the remote code on a server without exit frames",
+          "[cli][e2e]") {
+    CliFixture fixture;  // --exit-status none: like the real service, no exit frame
     const std::string id = fixture.create_running("cli-no-code");
-    auto exec = fixture.cli({"exec", id, "--", "echo", "ran"});
+    auto exec = fixture.cli({"exec", id, "--", "sh", "-c", "echo ran; echo oops >&2; exit 3"});
     CHECK(exec.out == "ran\n");
-    CHECK(exec.exit_code == 1);
-    CHECK(exec.err.find("exit code is unknown") != std::string::npos);
+    CHECK(exec.err == "oops\n");  // the wrapper's marker line never shows
+    CHECK(exec.exit_code == 3);
+    auto ok = fixture.cli({"exec", id, "--", "true"});
+    CHECK(ok.exit_code == 0);
+    CHECK(ok.err.empty());
+    // --raw-argv sends argv bare: nothing reports the code, and the CLI says so.
+    auto raw = fixture.cli({"exec", id, "--raw-argv", "--", "echo", "ran"});
+    CHECK(raw.out == "ran\n");
+    CHECK(raw.exit_code == 1);
+    CHECK(raw.err.find("exit code is unknown") != std::string::npos);
     // bash knows the code whatever the server sends.
     CHECK(fixture.cli({"bash", id, "exit 9"}).exit_code == 9);
 }

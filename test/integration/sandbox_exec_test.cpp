@@ -32,11 +32,31 @@ TEST_CASE("sandbox e2e: exec_command keeps stdout and stderr apart in every exit
         CHECK(run->dispatch == Dispatch::accepted);
         CHECK_FALSE(run->request_id.empty());
         CHECK(run->outcome == CommandOutcome::exited);
+        // The /bin/sh wrapper reports the code on every convention, without a trace in stderr.
+        REQUIRE(run->exit_code.has_value());
+        CHECK(*run->exit_code == 3);
+        CHECK(run->output.find("__ECI_EXIT_") == std::string::npos);
+        // Arguments reach the program untouched: no shell parsing of spaces, quotes, globs or
+        // `$`, and an empty argument stays one.
+        std::vector<std::string> words;
+        for (const char* word : {"printf", "[%s]", "a b", "'q'", "*", "$HOME", "", "x;y"})
+            words.emplace_back(word);
+        auto literal = co_await sandbox.exec_command(words);
+        REQUIRE(literal.ok());
+        CHECK(literal->stdout_text == "[a b]['q'][*][$HOME][][x;y]");
+        CHECK(literal->exit_code == 0);
+        CHECK(literal->success());
+        // raw_argv sends argv bare: the code is then only what the stream reports.
+        ExecOptions raw;
+        raw.raw_argv = true;
+        auto bare = co_await sandbox.exec_command(argv, raw);
+        REQUIRE(bare.ok());
+        CHECK(bare->stdout_text == "out\n");
+        CHECK(bare->stderr_text == "err\n");
         if (mode == emulator::ExitStatusMode::none) {
-            CHECK_FALSE(run->exit_code.has_value());
+            CHECK_FALSE(bare->exit_code.has_value());
         } else {
-            REQUIRE(run->exit_code.has_value());
-            CHECK(*run->exit_code == 3);
+            CHECK(bare->exit_code == 3);
         }
         // bash learns the code from its own report in every mode.
         auto b = co_await sandbox.bash("echo hi; echo oops >&2; exit 7");
@@ -109,10 +129,14 @@ TEST_CASE("sandbox e2e: a 100 KB script through bash and bash_ws", "[sandbox-e2e
 
 TEST_CASE("sandbox e2e: bash commands around the 256-character Command element limit",
           "[sandbox-e2e]") {
-    // The service refuses a Command element over 256 characters; the wrapper of a command of
-    // about 100 bytes already crosses it, so every length here must still run (the long ones
-    // on stdin), and sync=false must refuse a long one clearly instead of sending it.
-    AsyncSandboxFixture fx;
+    // The API reference limits a Command element to 256 characters (the emulator enforces it
+    // with --strict-command-limits); the wrapper of a command of about 100 bytes already
+    // crosses it, so every length here must still run under either rule (the long ones on
+    // stdin), and sync=false must refuse a long one clearly instead of sending it.
+    const bool strict = GENERATE(false, true);
+    auto options = sandbox_emulator_options();
+    options.strict_command_limits = strict;
+    AsyncSandboxFixture fx(options);
     fx.run([&]() -> asio::awaitable<void> {
         auto sandbox = co_await make_running_sandbox(*fx.client, "element-limit");
         for (std::size_t length : {10u, 90u, 120u, 200u, 400u, 1500u, 2500u}) {
@@ -219,4 +243,52 @@ TEST_CASE("sandbox e2e: 100 concurrent bash coroutines on 10 sandboxes", "[sandb
             CHECK(ok == 100);
         },
         seconds(120));
+}
+
+TEST_CASE("sandbox e2e: every operation works under the reference's strict Command limits",
+          "[sandbox-e2e]") {
+    // --strict-command-limits: at most 20 elements of at most 256 characters. The library
+    // must keep within that whatever it runs (framed scripts and long commands on stdin).
+    auto options = sandbox_emulator_options();
+    options.strict_command_limits = true;
+    AsyncSandboxFixture fx(options);
+    fx.run([&]() -> asio::awaitable<void> {
+        auto sandbox = co_await make_running_sandbox(*fx.client, "strict-limits");
+        std::vector<std::string> argv;
+        argv.emplace_back("sh");
+        argv.emplace_back("-c");
+        argv.emplace_back("exit 3");
+        auto wrapped = co_await sandbox.exec_command(argv);
+        REQUIRE(wrapped.ok());
+        CHECK(wrapped->exit_code == 3);
+        std::string long_command = "echo " + std::string(3000, 'z');
+        auto long_bash = co_await sandbox.bash(long_command);
+        REQUIRE(long_bash.ok());
+        CHECK(long_bash->stdout_text.size() == 3001);
+        std::string content(200'000, 'q');
+        auto written = co_await sandbox.write_file_ws("/tmp/strict.txt", content);
+        require_ok(written);
+        auto read = co_await sandbox.read_file("/tmp/strict.txt");
+        require_ok(read);
+        CHECK(read->content == content);
+        std::string job = "echo started-" + std::string(400, 'j') + "; exit 4";
+        auto started = co_await sandbox.tmux_start(job);
+        require_ok(started);
+        TmuxWaitOptions wait;
+        wait.timeout = std::chrono::seconds(20);
+        auto finished = co_await sandbox.tmux_wait(*started, wait);
+        require_ok(finished);
+        CHECK(finished->status == TmuxStatus::completed);
+        CHECK(finished->exit_code == 4);
+        auto listed = co_await sandbox.tmux_list();
+        require_ok(listed);
+        // A user's own argv over the reference's limits is refused by the service, clearly.
+        std::vector<std::string> too_long;
+        too_long.emplace_back("echo");
+        too_long.emplace_back(std::string(300, 'x'));
+        auto refused = co_await sandbox.exec_command(too_long);
+        REQUIRE_FALSE(refused.ok());
+        CHECK(refused.error().code == "InvalidParameter.ValueExceeded");
+        CHECK(refused.error().dispatch == Dispatch::refused);
+    });
 }

@@ -3,9 +3,11 @@
 #include "core/exit_marker.hpp"
 #include "core/sandbox_names.hpp"
 #include "core/shell_wrappers.hpp"
+#include "support/local_shell.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string>
 
 using namespace eci::detail;
@@ -50,6 +52,38 @@ TEST_CASE("sandbox shell: quoting and wrappers", "[sandbox-core]") {
     CHECK(ws.rfind("trap '__eci_rc=$?; ", 0) == 0);
     CHECK(ws.find(" EXIT\necho hi\nexit $?\n") != std::string::npos);
     CHECK(ws.back() == '\n');
+}
+
+TEST_CASE("sandbox wrappers: exit_status_argv runs argv untouched and reports its code",
+          "[sandbox-core]") {
+    const auto marker = make_exit_marker("0badcafe");
+    std::vector<std::string> argv;
+    for (const char* word : {"printf", "[%s]", "a b", "'q'", "*", "$HOME", "", "x;y", "-c"})
+        argv.emplace_back(word);
+    const auto wrapped = exit_status_argv(argv, marker);
+    REQUIRE(wrapped.size() == argv.size() + 4);
+    CHECK(wrapped[0] == "/bin/sh");
+    CHECK(wrapped[3] == "sh");
+    CHECK(std::equal(argv.begin(), argv.end(), wrapped.begin() + 4));
+    // Within the API reference's per-element limit, so it runs on a strict service too.
+    CHECK(wrapped[2].size() <= exec_command_element_limit);
+
+    // The real /bin/sh: the words arrive as they are, and the code is reported and kept.
+    const auto run = eci::test::run_local(wrapped, "");
+    CHECK(run.out == "[a b]['q'][*][$HOME][][x;y][-c]");
+    CHECK(run.exit_code == 0);
+    ExitMarkerFilter filter(marker);
+    CHECK(filter.feed(run.err) + filter.finish() == "");
+    CHECK(filter.exit_code() == 0);
+
+    std::vector<std::string> failing;
+    for (const char* word : {"sh", "-c", "echo oops >&2; exit 3"})
+        failing.emplace_back(word);
+    const auto failed = eci::test::run_local(exit_status_argv(failing, marker), "");
+    CHECK(failed.exit_code == 3);
+    ExitMarkerFilter second(marker);
+    CHECK(second.feed(failed.err) + second.finish() == "oops\n");
+    CHECK(second.exit_code() == 3);
 }
 
 TEST_CASE("sandbox exit marker: removed in one chunk or split anywhere", "[sandbox-core]") {
