@@ -127,8 +127,14 @@ TEST_CASE(
     CHECK(final_stats.at("sandboxes").to_number<std::int64_t>() == 0);
     CHECK(final_stats.at("processes").to_number<std::int64_t>() == 0);
     const auto& injected = final_stats.at("faults_injected").as_object();
-    CHECK(injected.contains("throttle"));
-    CHECK(injected.contains("ws_drop"));
+    // The seed's draw (checked, so a change of the fault order cannot make this test vacuous):
+    // throttles, 503s and resets before and after the action. WebSocket drops at 2% seldom hit
+    // 24 sessions; "shell session: open starts a new shell when the WebSocket drops ..." covers
+    // them.
+    for (const char* kind : {"throttle", "unavailable", "reset_before", "reset_after"}) {
+        INFO(kind);
+        CHECK(injected.contains(kind));
+    }
     const auto stats = fx.client->api().stats();
     WARN(fmt::format("{} API calls, {} retries, {} throttled; faults injected: {}",
                      stats.total_api_calls(), stats.retries, stats.throttled,

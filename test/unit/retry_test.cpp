@@ -64,6 +64,7 @@ TEST_CASE("retry: delays use full jitter within the exponential cap", "[retry]")
 TEST_CASE("retry: gives up at max_attempts, when disabled and past the overall deadline",
           "[retry]") {
     RetryPolicy policy;
+    policy.max_attempts = 5;
     CHECK(next_retry_delay(policy, throttled, RetrySafety::always, 4, 0ms, 1).has_value());
     CHECK_FALSE(next_retry_delay(policy, throttled, RetrySafety::always, 5, 0ms, 1));
     CHECK_FALSE(next_retry_delay(policy, throttled, RetrySafety::always, 0, 0ms, 1));
