@@ -4,9 +4,16 @@
 // end (exit code checked), delete. By default the commands, the tmux start, its polls and its
 // kill all run on ONE ShellSession per sandbox (one exec WebSocket per lifecycle);
 // `--no-session` runs each as its own exec (one ExecContainerCommand and WebSocket each).
+// Every failure path deletes what the lifecycle created; at the end the bench lists its own
+// sandboxes (names `fanout-<seed>-*`) and reports those still there as `leaked`.
+// `--fault-*` flags (and `--throttle-status`) go to the emulator it starts. `--duration S`
+// turns it into a soak: lifecycles start one after another on `--concurrency` workers until S
+// seconds passed, and the client's RSS and open descriptors are sampled every 5 s.
 //
 //   eci-bench-fanout [--emulator PATH | --emulator-ready FILE] [--sandboxes N] [--commands M]
 //                    [--concurrency C] [--seed S] [--start-delay-ms D] [--no-session] [--json]
+//                    [--duration S] [--fault-throttle P] [--fault-unavailable P]
+//                    [--fault-reset P] [--fault-ws-drop P]
 #include <eci/sandbox.hpp>
 #include <eci/shell_session.hpp>
 
@@ -15,6 +22,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -22,10 +31,13 @@
 #include <fmt/format.h>
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <string>
@@ -50,6 +62,8 @@ struct Options {
     /// the emulator's limits are its own flags, and pacing would hide the client's cost.
     bool rate_limit = false;
     bool json = false;
+    int duration_s = 0;  ///< --duration: > 0 = soak for this long instead of --sandboxes
+    std::vector<std::string> emulator_faults;  ///< --fault-* flags with their values
 };
 
 double cpu_seconds() {
@@ -64,6 +78,31 @@ double peak_rss_mb() {
     getrusage(RUSAGE_SELF, &usage);
     return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
 }
+
+// Resident set size now (not the peak), from /proc/self/statm.
+double current_rss_mb() {
+    std::ifstream statm("/proc/self/statm");
+    long pages = 0;
+    long resident = 0;
+    statm >> pages >> resident;
+    return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / 1048576.0;
+}
+
+int open_descriptors() {
+    std::error_code ec;
+    int count = 0;
+    for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+        ++count;
+    return count;
+}
+
+// One soak sample.
+struct Sample {
+    double at_s = 0;
+    double rss_mb = 0;
+    int fds = 0;
+};
 
 // Every lifecycle holds API and WebSocket connections: lift the soft descriptor limit to the
 // hard one so 1000 lifecycles do not run out.
@@ -107,7 +146,12 @@ struct Run {
     Options options;
     eci::AsyncEciSandbox client;
     asio::io_context* io = nullptr;
+    steady_clock::time_point started_at = steady_clock::now();
     int next = 0;
+    int completed = 0;
+    int leaked = -1;  ///< own sandboxes still listed at the end; -1 = the listing failed
+    std::string leak_detail;
+    std::vector<Sample> samples;
     int workers_left = 0;
     int failed = 0;
     // When the last lifecycle ended: idle pooled connections would keep io.run() going.
@@ -116,6 +160,13 @@ struct Run {
     std::map<std::string, int> failures_by_step;
     std::string first_failure;
     Latencies create_wait, bash, tmux, remove;
+
+    std::string name_prefix() const { return fmt::format("fanout-{}-", options.seed); }
+    bool more() const {
+        if (options.duration_s > 0)
+            return steady_clock::now() - started_at < seconds(options.duration_s);
+        return next < options.sandboxes;
+    }
 
     void fail(int n, const std::string& step, const std::string& detail) {
         ++failed;
@@ -130,12 +181,16 @@ asio::awaitable<void> lifecycle(Run& run, int n) {
     auto begun = steady_clock::now();
     eci::CreateOptions create;
     create.image = "registry.example/ubuntu:22.04";
-    create.name = fmt::format("fanout-{}-{}", run.options.seed, n);
+    create.name = fmt::format("{}{}", run.name_prefix(), n);
     create.wait_until_running = true;
     create.wait_timeout = seconds(300);
     auto sandbox = co_await run.client.create(std::move(create));
     if (!sandbox.ok()) {
         run.fail(n, "create_wait", sandbox.error().to_string());
+        // The library deletes what a failed create made; when even that failed, the error
+        // names the sandbox, and the bench tries once more.
+        if (!sandbox.error().sandbox_id.empty())
+            (void)co_await run.client.remove(sandbox.error().sandbox_id);
         co_return;
     }
     run.create_wait.add(begun);
@@ -220,22 +275,85 @@ asio::awaitable<void> lifecycle(Run& run, int n) {
     if (!removed.ok()) {
         if (ok)
             run.fail(n, "delete", removed.error().to_string());
+        (void)co_await sandbox->remove();  // one more try: a leak costs more than a call
         co_return;
     }
-    if (ok)
+    if (ok) {
         run.remove.add(begun);
+        ++run.completed;
+    }
+}
+
+// Counts this run's sandboxes still listed (the listing itself retried a few times: it runs
+// under the same faults).
+asio::awaitable<void> count_leaked(Run& run) {
+    for (int attempt = 0; attempt < 5; ++attempt) {
+        auto listed = co_await run.client.list_all();
+        if (!listed.ok()) {
+            run.leak_detail = listed.error().to_string();
+            continue;
+        }
+        run.leaked = 0;
+        run.leak_detail.clear();
+        for (const auto& info : *listed) {
+            if (info.name.rfind(run.name_prefix(), 0) == 0) {
+                ++run.leaked;
+                if (run.leak_detail.empty())
+                    run.leak_detail =
+                        fmt::format("{} ({}, {})", info.sandbox_id, info.name, info.status);
+            }
+        }
+        co_return;
+    }
+}
+
+// Soak: samples RSS and descriptors every 5 s while lifecycles run.
+asio::awaitable<void> sampler(Run& run) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    while (run.workers_left > 0) {
+        run.samples.push_back({duration<double>(steady_clock::now() - run.started_at).count(),
+                               current_rss_mb(), open_descriptors()});
+        timer.expires_after(seconds(5));
+        co_await timer.async_wait(asio::use_awaitable);
+    }
+}
+
+// Mean RSS and descriptors over the samples within [from, to) seconds.
+boost::json::object window(const std::vector<Sample>& samples, double from, double to) {
+    double rss = 0;
+    double rss_max = 0;
+    double fds = 0;
+    int fds_max = 0;
+    int count = 0;
+    for (const auto& sample : samples) {
+        if (sample.at_s < from || sample.at_s >= to)
+            continue;
+        rss += sample.rss_mb;
+        rss_max = std::max(rss_max, sample.rss_mb);
+        fds += sample.fds;
+        fds_max = std::max(fds_max, sample.fds);
+        ++count;
+    }
+    boost::json::object out;
+    out["samples"] = count;
+    out["rss_mb_mean"] = count ? rss / count : 0.0;
+    out["rss_mb_max"] = rss_max;
+    out["fds_mean"] = count ? fds / count : 0.0;
+    out["fds_max"] = fds_max;
+    return out;
 }
 
 // Runs lifecycles one after another until none is left: `concurrency` of these workers cap
 // how many are in flight.
 asio::awaitable<void> worker(Run& run) {
-    while (run.next < run.options.sandboxes) {
+    while (run.more()) {
         const int n = run.next++;
         co_await lifecycle(run, n);
     }
     if (--run.workers_left == 0) {
         run.finished_at = steady_clock::now();
         run.cpu_at_finish = cpu_seconds();
+        co_await count_leaked(run);
         run.io->stop();
     }
 }
@@ -245,7 +363,9 @@ int usage(int code) {
                "usage: eci-bench-fanout [--emulator PATH | --emulator-ready FILE] [--sandboxes N] "
                "[--commands M]\n"
                "                        [--concurrency C] [--seed S] [--start-delay-ms D] "
-               "[--no-session] [--rate-limit] [--json]\n");
+               "[--no-session] [--rate-limit] [--json]\n"
+               "                        [--duration S] [--fault-throttle P] "
+               "[--fault-unavailable P] [--fault-reset P] [--fault-ws-drop P]\n");
     return code;
 }
 
@@ -277,15 +397,23 @@ int main(int argc, char** argv) {
                 options.rate_limit = true;
             else if (arg == "--json")
                 options.json = true;
-            else
+            else if (arg == "--duration")
+                options.duration_s = std::stoi(next());
+            else if (arg.rfind("--fault-", 0) == 0 || arg == "--throttle-status") {
+                const std::string value = next();
+                (void)std::stod(value);  // a number, or "expected a number"; the emulator checks
+                options.emulator_faults.push_back(arg);
+                options.emulator_faults.push_back(value);
+            } else
                 return usage(arg == "--help" ? 0 : 2);
         } catch (const std::exception&) {
             fmt::print(stderr, "{}: expected a number\n", arg);
             return 2;
         }
     }
-    if (options.sandboxes < 1 || options.commands < 0 || options.concurrency < 0)
-        return usage(2);
+    if (options.sandboxes < 1 || options.commands < 0 || options.concurrency < 0 ||
+        options.duration_s < 0 || (options.duration_s > 0 && options.concurrency == 0))
+        return usage(2);  // a soak needs a bounded number of workers
     raise_descriptor_limit();
 
     std::optional<eci::bench::EmulatorProcess> emulator;
@@ -296,10 +424,12 @@ int main(int argc, char** argv) {
             return fmt::print(stderr, "{}\n", parsed.error()), 1;
         endpoint = std::move(parsed).value();
     } else {
-        auto started = eci::bench::EmulatorProcess::start(
-            options.emulator_binary,
-            {"--listen", "127.0.0.1:0", "--start-delay-ms", std::to_string(options.start_delay_ms),
-             "--seed", std::to_string(options.seed)});
+        // The emulator's default --exit-status none: the real service's convention.
+        std::vector<std::string> args{"--listen", "127.0.0.1:0", "--start-delay-ms",
+                                      std::to_string(options.start_delay_ms), "--seed",
+                                      std::to_string(options.seed)};
+        args.insert(args.end(), options.emulator_faults.begin(), options.emulator_faults.end());
+        auto started = eci::bench::EmulatorProcess::start(options.emulator_binary, std::move(args));
         if (!started.ok())
             return fmt::print(stderr, "{}\n", started.error()), 1;
         emulator.emplace(std::move(started).value());
@@ -317,12 +447,16 @@ int main(int argc, char** argv) {
     Run run(options, *client);
     run.io = &io;
     const int workers = options.concurrency == 0 ? options.sandboxes
+                        : options.duration_s > 0 ? options.concurrency
                                                  : std::min(options.concurrency, options.sandboxes);
     const double cpu_before = cpu_seconds();
     const auto wall_before = steady_clock::now();
     run.workers_left = workers;
+    run.started_at = wall_before;
     for (int w = 0; w < workers; ++w)
         asio::co_spawn(io, worker(run), asio::detached);
+    if (options.duration_s > 0)
+        asio::co_spawn(io, sampler(run), asio::detached);
     io.run();
     const double wall = duration<double>(run.finished_at - wall_before).count();
     const double cpu = run.cpu_at_finish - cpu_before;
@@ -330,7 +464,7 @@ int main(int argc, char** argv) {
     const auto stats = run.client.api().stats();
     boost::json::object out;
     out["client"] = "eci-sandbox (C++)";
-    out["sandboxes"] = options.sandboxes;
+    out["sandboxes"] = options.duration_s > 0 ? run.next : options.sandboxes;
     out["commands"] = options.commands;
     out["concurrency"] = workers;
     out["shell_session"] = options.use_session;
@@ -356,6 +490,17 @@ int main(int argc, char** argv) {
     out["bytes_sent"] = stats.bytes_sent;
     out["bytes_received"] = stats.bytes_received;
     out["failed"] = run.failed;
+    out["completed"] = run.completed;
+    out["leaked"] = run.leaked;
+    if (!run.leak_detail.empty())
+        out["leak_detail"] = run.leak_detail;
+    if (options.duration_s > 0) {
+        boost::json::object soak;
+        soak["duration_s"] = options.duration_s;
+        soak["first_minute"] = window(run.samples, 0, 60);
+        soak["last_minute"] = window(run.samples, wall - 60, wall + 1);
+        out["soak"] = std::move(soak);
+    }
     boost::json::object failures;
     for (const auto& [step, count] : run.failures_by_step)
         failures[step] = count;
@@ -376,10 +521,11 @@ int main(int argc, char** argv) {
             "{} sandboxes x {} commands: {:.2f} s wall, {:.3f} s client CPU, {:.1f} MB peak "
             "RSS, {} API calls ({:.1f} us CPU each), {} retries, {} TLS handshakes ({} resumed), "
             "{} "
-            "WebSockets ({} resumed TLS), {} failed\n",
-            options.sandboxes, options.commands, wall, cpu, peak_rss_mb(), stats.total_api_calls(),
-            out["cpu_us_per_api_call"].as_double(), stats.retries, stats.tls_handshakes,
-            stats.tls_resumptions, stats.ws_connections, stats.ws_tls_resumptions, run.failed);
+            "WebSockets ({} resumed TLS), {} failed, {} leaked\n",
+            out["sandboxes"].as_int64(), options.commands, wall, cpu, peak_rss_mb(),
+            stats.total_api_calls(), out["cpu_us_per_api_call"].as_double(), stats.retries,
+            stats.tls_handshakes, stats.tls_resumptions, stats.ws_connections,
+            stats.ws_tls_resumptions, run.failed, run.leaked);
         for (const char* kind : {"create_wait", "bash", "tmux", "delete"}) {
             const auto& l = out["latency_ms"].as_object().at(kind).as_object();
             fmt::print("  {:<11} p50 {:8.1f} ms  p95 {:8.1f} ms  p99 {:8.1f} ms\n", kind,
@@ -388,6 +534,16 @@ int main(int argc, char** argv) {
         }
         if (!run.first_failure.empty())
             fmt::print("  first failure: {}\n", run.first_failure);
+        if (!run.leak_detail.empty())
+            fmt::print("  leaked: {}\n", run.leak_detail);
+        if (options.duration_s > 0) {
+            for (const char* part : {"first_minute", "last_minute"}) {
+                const auto& w = out["soak"].as_object().at(part).as_object();
+                fmt::print("  {:<12} RSS mean {:.1f} MB (max {:.1f}), fds mean {:.1f} (max {})\n",
+                           part, w.at("rss_mb_mean").as_double(), w.at("rss_mb_max").as_double(),
+                           w.at("fds_mean").as_double(), w.at("fds_max").as_int64());
+            }
+        }
     }
-    return run.failed == 0 ? 0 : 1;
+    return run.failed == 0 && run.leaked == 0 ? 0 : 1;
 }

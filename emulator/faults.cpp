@@ -52,6 +52,8 @@ FaultKind FaultInjector::decide(std::string_view action, Clock::time_point now) 
             return FaultKind::qps_limit;
         bucket.tokens -= 1.0;
     }
+    if (!options_.actions.empty() && !options_.actions.contains(action))
+        return FaultKind::none;
     if (draw(options_.throttle))
         return FaultKind::throttle;
     if (draw(options_.unavailable))

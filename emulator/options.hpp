@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,10 @@ struct FaultOptions {
     std::chrono::milliseconds latency{0};  ///< added before every API reply; 0 = none
     /// Per-action token buckets: action name -> calls per second (bucket size = max(1, N)).
     std::map<std::string, double, std::less<>> qps_limits;
+    /// The actions the probabilistic API faults (throttle, unavailable, reset) apply to; empty
+    /// (default) = every action. Tests use it to fail one action only (e.g. every
+    /// CreateContainerGroup reset) while the others answer.
+    std::set<std::string, std::less<>> actions;
 };
 
 struct EmulatorOptions {

@@ -122,8 +122,12 @@ bool proxy_bypassed(const ProxyConfig& proxy, std::string_view host, std::uint16
 /// never retried after an unknown outcome, whatever these say).
 struct RetryConfig {
     bool enabled = true;  ///< default true; false = every call makes exactly one attempt
-    int max_attempts =
-        5;  ///< attempts in total, the first included; default 5; 1..100; 1 = no retry
+    /// Attempts in total, the first included; default 10; 1..100; 1 = no retry. Ten, not
+    /// five: when a quarter of the attempts fail transiently (throttling, 503, resets), five
+    /// attempts lose one call in ~900, so a fan-out of 100 lifecycles loses one or two; ten
+    /// lose one in ~850000 (docs/transport.md, "Retry budget"). overall_deadline still bounds
+    /// the call.
+    int max_attempts = 10;
     std::chrono::milliseconds initial_backoff{200};  ///< delay before the 2nd attempt; default
                                                      ///< 200 ms; 0 = retry at once
     std::chrono::milliseconds max_backoff{10000};    ///< cap on any one delay; default 10 s;

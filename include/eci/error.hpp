@@ -56,6 +56,14 @@ struct Error {
     int http_status = 0;          ///< HTTP status of the reply; 0 when there was none
     std::string endpoint;         ///< host[:port] the call went to, when known
     Dispatch dispatch = Dispatch::not_applicable;
+    /// The sandbox a failed create() made, when it made one: its wait failed, timed out or
+    /// was cancelled, or its delete of it failed. Empty when no sandbox is known to exist (or
+    /// the call did not create one). Read it with `sandbox_deleted`; the id is in `message` too.
+    std::string sandbox_id;
+    /// Whether create() deleted `sandbox_id` (confirmed gone) before returning the error:
+    /// false when CreateOptions::keep_on_failure kept it or the delete itself failed, so the
+    /// caller owns it (remove() it, or reap() finds it by its tags).
+    bool sandbox_deleted = false;
     /// For a command that timed out, was cancelled or lost its connection after it started:
     /// what it produced until then (outcome timed_out, cancelled or connection_lost). Null for
     /// every other error. Include <eci/command.hpp> to read it.

@@ -50,7 +50,12 @@ class AsyncEciSandbox {
     /// Creates a sandbox with one container (CreateContainerGroup) and returns its handle,
     /// which knows the container name. With `options.wait_until_running`, returns once it
     /// is Running. Errors: invalid_argument without an image; the service's errors; those of
-    /// wait_until_running (the sandbox is left in place then: its id is in the message).
+    /// wait_until_running: the sandbox is then deleted (unless options.keep_on_failure) and
+    /// the error names it in Error::sandbox_id, with Error::sandbox_deleted. A create whose
+    /// reply was lost through every retry is settled before returning (its ClientToken
+    /// replayed, then a lookup by name): the sandbox, or an error saying whether one may
+    /// exist. Cancellation: a cancelled create still deletes what it made. See
+    /// docs/leases.md, "Failure paths".
     boost::asio::awaitable<Result<AsyncSandbox>> create(CreateOptions options);
 
     /// A handle for an existing sandbox; the container name comes from the same describe
@@ -74,6 +79,10 @@ class AsyncEciSandbox {
     }
 
     /// Deletes a sandbox (Python `delete`). A sandbox that does not exist counts as deleted.
+    /// Throttling, 5xx and transport failures are retried (past the call's own retries, in
+    /// rounds 0.5 s to 5 s apart) until the service confirms the delete, within
+    /// RetryConfig::overall_deadline (60 s when that is 0). Errors: the last failure then, or
+    /// a refusal (auth, invalid state) at once.
     boost::asio::awaitable<Result<Receipt>> remove(std::string sandbox_id, bool force = false);
 
     /// Restarts a sandbox (RestartContainerGroup). Errors: not_found; the service's errors.

@@ -68,6 +68,12 @@ struct CreateOptions {
     bool wait_until_running = false;
     /// Bound of that wait. Default 300 s.
     std::chrono::milliseconds wait_timeout{300000};
+    /// What happens to the sandbox when that wait fails, times out or is cancelled. Default
+    /// false: create() deletes it (retrying until the service confirms it gone) and returns
+    /// the wait's error with Error::sandbox_id set and Error::sandbox_deleted true, so a
+    /// failed create leaves nothing running. true: it is left in place for the caller
+    /// (Error::sandbox_id, sandbox_deleted false), e.g. to read its events or logs.
+    bool keep_on_failure = false;
 };
 
 /// The filters of one `list` page, with the Python package's defaults.

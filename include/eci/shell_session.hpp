@@ -41,6 +41,9 @@ struct ShellSessionStats {
     std::uint64_t connections = 0;    ///< shells started (ExecContainerCommand + WebSocket)
     std::uint64_t reconnects = 0;     ///< connections after the first
     std::uint64_t dropped_bytes = 0;  ///< stray output between commands (background jobs)
+    /// Shell starts tried again after a transient failure (open and reconnects): a throttled
+    /// ExecContainerCommand, a WebSocket that dropped before the shell answered.
+    std::uint64_t start_retries = 0;
 };
 
 /// One interactive shell in a sandbox, reached over ONE exec WebSocket, running many commands
@@ -70,9 +73,12 @@ struct ShellSessionStats {
 class ShellSession {
   public:
     /// Starts the shell in `sandbox` (one ExecContainerCommand, one WebSocket) and checks
-    /// that it answers.
-    /// Errors: those of ExecContainerCommand; network / tls / timeout connecting; protocol
-    /// when the shell does not answer as expected (e.g. no such shell); cancelled.
+    /// that it answers. A start that failed for a transient cause (throttled, 503, a
+    /// WebSocket that failed or dropped before the shell answered) is tried again within
+    /// `open_timeout`; so is every reconnect (docs/shell-session.md).
+    /// Errors, once retrying is pointless or the deadline passed: those of ExecContainerCommand;
+    /// network / tls / timeout connecting; protocol when the shell does not answer as expected
+    /// (e.g. no such shell); cancelled.
     static boost::asio::awaitable<Result<ShellSession>> open(AsyncSandbox sandbox,
                                                              ShellSessionOptions options);
     static boost::asio::awaitable<Result<ShellSession>> open(AsyncSandbox sandbox) {

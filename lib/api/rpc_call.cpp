@@ -125,6 +125,15 @@ asio::awaitable<Result<void>> rpc_call(std::shared_ptr<OpenApiClient::State> sta
     detail::SemaphorePermit permit(state->call_slots);
 
     Error last_error;
+    // Set once an attempt may have been carried out without our hearing of it (a reset after
+    // sending): a later attempt's refusal (throttled, 503) then does not undo that, and the
+    // final error must say the outcome is unknown, or a create would look safely not done.
+    bool maybe_carried_out = false;
+    auto final_error = [&maybe_carried_out](Error error) {
+        if (maybe_carried_out)
+            error.dispatch = Dispatch::unknown;
+        return error;
+    };
     for (int attempt = 1;; ++attempt) {
         // The client-side rate limit: every attempt takes a token of its action's bucket.
         {
@@ -135,7 +144,7 @@ asio::awaitable<Result<void>> rpc_call(std::shared_ptr<OpenApiClient::State> sta
             const auto wait = state->rate_limiter.reserve(action, now, max_wait);
             if (!wait) {
                 if (attempt > 1)
-                    co_return last_error;
+                    co_return final_error(std::move(last_error));
                 auto error = Error::make(
                     ErrorKind::timeout,
                     fmt::format("{}: waiting for the client-side rate limit would pass the "
@@ -153,7 +162,7 @@ asio::awaitable<Result<void>> rpc_call(std::shared_ptr<OpenApiClient::State> sta
                     duration_cast<std::chrono::microseconds>(steady_clock::now() - now);
                 if (!waited) {
                     state->rate_limiter.refund(action, steady_clock::now());
-                    co_return cancelled_error(action);
+                    co_return final_error(cancelled_error(action));
                 }
             }
         }
@@ -165,7 +174,7 @@ asio::awaitable<Result<void>> rpc_call(std::shared_ptr<OpenApiClient::State> sta
             log(state->logger, LogLevel::debug, "{}: waiting {} ms at the throttle gate", action,
                 gate_delay.count());
             if (!co_await wait_for(gate_delay))
-                co_return cancelled_error(action);
+                co_return final_error(cancelled_error(action));
         }
 
         HttpRequest request = build_signed_request(*state, action, params);
@@ -181,7 +190,7 @@ asio::awaitable<Result<void>> rpc_call(std::shared_ptr<OpenApiClient::State> sta
         if (!sent.ok()) {
             error = std::move(sent).error();
             if (error.kind == ErrorKind::cancelled)
-                co_return error;
+                co_return final_error(std::move(error));
         } else if (sent->status / 100 == 2) {
             auto read = reader.read(sent->body, reader.response);
             if (read.ok()) {
@@ -212,6 +221,8 @@ asio::awaitable<Result<void>> rpc_call(std::shared_ptr<OpenApiClient::State> sta
                 error.dispatch = Dispatch::unknown;
             }
         }
+        if (outcome_unknown(error))
+            maybe_carried_out = true;
         if (error.kind == ErrorKind::throttled) {
             ++state->stats.throttled;
             state->throttle_gate.on_throttled(action, sent_at, steady_clock::now());
@@ -224,10 +235,10 @@ asio::awaitable<Result<void>> rpc_call(std::shared_ptr<OpenApiClient::State> sta
             action, attempt, error.to_string(),
             delay ? fmt::format("; retrying in {} ms", delay->count()) : std::string());
         if (!delay)
-            co_return error;
+            co_return final_error(std::move(error));
         last_error = error;
         if (!co_await wait_for(*delay))
-            co_return cancelled_error(action);
+            co_return final_error(cancelled_error(action));
     }
 }
 

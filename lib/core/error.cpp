@@ -93,6 +93,9 @@ std::string Error::to_string() const {
         fmt::format_to(std::back_inserter(out), " [dispatch: {}]", eci::to_string(dispatch));
     if (!request_id.empty())
         fmt::format_to(std::back_inserter(out), " [RequestId: {}]", request_id);
+    if (!sandbox_id.empty())
+        fmt::format_to(std::back_inserter(out), " [sandbox: {}{}]", sandbox_id,
+                       sandbox_deleted ? ", deleted" : "");
     if (!endpoint.empty())
         fmt::format_to(std::back_inserter(out), " [endpoint: {}]", endpoint);
     return fmt::to_string(out);

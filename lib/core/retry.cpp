@@ -45,6 +45,25 @@ bool is_retry_allowed(const Error& error, RetrySafety safety) noexcept {
     return error.dispatch == Dispatch::refused || !error.code.empty();
 }
 
+bool outcome_unknown(const Error& error) noexcept {
+    if (error.dispatch == Dispatch::unknown)
+        return true;
+    return is_transport_failure(error) && error.dispatch != Dispatch::not_sent &&
+           error.dispatch != Dispatch::refused;
+}
+
+FailedCreateAction on_failed_wait(bool keep_on_failure) noexcept {
+    return keep_on_failure ? FailedCreateAction::keep : FailedCreateAction::remove;
+}
+
+bool delete_confirmed(const Error& error) noexcept {
+    return error.kind == ErrorKind::not_found;
+}
+
+bool delete_worth_retrying(const Error& error) noexcept {
+    return is_retryable_reply(error) || is_transport_failure(error);
+}
+
 std::optional<std::chrono::milliseconds> next_retry_delay(const RetryPolicy& policy,
                                                           const Error& error, RetrySafety safety,
                                                           int attempt,

@@ -16,8 +16,8 @@ namespace eci::detail {
 
 /// How a call is retried. Defaults suit ECI's per-minute rate limits.
 struct RetryPolicy {
-    bool enabled = true;   ///< false: every failure is final
-    int max_attempts = 5;  ///< attempts in total, the first included; <= 1 means no retry
+    bool enabled = true;    ///< false: every failure is final
+    int max_attempts = 10;  ///< attempts in total, the first included; <= 1 means no retry
     std::chrono::milliseconds initial_backoff{200};  ///< cap of the first retry's delay
     std::chrono::milliseconds max_backoff{10'000};   ///< cap of any one delay
     double multiplier = 2;  ///< growth of the cap per attempt; values < 1 are treated as 1
@@ -47,6 +47,27 @@ enum class RetrySafety {
 /// proxy's page: the call may have reached the service) does not, and Dispatch::accepted or
 /// unknown never does. Thread safety: pure function.
 bool is_retry_allowed(const Error& error, RetrySafety safety) noexcept;
+
+/// Whether `error` leaves open that the call was carried out: a reply lost after sending
+/// (Dispatch::unknown), or a transport failure that is not known to have happened before
+/// sending. A create with such an error may have made a sandbox. Thread safety: pure function.
+bool outcome_unknown(const Error& error) noexcept;
+
+/// What create() does with the sandbox it made when waiting for it to run failed (timed out,
+/// was cancelled, or the sandbox failed to start).
+enum class FailedCreateAction {
+    remove,  ///< delete it: nobody else knows it exists
+    keep,    ///< CreateOptions::keep_on_failure: the caller takes it (Error::sandbox_id)
+};
+FailedCreateAction on_failed_wait(bool keep_on_failure) noexcept;
+
+/// Whether a delete's failure still leaves the sandbox gone: not_found counts as deleted.
+bool delete_confirmed(const Error& error) noexcept;
+
+/// Whether a delete that failed with `error` is worth another round (after its call's own
+/// retries): transient failures only (throttled, 5xx, transport); never a refusal such as
+/// invalid_argument or auth, which would fail the same way. Thread safety: pure function.
+bool delete_worth_retrying(const Error& error) noexcept;
 
 /// The delay before the next attempt, or nullopt to give up (the error is final).
 ///

@@ -66,4 +66,13 @@ std::string SessionStreamFramer::finish() {
     return end_.finish();
 }
 
+bool shell_start_retryable(const Error& error, bool exited_early, int early_exits) noexcept {
+    if (error.kind == ErrorKind::cancelled)
+        return false;
+    if (exited_early)
+        return early_exits <= 3;
+    // A connect or handshake that timed out inside a still open deadline is transient too.
+    return error.is_retryable() || error.kind == ErrorKind::timeout;
+}
+
 }  // namespace eci::detail

@@ -14,6 +14,8 @@
 
 #include "core/exit_marker.hpp"
 
+#include <eci/error.hpp>
+
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -61,5 +63,14 @@ class SessionStreamFramer {
     ExitMarkerFilter end_;
     std::size_t dropped_ = 0;
 };
+
+/// Whether starting a session's shell is tried again after it failed with `error` (a start
+/// runs nothing of the caller's, so only the evidence of a transient cause matters):
+/// throttling, 5xx and transport failures, the connection dropping before the shell answered,
+/// yes. A shell that closed its stream before printing the begin line (`exited_early`) may be
+/// a dropped stream or a missing shell: tried again while `early_exits` (this one included)
+/// is at most 3, so a missing shell still fails fast. Refusals, protocol errors and
+/// cancellation: no. The caller bounds it all by the open deadline. Thread safety: pure.
+bool shell_start_retryable(const Error& error, bool exited_early, int early_exits) noexcept;
 
 }  // namespace eci::detail

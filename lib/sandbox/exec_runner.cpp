@@ -248,7 +248,14 @@ asio::awaitable<Result<CommandResult>> run_exec_once(std::shared_ptr<AsyncEciSan
 // far in `partial`; a failed API call was already retried by the API client), so the outcome
 // is unknown, but running twice is harmless.
 bool rerun_is_safe(const Error& error, const ExecOptions& options) {
-    if (!options.idempotent || !options.sync || !error.partial)
+    if (!options.sync || !error.partial || error.kind == ErrorKind::cancelled)
+        return false;
+    // The stream never connected and the command travels on it (stdin): it cannot have run,
+    // whatever the command does. Under load an upgrade times out now and then; reporting
+    // that as a failure would fail a lifecycle that a second try completes.
+    if (error.dispatch == Dispatch::not_sent)
+        return true;
+    if (!options.idempotent)
         return false;
     // A timeout of the stream's own connect or upgrade step qualifies too; the command's
     // deadline is checked by the caller.

@@ -44,7 +44,9 @@ struct ExecPlan {
 ///
 /// Errors: those of ExecContainerCommand (with its dispatch); after the call succeeded:
 /// timeout, cancelled, network or protocol with dispatch accepted (not_sent or unknown when
-/// the WebSocket could not be connected) and the output so far in Error::partial. Never
+/// the WebSocket could not be connected) and the output so far in Error::partial. A run
+/// whose command travels on stdin and whose WebSocket never connected (dispatch not_sent:
+/// the command cannot have run) runs again, idempotent or not, as below. Never
 /// retries the exec after an unknown outcome unless options.idempotent: then a run whose
 /// stream broke (WebSocket dropped or unreachable, or its connect or upgrade timed out; not a
 /// cancellation nor the command's own deadline) runs again from the start, within the same

@@ -1,7 +1,9 @@
 #include <eci/async_sandbox.hpp>
 #include <eci/sandbox_client.hpp>
 
+#include "core/crypto.hpp"
 #include "core/lease.hpp"
+#include "core/retry.hpp"
 #include "core/sandbox_names.hpp"
 #include "core/shell_wrappers.hpp"
 #include "net/tls_context.hpp"
@@ -14,6 +16,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 
@@ -54,6 +57,100 @@ asio::awaitable<bool> sleep_for(milliseconds duration) {
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     auto state = co_await asio::this_coro::cancellation_state;
     co_return state.cancelled() == asio::cancellation_type::none;
+}
+
+// The budget of the library's own cleanup and settling calls: the client's per-call budget,
+// or 60 s when that is unbounded.
+milliseconds cleanup_budget(const ClientConfig& config) {
+    const auto budget = config.retry.overall_deadline;
+    return budget.count() > 0 ? budget : milliseconds(60000);
+}
+
+// Deletes `sandbox_id` until the service confirms it gone (a reply, or NotFound), through
+// transient failures, until `deadline`. Each round is one call with the client's retries.
+asio::awaitable<Result<Receipt>> delete_until_gone(std::shared_ptr<AsyncEciSandbox::State> state,
+                                                   std::string sandbox_id, bool force,
+                                                   steady_clock::time_point deadline) {
+    milliseconds pause(500);
+    for (;;) {
+        DeleteContainerGroupRequest request;
+        request.container_group_id = sandbox_id;
+        if (force)
+            request.force = true;
+        CallOptions call;
+        call.deadline =
+            std::max(milliseconds(1),
+                     std::chrono::duration_cast<milliseconds>(deadline - steady_clock::now()));
+        auto reply = co_await state->api.delete_container_group(std::move(request), call);
+        if (reply.ok())
+            co_return Receipt{reply->request_id};
+        // Deleting what is already gone is what the caller wanted.
+        if (detail::delete_confirmed(reply.error()))
+            co_return Receipt{reply.error().request_id};
+        if (!detail::delete_worth_retrying(reply.error()) ||
+            steady_clock::now() + pause >= deadline)
+            co_return std::move(reply).error();
+        if (!co_await sleep_for(pause))
+            co_return std::move(reply).error();
+        pause = std::min(pause * 2, milliseconds(5000));
+    }
+}
+
+// A create whose outcome is unknown (a reply lost after sending, through every retry): the
+// same request again, same ClientToken, returns the sandbox the lost attempt made (or makes
+// it); when replays keep failing, a lookup by the sandbox's name finds it. Returns the
+// response, or the error saying what may exist.
+asio::awaitable<Result<CreateContainerGroupResponse>> settle_create(
+    std::shared_ptr<AsyncEciSandbox::State> state, CreateContainerGroupRequest request,
+    Error unknown) {
+    const auto deadline = steady_clock::now() + cleanup_budget(state->api.config());
+    for (int round = 0; round < 3 && steady_clock::now() < deadline; ++round) {
+        CallOptions call;
+        call.deadline =
+            std::max(milliseconds(1),
+                     std::chrono::duration_cast<milliseconds>(deadline - steady_clock::now()));
+        auto replay = co_await state->api.create_container_group(request, call);
+        if (replay.ok())
+            co_return replay;
+        if (!replay.error().is_retryable() && !detail::outcome_unknown(replay.error()))
+            break;  // refused outright: the lookup says whether an earlier attempt made one
+        if (!co_await sleep_for(milliseconds(500)))
+            break;
+    }
+    DescribeContainerGroupsRequest lookup;
+    lookup.container_group_name = request.container_group_name;
+    CallOptions call;
+    call.deadline = cleanup_budget(state->api.config());
+    auto found = co_await state->api.describe_container_groups(std::move(lookup), call);
+    if (!found.ok()) {
+        unknown.message = fmt::format(
+            "{}; the create's outcome is unknown: a sandbox named {} (ClientToken {}) may exist",
+            unknown.message, request.container_group_name, request.client_token);
+        co_return unknown;
+    }
+    std::vector<std::string> ids;
+    for (const auto& group : found->container_groups) {
+        if (group.container_group_name == request.container_group_name)
+            ids.push_back(group.container_group_id);
+    }
+    if (ids.size() == 1) {
+        CreateContainerGroupResponse response;
+        response.container_group_id = ids.front();
+        response.request_id = found->request_id;
+        co_return response;
+    }
+    if (ids.empty()) {
+        unknown.message =
+            fmt::format("{}; no sandbox named {} exists: the create was not carried out",
+                        unknown.message, request.container_group_name);
+        unknown.dispatch = Dispatch::refused;
+        co_return unknown;
+    }
+    unknown.message = fmt::format(
+        "{}; the create's outcome is unknown: {} sandboxes are named {} ({}), one may be this "
+        "create's",
+        unknown.message, ids.size(), request.container_group_name, fmt::join(ids, ", "));
+    co_return unknown;
 }
 
 }  // namespace
@@ -143,14 +240,47 @@ asio::awaitable<Result<AsyncSandbox>> AsyncEciSandbox::create(CreateOptions opti
     request.security_group_id = options.security_group_id;
     request.zone_id = options.zone_id;
     request.instance_type = options.instance_type;
+    // Generated here, not by the API client, so a settling replay carries the same token.
     request.client_token = options.client_token;
+    if (request.client_token.empty()) {
+        auto token = detail::random_hex(16);
+        if (token.ok())
+            request.client_token = std::move(token).value();
+    }
     request.active_deadline_seconds = options.active_deadline_seconds;
     if (options.auto_create_eip)
         request.auto_create_eip = true;
     request.eip_bandwidth = options.eip_bandwidth;
     request.eip_instance_id = options.eip_instance_id;
 
-    auto reply = co_await state_->api.create_container_group(std::move(request));
+    auto reply = co_await state_->api.create_container_group(request);
+    // After a cancellation every co_await of another coroutine throws (throw_if_cancelled,
+    // checked in this frame: a helper coroutine could not do it), yet the cleanup below must
+    // still run: it gets a fresh cancellation state (a new cancellation still ends it) and
+    // results instead of exceptions; the caller's setting is restored afterwards.
+    const bool throws_if_cancelled = co_await asio::this_coro::throw_if_cancelled();
+    if (!reply.ok() && detail::outcome_unknown(reply.error())) {
+        // Not returned as is: a sandbox may exist that nobody knows of.
+        const bool cancelled = reply.error().kind == ErrorKind::cancelled;
+        if (cancelled) {
+            co_await asio::this_coro::reset_cancellation_state();
+            co_await asio::this_coro::throw_if_cancelled(false);
+        }
+        auto error = reply.error();
+        reply = co_await settle_create(state_, request, std::move(error));
+        if (reply.ok() && cancelled) {
+            // The caller gave up on this create: what it made is deleted, not handed over.
+            auto cancelled_error = Error::make(ErrorKind::cancelled, "create was cancelled");
+            cancelled_error.sandbox_id = reply->container_group_id;
+            auto removed = co_await delete_until_gone(
+                state_, reply->container_group_id, false,
+                steady_clock::now() + cleanup_budget(state_->api.config()));
+            cancelled_error.sandbox_deleted = removed.ok();
+            co_await asio::this_coro::throw_if_cancelled(throws_if_cancelled);
+            co_return cancelled_error;
+        }
+        co_await asio::this_coro::throw_if_cancelled(throws_if_cancelled);
+    }
     if (!reply.ok())
         co_return std::move(reply).error();
     if (reply->container_group_id.empty()) {
@@ -164,8 +294,32 @@ asio::awaitable<Result<AsyncSandbox>> AsyncEciSandbox::create(CreateOptions opti
         auto running = co_await wait_until_running(sandbox.id(), options.wait_timeout);
         if (!running.ok()) {
             auto error = std::move(running).error();
-            error.message = fmt::format("sandbox {} was created but did not start: {}",
-                                        sandbox.id(), error.message);
+            error.sandbox_id = sandbox.id();
+            if (detail::on_failed_wait(options.keep_on_failure) ==
+                detail::FailedCreateAction::keep) {
+                error.message = fmt::format("sandbox {} was created but did not start (kept): {}",
+                                            sandbox.id(), error.message);
+                co_return error;
+            }
+            const auto cancellation = co_await asio::this_coro::cancellation_state;
+            const bool cancelled = cancellation.cancelled() != asio::cancellation_type::none;
+            if (cancelled) {
+                co_await asio::this_coro::reset_cancellation_state();
+                co_await asio::this_coro::throw_if_cancelled(false);
+            }
+            auto removed = co_await delete_until_gone(
+                state_, sandbox.id(), false,
+                steady_clock::now() + cleanup_budget(state_->api.config()));
+            co_await asio::this_coro::throw_if_cancelled(throws_if_cancelled);
+            state_->container_names.erase(sandbox.id());
+            error.sandbox_deleted = removed.ok();
+            error.message =
+                removed.ok() ? fmt::format("sandbox {} was created but did not start (deleted): {}",
+                                           sandbox.id(), error.message)
+                             : fmt::format(
+                                   "sandbox {} was created but did not start, and deleting it "
+                                   "failed ({}): {}",
+                                   sandbox.id(), removed.error().message, error.message);
             co_return error;
         }
     }
@@ -253,19 +407,10 @@ asio::awaitable<Result<std::vector<SandboxInfo>>> AsyncEciSandbox::list_all(List
 asio::awaitable<Result<Receipt>> AsyncEciSandbox::remove(std::string sandbox_id, bool force) {
     if (sandbox_id.empty())
         co_return invalid("sandbox_id is required");
-    DeleteContainerGroupRequest request;
-    request.container_group_id = sandbox_id;
-    if (force)
-        request.force = true;
-    auto reply = co_await state_->api.delete_container_group(std::move(request));
+    auto removed = co_await delete_until_gone(
+        state_, sandbox_id, force, steady_clock::now() + cleanup_budget(state_->api.config()));
     state_->container_names.erase(sandbox_id);
-    if (!reply.ok()) {
-        // Deleting what is already gone is what the caller wanted.
-        if (reply.error().kind == ErrorKind::not_found)
-            co_return Receipt{reply.error().request_id};
-        co_return std::move(reply).error();
-    }
-    co_return Receipt{reply->request_id};
+    co_return removed;
 }
 
 asio::awaitable<Result<Receipt>> AsyncEciSandbox::restart(std::string sandbox_id) {

@@ -290,9 +290,11 @@ asio::awaitable<Attempt> run_once(std::shared_ptr<SessionState> state,
 }
 
 // Starts a shell: ExecContainerCommand, the WebSocket, the reader, and a first no-op command
-// that proves the shell answers. Errors carry Dispatch::not_sent (no user command was sent).
-asio::awaitable<Result<void>> connect_shell(std::shared_ptr<SessionState> state,
-                                            steady_clock::time_point deadline) {
+// that proves the shell answers. Errors carry Dispatch::not_sent (no user command was sent);
+// `exited_early` says the shell's stream closed before it answered.
+asio::awaitable<Result<void>> connect_shell_once(std::shared_ptr<SessionState> state,
+                                                 steady_clock::time_point deadline,
+                                                 bool& exited_early) {
     if (state->connection) {
         state->connection->kill();
         state->stats.dropped_bytes += state->connection->dropped_bytes;
@@ -371,12 +373,39 @@ asio::awaitable<Result<void>> connect_shell(std::shared_ptr<SessionState> state,
                                                            probe.result->output.substr(0, 200)))
             : std::move(probe.result).error();
     if (probe.end == AttemptEnd::not_started) {
+        exited_early = true;
         error = Error::make(ErrorKind::protocol,
                             "the session's shell exited at once (is the shell installed?)");
     }
     error.partial.reset();
     error.request_id = reply->request_id;
     co_return with_dispatch(std::move(error), Dispatch::not_sent);
+}
+
+// connect_shell_once until it succeeds, a failure says trying again is pointless, or
+// `deadline` passes: a start runs nothing of the caller's, so a transient failure (a throttled
+// ExecContainerCommand, a WebSocket dropped during the probe) must not fail the open.
+asio::awaitable<Result<void>> connect_shell(std::shared_ptr<SessionState> state,
+                                            steady_clock::time_point deadline) {
+    int early_exits = 0;
+    milliseconds pause(100);
+    for (;;) {
+        bool exited_early = false;
+        auto connected = co_await connect_shell_once(state, deadline, exited_early);
+        if (connected.ok())
+            co_return connected;
+        if (exited_early)
+            ++early_exits;
+        if (!shell_start_retryable(connected.error(), exited_early, early_exits) ||
+            steady_clock::now() + pause >= deadline)
+            co_return connected;
+        asio::steady_timer timer(co_await asio::this_coro::executor, pause);
+        auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (ec)
+            co_return connected;  // cancelled
+        ++state->stats.start_retries;
+        pause = std::min(pause * 2, milliseconds(2000));
+    }
 }
 
 }  // namespace

@@ -15,7 +15,7 @@ using std::chrono::seconds;
 namespace {
 
 // The ids of every listed sandbox that `text` names: the failed sandbox is left for the
-// caller, and its id in the error message must be one the service knows.
+// caller (keep_on_failure), and its id in the error message must be one the service knows.
 asio::awaitable<std::vector<std::string>> listed_ids_in(AsyncEciSandbox& client, std::string text) {
     auto all = co_await client.list_all();
     require_ok(all);
@@ -42,6 +42,7 @@ TEST_CASE("sandbox start: ScheduleFailed (no stock) is reported with the NoStock
         options.memory = 16;
         options.wait_until_running = true;
         options.wait_timeout = seconds(20);
+        options.keep_on_failure = true;  // inspected below (without it, it is deleted)
         auto created = co_await fx.client->create(options);
         REQUIRE_FALSE(created.ok());
         const Error& error = created.error();
@@ -52,6 +53,8 @@ TEST_CASE("sandbox start: ScheduleFailed (no stock) is reported with the NoStock
         CHECK(error.service_message.find("out of stock") != std::string::npos);
         auto named = co_await listed_ids_in(*fx.client, error.message);
         REQUIRE(named.size() == 1);
+        CHECK(error.sandbox_id == named.front());
+        CHECK_FALSE(error.sandbox_deleted);
 
         // wait_until_running on the id says the same; no container ever ran.
         auto waited = co_await fx.client->wait_until_running(named.front(), seconds(5));

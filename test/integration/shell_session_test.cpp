@@ -7,6 +7,7 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/json/parse.hpp>
 
 #include <string>
 #include <vector>
@@ -399,4 +400,38 @@ TEST_CASE("shell session: tmux_start, wait and kill on a session cost no API cal
         CHECK(fx.client->api().stats().total_api_calls() == api_before);
         CHECK(ws_connections(*fx.client) == ws_before);
     });
+}
+
+TEST_CASE(
+    "shell session: open starts a new shell when the WebSocket drops before the shell "
+    "answered",
+    "[shell-session-e2e][no-leak]") {
+    // Half the exec WebSockets are cut after their first frame, which is the probe's begin
+    // line: the drop proves nothing of the caller's ran, so open() must try again.
+    auto options = sandbox_emulator_options();
+    options.faults.ws_drop = 0.5;
+    options.seed = 3;
+    AsyncSandboxFixture fx(options);
+    fx.run(
+        [&]() -> asio::awaitable<void> {
+            auto sandbox = co_await make_running_sandbox(*fx.client, "session-drop-open");
+            std::uint64_t start_retries = 0;
+            for (int i = 0; i < 6; ++i) {
+                auto session = co_await open_session(sandbox);
+                start_retries += session.stats().start_retries;
+                auto ran = co_await session.run("echo up");
+                // The command itself may be cut too (a drop after its begin line): only
+                // the open is under test here.
+                if (ran.ok())
+                    CHECK(ran->stdout_text == "up\n");
+                (void)co_await session.close();
+            }
+            const auto stats = boost::json::parse(fx.emulator->stats_json()).as_object();
+            const auto* dropped = stats.at("faults_injected").as_object().if_contains("ws_drop");
+            const auto drops = dropped ? dropped->to_number<std::int64_t>() : 0;
+            // The seed does cut some probes (else this test would prove nothing).
+            CHECK(drops > 0);
+            CHECK(start_retries > 0);
+        },
+        seconds(60));
 }

@@ -118,7 +118,7 @@ TEST_CASE("config: defaults when only credentials are given", "[config]") {
     CHECK(config.tls.verify_peer);
     CHECK(config.tls.ca_file.empty());
     CHECK(config.proxy.https_proxy.empty());
-    CHECK(config.retry.max_attempts == 5);
+    CHECK(config.retry.max_attempts == 10);
     CHECK(config.pool.max_connections_per_endpoint == 16);
     CHECK(config.max_response_body_bytes == 16u * 1024u * 1024u);
     CHECK(config.credentials.security_token.empty());

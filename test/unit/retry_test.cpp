@@ -64,6 +64,7 @@ TEST_CASE("retry: delays use full jitter within the exponential cap", "[retry]")
 TEST_CASE("retry: gives up at max_attempts, when disabled and past the overall deadline",
           "[retry]") {
     RetryPolicy policy;
+    policy.max_attempts = 5;
     CHECK(next_retry_delay(policy, throttled, RetrySafety::always, 4, 0ms, 1).has_value());
     CHECK_FALSE(next_retry_delay(policy, throttled, RetrySafety::always, 5, 0ms, 1));
     CHECK_FALSE(next_retry_delay(policy, throttled, RetrySafety::always, 0, 0ms, 1));
@@ -222,4 +223,39 @@ TEST_CASE("retry: each action has its own throttle gate", "[retry]") {
     CHECK(gate.current_backoff("DescribeContainerGroups") == 0ms);
     gate.on_success("DescribeContainerGroups", t0, t0 + 20ms);
     CHECK(gate.current_backoff("ExecContainerCommand") == 1000ms);
+}
+
+TEST_CASE("retry: an unknown outcome is a lost reply or a transport failure after sending",
+          "[retry][no-leak]") {
+    using eci::detail::outcome_unknown;
+    CHECK(outcome_unknown(make_error(ErrorKind::network, 0, {}, Dispatch::unknown)));
+    CHECK(outcome_unknown(make_error(ErrorKind::timeout, 0, {}, Dispatch::not_applicable)));
+    // A later attempt's throttle after a lost reply: rpc_call marks it unknown.
+    CHECK(outcome_unknown(make_error(ErrorKind::throttled, 400, "Throttling", Dispatch::unknown)));
+    CHECK_FALSE(outcome_unknown(make_error(ErrorKind::network, 0, {}, Dispatch::not_sent)));
+    CHECK_FALSE(outcome_unknown(make_error(ErrorKind::throttled, 400, "Throttling.User")));
+    CHECK_FALSE(outcome_unknown(
+        make_error(ErrorKind::service, 503, "ServiceUnavailable", Dispatch::refused)));
+    CHECK_FALSE(outcome_unknown(make_error(ErrorKind::invalid_argument, 400, "InvalidParameter")));
+}
+
+TEST_CASE(
+    "retry: a failed create wait deletes the sandbox unless it is kept; deletes retry "
+    "transient failures and count NotFound as done",
+    "[retry][no-leak]") {
+    using eci::detail::FailedCreateAction;
+    CHECK(eci::detail::on_failed_wait(false) == FailedCreateAction::remove);
+    CHECK(eci::detail::on_failed_wait(true) == FailedCreateAction::keep);
+
+    CHECK(eci::detail::delete_confirmed(make_error(ErrorKind::not_found, 400, "NotFound")));
+    CHECK_FALSE(eci::detail::delete_confirmed(throttled));
+
+    CHECK(eci::detail::delete_worth_retrying(throttled));
+    CHECK(eci::detail::delete_worth_retrying(make_error(ErrorKind::service, 503)));
+    CHECK(eci::detail::delete_worth_retrying(
+        make_error(ErrorKind::network, 0, {}, Dispatch::unknown)));
+    CHECK_FALSE(eci::detail::delete_worth_retrying(make_error(ErrorKind::auth, 403, "Forbidden")));
+    CHECK_FALSE(eci::detail::delete_worth_retrying(
+        make_error(ErrorKind::invalid_argument, 400, "IncorrectStatus")));
+    CHECK_FALSE(eci::detail::delete_worth_retrying(make_error(ErrorKind::cancelled)));
 }

@@ -132,3 +132,29 @@ TEST_CASE(
         err_at = run.err.find(markers[i].second, err_at) + markers[i].second.size();
     }
 }
+
+TEST_CASE("shell session protocol: which failed shell starts are tried again",
+          "[shell-session][no-leak]") {
+    using eci::detail::shell_start_retryable;
+    auto error = [](eci::ErrorKind kind, int status = 0) {
+        auto e = eci::Error::make(kind, "x");
+        e.http_status = status;
+        e.dispatch = eci::Dispatch::not_sent;
+        return e;
+    };
+    // The WebSocket dropped during the probe, a throttled or unavailable ExecContainerCommand,
+    // a connect that timed out: transient.
+    CHECK(shell_start_retryable(error(eci::ErrorKind::network), false, 0));
+    CHECK(shell_start_retryable(error(eci::ErrorKind::throttled, 400), false, 0));
+    CHECK(shell_start_retryable(error(eci::ErrorKind::service, 503), false, 0));
+    CHECK(shell_start_retryable(error(eci::ErrorKind::timeout), false, 0));
+    // A close before the begin line: a few times, then it is a missing shell.
+    CHECK(shell_start_retryable(error(eci::ErrorKind::protocol), true, 1));
+    CHECK(shell_start_retryable(error(eci::ErrorKind::protocol), true, 3));
+    CHECK_FALSE(shell_start_retryable(error(eci::ErrorKind::protocol), true, 4));
+    // Refusals and the caller's cancellation: final.
+    CHECK_FALSE(shell_start_retryable(error(eci::ErrorKind::protocol), false, 0));
+    CHECK_FALSE(shell_start_retryable(error(eci::ErrorKind::invalid_argument, 400), false, 0));
+    CHECK_FALSE(shell_start_retryable(error(eci::ErrorKind::not_found, 400), false, 0));
+    CHECK_FALSE(shell_start_retryable(error(eci::ErrorKind::cancelled), false, 0));
+}
