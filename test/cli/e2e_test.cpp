@@ -359,7 +359,8 @@ std::set<std::string> listed_ids(const CliFixture& fixture) {
     auto list = fixture.cli({"list", "--json"});
     REQUIRE(list.exit_code == 0);
     std::set<std::string> ids;
-    for (const auto& entry : json::parse(list.out).as_array())
+    const auto parsed = json::parse(list.out);  // named: the loop must not outlive it
+    for (const auto& entry : parsed.as_array())
         ids.insert(json::value_to<std::string>(entry.at("sandbox_id")));
     return ids;
 }

@@ -88,10 +88,10 @@ struct Fixture {
         ExecWebSocket socket(ioc.get_executor(), tls, options);
         return run_with_limit(
             ioc,
-            [](ExecWebSocket& ws, std::string url, std::optional<std::string> input,
+            [](ExecWebSocket& ws, std::string target, std::optional<std::string> input,
                Clock::time_point deadline,
                OutputCollector& output) -> asio::awaitable<Result<ExecStreamOutcome>> {
-                auto connected = co_await ws.connect(url);
+                auto connected = co_await ws.connect(target);
                 if (!connected)
                     co_return connected.error();
                 co_return co_await run_exec_stream(ws, std::move(input), deadline, output);

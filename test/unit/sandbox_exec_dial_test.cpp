@@ -112,9 +112,12 @@ ExecAttempt run_exec(asio::io_context& io, eci::ClientConfig config) {
     ExecAttempt attempt;
     eci::test::run_with_deadline(io, [&]() -> asio::awaitable<void> {
         eci::ExecOptions options;
-        options.timeout = 30s;  // far beyond every bound under test
+        options.timeout = 30s;               // far beyond every bound under test
+        options.container_name = "sandbox";  // known: no DescribeContainerGroups first
+        std::vector<std::string> argv{"echo", "x"};
         const auto start = std::chrono::steady_clock::now();
-        attempt.result = co_await client->exec_command("eci-dial", {"echo", "x"}, options);
+        attempt.result =
+            co_await client->exec_command("eci-dial", std::move(argv), std::move(options));
         attempt.elapsed = std::chrono::steady_clock::now() - start;
     });
     REQUIRE(attempt.result);
