@@ -16,6 +16,8 @@ std::span<const Command> exec_commands();
 std::span<const Command> file_commands();
 /// tmux start|poll|wait|kill|list.
 std::span<const Command> tmux_commands();
+/// reap.
+std::span<const Command> reap_commands();
 /// emulator (when the emulator is built).
 std::span<const Command> emulator_commands();
 

@@ -2,10 +2,14 @@
 #include "cli/commands.hpp"
 #include "cli/json_output.hpp"
 
+#include <eci/reaper.hpp>
+
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace eci::cli {
 
@@ -80,6 +84,14 @@ int run_create(Invocation& invocation) {
             options.tags.push_back({std::move(key), std::move(value)});
         }))
         return exit_code::usage;
+    // This process exits right after the create, on purpose: tag the sandbox as detached so
+    // `reap --orphans` does not take it for a crashed creator's leftover (docs/leases.md).
+    const bool process_tagged =
+        std::any_of(options.tags.begin(), options.tags.end(),
+                    [](const Tag& tag) { return tag.key == lease_tags::process; });
+    if (!process_tagged)
+        options.tags.push_back(
+            {std::string(lease_tags::process), std::string(lease_tags::detached)});
     for (const auto& text : invocation.args.all("port")) {
         auto port = parse_port("--port", text);
         if (!port)

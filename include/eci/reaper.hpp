@@ -24,6 +24,9 @@ inline constexpr std::string_view lease_expires = "eci-sandbox:lease-expires";
 inline constexpr std::string_view process = "eci-sandbox:process";
 /// The value of `lease_expires` for a sandbox without a lease.
 inline constexpr std::string_view never = "never";
+/// A value of `process` for a sandbox meant to outlive its creator (`eci-sandbox create`
+/// sets it): no process to watch, so reap() never calls it an orphan; only its lease ends it.
+inline constexpr std::string_view detached = "detached";
 }  // namespace lease_tags
 
 /// What reap() looks for and does.

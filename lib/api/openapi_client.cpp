@@ -3,6 +3,7 @@
 #include "api/openapi_state.hpp"
 #include "api/rpc_call.hpp"
 #include "core/crypto.hpp"
+#include "core/log.hpp"
 #include "core/models_json.hpp"
 #include "core/signing.hpp"
 
@@ -118,6 +119,14 @@ Result<OpenApiClient> OpenApiClient::create(asio::any_io_executor executor, Clie
                                             Logger logger) {
     if (auto valid = validate_config(config); !valid.ok())
         return std::move(valid).error();
+    if (!config.tls.verify_peer) {
+        // Said at every creation, so it cannot scroll away unnoticed in a long-lived program.
+        detail::log(logger, LogLevel::warn,
+                    "TLS peer verification is OFF (TlsConfig::verify_peer = false): any server "
+                    "can impersonate {} and read the signed requests; use only against a local "
+                    "emulator",
+                    config.endpoint.host);
+    }
     auto http = detail::HttpClient::create(executor, detail::http_options_for(config));
     if (!http.ok())
         return std::move(http).error();

@@ -1,5 +1,7 @@
 #include "net/exec_websocket.hpp"
 
+#include <eci/config.hpp>
+
 #include "net/http_connect_proxy.hpp"
 #include "net/tls_context.hpp"
 #include "net/tls_session_cache.hpp"
@@ -73,6 +75,10 @@ struct ExecWebSocket::Impl {
     std::string endpoint;
     ExecWebSocketCounters counters;
     bool open = false;
+    // The server's close frame arrived on this connection. From then on the session has
+    // ended cleanly, whatever happens to the transport during Beast's teardown (a server that
+    // closes TCP without TLS close_notify makes the teardown fail).
+    bool close_received = false;
     // The first failure of this connection: an operation aborted because another one failed
     // and closed the socket reports this instead of a bogus "cancelled".
     std::optional<Error> failure;
@@ -209,6 +215,17 @@ struct ExecWebSocket::Impl {
             }));
         ws.read_message_max(options.max_message_bytes);
         ws.binary(true);
+        ws.control_callback([this](websocket::frame_type kind, beast::string_view) {
+            if (kind == websocket::frame_type::close)
+                close_received = true;
+        });
+    }
+
+    // The close frame the server sent, as read() reports it.
+    ExecClosed received_close() {
+        const auto reason = with_stream([](auto& ws) { return ws.reason(); });
+        return ExecClosed{static_cast<std::uint16_t>(reason.code),
+                          std::string(reason.reason.data(), reason.reason.size())};
     }
 };
 
@@ -237,6 +254,7 @@ asio::awaitable<Result<void>> ExecWebSocket::connect(std::string url) {
     d.close_socket();
     d.stream = std::monostate{};
     d.failure.reset();
+    d.close_received = false;
     d.read_buffer.clear();
     const asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
 
@@ -251,6 +269,15 @@ asio::awaitable<Result<void>> ExecWebSocket::connect(std::string url) {
     const std::string host = parsed->host_address();
     if (host.empty())
         co_return Error::make(ErrorKind::invalid_argument, "the exec WebSocket URL has no host");
+    if (!secure && d.options.require_tls) {
+        // A server (or whoever rewrote its reply) handing an https client a plain URL: the
+        // token in it and the whole session would be readable and writable on the wire.
+        Error error = Error::make(ErrorKind::protocol,
+                                  "the service returned a ws:// exec WebSocket URL to an https "
+                                  "client; refused (only a plain-http endpoint may use ws://)");
+        error.dispatch = Dispatch::not_sent;
+        co_return error;
+    }
     const std::string port =
         parsed->has_port() ? std::string(parsed->port()) : std::string(secure ? "443" : "80");
     std::string target(parsed->encoded_target());
@@ -260,8 +287,12 @@ asio::awaitable<Result<void>> ExecWebSocket::connect(std::string url) {
     d.endpoint = host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, port)
                                                      : fmt::format("{}:{}", host, port);
 
+    // The proxy decision belongs to the WebSocket's own host, which may differ from the API's.
+    const std::uint16_t port_number =
+        parsed->has_port() ? parsed->port_number() : std::uint16_t(secure ? 443 : 80);
     std::optional<HttpProxy> proxy;
-    if (!d.options.proxy_url.empty()) {
+    if (!d.options.proxy_url.empty() &&
+        !proxy_bypassed(ProxyConfig{d.options.proxy_url, d.options.no_proxy}, host, port_number)) {
         auto parsed_proxy = parse_http_proxy_url(d.options.proxy_url);
         if (!parsed_proxy)
             co_return std::move(parsed_proxy).error();
@@ -395,9 +426,13 @@ asio::awaitable<Result<ExecEvent>> ExecWebSocket::read() {
     if (ec == websocket::error::closed) {
         // Beast has answered the close frame and shut the connection down.
         d.open = false;
-        const auto reason = d.with_stream([](auto& ws) { return ws.reason(); });
-        co_return ExecClosed{static_cast<std::uint16_t>(reason.code),
-                             std::string(reason.reason.data(), reason.reason.size())};
+        co_return d.received_close();
+    }
+    if (ec && d.close_received && !is_cancelled(state)) {
+        // The close frame came, then answering it or the teardown failed (e.g. TCP closed
+        // without TLS close_notify): a received close frame is a close, not a drop.
+        d.close_socket();
+        co_return d.received_close();
     }
     if (ec)
         co_return d.fail(ec, state, "read");

@@ -49,6 +49,12 @@ struct ExecWebSocketOptions {
     /// An HTTP proxy, "http://[user:password@]host:port", reached with CONNECT. Empty: connect
     /// directly. The credentials travel in Proxy-Authorization (Basic) and are never logged.
     std::string proxy_url;
+    /// Hosts that bypass proxy_url, in ProxyConfig::no_proxy syntax, matched against the
+    /// WebSocket URL's own host and port (which need not be the API endpoint's). Default empty.
+    std::string no_proxy;
+    /// Refuse ws:// URLs (invalid for a client whose API endpoint is https: the exec token
+    /// and the session would cross the network in clear). Default false.
+    bool require_tls = false;
     /// The User-Agent of the upgrade request.
     std::string user_agent = "eci-sandbox";
 };
@@ -112,6 +118,7 @@ class ExecWebSocket {
     ///
     /// Errors (all with Error::endpoint = host:port):
     /// - invalid_argument: the URL is not ws:// or wss:// with a host;
+    /// - protocol: a ws:// URL while require_tls is set (nothing is sent);
     /// - network, dispatch not_sent: resolving or connecting failed, the proxy refused;
     /// - timeout, dispatch not_sent: connect_timeout or handshake_timeout passed;
     /// - tls, dispatch not_sent: the TLS handshake or certificate verification failed;

@@ -164,9 +164,16 @@ Result<AsyncEciSandbox> AsyncEciSandbox::create(asio::any_io_executor executor, 
     tls.ca_file = config.tls.ca_file;
     detail::ExecWebSocketOptions ws;
     const std::size_t exec_starts = config.rate_limit.max_concurrent_exec_starts;
-    if (!config.proxy.https_proxy.empty() &&
-        !proxy_bypassed(config.proxy, config.endpoint.host, config.endpoint.effective_port())) {
-        ws.proxy_url = config.proxy.https_proxy;
+    // The WebSocket host comes from each ExecContainerCommand reply, so NO_PROXY is matched
+    // there (ExecWebSocket::connect), not against the API endpoint.
+    ws.proxy_url = config.proxy.https_proxy;
+    ws.no_proxy = config.proxy.no_proxy;
+    ws.require_tls = config.endpoint.uses_tls();
+    // TimeoutConfig::connect bounds resolve + connect + TLS handshake for HTTPS; the same
+    // bound applies to each WebSocket phase (0 = no deadline there; a WebSocket keeps its own).
+    if (config.timeouts.connect.count() > 0) {
+        ws.connect_timeout = config.timeouts.connect;
+        ws.handshake_timeout = config.timeouts.connect;
     }
     auto api = OpenApiClient::create(executor, std::move(config), logger);
     if (!api.ok())

@@ -2,13 +2,18 @@
 // child process (its ready line says where it listens), then one CLI process per command with
 // the configuration in its environment (ECI_SANDBOX_ENDPOINT, ECI_SANDBOX_CA_FILE, ...).
 #include "support/child_process.hpp"
+#include "support/run_with_deadline.hpp"
+#include "support/test_api_client.hpp"
 
+#include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <boost/json/value_to.hpp>
 
 #include <catch2/catch.hpp>
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,6 +22,8 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -302,5 +309,215 @@ TEST_CASE("cli e2e: write and read round trip, tmux start and wait", "[cli][e2e]
 
     CHECK(fixture.cli({"delete", id}).exit_code == 0);
 }
+
+// ---- reap -------------------------------------------------------------------------------------
+
+namespace {
+
+/// GET /_emulator/stats of the fixture's emulator, over its own TLS connection.
+json::object emulator_stats(const CliFixture& fixture) {
+    boost::asio::io_context io;
+    eci::test::TestEndpoint endpoint;
+    const auto colon = fixture.endpoint.rfind(':');
+    endpoint.host = fixture.endpoint.substr(0, colon);
+    endpoint.port = static_cast<std::uint16_t>(std::stoi(fixture.endpoint.substr(colon + 1)));
+    std::ifstream ca(fixture.ca_file);
+    std::stringstream pem;
+    pem << ca.rdbuf();
+    endpoint.ca_pem = pem.str();
+    eci::test::TestApiClient client(io.get_executor(), endpoint);
+    std::optional<json::object> stats;
+    eci::test::run_with_deadline(
+        io,
+        [&]() -> boost::asio::awaitable<void> {
+            auto replies = co_await client.get_many("/_emulator/stats", 1);
+            REQUIRE(replies.ok());
+            REQUIRE(replies->size() == 1);
+            REQUIRE(replies->front().ok());
+            stats = replies->front().json.as_object();
+        },
+        std::chrono::seconds(10));
+    REQUIRE(stats);
+    return *stats;
+}
+
+std::int64_t stat_of(const json::object& stats, std::string_view key) {
+    return stats.at(key).to_number<std::int64_t>();
+}
+
+/// Polls the emulator's stats until `condition` holds or `timeout` passes; the last stats.
+template <class Condition>
+json::object wait_for_stats(const CliFixture& fixture, Condition condition,
+                            std::chrono::seconds timeout = std::chrono::seconds(20)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        auto stats = emulator_stats(fixture);
+        if (condition(stats) || std::chrono::steady_clock::now() >= deadline)
+            return stats;
+        ::usleep(20000);
+    }
+}
+
+std::string host_name() {
+    char buffer[256] = {};
+    REQUIRE(::gethostname(buffer, sizeof(buffer) - 1) == 0);
+    return buffer;
+}
+
+std::set<std::string> listed_ids(const CliFixture& fixture) {
+    auto list = fixture.cli({"list", "--json"});
+    REQUIRE(list.exit_code == 0);
+    std::set<std::string> ids;
+    const auto parsed = json::parse(list.out);  // named: the loop must not outlive it
+    for (const auto& entry : parsed.as_array())
+        ids.insert(json::value_to<std::string>(entry.at("sandbox_id")));
+    return ids;
+}
+
+std::set<std::string> string_set(const json::value& array) {
+    std::set<std::string> values;
+    for (const auto& entry : array.as_array())
+        values.insert(json::value_to<std::string>(entry));
+    return values;
+}
+
+}  // namespace
+
+TEST_CASE("cli e2e: reap selects by owner, lease and orphaned creator; --dry-run deletes nothing",
+          "[cli][e2e][reap]") {
+    CliFixture fixture;
+    auto env = fixture.environment();
+    env.push_back("ECI_SANDBOX_OWNER=cli-reaper");
+    // A creator that ran on this host and is gone: pid 999999 with start time 1 is no live
+    // process (a reused pid has another start time).
+    const std::string dead_creator = "eci-sandbox:process=" + host_name() + "/999999/1";
+    auto create = [&](std::vector<std::string> extra) {
+        std::vector<std::string> args{"create", "--image", "registry.example/ubuntu:22.04",
+                                      "--json"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        auto created = fixture.cli(args, {}, env);
+        INFO("stderr: " << created.err);
+        REQUIRE(created.exit_code == 0);
+        return json::value_to<std::string>(json::parse(created.out).at("sandbox_id"));
+    };
+    const std::string orphan = create({"--tag", dead_creator});
+    const std::string detached = create({});  // the CLI's own create: meant to outlive it
+    const std::string other_owner =
+        create({"--tag", dead_creator, "--tag", "eci-sandbox:owner=someone-else"});
+    const std::string expired = create({"--tag", "eci-sandbox:lease-expires=2000-01-01T00:00:00Z"});
+    const std::set<std::string> all{orphan, detached, other_owner, expired};
+    REQUIRE(listed_ids(fixture) == all);
+
+    // Without --orphans only the expired lease is due; a dry run deletes nothing.
+    auto dry = fixture.cli({"reap", "--dry-run", "--json"}, {}, env);
+    INFO("stderr: " << dry.err);
+    REQUIRE(dry.exit_code == 0);
+    auto report = json::parse(dry.out).as_object();
+    CHECK(report.at("dry_run").as_bool());
+    CHECK(json::value_to<std::string>(report.at("owner")) == "cli-reaper");
+    CHECK_FALSE(report.at("all_owners").as_bool());
+    CHECK_FALSE(report.at("orphans").as_bool());
+    CHECK(report.at("examined").as_int64() == 3);
+    REQUIRE(report.at("found").as_array().size() == 1);
+    const auto& found = report.at("found").as_array()[0].as_object();
+    CHECK(json::value_to<std::string>(found.at("sandbox_id")) == expired);
+    CHECK(json::value_to<std::string>(found.at("reason")) == "lease_expired");
+    CHECK(json::value_to<std::string>(found.at("owner")) == "cli-reaper");
+    CHECK(json::value_to<std::string>(found.at("lease_expires")) == "2000-01-01T00:00:00Z");
+    for (auto key : {"name", "status", "process"})
+        CHECK(found.at(key).is_string());
+    CHECK(report.at("deleted").as_array().empty());
+    CHECK(report.at("failed").as_array().empty());
+    CHECK(listed_ids(fixture) == all);
+
+    // The text form of a dry run with --orphans: one line per sandbox it would delete.
+    auto dry_text = fixture.cli({"reap", "--orphans", "--dry-run"}, {}, env);
+    REQUIRE(dry_text.exit_code == 0);
+    CHECK(dry_text.out.find("would-delete " + orphan + " orphaned ") != std::string::npos);
+    CHECK(dry_text.out.find("would-delete " + expired + " lease_expired ") != std::string::npos);
+    CHECK(dry_text.out.find(detached) == std::string::npos);
+    CHECK(dry_text.out.find(other_owner) == std::string::npos);
+    CHECK(dry_text.out.find("dry run: 3 examined, 2 would be deleted") != std::string::npos);
+    CHECK(listed_ids(fixture) == all);
+
+    auto real = fixture.cli({"reap", "--orphans", "--json"}, {}, env);
+    REQUIRE(real.exit_code == 0);
+    auto done = json::parse(real.out).as_object();
+    CHECK_FALSE(done.at("dry_run").as_bool());
+    CHECK(done.at("orphans").as_bool());
+    CHECK(string_set(done.at("deleted")) == std::set<std::string>{orphan, expired});
+    CHECK(listed_ids(fixture) == std::set<std::string>{detached, other_owner});
+
+    // Another owner's orphan goes only with --all-owners; the detached one never does.
+    auto everyone = fixture.cli({"reap", "--orphans", "--all-owners", "--json"}, {}, env);
+    REQUIRE(everyone.exit_code == 0);
+    auto all_report = json::parse(everyone.out).as_object();
+    CHECK(all_report.at("owner").is_null());
+    CHECK(all_report.at("all_owners").as_bool());
+    CHECK(string_set(all_report.at("deleted")) == std::set<std::string>{other_owner});
+    CHECK(listed_ids(fixture) == std::set<std::string>{detached});
+
+    CHECK(fixture.cli({"reap", "--bogus"}, {}, env).exit_code == 2);
+    CHECK(fixture.cli({"delete", detached}).exit_code == 0);
+}
+
+#ifdef ECI_FANOUT_CRASH_CHILD
+// The full-size run (issue: a 100-sandbox fan-out) is the same test with
+// ECI_REAP_CRASH_SANDBOXES=100; CI runs 24.
+TEST_CASE("cli e2e: reap --orphans after a SIGKILLed fan-out leaves 0 sandboxes and 0 processes",
+          "[cli][e2e][reap]") {
+    int count = 24;
+    if (const char* text = std::getenv("ECI_REAP_CRASH_SANDBOXES"); text && *text)
+        count = std::max(2, std::atoi(text));
+    CliFixture fixture;
+    const std::string owner = "fanout-crash-owner";
+    const auto colon = fixture.endpoint.rfind(':');
+    eci::test::ChildProcess child(
+        ECI_FANOUT_CRASH_CHILD,
+        {fixture.endpoint.substr(colon + 1), fixture.ca_file, "LTAIclie2etest01", test_secret,
+         "cn-hangzhou", owner, std::to_string(count)},
+        eci::test::ProcessOptions{{"PATH=/usr/bin:/bin"}, fixture.dir.path.string(), {}, {}});
+    REQUIRE(child.pid() > 0);
+    // Kill it in the middle: half of the lifecycles are running their commands, the others
+    // are still creating, waiting or starting theirs.
+    int started = 0;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (started < count / 2 && std::chrono::steady_clock::now() < deadline) {
+        auto line = child.read_line(std::chrono::seconds(60));
+        REQUIRE(line);
+        if (line->rfind("started ", 0) == 0)
+            ++started;
+    }
+    REQUIRE(started == count / 2);
+    REQUIRE(::kill(child.pid(), SIGKILL) == 0);
+    CHECK(child.stop() == 128 + SIGKILL);
+
+    // Requests the client had sent before it died are still carried out: wait until the
+    // emulator has let go of every connection of the dead client (ours is the one left).
+    auto before = wait_for_stats(
+        fixture, [](const json::object& stats) { return stat_of(stats, "connections") <= 1; });
+    REQUIRE(stat_of(before, "connections") <= 1);
+    INFO("before reap: " << json::serialize(before));
+    CHECK(stat_of(before, "sandboxes") >= count / 2);
+    CHECK(stat_of(before, "processes") >= count / 2);
+
+    auto env = fixture.environment();
+    env.push_back("ECI_SANDBOX_OWNER=" + owner);
+    auto reaped = fixture.cli({"reap", "--orphans", "--json"}, {}, env);
+    INFO("stdout: " << reaped.out << " stderr: " << reaped.err);
+    REQUIRE(reaped.exit_code == 0);
+    auto report = json::parse(reaped.out).as_object();
+    CHECK(static_cast<std::int64_t>(report.at("deleted").as_array().size()) ==
+          stat_of(before, "sandboxes"));
+    CHECK(report.at("failed").as_array().empty());
+
+    auto after = wait_for_stats(fixture, [](const json::object& stats) {
+        return stat_of(stats, "sandboxes") == 0 && stat_of(stats, "processes") == 0;
+    });
+    INFO("after reap: " << json::serialize(after));
+    CHECK(stat_of(after, "sandboxes") == 0);
+    CHECK(stat_of(after, "processes") == 0);
+}
+#endif  // ECI_FANOUT_CRASH_CHILD
 
 #endif  // ECI_CLI_PATH, the emulator

@@ -5,6 +5,8 @@
 // Creates COUNT sandboxes owned by OWNER and one owned by OTHER_OWNER (through a caller tag),
 // all with a one-hour lease; prints each id as "OWNER ID" on a line, then "ready", and
 // sleeps until killed. Exits 2 on a usage or create error.
+#include "emulator_client_args.hpp"
+
 #include <eci/sandbox.hpp>
 
 #include <unistd.h>
@@ -18,15 +20,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "usage: %s PORT CA KEY_ID SECRET REGION OWNER COUNT OTHER\n", argv[0]);
         return 2;
     }
-    eci::ClientConfig config;
-    config.endpoint.scheme = "https";
-    config.endpoint.host = "127.0.0.1";
-    config.endpoint.port = static_cast<std::uint16_t>(std::atoi(argv[1]));
-    config.tls.ca_file = argv[2];
-    config.credentials.access_key_id = argv[3];
-    config.credentials.access_key_secret = argv[4];
-    config.region_id = argv[5];
-    config.lease.owner = argv[6];
+    auto config = emulator_client_config(argv);
     const int count = std::atoi(argv[7]);
     const std::string other_owner = argv[8];
 

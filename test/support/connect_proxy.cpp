@@ -41,6 +41,7 @@ struct ConnectProxy::State {
     tcp::acceptor acceptor;
     std::uint16_t port = 0;
     std::size_t tunnels = 0, refused = 0;
+    std::vector<std::string> tunnel_targets;
     std::map<std::uint64_t, tcp::socket*> live;
     std::uint64_t next_id = 0;
 };
@@ -134,6 +135,7 @@ asio::awaitable<void> tunnel(std::shared_ptr<State> state, tcp::socket client) {
     if (write_ec)
         co_return;
     ++state->tunnels;
+    state->tunnel_targets.push_back(target);
     if (buffer.size() != 0) {
         auto [ec, n] = co_await asio::async_write(upstream, buffer.data(), use_tuple);
         (void)n;
@@ -191,6 +193,9 @@ std::string ConnectProxy::url(const std::string& user, const std::string& passwo
 }
 std::size_t ConnectProxy::tunnels() const {
     return state_->tunnels;
+}
+const std::vector<std::string>& ConnectProxy::tunnel_targets() const {
+    return state_->tunnel_targets;
 }
 std::size_t ConnectProxy::refused_requests() const {
     return state_->refused;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace eci::test {
 
@@ -29,7 +30,9 @@ class ConnectProxy {
     /// "http://127.0.0.1:<port>", optionally with "user:password@".
     std::string url(const std::string& user = {}, const std::string& password = {}) const;
 
-    std::size_t tunnels() const;           ///< CONNECTs answered with 200
+    std::size_t tunnels() const;  ///< CONNECTs answered with 200
+    /// The `host:port` of every tunnel opened, in order.
+    const std::vector<std::string>& tunnel_targets() const;
     std::size_t refused_requests() const;  ///< CONNECTs refused (auth, bad target, upstream down)
 
     void stop();

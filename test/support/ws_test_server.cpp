@@ -137,23 +137,38 @@ asio::awaitable<void> play(std::shared_ptr<State> state, Stream stream) {
         echoed += frame->payload.size();
     }
 
+    if (script.ending == WsEnding::close || script.ending == WsEnding::close_then_cut) {
+        std::string exit_frame;
+        if (script.exit_mode == WsExitMode::channel4)
+            exit_frame = detail::encode_channel4_exit_frame(script.exit_code);
+        else if (script.exit_mode == WsExitMode::k8s)
+            exit_frame = detail::encode_k8s_status_frame(script.exit_code);
+        if (!exit_frame.empty()) {
+            auto [ec, n] = co_await ws.async_write(asio::buffer(exit_frame),
+                                                   asio::as_tuple(asio::use_awaitable));
+            if (ec)
+                co_return;
+        }
+    }
     switch (script.ending) {
         case WsEnding::close: {
-            std::string exit_frame;
-            if (script.exit_mode == WsExitMode::channel4)
-                exit_frame = detail::encode_channel4_exit_frame(script.exit_code);
-            else if (script.exit_mode == WsExitMode::k8s)
-                exit_frame = detail::encode_k8s_status_frame(script.exit_code);
-            if (!exit_frame.empty()) {
-                auto [ec, n] = co_await ws.async_write(asio::buffer(exit_frame),
-                                                       asio::as_tuple(asio::use_awaitable));
-                if (ec)
-                    co_return;
-            }
             co_await ws.async_close(
                 websocket::close_reason(static_cast<websocket::close_code>(script.close_code),
                                         "process exited"),
                 asio::as_tuple(asio::use_awaitable));
+            co_return;
+        }
+        case WsEnding::close_then_cut: {
+            // A close frame written by hand (FIN + opcode 8, unmasked as a server's is): Beast
+            // would wait for the reply and, over TLS, send close_notify.
+            const std::string reason = "process exited";
+            std::string frame{'\x88', static_cast<char>(2 + reason.size()),
+                              static_cast<char>(script.close_code >> 8),
+                              static_cast<char>(script.close_code & 0xff)};
+            frame += reason;
+            co_await asio::async_write(ws.next_layer(), asio::buffer(frame),
+                                       asio::as_tuple(asio::use_awaitable));
+            drop(ws);
             co_return;
         }
         case WsEnding::drop:

@@ -33,6 +33,9 @@ enum class WsEnding {
     oversize,         ///< send one stdout message of oversize_bytes, then stall
     garbage,          ///< write bytes that are not a WebSocket frame, shut down sending
     unknown_channel,  ///< send a binary message on channel 9, then stall
+    /// Exit frame per exit_mode and a close frame with close_code, then TCP closed at once:
+    /// no wait for the client's reply and no TLS close_notify.
+    close_then_cut,
 };
 
 /// One message the server sends (already framed: channel byte included when binary).

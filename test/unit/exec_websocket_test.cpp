@@ -79,17 +79,24 @@ struct Fixture {
     Result<ExecStreamOutcome> stream(WsTestServer& server, OutputCollector& collector,
                                      std::optional<std::string> stdin_data = std::nullopt,
                                      Clock::duration deadline_in = 5s) {
+        return stream_url(server.url(), collector, std::move(stdin_data), deadline_in);
+    }
+
+    Result<ExecStreamOutcome> stream_url(std::string url, OutputCollector& collector,
+                                         std::optional<std::string> stdin_data = std::nullopt,
+                                         Clock::duration deadline_in = 5s) {
         ExecWebSocket socket(ioc.get_executor(), tls, options);
         return run_with_limit(
             ioc,
-            [](ExecWebSocket& ws, std::string url, std::optional<std::string> input,
+            [](ExecWebSocket& ws, std::string target, std::optional<std::string> input,
                Clock::time_point deadline,
                OutputCollector& output) -> asio::awaitable<Result<ExecStreamOutcome>> {
-                auto connected = co_await ws.connect(url);
+                auto connected = co_await ws.connect(target);
                 if (!connected)
                     co_return connected.error();
                 co_return co_await run_exec_stream(ws, std::move(input), deadline, output);
-            }(socket, server.url(), std::move(stdin_data), Clock::now() + deadline_in, collector));
+            }(socket, std::move(url), std::move(stdin_data), Clock::now() + deadline_in,
+                                        collector));
     }
 };
 
@@ -531,4 +538,48 @@ TEST_CASE("exec websocket: wss refuses an untrusted certificate or a wrong host 
     CHECK(connected.error().dispatch == eci::Dispatch::not_sent);
     if (trust_ca)
         CHECK_THAT(connected.error().message, Catch::Contains("does not match"));
+}
+
+TEST_CASE("exec websocket: a close frame, then TCP cut without close_notify, is a clean close",
+          "[exec_websocket]") {
+    // Output, the exit frame, a close frame 1000, then the server closes TCP at once: the
+    // client's answer and its TLS teardown fail, but the session ended as it should.
+    const bool secure = GENERATE(false, true);
+    TestCertificates certificates;
+    Fixture f;
+    f.tls.add_certificate_authority(asio::buffer(certificates.ca_pem));
+    f.tls.set_verify_mode(asio::ssl::verify_peer);
+    WsTestScript script;
+    script.messages = {out("all output")};
+    script.exit_mode = WsExitMode::k8s;
+    script.exit_code = 0;
+    script.ending = WsEnding::close_then_cut;
+    std::optional<WsTestServer> server;
+    if (secure)
+        server.emplace(f.ioc.get_executor(), script, certificates.server);
+    else
+        server.emplace(f.ioc.get_executor(), script);
+    OutputCollector collector;
+    auto outcome = f.stream_url(server->url(), collector);
+    INFO((outcome.ok() ? std::string("ok") : outcome.error().to_string()));
+    REQUIRE(outcome.ok());
+    CHECK(outcome->closed_normally);
+    CHECK(outcome->close_code == 1000);
+    CHECK(outcome->close_reason == "process exited");
+    CHECK(outcome->exit_code == 0);
+    CHECK(collector.stdout_text() == "all output");
+}
+
+TEST_CASE("exec websocket: require_tls refuses a ws:// URL before connecting", "[exec_websocket]") {
+    Fixture f;
+    WsTestServer server(f.ioc.get_executor(), WsTestScript{});
+    f.options.require_tls = true;
+    ExecWebSocket socket(f.ioc.get_executor(), f.tls, f.options);
+    auto connected = run_with_limit(f.ioc, socket.connect(server.url()));
+    REQUIRE_FALSE(connected.ok());
+    CHECK(connected.error().kind == ErrorKind::protocol);
+    CHECK(connected.error().dispatch == eci::Dispatch::not_sent);
+    CHECK_THAT(connected.error().message, Catch::Contains("ws://"));
+    CHECK_THAT(connected.error().to_string(), !Catch::Contains("TEST-TOKEN"));
+    CHECK(server.connections() == 0);
 }

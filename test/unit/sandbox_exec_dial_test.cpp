@@ -1,0 +1,211 @@
+// How AsyncEciSandbox dials the exec WebSocket that ExecContainerCommand hands out: the proxy
+// decision is made for the WebSocket's own host (not the API's), TimeoutConfig::connect bounds
+// its connect, and an https client refuses a ws:// URL. A scripted API server answers every
+// call with a WebSocketUri pointing at a scripted WebSocket server on another host name.
+#include <eci/sandbox_client.hpp>
+
+#include "net/certificates.hpp"
+#include "support/connect_proxy.hpp"
+#include "support/run_with_deadline.hpp"
+#include "support/tls_test_server.hpp"
+#include "support/ws_test_server.hpp"
+
+#include "core/exec_frames.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <catch2/catch.hpp>
+
+#include <fmt/format.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using eci::ErrorKind;
+using eci::test::TestAction;
+using eci::test::TestRequest;
+using eci::test::TestResponse;
+using eci::test::TlsTestServer;
+using eci::test::WsExitMode;
+using eci::test::WsTestScript;
+using eci::test::WsTestServer;
+
+namespace {
+
+/// A wss:// server certificate (for 127.0.0.1 and localhost) and its CA.
+struct WsCertificates {
+    asio::ssl::context server{asio::ssl::context::tls_server};
+    std::string ca_pem;
+    WsCertificates() {
+        auto generated = eci::detail::generate_certificates();
+        REQUIRE(generated.ok());
+        ca_pem = generated->ca_certificate_pem;
+        server.use_certificate_chain(asio::buffer(generated->server_certificate_pem));
+        server.use_private_key(asio::buffer(generated->server_private_key_pem),
+                               asio::ssl::context::pem);
+    }
+};
+
+/// A file holding both CAs (the API server's and the WebSocket server's); removed at the end.
+struct CaBundle {
+    explicit CaBundle(const std::string& pem) {
+        path = (std::filesystem::temp_directory_path() /
+                fmt::format("eci-dial-ca-{}-{}.pem", ::getpid(), counter()++))
+                   .string();
+        REQUIRE(eci::detail::write_pem_file(path, pem).ok());
+    }
+    ~CaBundle() { std::remove(path.c_str()); }
+    static int& counter() {
+        static int value = 0;
+        return value;
+    }
+    std::string path;
+};
+
+/// The API: every call is answered as ExecContainerCommand with `ws_url`.
+TestAction exec_reply(const std::string& ws_url) {
+    TestResponse response;
+    response.headers = {{"Content-Type", "application/json"}};
+    response.body =
+        fmt::format(R"({{"RequestId":"req-dial","WebSocketUri":"{}","HttpUrl":""}})", ws_url);
+    return response;
+}
+
+WsTestScript finishing_script() {
+    WsTestScript script;
+    script.messages = {{eci::detail::encode_frame(eci::detail::ExecChannel::stdout_, "dialed")}};
+    script.exit_mode = WsExitMode::k8s;
+    script.exit_code = 0;
+    return script;
+}
+
+eci::ClientConfig config_for(std::string scheme, std::string api_host, std::uint16_t port,
+                             std::string ca_file) {
+    eci::ClientConfig config;
+    config.credentials = {"LTAIdialtest", "dial-test-secret", ""};
+    config.region_id = "cn-hangzhou";
+    config.endpoint = {std::move(scheme), std::move(api_host), port};
+    config.tls.ca_file = std::move(ca_file);
+    config.retry.initial_backoff = 5ms;
+    config.retry.max_backoff = 20ms;
+    config.rate_limit.enabled = false;
+    return config;
+}
+
+struct ExecAttempt {
+    std::optional<eci::Result<eci::CommandResult>> result;
+    std::chrono::steady_clock::duration elapsed{};
+};
+
+ExecAttempt run_exec(asio::io_context& io, eci::ClientConfig config) {
+    auto client = eci::AsyncEciSandbox::create(io.get_executor(), std::move(config));
+    REQUIRE(client.ok());
+    ExecAttempt attempt;
+    eci::test::run_with_deadline(io, [&]() -> asio::awaitable<void> {
+        eci::ExecOptions options;
+        options.timeout = 30s;               // far beyond every bound under test
+        options.container_name = "sandbox";  // known: no DescribeContainerGroups first
+        std::vector<std::string> argv{"echo", "x"};
+        const auto start = std::chrono::steady_clock::now();
+        attempt.result =
+            co_await client->exec_command("eci-dial", std::move(argv), std::move(options));
+        attempt.elapsed = std::chrono::steady_clock::now() - start;
+    });
+    REQUIRE(attempt.result);
+    return attempt;
+}
+
+}  // namespace
+
+TEST_CASE("exec dial: NO_PROXY is matched against the WebSocket's host, not the API's",
+          "[exec_dial]") {
+    // API at "localhost", WebSocket at "127.0.0.1": the same machine under two names, so
+    // NO_PROXY can name one and not the other.
+    const bool websocket_bypassed = GENERATE(true, false);
+    asio::io_context io;
+    WsCertificates ws_certificates;
+    WsTestServer ws(io.get_executor(), finishing_script(), ws_certificates.server);
+    const std::string ws_url = ws.url("/exec/?s=DIAL-TOKEN", "127.0.0.1");
+    TlsTestServer api(io, [&](const TestRequest&) { return exec_reply(ws_url); });
+    CaBundle cas(api.ca_pem() + ws_certificates.ca_pem);
+    eci::test::ConnectProxy proxy(io);
+
+    auto config = config_for("https", "localhost", api.port(), cas.path);
+    config.proxy.https_proxy = proxy.url();
+    config.proxy.no_proxy = websocket_bypassed ? "127.0.0.1" : "localhost";
+    auto attempt = run_exec(io, config);
+    REQUIRE(attempt.result->ok());
+    CHECK((*attempt.result)->stdout_text == "dialed");
+    CHECK(ws.connections() == 1);
+
+    const std::string api_target = fmt::format("localhost:{}", api.port());
+    const std::string ws_target = fmt::format("127.0.0.1:{}", ws.port());
+    std::vector<std::string> expected;
+    if (websocket_bypassed)
+        expected.push_back(api_target);  // the API is proxied, the WebSocket goes direct
+    else
+        expected.push_back(ws_target);  // the API goes direct, the WebSocket is proxied
+    // The API may open more than one connection (each one tunnel); the WebSocket opens one.
+    auto targets = proxy.tunnel_targets();
+    targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
+    CHECK(targets == expected);
+}
+
+TEST_CASE("exec dial: a WebSocket that never answers times out by TimeoutConfig::connect",
+          "[exec_dial]") {
+    asio::io_context io;
+    WsCertificates ws_certificates;
+    WsTestScript stalled;
+    stalled.stall_before_upgrade = true;  // TCP and TLS accepted, the upgrade never answered
+    WsTestServer ws(io.get_executor(), stalled, ws_certificates.server);
+    const std::string ws_url = ws.url();
+    TlsTestServer api(io, [&](const TestRequest&) { return exec_reply(ws_url); });
+    CaBundle cas(api.ca_pem() + ws_certificates.ca_pem);
+
+    auto config = config_for("https", "127.0.0.1", api.port(), cas.path);
+    config.timeouts.connect = 300ms;
+    auto attempt = run_exec(io, config);
+    REQUIRE_FALSE(attempt.result->ok());
+    CHECK(attempt.result->error().kind == ErrorKind::timeout);
+    // The WebSocket's own default (10 s) and the command's 30 s are far away.
+    CHECK(attempt.elapsed >= 300ms);
+    CHECK(attempt.elapsed < 5s);
+    CHECK(ws.connections() >= 1);
+}
+
+TEST_CASE("exec dial: an https client refuses a ws:// WebSocketUri; a plain-http one takes it",
+          "[exec_dial]") {
+    const bool plain_endpoint = GENERATE(false, true);
+    asio::io_context io;
+    WsTestServer ws(io.get_executor(), finishing_script());  // ws://
+    const std::string ws_url = ws.url("/exec/?s=PLAIN-TOKEN");
+    eci::test::TestServerOptions api_options;
+    api_options.tls = !plain_endpoint;
+    TlsTestServer api(
+        io, [&](const TestRequest&) { return exec_reply(ws_url); }, api_options);
+
+    auto config = config_for(plain_endpoint ? "http" : "https", "127.0.0.1", api.port(),
+                             plain_endpoint ? "" : api.ca_file());
+    auto attempt = run_exec(io, config);
+    if (plain_endpoint) {
+        REQUIRE(attempt.result->ok());
+        CHECK((*attempt.result)->stdout_text == "dialed");
+        CHECK(ws.connections() == 1);
+        return;
+    }
+    REQUIRE_FALSE(attempt.result->ok());
+    const auto& error = attempt.result->error();
+    CHECK(error.kind == ErrorKind::protocol);
+    CHECK_THAT(error.message, Catch::Contains("ws://"));
+    CHECK_THAT(error.to_string(), !Catch::Contains("PLAIN-TOKEN"));
+    CHECK(ws.connections() == 0);  // nothing went out in clear
+}
