@@ -5,6 +5,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -33,6 +34,7 @@ enum class WsEnding {
     oversize,         ///< send one stdout message of oversize_bytes, then stall
     garbage,          ///< write bytes that are not a WebSocket frame, shut down sending
     unknown_channel,  ///< send a binary message on channel 9, then stall
+    flood,            ///< send stdout messages of oversize_bytes until the client goes away
 };
 
 /// One message the server sends (already framed: channel byte included when binary).
@@ -57,6 +59,8 @@ struct WsTestScript {
     int exit_code = 0;
     std::uint16_t close_code = 1000;
     std::size_t oversize_bytes = 4096;
+    /// WsEnding::flood: the pause between two messages (0: as fast as the client reads).
+    std::chrono::milliseconds flood_interval{0};
 };
 
 /// The server. It runs on the given executor (single-threaded tests: run the io_context).
