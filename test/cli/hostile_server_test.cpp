@@ -63,6 +63,12 @@ std::string describe_body() {
     });
 }
 
+eci::test::TestServerOptions plain_http() {
+    eci::test::TestServerOptions options;
+    options.tls = false;
+    return options;
+}
+
 /// The API server and the exec WebSocket server on a thread of their own.
 struct HostileServers {
     explicit HostileServers(eci::test::WsTestScript script)
@@ -88,7 +94,7 @@ struct HostileServers {
                   }
                   return json_reply(200, describe_body());
               },
-              eci::test::TestServerOptions{false, {}, {}}) {
+              plain_http()) {
         thread = std::thread([this] { io.run(); });
     }
     ~HostileServers() {
