@@ -7,7 +7,6 @@
 #include "net/http_client.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
 #include <chrono>
@@ -47,17 +46,18 @@ asio::awaitable<tcp::socket> connect_from(const Harness& h, const char* source) 
 
 // Whether the server closed `socket` within `timeout` (a read ends in EOF or a reset).
 asio::awaitable<bool> closed_within(tcp::socket& socket, std::chrono::milliseconds timeout) {
-    using namespace asio::experimental::awaitable_operators;
-    char byte = 0;
-    asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
-    auto result = co_await (
-        socket.async_read_some(asio::buffer(&byte, 1), asio::as_tuple(asio::use_awaitable)) ||
-        timer.async_wait(asio::as_tuple(asio::use_awaitable)));
-    if (result.index() == 1) {
-        socket.cancel();
-        co_return false;
+    socket.non_blocking(true);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        char byte = 0;
+        boost::system::error_code ec;
+        socket.read_some(asio::buffer(&byte, 1), ec);
+        if (ec != asio::error::would_block)
+            co_return static_cast<bool>(ec);  // EOF or reset: closed; a byte: not closed
+        if (std::chrono::steady_clock::now() >= deadline)
+            co_return false;
+        co_await sleep_for(5ms);
     }
-    co_return static_cast<bool>(std::get<0>(std::get<0>(result)));
 }
 
 }  // namespace

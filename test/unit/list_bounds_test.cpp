@@ -87,7 +87,7 @@ TEST_CASE("list bounds: fat pages stop at max_bytes", "[list][bounds]") {
     auto client = client_for(io, server);
     eci::test::run_with_deadline(io, [&]() -> asio::awaitable<void> {
         eci::ListOptions options;
-        options.max_bytes = 3u * 1024u * 1024u;
+        options.max_bytes = 2500000;  // passed during the third page (~1 MB each)
         auto listed = co_await client.list_all(options);
         REQUIRE_FALSE(listed.ok());
         CHECK(listed.error().kind == ErrorKind::protocol);

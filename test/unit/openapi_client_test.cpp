@@ -500,7 +500,7 @@ TEST_CASE("openapi: a service message that echoes the V2 string to sign hides th
     // The token really was echoed (percent-encoded twice: its '-' survives as is).
     REQUIRE(echoed.find("STS-TOKEN-SHOULD-NOT-LEAK") != std::string::npos);
     INFO(errors[0]);
-    CHECK(errors[0].find("string to sign is:GET&%2F&") != std::string::npos);
+    CHECK(errors[0].find("string to sign is:POST&%2F&") != std::string::npos);
     CHECK(errors[0].find("<redacted>") != std::string::npos);
     for (const auto& text : errors) {
         INFO(text);
