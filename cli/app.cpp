@@ -1,5 +1,7 @@
 #include "cli/app.hpp"
 
+#include "cli/terminal_text.hpp"
+
 #include <fmt/format.h>
 
 #include <unistd.h>
@@ -68,22 +70,20 @@ bool Invocation::expect_positionals(std::initializer_list<std::string_view> name
 
 int usage_error(const Invocation& invocation, std::string_view message) {
     fmt::print(stderr, "eci-sandbox {}: {} (see 'eci-sandbox {} --help')\n",
-               invocation.command.name, message, invocation.command.name);
+               invocation.command.name, bounded_line(terminal_safe(message)),
+               invocation.command.name);
     return exit_code::usage;
 }
 
 int report_error(const Error& error) {
-    std::string line = error.to_string();
-    for (char& c : line) {
-        if (c == '\n' || c == '\r')
-            c = ' ';
-    }
-    fmt::print(stderr, "eci-sandbox: error: {}\n", line);
+    // Escaped, then bounded: a server's message can neither act on the terminal nor forge
+    // or flood lines.
+    fmt::print(stderr, "eci-sandbox: error: {}\n", bounded_line(terminal_safe(error.to_string())));
     return error.kind == ErrorKind::timeout ? exit_code::timed_out : exit_code::error;
 }
 
 void print_line(std::string_view text) {
-    std::string line(text);
+    std::string line = terminal_safe(text);
     line += '\n';
     write_fd(STDOUT_FILENO, line);
 }

@@ -72,11 +72,13 @@ struct Invocation {
 int usage_error(const Invocation& invocation, std::string_view message);
 
 /// Prints `eci-sandbox: error: <kind> <code>: <message> [RequestId: ...]` as ONE line on
-/// stderr (newlines in service text are flattened; eci::Error never holds a secret) and
-/// returns exit_code::timed_out for a timeout, exit_code::error otherwise.
+/// stderr (control characters escaped by terminal_safe(), at most max_error_line_bytes;
+/// eci::Error never holds a secret) and returns exit_code::timed_out for a timeout,
+/// exit_code::error otherwise.
 int report_error(const Error& error);
 
-/// Writes `text` to stdout followed by a newline, and flushes.
+/// Writes `text` to stdout, control characters escaped (terminal_safe(): one record is one
+/// line whatever a server put in it), followed by a newline. Unbuffered.
 void print_line(std::string_view text);
 
 /// Writes raw bytes to a file descriptor (1 or 2), retrying short writes. Never throws.

@@ -62,8 +62,17 @@ int finish(Invocation& invocation, const Result<CommandResult>& result) {
         print_json(command_json(*result));
     switch (result->outcome) {
         case CommandOutcome::exited:
-            if (result->exit_code)
+            // The library takes only 0-255 as an exit code; anything else must not reach
+            // exit(), which keeps the low 8 bits (256 would exit 0: a failure as success).
+            if (result->exit_code && *result->exit_code >= 0 && *result->exit_code <= 255)
                 return *result->exit_code;
+            if (result->exit_code) {
+                fmt::print(stderr,
+                           "eci-sandbox: error: the command reported exit code {}, which is "
+                           "not an exit code (0-255)\n",
+                           *result->exit_code);
+                return exit_code::error;
+            }
             fmt::print(stderr,
                        "eci-sandbox: error: the command ended but its exit code is "
                        "unknown\n");

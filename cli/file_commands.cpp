@@ -28,6 +28,7 @@ constexpr OptionSpec write_options[] = {
 
 constexpr OptionSpec read_options[] = {
     {"to", true, false, "FILE", "write the content to FILE (default: stdout)"},
+    {"max-bytes", true, false, "N", "the largest file accepted (default 67108864 = 64 MiB)"},
     {"timeout", true, false, "SECONDS", "deadline of the transfer (default 60)"},
     {"container", true, false, "NAME", "container (default: the first)"},
 };
@@ -107,6 +108,12 @@ int run_read(Invocation& invocation) {
     auto options = transfer_options(invocation);
     if (!options)
         return exit_code::usage;
+    if (auto text = invocation.args.value("max-bytes")) {
+        auto max_bytes = parse_integer("--max-bytes", *text, 1, 1LL << 50);
+        if (!max_bytes)
+            return usage_error(invocation, max_bytes.error().message);
+        options->max_bytes = static_cast<std::size_t>(*max_bytes);
+    }
     auto* client = invocation.client();
     if (client == nullptr)
         return exit_code::error;

@@ -1,9 +1,12 @@
 #include "cli/json_output.hpp"
 
 #include "cli/app.hpp"
+#include "cli/terminal_text.hpp"
 #include "core/models_json.hpp"
 
 #include <boost/json/serialize.hpp>
+
+#include <unistd.h>
 
 namespace eci::cli {
 
@@ -38,7 +41,7 @@ json::value command_json(const CommandResult& result) {
 }
 
 void print_json(const json::value& value) {
-    print_line(json::serialize(value));
+    write_fd(STDOUT_FILENO, terminal_safe_json(json::serialize(value)) + '\n');
 }
 
 }  // namespace eci::cli

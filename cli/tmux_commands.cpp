@@ -1,6 +1,7 @@
 // tmux start|poll|wait|kill|list: long-running jobs in tmux sessions inside a sandbox.
 #include "cli/commands.hpp"
 #include "cli/json_output.hpp"
+#include "cli/terminal_text.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -115,10 +116,10 @@ int run_poll(Invocation& invocation) {
     }
     print_output(poll->output);
     if (poll->exit_code)
-        fmt::print(stderr, "{}: {} (exit code {})\n", poll->session_id, to_string(poll->status),
-                   *poll->exit_code);
+        fmt::print(stderr, "{}: {} (exit code {})\n", terminal_safe(poll->session_id),
+                   to_string(poll->status), *poll->exit_code);
     else
-        fmt::print(stderr, "{}: {}\n", poll->session_id, to_string(poll->status));
+        fmt::print(stderr, "{}: {}\n", terminal_safe(poll->session_id), to_string(poll->status));
     return exit_code::ok;
 }
 
@@ -152,7 +153,7 @@ int run_wait(Invocation& invocation) {
     else
         print_output(waited->output);
     if (waited->status == TmuxStatus::not_found) {
-        fmt::print(stderr, "eci-sandbox: error: no tmux session {}\n", session_id);
+        fmt::print(stderr, "eci-sandbox: error: no tmux session {}\n", terminal_safe(session_id));
         return exit_code::error;
     }
     if (!waited->exit_code) {

@@ -35,6 +35,12 @@ Options:
                              over 256 characters (the API reference's rule; off by default,
                              as the real service runs longer elements)
   --max-sandbox-cpu N        sandboxes above N vCPU end ScheduleFailed/NoStock (default 0: none)
+Connection limits (docs/emulator.md, "Connection limits"):
+  --max-connections N        open client connections in total, HTTP and exec WebSockets
+                             (default 4096; at most half the descriptor limit)
+  --max-connections-per-peer N  open connections from one client address (default 2048)
+  --handshake-timeout-ms N   a new connection's TLS handshake and first request (default 10000)
+  --idle-timeout-ms N        a keep-alive connection idle between requests (default 60000)
 Faults (probabilities in [0,1]):
   --fault-throttle P         reply Throttling.User
   --throttle-status 400|429  HTTP status for Throttling.User (default 400)
@@ -226,6 +232,30 @@ Result<CommandLine> parse_command_line(const std::vector<std::string_view>& args
                 if (!n)
                     return n.error();
                 o.max_sandbox_cpu = *n;
+                return {};
+            });
+        } else if (flag == "--max-connections" || flag == "--max-connections-per-peer") {
+            std::size_t* target =
+                flag == "--max-connections" ? &o.max_connections : &o.max_connections_per_peer;
+            step = take([&](std::string_view v) -> Result<void> {
+                auto n = parse_int<std::size_t>(flag, v);
+                if (!n)
+                    return n.error();
+                if (*n == 0)
+                    return bad(fmt::format("{} must be positive", flag));
+                *target = *n;
+                return {};
+            });
+        } else if (flag == "--handshake-timeout-ms" || flag == "--idle-timeout-ms") {
+            std::chrono::milliseconds* target =
+                flag == "--handshake-timeout-ms" ? &o.handshake_timeout : &o.idle_timeout;
+            step = take([&](std::string_view v) -> Result<void> {
+                auto n = parse_int<std::uint32_t>(flag, v);
+                if (!n)
+                    return n.error();
+                if (*n == 0)
+                    return bad(fmt::format("{} must be positive", flag));
+                *target = std::chrono::milliseconds(*n);
                 return {};
             });
         } else if (flag == "--fault-throttle" || flag == "--fault-unavailable" ||

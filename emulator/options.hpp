@@ -74,6 +74,20 @@ struct EmulatorOptions {
     /// end in ScheduleFailed with a Warning event `NoStock`, as the service reports a zone out
     /// of stock. 0 (default) = no limit.
     double max_sandbox_cpu = 0;
+    /// Connection limits (docs/emulator.md, "Connection limits"). A connection beyond either
+    /// bound is closed as soon as it is accepted, so idle or stalled clients cannot hold the
+    /// descriptors and memory that legitimate ones need.
+    /// Open client connections in total (HTTP keep-alive and exec WebSockets). The server
+    /// also never takes more than half its RLIMIT_NOFILE: sandbox processes need the rest.
+    std::size_t max_connections = 4096;
+    /// Open connections from one client address. The default admits the project's fan-out
+    /// bench (1000 sandboxes, one exec session each plus the API pool) from one client.
+    std::size_t max_connections_per_peer = 2048;
+    /// A new connection must finish its TLS handshake and send its first request within this.
+    std::chrono::milliseconds handshake_timeout{10'000};
+    /// A keep-alive connection with no request in progress is closed after this. Longer than
+    /// the client library's pool idle time (30 s), so the client closes first.
+    std::chrono::milliseconds idle_timeout{60'000};
     /// Tests only (no flag): RuntimeOptions::exec_child_stall and kill_timeout of the runtime.
     std::chrono::milliseconds exec_child_stall{0};
     std::chrono::milliseconds kill_timeout{10'000};

@@ -25,6 +25,9 @@
 
 #include <fmt/format.h>
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <system_error>
@@ -41,7 +44,6 @@ namespace {
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t max_body_bytes = 8 * 1024 * 1024;
 constexpr std::size_t max_header_bytes = 64 * 1024;
-constexpr auto keep_alive_idle = std::chrono::seconds(120);
 constexpr auto io_phase_timeout = std::chrono::seconds(30);
 
 std::string random_alnum(std::mt19937_64& random, std::size_t n) {
@@ -84,6 +86,43 @@ void finish_stream(beast::tcp_stream& stream) {
 }
 
 }  // namespace
+
+// ------------------------------------------------------------------------------------------
+// Connection limits
+
+class Server::ConnectionSlot {
+  public:
+    // Holds the server: a coroutine's parameters outlive its locals (its own `self`).
+    ConnectionSlot(std::shared_ptr<Server> server, asio::ip::address peer)
+        : server_(std::move(server)), peer_(std::move(peer)) {
+        ++server_->open_connections_;
+        ++server_->connections_per_peer_[peer_];
+    }
+    ~ConnectionSlot() {
+        --server_->open_connections_;
+        auto found = server_->connections_per_peer_.find(peer_);
+        if (found != server_->connections_per_peer_.end() && --found->second == 0)
+            server_->connections_per_peer_.erase(found);
+    }
+    ConnectionSlot(const ConnectionSlot&) = delete;
+    ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+
+  private:
+    std::shared_ptr<Server> server_;
+    asio::ip::address peer_;
+};
+
+std::unique_ptr<Server::ConnectionSlot> Server::take_connection_slot(
+    const asio::ip::address& peer) {
+    if (open_connections_ >= connection_limit_)
+        return nullptr;
+    if (auto found = connections_per_peer_.find(peer);
+        found != connections_per_peer_.end() &&
+        found->second >= options_.max_connections_per_peer) {
+        return nullptr;
+    }
+    return std::make_unique<ConnectionSlot>(shared_from_this(), peer);
+}
 
 // ------------------------------------------------------------------------------------------
 // Construction, start, stop
@@ -152,6 +191,15 @@ Result<void> Server::open() {
             return runtime.error();
         runtime_ = std::move(*runtime);
     }
+    // After Runtime::create, which raises the soft descriptor limit to the hard one: half of
+    // it stays for sandbox processes and exec pipes, so connections can never exhaust it.
+    connection_limit_ = options_.max_connections;
+    if (struct rlimit limit{};
+        ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+        connection_limit_ = std::min<std::size_t>(
+            connection_limit_,
+            std::max<std::size_t>(16, static_cast<std::size_t>(limit.rlim_cur / 2)));
+    }
 
     if (options_.tls == TlsMode::self_signed) {
         eci::detail::CertificateOptions cert_options;
@@ -180,6 +228,9 @@ Result<void> Server::open() {
         ready_.ca_pem = certs->ca_certificate_pem;
 
         ssl_.emplace(asio::ssl::context::tls_server);
+        // An idle connection gives its TLS read and write buffers back, so many idle clients
+        // cost less memory.
+        SSL_CTX_set_mode(ssl_->native_handle(), SSL_MODE_RELEASE_BUFFERS);
         // Session tickets stay on (OpenSSL's default; no no_ticket option): clients resume
         // their sessions, as against the real service, instead of a full handshake each time.
         boost::system::error_code ec;
@@ -288,20 +339,34 @@ asio::awaitable<void> Server::accept_loop() {
             co_await pause.async_wait(tuple_awaitable);
             continue;
         }
+        // Over a connection limit: closed at once, before any byte is read, so neither the
+        // descriptor nor TLS state is held for it.
+        boost::system::error_code peer_ec;
+        const auto peer = socket.remote_endpoint(peer_ec);
+        auto slot = peer_ec ? nullptr : take_connection_slot(peer.address());
+        if (!slot) {
+            ++stats_.connections_refused;
+            boost::system::error_code ignored;
+            socket.close(ignored);
+            continue;
+        }
         // A TLS response leaves in several records (header, body): without TCP_NODELAY the
         // second waits for the client's delayed ACK, ~40 ms per call on keep-alive.
         boost::system::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
-        asio::co_spawn(strand_, self->serve_connection(std::move(socket)), asio::detached);
+        asio::co_spawn(strand_, self->serve_connection(std::move(socket), std::move(slot)),
+                       asio::detached);
     }
 }
 
-asio::awaitable<void> Server::serve_connection(tcp::socket socket) {
+asio::awaitable<void> Server::serve_connection(tcp::socket socket,
+                                               std::unique_ptr<ConnectionSlot> slot) {
     auto self = shared_from_this();  // keeps the server alive while this connection runs
+    (void)slot;                      // held until the connection ends
     std::uint64_t id = next_connection_id_++;
     if (ssl_) {
         TlsStream stream(beast::tcp_stream(std::move(socket)), *ssl_);
-        stream.next_layer().expires_after(io_phase_timeout);
+        stream.next_layer().expires_after(options_.handshake_timeout);
         auto [ec] =
             co_await stream.async_handshake(asio::ssl::stream_base::server, tuple_awaitable);
         if (ec || stopping_)
@@ -328,11 +393,16 @@ asio::awaitable<void> Server::serve_http(Stream stream, std::uint64_t connection
     bool remote_is_loopback = !ec && remote.address().is_loopback();
 
     beast::flat_buffer buffer;
+    bool first_request = true;
     while (!stopping_) {
         http::request_parser<http::string_body> parser;
         parser.body_limit(max_body_bytes);
         parser.header_limit(max_header_bytes);
-        beast::get_lowest_layer(stream).expires_after(keep_alive_idle);
+        // The whole request must arrive within the timeout (a deadline, not an inactivity
+        // timer), so a client trickling bytes cannot hold the connection either.
+        beast::get_lowest_layer(stream).expires_after(first_request ? options_.handshake_timeout
+                                                                    : options_.idle_timeout);
+        first_request = false;
         auto [read_ec, n] = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
         (void)n;
         if (stopping_)
@@ -535,6 +605,9 @@ std::string Server::stats_json() const {
     // Open client connections (HTTP keep-alive and exec WebSockets): tests check that a
     // cancelled operation leaves none behind.
     doc["connections"] = connections_.size();
+    doc["open_connections"] = open_connections_;
+    doc["connection_limit"] = connection_limit_;
+    doc["connections_refused"] = stats_.connections_refused;
     return boost::json::serialize(doc);
 }
 

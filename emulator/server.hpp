@@ -69,7 +69,12 @@ class Server : public std::enable_shared_from_this<Server> {
 
     // ---- transport (server.cpp)
     asio::awaitable<void> accept_loop();
-    asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket);
+    /// One accepted connection's place under the connection limits; released on destruction.
+    class ConnectionSlot;
+    /// Whether a connection from `peer` fits under the limits; if so it now holds a slot.
+    std::unique_ptr<ConnectionSlot> take_connection_slot(const asio::ip::address& peer);
+    asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket,
+                                           std::unique_ptr<ConnectionSlot> slot);
     template <class Stream>
     asio::awaitable<void> serve_http(Stream stream, std::uint64_t connection_id);
 
@@ -168,6 +173,9 @@ class Server : public std::enable_shared_from_this<Server> {
     std::map<std::string, ExecTicket, std::less<>> exec_tickets_;
     std::map<std::uint64_t, std::function<void()>> connections_;  ///< id -> close it
     std::uint64_t next_connection_id_ = 1;
+    std::size_t connection_limit_ = 0;  ///< max_connections, capped by RLIMIT_NOFILE (open())
+    std::size_t open_connections_ = 0;  ///< accepted and not yet closed (slots held)
+    std::map<asio::ip::address, std::size_t> connections_per_peer_;
     std::unique_ptr<Runtime> runtime_;
     std::mt19937_64 ids_;
     std::string default_v_switch_id_;

@@ -13,6 +13,9 @@ struct Stats {
     std::map<std::string, std::uint64_t, std::less<>> api_errors;       ///< per error Code
     std::uint64_t http_requests = 0;
     std::uint64_t exec_sessions = 0;  ///< exec WebSockets accepted
+    /// Connections closed at once because --max-connections or --max-connections-per-peer
+    /// was reached.
+    std::uint64_t connections_refused = 0;
 };
 
 }  // namespace eci::emulator

@@ -5,6 +5,7 @@
 #include <eci/models.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -85,6 +86,13 @@ struct ListOptions {
     std::string security_group_id;
     std::string v_switch_id;
     std::vector<Tag> tags;
+    /// list_all only: the most pages it follows (default 1000: 20000 sandboxes, far above
+    /// any region's quota). A server whose NextToken never ends fails the listing (protocol)
+    /// instead of being followed for ever.
+    int max_pages = 1000;
+    /// list_all only: the most it keeps, measured as the sandboxes' JSON size (default
+    /// 256 MiB). A server sending fat pages fails the listing (protocol) past the bound.
+    std::size_t max_bytes = 256u * 1024u * 1024u;
 };
 
 /// One page of sandboxes.

@@ -112,8 +112,16 @@ struct TmuxSessionInfo {
 
 /// How to write or read a file.
 struct FileTransferOptions {
+    /// The default of max_bytes: 64 MiB.
+    static constexpr std::size_t default_max_bytes = 64u * 1024u * 1024u;
+
     /// Deadline of the whole transfer. Default 60 s (the Python default).
     std::chrono::milliseconds timeout{60000};
+    /// read_file only: the largest file accepted, in bytes. The transfer (the file as base64
+    /// and its framing) is bounded accordingly: a larger file, or a server that streams
+    /// without end, fails the read (protocol) once the bound is passed, so memory stays near
+    /// twice this bound. Default 64 MiB; 0 means the default.
+    std::size_t max_bytes = default_max_bytes;
     /// The container; empty = the handle's container (or the group's first on the client).
     std::string container_name;
 };

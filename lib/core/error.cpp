@@ -1,6 +1,8 @@
 #include <eci/error.hpp>
 #include <eci/result.hpp>
 
+#include "core/redact.hpp"
+
 #include <fmt/format.h>
 
 namespace eci {
@@ -88,7 +90,9 @@ std::string Error::to_string() const {
     if (!message.empty())
         fmt::format_to(std::back_inserter(out), ": {}", message);
     if (!service_message.empty() && service_message != message)
-        fmt::format_to(std::back_inserter(out), "; service said: {}", service_message);
+        // Redacted again: a caller may have filled service_message from server text itself.
+        fmt::format_to(std::back_inserter(out), "; service said: {}",
+                       detail::redact_secrets(service_message));
     if (dispatch != Dispatch::not_applicable)
         fmt::format_to(std::back_inserter(out), " [dispatch: {}]", eci::to_string(dispatch));
     if (!request_id.empty())

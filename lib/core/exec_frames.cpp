@@ -1,4 +1,5 @@
 #include "core/exec_frames.hpp"
+#include "core/redact.hpp"
 
 #include <fmt/format.h>
 #include <boost/json/parse.hpp>
@@ -18,6 +19,10 @@ constexpr std::size_t max_status_json_depth = 16;
 
 // An exit code has at most three digits on Linux; nine always fit in an int.
 constexpr std::size_t max_exit_code_digits = 9;
+
+// A process's exit status is 0-255. A larger number is not an exit code at all: taken as
+// one, a shell or the CLI would reduce it modulo 256 and 256 would read as success.
+constexpr int max_exit_code = 255;
 
 bool is_ascii_space(char c) noexcept {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -88,8 +93,10 @@ std::optional<ExitStatus> parse_k8s_status(std::string_view payload) {
     }
     if (state != "Failure")
         return std::nullopt;
-    result.service_message = std::string(string_field(status, "message"));
+    result.service_message = redact_secrets(string_field(status, "message"));
     if (auto code = cause_number(status, "ExitCode")) {
+        if (*code > max_exit_code)
+            return std::nullopt;
         result.exit_code = *code;
     } else if (auto signal = cause_number(status, "Signal"); signal && *signal < 128) {
         result.exit_code = 128 + *signal;
@@ -166,7 +173,7 @@ std::optional<ExitStatus> parse_exit_frame(ExecChannel channel, std::string_view
         case ExecChannel::channel3:
             return parse_k8s_status(payload);
         case ExecChannel::channel4:
-            if (auto code = parse_decimal(payload))
+            if (auto code = parse_decimal(payload); code && *code <= max_exit_code)
                 return ExitStatus{*code, ExitStatusSource::channel4, {}};
             return std::nullopt;
         default:

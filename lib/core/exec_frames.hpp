@@ -84,12 +84,14 @@ struct ExitStatus {
 /// Decodes an exit status frame, if `payload` on `channel` is one.
 ///
 /// - channel 3: a JSON object with "status" "Success" -> 0. "Failure" -> the integer in
-///   details.causes[i].message where causes[i].reason == "ExitCode"; without such a cause but
-///   with a cause of reason "Signal" holding a number N -> 128 + N (the shell's convention);
-///   with neither -> 1 (the Kubernetes client fails such an exec with a plain error, so the
-///   command must count as failed, but no code was reported). Nesting deeper than 16 levels,
+///   details.causes[i].message where causes[i].reason == "ExitCode" (above 255 -> not a status:
+///   no process exits with it, and 256 taken modulo 256 would read as success); without such a
+///   cause but with a cause of reason "Signal" holding a number N -> 128 + N (the shell's
+///   convention); with neither -> 1 (the Kubernetes client fails such an exec with a plain error,
+///   so the command must count as failed, but no code was reported). Nesting deeper than 16 levels,
 ///   other "status" values or non-JSON -> not a status.
-/// - channel 4: one to nine ASCII digits, optionally surrounded by ASCII whitespace -> that code.
+/// - channel 4: one to nine ASCII digits, optionally surrounded by ASCII whitespace -> that code
+///   if it is 0-255; a larger number -> not a status.
 /// - anything else -> std::nullopt: the caller ignores (and counts) the frame.
 ///
 /// Errors: none; a frame that is not a status is simply not a status.
@@ -142,6 +144,16 @@ class OutputCollector {
     std::size_t stderr_received_bytes() const noexcept { return stderr_.received(); }
     std::size_t max_bytes() const noexcept { return max_bytes_; }
 
+    /// A bound on the bytes received (stdout and stderr, kept or not); 0 (default) = none.
+    /// The collector still records every chunk: the reader checks over_received_limit() and
+    /// ends the stream, so a server that streams without end cannot outlast the caller.
+    void set_received_limit(std::size_t limit) noexcept { received_limit_ = limit; }
+    std::size_t received_limit() const noexcept { return received_limit_; }
+    bool over_received_limit() const noexcept {
+        return received_limit_ != 0 &&
+               stdout_received_bytes() + stderr_received_bytes() > received_limit_;
+    }
+
   private:
     // Keeps the last `limit` bytes. Appends are amortised O(chunk): the storage may grow to
     // twice the limit before the oldest bytes are erased in one go.
@@ -160,6 +172,7 @@ class OutputCollector {
     };
 
     std::size_t max_bytes_;
+    std::size_t received_limit_ = 0;
     ChunkCallback on_chunk_;
     TailBuffer stdout_;
     TailBuffer stderr_;

@@ -5,11 +5,18 @@
 namespace eci::detail {
 namespace {
 
-constexpr std::size_t max_code_digits = 9;
+// An exit status is 0-255: three digits at most. A longer or larger number is no exit code
+// (256 taken modulo 256 would read as success), so such a line is not a report.
+constexpr std::size_t max_code_digits = 3;
+constexpr int max_exit_code = 255;
 
 bool all_digits(std::string_view text) {
     return !text.empty() && text.size() <= max_code_digits &&
            std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+bool is_exit_code(std::string_view digits) {
+    return all_digits(digits) && std::stoi(std::string(digits)) <= max_exit_code;
 }
 
 }  // namespace
@@ -43,7 +50,7 @@ std::string ExitMarkerFilter::take_passable() {
                 if (digits.size() <= max_code_digits && (digits.empty() || all_digits(digits))) {
                     return out;  // the report may still be arriving
                 }
-            } else if (all_digits(digits)) {
+            } else if (is_exit_code(digits)) {
                 exit_code_ = std::stoi(std::string(digits));
                 out.append(pending_, newline + 1);
                 pending_.clear();

@@ -17,9 +17,9 @@ std::size_t partial_token_suffix(std::string_view text, std::string_view token) 
 /// until the next chunk shows whether they are; everything else passes at once, so a
 /// streaming caller sees the output without the report, in order, with little delay.
 ///
-/// The first complete, well-formed report (marker, 1-9 digits, '\n') is removed and its
-/// code kept; anything else that looks like the marker but is not well formed passes
-/// through unchanged. Thread safety: none.
+/// The first complete, well-formed report (marker, an exit code 0-255 in 1-3 digits, '\n') is
+/// removed and its code kept; anything else that looks like the marker but is not well formed
+/// passes through unchanged. Thread safety: none.
 class ExitMarkerFilter {
   public:
     explicit ExitMarkerFilter(std::string marker);

@@ -1,4 +1,5 @@
 #include "core/file_transfer.hpp"
+#include "core/redact.hpp"
 
 #include "core/crypto.hpp"
 #include "core/encoding.hpp"
@@ -124,7 +125,7 @@ Result<void> parse_file_write_reply(std::string_view stdout_text, const FileWrit
         auto error =
             Error::make(says_missing_directory(detail) ? ErrorKind::not_found : ErrorKind::service,
                         "writing the file in the sandbox failed; the file was not written");
-        error.service_message = std::move(detail);
+        error.service_message = redact_secrets(detail);
         return error;
     }
     return Error::make(ErrorKind::protocol,
@@ -160,7 +161,7 @@ Result<std::string> parse_file_read_reply(std::string_view stdout_text) {
         }
         if (auto pos = find_line(stdout_text, frame_failed); pos != std::string_view::npos) {
             auto error = Error::make(ErrorKind::service, "reading the file in the sandbox failed");
-            error.service_message = rest_after(stdout_text, pos, frame_failed);
+            error.service_message = redact_secrets(rest_after(stdout_text, pos, frame_failed));
             return error;
         }
         return Error::make(ErrorKind::protocol,

@@ -62,4 +62,19 @@ std::string redact_query(std::string_view query);
 /// exec WebSocket URI whose query carries a session token.
 std::string redact_url(std::string_view url);
 
+/// Free text from a server or proxy (an error message, a refused upgrade's body, an echoed
+/// request) with every credential it may quote replaced by "<redacted>", before the text
+/// reaches an eci::Error or a log line. A server that echoes our request can quote our
+/// secrets: the V2 string to sign carries `SecurityToken%3D...`, an echoed URL the exec
+/// token, an echoed request `Proxy-Authorization: Basic ...`. Hidden (core/redact_text.cpp):
+/// - every http(s)/ws(s) URL, through redact_url(), and the query of a path without a scheme
+///   (`GET /exec/?s=... HTTP/1.1`) through redact_query();
+/// - the value after `NAME=`, `NAME%3D` (percent-encoded, as in a string to sign), `NAME: `
+///   (a header: to the end of the line) or `"NAME":"` (JSON) when NAME names a secret: it
+///   contains token, signature, secret, password, passwd, credential, authorization, cookie
+///   (case-insensitive), except the harmless NextToken, ClientToken,
+///   SignatureMethod, SignatureVersion, SignatureType and SignatureNonce.
+/// Everything else is kept as it was.
+std::string redact_secrets(std::string_view text);
+
 }  // namespace eci::detail

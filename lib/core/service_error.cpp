@@ -1,4 +1,5 @@
 #include "core/service_error.hpp"
+#include "core/redact.hpp"
 
 #include <fmt/format.h>
 #include <boost/json/monotonic_resource.hpp>
@@ -126,7 +127,10 @@ ErrorKind error_kind_for_code(std::string_view code, unsigned http_status) noexc
     return ErrorKind::service;
 }
 
-std::string sanitized_excerpt(std::string_view text, std::size_t max_bytes) {
+std::string sanitized_excerpt(std::string_view raw, std::size_t max_bytes) {
+    // Credentials go before the cut, so none survives half-hidden at the end of the excerpt.
+    const std::string redacted = redact_secrets(raw);
+    const std::string_view text = redacted;
     std::string out;
     const std::size_t n = std::min(text.size(), max_bytes);
     out.reserve(n + 8);
@@ -169,7 +173,8 @@ Error error_from_response(unsigned http_status, std::string_view body, std::stri
         error = std::move(parsed).error();
     } else if (const json::object* object = parsed->if_object()) {
         error.code = string_member(*object, "Code", "code");
-        error.service_message = string_member(*object, "Message", "message");
+        // The service may quote our request (V2's string to sign holds SecurityToken=...).
+        error.service_message = redact_secrets(string_member(*object, "Message", "message"));
         error.request_id = string_member(*object, "RequestId", "requestId");
         error.kind = error_kind_for_code(error.code, http_status);
         error.message = std::string(message_for_kind(error.kind));

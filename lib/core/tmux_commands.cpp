@@ -1,4 +1,5 @@
 #include "core/tmux_commands.hpp"
+#include "core/redact.hpp"
 
 #include "core/crypto.hpp"
 #include "core/encoding.hpp"
@@ -71,6 +72,15 @@ std::optional<Int> parse_int(std::string_view text) {
     return value;
 }
 
+// An exit status as tmux or the job's rc file reports it: 0-255. Anything else is no exit
+// code (256 taken modulo 256 would read as success), so it is not taken as one.
+std::optional<int> parse_exit_code(std::string_view text) {
+    auto code = parse_int<int>(text);
+    if (!code || *code < 0 || *code > 255)
+        return std::nullopt;
+    return code;
+}
+
 // The exit code in a marker line of this session, when `line` is one.
 std::optional<int> marker_exit_code(std::string_view line, std::string_view session_id) {
     line = trim_right(line);
@@ -83,7 +93,7 @@ std::optional<int> marker_exit_code(std::string_view line, std::string_view sess
     if (!line.starts_with("__"))
         return std::nullopt;
     line.remove_prefix(2);
-    return parse_int<int>(line);
+    return parse_exit_code(line);
 }
 
 // The first line of `text` that starts with `prefix`, with the text after that line.
@@ -258,6 +268,10 @@ TmuxStartReply parse_tmux_start_reply(std::string_view stdout_text) {
     return {TmuxStartOutcome::failed, std::string(trim(stdout_text))};
 }
 
+std::size_t tmux_poll_reply_bound(int tail_lines) noexcept {
+    return static_cast<std::size_t>(std::max(tail_lines, 1)) * 2048 + 64 * 1024;
+}
+
 std::string tmux_poll_script(std::string_view session_id, int tail_lines) {
     auto pane = target_pane(session_id);
     // The dead flag is read before the capture: a pane that dies in between still shows its
@@ -305,12 +319,12 @@ Result<TmuxPollResult> parse_tmux_poll_reply(std::string_view stdout_text,
         state.remove_prefix(colon + 1);
     }
     bool pane_dead = fields[0] == "1";
-    std::optional<int> dead_status = parse_int<int>(fields[1]);
+    std::optional<int> dead_status = parse_exit_code(fields[1]);
     if (!dead_status) {
-        if (auto signal = parse_int<int>(fields[2]))
+        if (auto signal = parse_int<int>(fields[2]); signal && *signal > 0 && *signal < 128)
             dead_status = 128 + *signal;
     }
-    std::optional<int> file_status = parse_int<int>(fields[3]);
+    std::optional<int> file_status = parse_exit_code(fields[3]);
 
     auto lines = split_lines(found->rest);
     TmuxPollResult poll;
@@ -384,7 +398,7 @@ Result<std::vector<TmuxSessionInfo>> parse_tmux_list_reply(std::string_view stdo
     if (!listed) {
         if (auto failed = find_frame(stdout_text, frame_failed)) {
             auto error = Error::make(ErrorKind::service, "tmux list-sessions failed");
-            error.service_message = std::string(trim(
+            error.service_message = redact_secrets(trim(
                 fmt::format("{}\n{}", failed->line.substr(frame_failed.size()), failed->rest)));
             return error;
         }

@@ -12,6 +12,7 @@
 #include <eci/tmux.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -119,6 +120,11 @@ TmuxStartReply parse_tmux_start_reply(std::string_view stdout_text);
 /// (history included, wrapped lines joined), or `__ECI_TMUX_NOT_FOUND__`. Precondition:
 /// `session_id` is valid.
 std::string tmux_poll_script(std::string_view session_id, int tail_lines = tmux_output_tail_lines);
+
+/// The most stdout a poll of `tail_lines` lines may return: 2 KiB a line (lines are joined
+/// across the pane's width) plus 64 KiB for the framing. A larger reply fails the poll
+/// instead of filling memory (for the default 10000 lines, about 20 MiB).
+std::size_t tmux_poll_reply_bound(int tail_lines) noexcept;
 
 /// Parses a poll script's stdout into a TmuxPollResult (session_id set, request_id left
 /// empty). Errors: ErrorKind::protocol when the framing line is missing (the script did not

@@ -1,4 +1,5 @@
 #include "net/exec_websocket.hpp"
+#include "core/redact.hpp"
 
 #include <eci/config.hpp>
 
@@ -350,7 +351,9 @@ asio::awaitable<Result<void>> ExecWebSocket::connect(std::string url) {
                                 : ""),
                 Dispatch::refused);
             error.http_status = static_cast<int>(status);
-            error.service_message = response.body().substr(0, max_service_message_bytes);
+            // The body may echo the URL and with it the exec token.
+            error.service_message =
+                redact_secrets(response.body()).substr(0, max_service_message_bytes);
             co_return error;
         }
         if (ec) {
@@ -516,6 +519,16 @@ asio::awaitable<Result<void>> read_until_closed(ExecWebSocket& socket, OutputCol
             case ExecChannel::stdout_:
             case ExecChannel::stderr_:
                 output.append(frame.channel, frame.payload);
+                if (output.over_received_limit()) {
+                    Error error = Error::make(
+                        ErrorKind::protocol,
+                        fmt::format("the command's output passed {} bytes, the bound of this "
+                                    "operation; the stream was closed",
+                                    output.received_limit()));
+                    error.endpoint = socket.endpoint();
+                    error.dispatch = Dispatch::unknown;
+                    co_return error;
+                }
                 break;
             case ExecChannel::channel3:
             case ExecChannel::channel4:

@@ -187,6 +187,7 @@ asio::awaitable<Result<CommandResult>> run_exec_once(std::shared_ptr<AsyncEciSan
             visible.append(channel, bytes);
         }
     });
+    raw.set_received_limit(plan.max_stream_bytes);
     auto fill = [&](CommandResult& target) {
         if (marker_filter) {
             const auto rest = marker_filter->finish();
@@ -230,6 +231,12 @@ asio::awaitable<Result<CommandResult>> run_exec_once(std::shared_ptr<AsyncEciSan
     auto streamed = co_await run_exec_stream(socket, plan.stdin_data, deadline, raw);
     if (!streamed.ok()) {
         auto error = std::move(streamed).error();
+        if (raw.over_received_limit()) {
+            // Without Error::partial: a bound is no broken stream, so it is never run again.
+            error.dispatch = Dispatch::accepted;
+            error.request_id = result.request_id;
+            co_return error;
+        }
         if (error.kind == ErrorKind::timeout) {
             error.message = fmt::format("command timed out after {} ms", timeout.count());
         }
@@ -289,8 +296,10 @@ asio::awaitable<Result<CommandResult>> run_script(std::shared_ptr<AsyncEciSandbo
                                                   std::string sandbox_id,
                                                   std::string container_name, std::string script,
                                                   std::optional<std::string> stdin_data,
-                                                  ExecOptions options) {
+                                                  ExecOptions options,
+                                                  std::size_t max_stdout_bytes) {
     ExecPlan plan;
+    plan.max_stream_bytes = max_stdout_bytes + script_stderr_limit;
     plan.sandbox_id = std::move(sandbox_id);
     plan.container_name = std::move(container_name);
     // The script travels on stdin, ahead of the caller's bytes: the exec API limits each
@@ -304,7 +313,8 @@ asio::awaitable<Result<CommandResult>> run_script(std::shared_ptr<AsyncEciSandbo
     options.tty = false;
     options.stdin_data.reset();
     // stdout is gathered here whole (the collector keeps nothing): a framed reply (a file's
-    // base64, a long pane capture) must never lose its head to the output bound.
+    // base64, a long pane capture) must never lose its head to a tail bound. Its size is
+    // bounded instead: the stream ends past max_stdout_bytes (plan.max_stream_bytes).
     std::string stdout_bytes;
     std::string stderr_bytes;
     bool stderr_cut = false;
@@ -316,7 +326,8 @@ asio::awaitable<Result<CommandResult>> run_script(std::shared_ptr<AsyncEciSandbo
     };
     options.on_output = [&](OutputStream stream, std::string_view bytes) {
         if (stream == OutputStream::standard_output) {
-            stdout_bytes.append(bytes);
+            const auto room = max_stdout_bytes - std::min(stdout_bytes.size(), max_stdout_bytes);
+            stdout_bytes.append(bytes.substr(0, room));
             return;
         }
         const auto room = script_stderr_limit - std::min(stderr_bytes.size(), script_stderr_limit);

@@ -38,6 +38,10 @@ struct ExecPlan {
     /// Called before an idempotent command runs again after its stream broke (see run_exec):
     /// whatever was gathered from the broken run must be dropped. Optional.
     std::function<void()> on_rerun;
+    /// The most output (stdout + stderr) the stream may deliver; beyond it the stream is
+    /// closed and the run fails (protocol). 0 = no bound (the caller's collector bounds
+    /// what is kept; the timeout bounds the rest).
+    std::size_t max_stream_bytes = 0;
 };
 
 /// Runs `plan` under `options` (timeout, output bound, streaming callback, idempotent, sync).
@@ -56,8 +60,11 @@ struct ExecPlan {
 boost::asio::awaitable<Result<CommandResult>> run_exec(
     std::shared_ptr<AsyncEciSandbox::State> state, ExecPlan plan, ExecOptions options);
 
-/// The stderr a script run keeps (its error messages); stdout is never bounded.
+/// The stderr a script run keeps (its error messages).
 inline constexpr std::size_t script_stderr_limit = 64 * 1024;
+
+/// The stdout bound of a script whose reply is a few framing lines (write, start, kill).
+inline constexpr std::size_t small_script_reply_bytes = 1024 * 1024;
 
 /// Runs one of core's framed scripts (core/tmux_commands, core/file_transfer) with one exec:
 /// the script is sent on stdin (script_stdin_argv: each Command element is limited to 256
@@ -65,11 +72,14 @@ inline constexpr std::size_t script_stderr_limit = 64 * 1024;
 /// `options` (timeout, idempotent; its output bound, callback and stdin are replaced). The
 /// result's stdout_text is the whole stdout (never truncated: the caller parses it),
 /// stderr_text the first script_stderr_limit bytes, `output` empty. The exit code is not
-/// relied on. Errors: those of run_exec (Error::partial's stdout likewise whole).
+/// relied on. A server may stream without end: once stdout passes `max_stdout_bytes` (or
+/// stderr script_stderr_limit) the stream is closed and the run fails (protocol), so what is
+/// kept never exceeds the bound. Errors: those of run_exec (Error::partial's stdout likewise
+/// whole).
 boost::asio::awaitable<Result<CommandResult>> run_script(
     std::shared_ptr<AsyncEciSandbox::State> state, std::string sandbox_id,
     std::string container_name, std::string script, std::optional<std::string> stdin_data,
-    ExecOptions options);
+    ExecOptions options, std::size_t max_stdout_bytes);
 
 /// Marks `error` (from parsing a script's reply) as coming from the exec `result`: its
 /// RequestId and dispatch accepted (the script ran).

@@ -2,6 +2,7 @@
 
 #include "core/crypto.hpp"
 #include "core/file_transfer.hpp"
+#include "core/redact.hpp"
 #include "sandbox/exec_runner.hpp"
 
 #include <eci/async_sandbox.hpp>
@@ -21,6 +22,11 @@ Error invalid(std::string message) {
 
 }  // namespace
 
+std::size_t file_read_reply_bound(std::size_t max_bytes) noexcept {
+    const std::size_t base64 = (max_bytes / 3 + 1) * 4;
+    return base64 + base64 / 76 + 64 * 1024;
+}
+
 asio::awaitable<Result<FileWriteResult>> write_file(std::shared_ptr<AsyncEciSandbox::State> state,
                                                     std::string sandbox_id,
                                                     std::string container_name, std::string path,
@@ -34,8 +40,9 @@ asio::awaitable<Result<FileWriteResult>> write_file(std::shared_ptr<AsyncEciSand
     // The bytes follow the script on stdin; the exec WebSocket sends them in frames of
     // max_stdin_frame_bytes (= file_stdin_chunk_size).
     std::optional<std::string> stdin_data = std::move(content);
-    auto run = co_await run_script(state, std::move(sandbox_id), std::move(container_name),
-                                   plan->script, std::move(stdin_data), std::move(options));
+    auto run =
+        co_await run_script(state, std::move(sandbox_id), std::move(container_name), plan->script,
+                            std::move(stdin_data), std::move(options), small_script_reply_bytes);
     if (!run.ok())
         co_return std::move(run).error();
     if (auto written = parse_file_write_reply(run->stdout_text, *plan); !written.ok()) {
@@ -54,7 +61,10 @@ asio::awaitable<Result<FileWriteResult>> write_file(std::shared_ptr<AsyncEciSand
 asio::awaitable<Result<FileReadResult>> read_file(std::shared_ptr<AsyncEciSandbox::State> state,
                                                   std::string sandbox_id,
                                                   std::string container_name, std::string path,
-                                                  std::chrono::milliseconds timeout) {
+                                                  std::chrono::milliseconds timeout,
+                                                  std::size_t max_bytes) {
+    if (max_bytes == 0)
+        max_bytes = FileTransferOptions::default_max_bytes;
     auto script = file_read_script(path);
     if (!script.ok())
         co_return std::move(script).error();
@@ -62,16 +72,26 @@ asio::awaitable<Result<FileReadResult>> read_file(std::shared_ptr<AsyncEciSandbo
     options.timeout = timeout;
     options.idempotent = true;  // reading twice is harmless
     auto run = co_await run_script(state, std::move(sandbox_id), std::move(container_name),
-                                   std::move(script).value(), std::nullopt, std::move(options));
-    if (!run.ok())
-        co_return std::move(run).error();
-    // run_script keeps stdout whole, so a large file is never cut by an output bound.
+                                   std::move(script).value(), std::nullopt, std::move(options),
+                                   file_read_reply_bound(max_bytes));
+    if (!run.ok()) {
+        auto error = std::move(run).error();
+        if (error.kind == ErrorKind::protocol &&
+            error.message.find("the bound of this operation") != std::string::npos) {
+            error.message = fmt::format(
+                "reading {} passed FileTransferOptions::max_bytes {} (the transfer passed {} "
+                "bytes); the stream was closed",
+                path, max_bytes, file_read_reply_bound(max_bytes));
+        }
+        co_return error;
+    }
+    // run_script keeps stdout whole up to the bound, so a file is never cut silently.
     auto content = parse_file_read_reply(run->stdout_text);
     if (!content.ok()) {
         auto error = after_exec(std::move(content).error(), *run);
         error.message = fmt::format("{} ({})", error.message, path);
         if (error.service_message.empty())
-            error.service_message = run->stderr_text;
+            error.service_message = redact_secrets(run->stderr_text);
         co_return error;
     }
     FileReadResult result;
@@ -126,7 +146,7 @@ asio::awaitable<Result<FileReadResult>> AsyncEciSandbox::read_file(std::string s
         co_return std::move(container).error();
     co_return co_await detail::read_file(state_, std::move(sandbox_id),
                                          std::move(container).value(), std::move(path),
-                                         options.timeout);
+                                         options.timeout, options.max_bytes);
 }
 
 asio::awaitable<Result<FileWriteResult>> AsyncSandbox::write_file_ws(std::string path,

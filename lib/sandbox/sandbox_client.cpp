@@ -4,6 +4,8 @@
 #include "core/crypto.hpp"
 #include "core/lease.hpp"
 #include "core/retry.hpp"
+#include "core/models_json.hpp"
+#include "core/redact.hpp"
 #include "core/sandbox_names.hpp"
 #include "core/shell_wrappers.hpp"
 #include "net/tls_context.hpp"
@@ -14,6 +16,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -395,20 +398,36 @@ asio::awaitable<Result<ListPage>> AsyncEciSandbox::list(ListOptions options) {
 
 asio::awaitable<Result<std::vector<SandboxInfo>>> AsyncEciSandbox::list_all(ListOptions options) {
     std::vector<SandboxInfo> all;
-    // A service that kept returning the same token would loop forever; no real listing has
-    // anywhere near this many pages of 20.
-    constexpr int max_pages = 100000;
+    // A service that kept returning new tokens, or fat pages, would be followed until memory
+    // ran out: both are bounded (ListOptions::max_pages, max_bytes).
+    const int max_pages = std::max(options.max_pages, 1);
+    std::size_t kept_bytes = 0;
     for (int page_number = 0; page_number < max_pages; ++page_number) {
         auto page = co_await list(options);
         if (!page.ok())
             co_return std::move(page).error();
-        for (auto& info : page->sandboxes)
+        for (auto& info : page->sandboxes) {
+            kept_bytes += boost::json::serialize(detail::to_json(info.group)).size();
+            if (kept_bytes > options.max_bytes) {
+                auto error = Error::make(
+                    ErrorKind::protocol,
+                    fmt::format("listing passed {} bytes after {} pages (ListOptions::max_bytes); "
+                                "narrow the filters or raise the bound",
+                                options.max_bytes, page_number + 1));
+                error.request_id = page->request_id;
+                co_return error;
+            }
             all.push_back(std::move(info));
+        }
         if (page->next_token.empty() || page->next_token == options.next_token)
             co_return all;
         options.next_token = page->next_token;
     }
-    co_return Error::make(ErrorKind::protocol, "listing did not end (NextToken never empty)");
+    co_return Error::make(ErrorKind::protocol,
+                          fmt::format("listing did not end within {} pages "
+                                      "(ListOptions::max_pages); narrow the filters or raise "
+                                      "the bound",
+                                      max_pages));
 }
 
 asio::awaitable<Result<Receipt>> AsyncEciSandbox::remove(std::string sandbox_id, bool force) {
@@ -447,7 +466,7 @@ asio::awaitable<Result<SandboxInfo>> AsyncEciSandbox::wait_until_running(std::st
                 ErrorKind::service,
                 fmt::format("sandbox {} reached {} instead of Running", sandbox_id, info->status));
             error.code = info->status;
-            error.service_message = failure_reason(info->group);
+            error.service_message = detail::redact_secrets(failure_reason(info->group));
             error.request_id = info->request_id;
             co_return error;
         }

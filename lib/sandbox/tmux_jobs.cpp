@@ -4,6 +4,7 @@
 #include <eci/sandbox_client.hpp>
 #include <eci/shell_session.hpp>
 
+#include "core/redact.hpp"
 #include "core/tmux_commands.hpp"
 #include "sandbox/exec_runner.hpp"
 #include "sandbox/file_transfer_ops.hpp"
@@ -64,19 +65,21 @@ asio::awaitable<Result<std::string>> session_container(
 
 // Runs one tmux script (no stdin) with one exec, or as a command of `session` when given (no
 // API call). `idempotent`: read-only scripts (poll, list) may be retried after an unknown
-// outcome.
+// outcome. `max_stdout_bytes` bounds the reply (a server may stream without end).
 asio::awaitable<Result<CommandResult>> run_tmux_script(
     std::shared_ptr<AsyncEciSandbox::State> state, std::string sandbox_id, std::string container,
-    std::string script, milliseconds timeout, bool idempotent, ShellSession* session = nullptr) {
+    std::string script, milliseconds timeout, bool idempotent, ShellSession* session = nullptr,
+    std::size_t max_stdout_bytes = detail::small_script_reply_bytes) {
     ExecOptions options;
     options.timeout = timeout;
     options.idempotent = idempotent;
+    options.max_output_bytes = max_stdout_bytes;
     if (session != nullptr)
         co_return co_await session->run(std::move(script), std::move(options));
     std::optional<std::string> no_stdin;
-    co_return co_await detail::run_script(std::move(state), std::move(sandbox_id),
-                                          std::move(container), std::move(script),
-                                          std::move(no_stdin), std::move(options));
+    co_return co_await detail::run_script(
+        std::move(state), std::move(sandbox_id), std::move(container), std::move(script),
+        std::move(no_stdin), std::move(options), max_stdout_bytes);
 }
 
 // One poll of a session in a known container: one exec, read-only (retried safely).
@@ -86,9 +89,9 @@ asio::awaitable<Result<TmuxPollResult>> poll_session(std::shared_ptr<AsyncEciSan
                                                      milliseconds timeout,
                                                      ShellSession* shell = nullptr) {
     auto script = detail::tmux_poll_script(session_id, tail_lines);
-    auto run =
-        co_await run_tmux_script(std::move(state), std::move(sandbox_id), std::move(container),
-                                 std::move(script), timeout, true, shell);
+    auto run = co_await run_tmux_script(std::move(state), std::move(sandbox_id),
+                                        std::move(container), std::move(script), timeout, true,
+                                        shell, detail::tmux_poll_reply_bound(tail_lines));
     if (!run.ok())
         co_return std::move(run).error();
     auto polled = detail::parse_tmux_poll_reply(run->stdout_text, session_id, tail_lines);
@@ -137,7 +140,8 @@ Error start_refusal(const detail::TmuxStartReply& reply, const std::string& sess
         case detail::TmuxStartOutcome::failed:
             error = Error::make(ErrorKind::service,
                                 fmt::format("tmux failed to start session {}", session_id));
-            error.service_message = reply.detail.empty() ? run.stderr_text : reply.detail;
+            error.service_message =
+                detail::redact_secrets(reply.detail.empty() ? run.stderr_text : reply.detail);
             break;
     }
     return detail::after_exec(std::move(error), run);

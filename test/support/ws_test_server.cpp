@@ -196,6 +196,21 @@ asio::awaitable<void> play(std::shared_ptr<State> state, Stream stream) {
             co_await hold(state);
             co_return;
         }
+        case WsEnding::flood: {
+            // A server that streams without end: only the client's own bounds stop it.
+            const std::string chunk =
+                detail::encode_frame(ExecChannel::stdout_, std::string(script.oversize_bytes, 'A'));
+            for (;;) {
+                auto [ec, n] = co_await ws.async_write(asio::buffer(chunk),
+                                                       asio::as_tuple(asio::use_awaitable));
+                if (ec)
+                    co_return;
+                if (script.flood_interval.count() > 0) {
+                    asio::steady_timer pause(ws.get_executor(), script.flood_interval);
+                    co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+                }
+            }
+        }
         case WsEnding::unknown_channel: {
             const std::string message = std::string(1, '\x09') + "what";
             co_await ws.async_write(asio::buffer(message), asio::as_tuple(asio::use_awaitable));

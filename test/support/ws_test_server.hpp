@@ -5,6 +5,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -36,6 +37,7 @@ enum class WsEnding {
     /// Exit frame per exit_mode and a close frame with close_code, then TCP closed at once:
     /// no wait for the client's reply and no TLS close_notify.
     close_then_cut,
+    flood,            ///< send stdout messages of oversize_bytes until the client goes away
 };
 
 /// One message the server sends (already framed: channel byte included when binary).
@@ -60,6 +62,8 @@ struct WsTestScript {
     int exit_code = 0;
     std::uint16_t close_code = 1000;
     std::size_t oversize_bytes = 4096;
+    /// WsEnding::flood: the pause between two messages (0: as fast as the client reads).
+    std::chrono::milliseconds flood_interval{0};
 };
 
 /// The server. It runs on the given executor (single-threaded tests: run the io_context).

@@ -95,6 +95,20 @@ TEST_CASE("exec frames: channel4 mode carries a decimal exit code", "[exec_frame
     CHECK_FALSE(parse_exit_status(ExecChannel::channel4, "1234567890"));  // over nine digits
 }
 
+TEST_CASE("exec frames: a reported exit code above 255 is not an exit status", "[exec_frames]") {
+    // Taken modulo 256 (as a shell or the CLI's own exit would), 256 and 512 read as success.
+    for (const char* code : {"256", "300", "512", "999999999"}) {
+        INFO(code);
+        CHECK_FALSE(parse_exit_status(ExecChannel::channel4, code));
+        const std::string status = std::string(R"({"status":"Failure","details":{"causes":[)") +
+                                   R"({"reason":"ExitCode","message":")" + code + R"("}]}})";
+        CHECK_FALSE(parse_exit_status(ExecChannel::channel3, status));
+    }
+    CHECK(parse_exit_status(ExecChannel::channel3,
+                            R"({"status":"Failure","details":{"causes":[)"
+                            R"({"reason":"ExitCode","message":"255"}]}})") == 255);
+}
+
 TEST_CASE("exec frames: k8s mode carries a v1.Status on channel 3", "[exec_frames]") {
     auto decode_exit = [](const std::string& message) {
         auto frame = decode_frame(message, false);

@@ -346,6 +346,28 @@ TEST_CASE("exec websocket: a refused upgrade reports the HTTP status", "[exec_we
     CHECK(socket.counters().connections == 0);
 }
 
+TEST_CASE("exec websocket: a refusal body that echoes the URL does not print the exec token",
+          "[exec_websocket][redact]") {
+    Fixture f;
+    WsTestScript script;
+    script.reject_status = 403;
+    // The body quotes the request line, the full URL and the token as a JSON field.
+    script.reject_body =
+        "refused GET /exec/?s=EXEC-TOKEN-SHOULD-NOT-LEAK HTTP/1.1 "
+        "(wss://eci-cn-hangzhou.aliyun.com/exec/?s=EXEC-TOKEN-SHOULD-NOT-LEAK) "
+        R"({"token":"EXEC-TOKEN-SHOULD-NOT-LEAK"})";
+    WsTestServer server(f.ioc.get_executor(), script);
+    ExecWebSocket socket(f.ioc.get_executor(), f.tls, f.options);
+    auto connected =
+        run_with_limit(f.ioc, socket.connect(server.url("/exec/?s=EXEC-TOKEN-SHOULD-NOT-LEAK")));
+    REQUIRE_FALSE(connected.ok());
+    const auto& error = connected.error();
+    CHECK(error.http_status == 403);
+    CHECK_THAT(error.service_message, Catch::Contains("refused GET /exec/?s=<redacted>"));
+    CHECK_THAT(error.service_message, !Catch::Contains("EXEC-TOKEN"));
+    CHECK_THAT(error.to_string(), !Catch::Contains("EXEC-TOKEN"));
+}
+
 TEST_CASE("exec websocket: connect failures are network errors with dispatch not_sent",
           "[exec_websocket]") {
     Fixture f;

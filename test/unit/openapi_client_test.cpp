@@ -453,6 +453,67 @@ TEST_CASE("openapi: no secret, token or signature reaches the log", "[openapi]")
     CHECK(fmt::format("{}", client.config()).find(key_secret) == std::string::npos);
 }
 
+TEST_CASE("openapi: a service message that echoes the V2 string to sign hides the STS token",
+          "[openapi][redact]") {
+    // The real service answers a wrong secret under V2 with its string to sign, which holds
+    // every parameter percent-encoded, SecurityToken included.
+    asio::io_context io;
+    std::string echoed;
+    std::size_t calls = 0;
+    TlsTestServer server(io, [&](const TestRequest& request) -> TestAction {
+        ++calls;
+        const auto seen = inspect(request);
+        echoed = eci::detail::rpc_string_to_sign(request.method, seen.query);
+        if (calls == 1)
+            return service_error(400, "SignatureDoesNotMatch",
+                                 "Specified signature is not matched with our calculation. "
+                                 "server string to sign is:" +
+                                     echoed);
+        // A proxy's 502 that echoes the request as plain text.
+        TestResponse reply;
+        reply.status = 502;
+        reply.headers = {{"Content-Type", "text/plain"}};
+        reply.body = "Bad Gateway\r\nGET " + request.target +
+                     " HTTP/1.1\r\nProxy-Authorization: Basic dXNlcjpQUk9YWS1QQVNT\r\n";
+        reply.keep_alive = false;
+        return reply;
+    });
+    std::vector<std::string> lines;
+    eci::Logger logger{eci::LogLevel::trace,
+                       [&](eci::LogLevel, std::string_view line) { lines.emplace_back(line); }};
+    auto config = config_for(server);
+    config.signature_version = eci::SignatureVersion::rpc_v2;
+    config.credentials.security_token = "STS-TOKEN-SHOULD-NOT-LEAK";
+    config.retry.max_attempts = 1;
+    auto client = make_client(io, config, logger);
+    std::vector<std::string> errors;
+    run_with_deadline(io, [&]() -> asio::awaitable<void> {
+        for (int i = 0; i < 2; ++i) {
+            auto failed =
+                co_await client.describe_container_groups(eci::DescribeContainerGroupsRequest());
+            REQUIRE_FALSE(failed.ok());
+            errors.push_back(fmt::format("{}", failed.error()));
+            errors.push_back(failed.error().service_message);
+            errors.push_back(failed.error().message);
+        }
+    });
+    // The token really was echoed (percent-encoded twice: its '-' survives as is).
+    REQUIRE(echoed.find("STS-TOKEN-SHOULD-NOT-LEAK") != std::string::npos);
+    INFO(errors[0]);
+    CHECK(errors[0].find("string to sign is:POST&%2F&") != std::string::npos);
+    CHECK(errors[0].find("<redacted>") != std::string::npos);
+    for (const auto& text : errors) {
+        INFO(text);
+        CHECK(text.find("STS-TOKEN-SHOULD-NOT-LEAK") == std::string::npos);
+        CHECK(text.find("dXNlcjpQUk9YWS1QQVNT") == std::string::npos);
+    }
+    for (const auto& line : lines) {
+        INFO(line);
+        CHECK(line.find("STS-TOKEN-SHOULD-NOT-LEAK") == std::string::npos);
+        CHECK(line.find("dXNlcjpQUk9YWS1QQVNT") == std::string::npos);
+    }
+}
+
 TEST_CASE("openapi: SignatureNonceUsed on a repeatable call is a lost reply, retried afresh",
           "[openapi]") {
     // The transport re-sends a request once on a fresh connection when a pooled one looked

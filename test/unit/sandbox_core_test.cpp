@@ -120,6 +120,15 @@ TEST_CASE("sandbox exit marker: byte-by-byte, forged and incomplete reports", "[
         CHECK(out == marker + "x1\n");
         CHECK_FALSE(filter.exit_code().has_value());
     }
+    SECTION("a code above 255 is no report (256 would read as success modulo 256)") {
+        for (const std::string code : {"256", "300", "512", "0256"}) {
+            ExitMarkerFilter filter(marker);
+            std::string out = filter.feed(marker + code + "\n");
+            out += filter.finish();
+            CHECK(out == marker + code + "\n");
+            CHECK_FALSE(filter.exit_code().has_value());
+        }
+    }
     SECTION("an unfinished report is output at the end") {
         ExitMarkerFilter filter(marker);
         std::string out = filter.feed("z" + marker + "12");

@@ -319,6 +319,12 @@ TEST_CASE("tmux: reply parsers", "[tmux]") {
     auto dead = parse_tmux_poll_reply("__ECI_TMUX_FOUND__:1:3:\nPane is dead\n", id);
     CHECK(dead->status == TmuxStatus::completed);
     CHECK(dead->exit_code == 3);
+    // A code above 255 is no exit code (256 modulo 256 would read as success).
+    auto huge = parse_tmux_poll_reply(
+        "__ECI_TMUX_FOUND__:0:\n__ECI_MARKER_EXIT_CODE__" + id + "__256\n", id);
+    CHECK(huge->status == TmuxStatus::running);
+    CHECK_FALSE(huge->exit_code.has_value());
+    CHECK_FALSE(parse_tmux_poll_reply("__ECI_TMUX_FOUND__:1:512:\n", id)->exit_code.has_value());
     auto killed = parse_tmux_poll_reply("__ECI_TMUX_FOUND__:1::15\n", id);
     CHECK(killed->exit_code == 128 + 15);
     // The marker line lost (the pane died before tmux read it): the rc file's code wins over
