@@ -177,8 +177,8 @@ Result<CommandLine> parse_command_line(
                 return {};
             });
         } else if (flag == "--access-key-secret-file" || flag == "--security-token-file") {
-            std::string* target = flag == "--access-key-secret-file" ? &secret_from_file
-                                                                      : &token_from_file;
+            std::string* target =
+                flag == "--access-key-secret-file" ? &secret_from_file : &token_from_file;
             step = take([&](std::string_view v) -> Result<void> {
                 auto text = read_secret_file(flag, v);
                 if (!text)

@@ -158,10 +158,9 @@ Result<void> Server::open() {
         ready_.isolation_warning =
             runtime_->isolated() ? std::string()
                                  : "sandboxes contain nothing: " + runtime_->degraded_reason();
-        ready_.sandbox_network = !runtime_->isolated() ||
-                                         options_.sandbox_network == SandboxNetwork::host
-                                     ? "host"
-                                     : "none";
+        ready_.sandbox_network =
+            !runtime_->isolated() || options_.sandbox_network == SandboxNetwork::host ? "host"
+                                                                                      : "none";
         ready_.limits = runtime_->limited() ? runtime_->limits_description() : "none";
     }
 

@@ -57,7 +57,8 @@ Result<CgroupTree> CgroupTree::create(const std::string& instance) {
     const std::string unified = "/sys/fs/cgroup";
     const std::string available = read_file(unified + "/cgroup.controllers");
     if (has_word(available, "pids") && has_word(available, "memory")) {
-        const std::string wanted = has_word(available, "cpu") ? "+pids +memory +cpu" : "+pids +memory";
+        const std::string wanted =
+            has_word(available, "cpu") ? "+pids +memory +cpu" : "+pids +memory";
         const std::string base = unified + "/" + name;
         // The root cgroup may hold processes and still delegate (the no-internal-process
         // rule does not apply to it), so our cgroups go right under it.
@@ -102,9 +103,9 @@ Result<SandboxCgroup> CgroupTree::make(const std::string& id, const SandboxLimit
     std::vector<std::string> procs;
     auto fail = [&](const std::string& what) -> Error {
         group.remove();
-        return Error::make(ErrorKind::service,
-                           errno_message("setting up the cgroup of sandbox " + id + ": " + what,
-                                         errno));
+        return Error::make(
+            ErrorKind::service,
+            errno_message("setting up the cgroup of sandbox " + id + ": " + what, errno));
     };
     const auto period = 100000;
     const auto quota =
@@ -127,9 +128,10 @@ Result<SandboxCgroup> CgroupTree::make(const std::string& id, const SandboxLimit
             return fail("pids.max");
         if (memory && limits.memory_bytes > 0) {
             const std::string bytes = std::to_string(limits.memory_bytes);
-            const bool ok = v2_ ? set("memory.max", bytes, true) && set("memory.swap.max", "0", false)
-                                : set("memory.limit_in_bytes", bytes, true) &&
-                                      set("memory.memsw.limit_in_bytes", bytes, false);
+            const bool ok =
+                v2_ ? set("memory.max", bytes, true) && set("memory.swap.max", "0", false)
+                    : set("memory.limit_in_bytes", bytes, true) &&
+                          set("memory.memsw.limit_in_bytes", bytes, false);
             if (!ok)
                 return fail("the memory limit");
         }

@@ -24,8 +24,9 @@ struct ExecLaunch {
 
 /// Child side, isolated mode: the relay. It joins the init's namespaces (setns only moves
 /// *children* into a pid namespace, hence the second fork), forks the command (which drops
-/// capabilities and installs the seccomp filter like the init, see confine.hpp), forwards SIGTERM as SIGKILL to the command's process group, and finally exits
-/// the way the command did, so the emulator can wait for the relay as for the command.
+/// capabilities and installs the seccomp filter like the init, see confine.hpp), forwards SIGTERM
+/// as SIGKILL to the command's process group, and finally exits the way the command did, so the
+/// emulator can wait for the relay as for the command.
 [[noreturn]] void run_exec_relay(const ExecLaunch& launch) noexcept;
 
 }  // namespace eci::emulator::detail

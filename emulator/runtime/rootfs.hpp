@@ -42,8 +42,7 @@ struct RootfsPlan {
 
 /// Mount options of a sandbox's private tmpfs mounts, built per sandbox before forking.
 struct TmpfsOptions {
-    std::string tmp = "mode=1777", home = "mode=0700", workspace = "mode=0755",
-                shm = "mode=1777";
+    std::string tmp = "mode=1777", home = "mode=0700", workspace = "mode=0755", shm = "mode=1777";
     /// Each mount sized half the sandbox's `memory` bytes (0: the kernel's default, half the
     /// host's memory), so filling one fails with ENOSPC while the sandbox still has memory to
     /// run. Pages written there are charged to the sandbox's memory cgroup: filling several

@@ -28,7 +28,8 @@ void RuntimeShared::warn(std::string_view message) const {
 }
 
 std::uint64_t RuntimeShared::namespace_flags() const noexcept {
-    std::uint64_t flags = CLONE_NEWNS | CLONE_NEWPID;
+    // UTS and IPC too: sethostname and System V IPC objects would otherwise be the host's.
+    std::uint64_t flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
     if (options.sandbox_network == SandboxNetwork::none)
         flags |= CLONE_NEWNET;
     return flags;

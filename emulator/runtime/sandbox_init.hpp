@@ -13,8 +13,8 @@ struct InitPlan {
     int status_fd = -1;                  ///< write end of the status pipe to the emulator
     int log_fd = -1;                     ///< write end of the log pipe (main's stdout+stderr)
     int devnull_fd = -1;
-    int init_program_fd = -1;            ///< eci-sandbox-init, opened by the runtime
-    bool private_network = true;         ///< in a fresh network namespace: bring lo up
+    int init_program_fd = -1;     ///< eci-sandbox-init, opened by the runtime
+    bool private_network = true;  ///< in a fresh network namespace: bring lo up
     const TmpfsOptions* tmpfs = nullptr;
     /// cgroup.procs files of the sandbox's cgroups (null or empty: no limits). The init
     /// joins them first, so everything it starts is counted.

@@ -43,7 +43,8 @@ bool can_isolate() {
 /// script travels in pieces that bash joins back.
 asio::awaitable<std::string> sync_exec(TestApiClient& client, const std::string& id,
                                        const std::string& script) {
-    std::vector<std::string> command = {"bash", "-c", "IFS=; s=\"$*\"; unset IFS; eval \"$s\"", "bash"};
+    std::vector<std::string> command = {"bash", "-c", "IFS=; s=\"$*\"; unset IFS; eval \"$s\"",
+                                        "bash"};
     for (std::size_t at = 0; at < script.size(); at += 200)
         command.push_back(script.substr(at, 200));
     auto reply = co_await must_call(client, "ExecContainerCommand",
@@ -67,7 +68,8 @@ std::string field(const std::string& text, const std::string& name) {
     while ((at = text.find(key, at)) != std::string::npos) {
         if (at == 0 || text[at - 1] == '\n') {
             const auto end = text.find('\n', at);
-            return text.substr(at + key.size(), end == std::string::npos ? end : end - at - key.size());
+            return text.substr(at + key.size(),
+                               end == std::string::npos ? end : end - at - key.size());
         }
         ++at;
     }
@@ -97,8 +99,9 @@ while read -r range perms rest; do
   dd if=/proc/1/mem bs=4096 skip=$((s / 4096)) count=$n status=none >> /tmp/mem 2>/dev/null
 done < /proc/1/maps
 printf 'mem_bytes=%s\n' "$(wc -c < /tmp/mem)"
-printf 'mem_hits=%s\n' "$(grep -a -c -e )SH" + std::string(canary_secret) + " -e " +
-                                   canary_token + R"SH( /tmp/mem)"
+printf 'mem_hits=%s\n' "$(grep -a -c -e )SH" +
+                                   std::string(canary_secret) + " -e " + canary_token +
+                                   R"SH( /tmp/mem)"
 )SH";
         const std::string out = co_await sync_exec(client, id, script);
         INFO(out);
@@ -166,19 +169,20 @@ TEST_CASE("isolation: root in a sandbox cannot remount the host writable or reac
     h.run([&]() -> asio::awaitable<void> {
         auto client = h.client();
         std::string id = co_await running(client, "remount");
-        const std::string script = "mount -o remount,bind,rw /var 2>&1; echo remount=$?\n"
-                                   "touch /var/" +
-                                   probe_name +
-                                   " 2>&1; echo touch=$?\n"
-                                   "mount -t tmpfs none /mnt 2>&1; echo tmpfs=$?\n"
-                                   "unshare -Urm true 2>&1; echo unshare=$?\n"
-                                   // Writing a kernel knob back with its own value: harmless
-                                   // if it works, and it must not.
-                                   "cat /proc/sys/vm/overcommit_memory > "
-                                   "/proc/sys/vm/overcommit_memory 2>&1; echo sysctl=$?\n"
-                                   "echo block_devices=$(find /dev -type b | wc -l)\n"
-                                   "echo cap_eff=$(awk '/^CapEff/ {print $2}' /proc/self/status)\n"
-                                   "echo devnull=$(echo ok > /dev/null && echo ok)\n";
+        const std::string script =
+            "mount -o remount,bind,rw /var 2>&1; echo remount=$?\n"
+            "touch /var/" +
+            probe_name +
+            " 2>&1; echo touch=$?\n"
+            "mount -t tmpfs none /mnt 2>&1; echo tmpfs=$?\n"
+            "unshare -Urm true 2>&1; echo unshare=$?\n"
+            // Writing a kernel knob back with its own value: harmless
+            // if it works, and it must not.
+            "cat /proc/sys/vm/overcommit_memory > "
+            "/proc/sys/vm/overcommit_memory 2>&1; echo sysctl=$?\n"
+            "echo block_devices=$(find /dev -type b | wc -l)\n"
+            "echo cap_eff=$(awk '/^CapEff/ {print $2}' /proc/self/status)\n"
+            "echo devnull=$(echo ok > /dev/null && echo ok)\n";
         const std::string out = co_await sync_exec(client, id, script);
         INFO(out);
         CHECK(field(out, "remount") != "0");
@@ -200,8 +204,8 @@ TEST_CASE("isolation: root in a sandbox cannot remount the host writable or reac
 TEST_CASE("isolation: secrets come from a file or the environment and leave argv",
           "[emulator][isolation]") {
     using eci::emulator::parse_command_line;
-    const auto dir = std::filesystem::temp_directory_path() /
-                     ("eci-secret-" + std::to_string(::getpid()));
+    const auto dir =
+        std::filesystem::temp_directory_path() / ("eci-secret-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     {
         std::ofstream(dir / "secret") << "from-file-secret\n";
@@ -215,12 +219,10 @@ TEST_CASE("isolation: secrets come from a file or the environment and leave argv
             return "from-env-token";
         return std::nullopt;
     };
-    const std::vector<std::string> file_args = {"--access-key-id",
-                                                "id",
-                                                "--access-key-secret-file",
-                                                (dir / "secret").string(),
-                                                "--security-token-file",
-                                                (dir / "token").string()};
+    const std::vector<std::string> file_args = {
+        "--access-key-id",          "id",
+        "--access-key-secret-file", (dir / "secret").string(),
+        "--security-token-file",    (dir / "token").string()};
     const std::vector<std::string_view> file_views(file_args.begin(), file_args.end());
     auto from_file = parse_command_line(file_views, env);
     REQUIRE(from_file);
@@ -235,7 +237,7 @@ TEST_CASE("isolation: secrets come from a file or the environment and leave argv
     CHECK_FALSE(parse_command_line(id_only, no_env));  // an id needs its secret
 
     const std::vector<std::string_view> missing = {"--access-key-secret-file",
-                                                  "/nonexistent/eci-secret"};
+                                                   "/nonexistent/eci-secret"};
     auto refused = parse_command_line(missing, no_env);
     REQUIRE_FALSE(refused);
     CHECK(refused.error().kind == eci::ErrorKind::invalid_argument);
@@ -258,8 +260,7 @@ asio::awaitable<std::string> running_sized(TestApiClient& client, std::string na
         client, "CreateContainerGroup",
         P("ContainerGroupName", std::move(name), "Container.1.Name", "main", "Container.1.Image",
           "registry.example/ubuntu:22.04", "Container.1.Cpu", "1", "Container.1.Memory",
-          std::move(memory_gib), "Container.1.Command.1", "sleep", "Container.1.Command.2",
-          "600"));
+          std::move(memory_gib), "Container.1.Command.1", "sleep", "Container.1.Command.2", "600"));
     INFO(reply.body);
     REQUIRE(reply.status == 200);
     std::string id = reply.str("ContainerGroupId");
@@ -302,8 +303,8 @@ TEST_CASE("isolation: a fork bomb stops at the sandbox's pids limit and the emul
         CHECK(processes > 30);  // the bomb did fork up to its limit
         // The emulator and the other sandbox are unaffected.
         CHECK(co_await sync_exec(client, witness, "echo alive") == "alive\n");
-        auto deleted = co_await must_call(client, "DeleteContainerGroup",
-                                          P("ContainerGroupId", bomb));
+        auto deleted =
+            co_await must_call(client, "DeleteContainerGroup", P("ContainerGroupId", bomb));
         CHECK(deleted.status == 200);
     });
 }

@@ -81,8 +81,7 @@ struct EmulatorThread {
         child.emplace(binary,
                       std::vector<std::string>{
                           "--start-delay-ms", std::to_string(options.start_delay.count()),
-                          "--access-key-id", options.access_key_id, "--region",
-                          options.region_id},
+                          "--access-key-id", options.access_key_id, "--region", options.region_id},
                       process);
         REQUIRE(child->pid() > 0);
         auto line = child->read_line(std::chrono::seconds(30));
