@@ -25,10 +25,19 @@ struct ReadyInfo {
     std::string access_key_id;
     std::string access_key_secret;
     std::string security_token;  ///< as configured; empty = none required
+    /// "namespaces" (isolated sandboxes) or "none" (degraded mode: sandboxes contain
+    /// nothing, see isolation_warning).
+    std::string isolation;
+    std::string isolation_warning;  ///< why isolation is "none"; empty when isolated
+    std::string sandbox_network;    ///< "none" (private, loopback only) or "host"
+    /// How Cpu, Memory and the pids limit are enforced ("cgroup v1 (pids, memory, cpu)",
+    /// "cgroup v2 (...)") or "none".
+    std::string limits;
     std::uint16_t port = 0;
 
     /// The single JSON line `eci-emulator` prints when ready (without the newline):
-    /// {"endpoint","scheme","ca_file","region_id","access_key_id","access_key_secret"}.
+    /// {"endpoint","scheme","ca_file","region_id","access_key_id","access_key_secret",
+    ///  "isolation","sandbox_network","limits"[,"isolation_warning"]}.
     std::string to_json_line() const;
 };
 

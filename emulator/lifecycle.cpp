@@ -211,6 +211,10 @@ void Server::start_containers(SandboxEntry& entry, bool restarted) {
         for (const auto& variable : c.environment_vars)
             spec.env.emplace_back(variable.key, variable.value);
         spec.working_dir = c.working_dir;
+        // A container without its own Cpu/Memory gets the group's (one container per group
+        // is what the emulator runs in practice).
+        spec.cpu = c.cpu > 0 ? c.cpu : group.cpu;
+        spec.memory_gib = c.memory > 0 ? c.memory : group.memory;
         std::weak_ptr<Server> weak = weak_from_this();
         spec.on_main_exit = [weak, id = group.container_group_id, i](const MainExit& exit) {
             if (auto server = weak.lock())

@@ -4,6 +4,9 @@
 
 #include <fmt/format.h>
 #include <charconv>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 
 namespace eci::emulator {
 
@@ -22,8 +25,17 @@ Options:
   --allow-remote             permit a non-loopback listen address
   --region ID                the region served (default cn-hangzhou)
   --access-key-id ID         accepted AccessKeyId (default: generated)
-  --access-key-secret S      its secret (default: generated)
-  --security-token T         require this STS token on every call
+  --access-key-secret-file F read its secret from file F (default: generated)
+  --access-key-secret S      its secret on the command line: VISIBLE TO EVERY USER (ps)
+                             until parsed; prefer the file or ECI_EMULATOR_ACCESS_KEY_SECRET
+  --security-token-file F    require the STS token read from file F on every call
+  --security-token T         the same on the command line (visible like the secret; or set
+                             ECI_EMULATOR_SECURITY_TOKEN)
+  --sandbox-network none|host  sandboxes get a private network with loopback only (none,
+                             default) or share the host's: then code in a sandbox reaches
+                             this API, every loopback service and whatever the host reaches
+  --sandbox-pids-limit N     most processes per sandbox (default 1024, 0 = none); with Cpu
+                             and Memory enforced through cgroups where writable
   --tls self-signed|off      HTTPS with a generated CA (default) or plain HTTP
   --state-dir DIR            where ca.pem is written (default: a fresh temp dir)
   --start-delay-ms N         Pending -> Running delay (default 300)
@@ -54,6 +66,19 @@ Faults (probabilities in [0,1]):
 
 Error bad(std::string message) {
     return Error::make(ErrorKind::invalid_argument, std::move(message));
+}
+
+// A secret from a file: the whole content without trailing newlines (never echoed back).
+Result<std::string> read_secret_file(std::string_view flag, std::string_view path) {
+    std::ifstream in{std::string(path), std::ios::binary};
+    if (!in)
+        return bad(fmt::format("{}: cannot read '{}'", flag, path));
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
+        text.pop_back();
+    if (text.empty())
+        return bad(fmt::format("{}: '{}' is empty", flag, path));
+    return text;
 }
 
 template <class Int>
@@ -107,9 +132,13 @@ bool is_loopback_host(std::string_view host) {
     return !ec && address.is_loopback();
 }
 
-Result<CommandLine> parse_command_line(const std::vector<std::string_view>& args) {
+Result<CommandLine> parse_command_line(
+    const std::vector<std::string_view>& args,
+    const std::function<std::optional<std::string>(std::string_view)>& environment) {
     CommandLine result;
     EmulatorOptions& o = result.options;
+    std::string secret_from_file;
+    std::string token_from_file;
     for (std::size_t i = 0; i < args.size(); ++i) {
         std::string_view flag = args[i];
         std::string_view inline_value;
@@ -154,6 +183,35 @@ Result<CommandLine> parse_command_line(const std::vector<std::string_view>& args
         } else if (flag == "--access-key-secret") {
             step = take([&](std::string_view v) -> Result<void> {
                 o.access_key_secret = std::string(v);
+                return {};
+            });
+        } else if (flag == "--access-key-secret-file" || flag == "--security-token-file") {
+            std::string* target =
+                flag == "--access-key-secret-file" ? &secret_from_file : &token_from_file;
+            step = take([&](std::string_view v) -> Result<void> {
+                auto text = read_secret_file(flag, v);
+                if (!text)
+                    return text.error();
+                *target = std::move(*text);
+                return {};
+            });
+        } else if (flag == "--sandbox-network") {
+            step = take([&](std::string_view v) -> Result<void> {
+                if (v == "none") {
+                    o.sandbox_network = SandboxNetwork::none;
+                } else if (v == "host") {
+                    o.sandbox_network = SandboxNetwork::host;
+                } else {
+                    return bad("--sandbox-network: expected none or host");
+                }
+                return {};
+            });
+        } else if (flag == "--sandbox-pids-limit") {
+            step = take([&](std::string_view v) -> Result<void> {
+                auto n = parse_int<std::uint64_t>(flag, v);
+                if (!n)
+                    return n.error();
+                o.sandbox_pids_limit = *n;
                 return {};
             });
         } else if (flag == "--security-token") {
@@ -311,10 +369,43 @@ Result<CommandLine> parse_command_line(const std::vector<std::string_view>& args
         return bad(
             fmt::format("--listen {}: not a loopback address (use --allow-remote)", o.listen_host));
     }
+    auto fill = [&](std::string& target, std::string& from_file, std::string_view variable) {
+        if (!target.empty())
+            return;
+        if (!from_file.empty()) {
+            target = std::move(from_file);
+        } else if (environment) {
+            target = environment(variable).value_or("");
+        }
+    };
+    fill(o.access_key_secret, secret_from_file, access_key_secret_env);
+    fill(o.security_token, token_from_file, security_token_env);
     if (o.access_key_id.empty() != o.access_key_secret.empty()) {
         return bad("--access-key-id and --access-key-secret go together");
     }
     return result;
+}
+
+int scrub_secret_arguments(int argc, char** argv) noexcept {
+    int hidden = 0;
+    auto hide = [&](char* value) {
+        std::memset(value, 'x', std::strlen(value));
+        ++hidden;
+    };
+    for (int i = 1; i < argc; ++i) {
+        for (const char* flag : {"--access-key-secret", "--security-token"}) {
+            const std::size_t length = std::strlen(flag);
+            if (std::strcmp(argv[i], flag) == 0 && i + 1 < argc) {
+                hide(argv[++i]);
+                break;
+            }
+            if (std::strncmp(argv[i], flag, length) == 0 && argv[i][length] == '=') {
+                hide(argv[i] + length + 1);
+                break;
+            }
+        }
+    }
+    return hidden;
 }
 
 }  // namespace eci::emulator

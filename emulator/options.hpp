@@ -2,12 +2,16 @@
 // aggregate so tests build it directly and the CLI only parses into it.
 #pragma once
 
+#include "emulator/runtime/runtime_options.hpp"
+
 #include <eci/result.hpp>
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -54,6 +58,10 @@ struct EmulatorOptions {
     std::string access_key_id;              ///< empty = generated at start
     std::string access_key_secret;          ///< empty = generated at start
     std::string security_token;             ///< non-empty = STS: requests must carry it
+    /// Sandboxes' network: a private namespace with loopback only (default) or the host's.
+    SandboxNetwork sandbox_network = SandboxNetwork::none;
+    /// Most processes per sandbox (pids cgroup); 0 = none (RuntimeOptions::pids_limit).
+    std::uint64_t sandbox_pids_limit = 1024;
     TlsMode tls = TlsMode::self_signed;
     std::string state_dir;  ///< where the CA PEM goes; empty = a fresh temp dir (removed on stop)
     std::chrono::milliseconds start_delay{300};  ///< Pending -> Running delay; 0 = immediate
@@ -100,9 +108,24 @@ struct CommandLine {
     bool help = false;
 };
 
-/// Parses `eci-emulator` arguments (argv without the program name).
-/// Errors: invalid_argument naming the offending flag or value.
-Result<CommandLine> parse_command_line(const std::vector<std::string_view>& args);
+/// Environment variables the secrets are taken from when no flag gives them: the safe way
+/// to pass them (argv is visible to every user through `ps` and /proc/PID/cmdline).
+inline constexpr std::string_view access_key_secret_env = "ECI_EMULATOR_ACCESS_KEY_SECRET";
+inline constexpr std::string_view security_token_env = "ECI_EMULATOR_SECURITY_TOKEN";
+
+/// Parses `eci-emulator` arguments (argv without the program name). `environment` looks up
+/// an environment variable (access_key_secret_env, security_token_env); null = none.
+/// --access-key-secret-file and --security-token-file are read here (trailing newlines
+/// stripped). Precedence: the flag, then the file, then the environment.
+/// Errors: invalid_argument naming the offending flag or value (never the secret itself).
+Result<CommandLine> parse_command_line(
+    const std::vector<std::string_view>& args,
+    const std::function<std::optional<std::string>(std::string_view)>& environment = nullptr);
+
+/// Overwrites, in place, the values of --access-key-secret and --security-token in a
+/// process's argv (both `--flag value` and `--flag=value`), so they no longer show in
+/// /proc/PID/cmdline and `ps` once the process has parsed them. Returns how many it hid.
+int scrub_secret_arguments(int argc, char** argv) noexcept;
 
 /// The --help text.
 std::string_view usage_text() noexcept;

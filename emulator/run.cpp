@@ -12,13 +12,37 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <string>
 
 namespace eci::emulator {
 
 namespace asio = boost::asio;
 
+namespace {
+
+// Reads a secret from the environment, then removes it: the value is overwritten where the
+// kernel shows it (/proc/PID/environ is the original environment block) and unset, so
+// nothing this process starts inherits it.
+std::optional<std::string> take_secret_from_environment(std::string_view name) {
+    const std::string key(name);
+    char* value = std::getenv(key.c_str());
+    if (value == nullptr)
+        return std::nullopt;
+    std::string secret(value);
+    std::memset(value, 'x', secret.size());
+    ::unsetenv(key.c_str());
+    if (secret.empty())
+        return std::nullopt;
+    return secret;
+}
+
+}  // namespace
+
 int run_emulator_main(const std::vector<std::string_view>& args, std::string_view program_name) {
-    auto command_line = parse_command_line(args);
+    auto command_line = parse_command_line(args, take_secret_from_environment);
     if (!command_line) {
         fmt::print(stderr, "{}: {}\n", program_name, command_line.error().message);
         return 2;

@@ -186,10 +186,21 @@ Result<void> Server::open() {
         runtime_options.state_dir = std::filesystem::path(options_.state_dir) / "rt";
         runtime_options.exec_child_stall = options_.exec_child_stall;
         runtime_options.kill_timeout = options_.kill_timeout;
+        runtime_options.sandbox_network = options_.sandbox_network;
+        runtime_options.pids_limit = options_.sandbox_pids_limit;
         auto runtime = Runtime::create(strand_, std::move(runtime_options));
         if (!runtime)
             return runtime.error();
         runtime_ = std::move(*runtime);
+        // Said again in the ready line, so a launcher that only reads it knows too.
+        ready_.isolation = runtime_->isolated() ? "namespaces" : "none";
+        ready_.isolation_warning =
+            runtime_->isolated() ? std::string()
+                                 : "sandboxes contain nothing: " + runtime_->degraded_reason();
+        ready_.sandbox_network =
+            !runtime_->isolated() || options_.sandbox_network == SandboxNetwork::host ? "host"
+                                                                                      : "none";
+        ready_.limits = runtime_->limited() ? runtime_->limits_description() : "none";
     }
     // After Runtime::create, which raises the soft descriptor limit to the hard one: half of
     // it stays for sandbox processes and exec pipes, so connections can never exhaust it.
@@ -622,6 +633,11 @@ std::string ReadyInfo::to_json_line() const {
     line["region_id"] = region_id;
     line["access_key_id"] = access_key_id;
     line["access_key_secret"] = access_key_secret;
+    line["isolation"] = isolation;
+    line["sandbox_network"] = sandbox_network;
+    line["limits"] = limits;
+    if (!isolation_warning.empty())
+        line["isolation_warning"] = isolation_warning;
     return boost::json::serialize(line);
 }
 

@@ -1,5 +1,8 @@
 #include "emulator/runtime/exec_launch.hpp"
 
+#include "emulator/runtime/cgroup.hpp"
+#include "emulator/runtime/confine.hpp"
+
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -44,8 +47,15 @@ void run_exec_relay(const ExecLaunch& launch) noexcept {
     if (!install(launch, true))
         ::_exit(127);
     child_reset_signals();
-    // One call joins both namespaces of the init (setns with a pidfd, Linux 5.8).
-    if (::setns(init_pidfd, CLONE_NEWNS | CLONE_NEWPID) != 0) {
+    int cgroup_fds[4];
+    int cgroup_count = 0;
+    if (launch.cgroup_procs != nullptr) {
+        cgroup_count = child_open_cgroups(*launch.cgroup_procs, cgroup_fds);
+        if (cgroup_count < 0)
+            child_fail(report_fd, ChildStage::cgroup, errno);
+    }
+    // One call joins every namespace of the init (setns with a pidfd, Linux 5.8).
+    if (::setns(init_pidfd, launch.join_flags) != 0) {
         child_fail(report_fd, ChildStage::join_namespaces, errno);
     }
     ::close(init_pidfd);
@@ -57,6 +67,10 @@ void run_exec_relay(const ExecLaunch& launch) noexcept {
         // anything else means we were already reparented to the sandbox init.
         if (::getppid() != 0)
             ::_exit(127);
+        if (!child_join_cgroups(cgroup_fds, cgroup_count))
+            child_fail(report_fd, ChildStage::cgroup, errno);
+        if (!child_confine())
+            child_fail(report_fd, ChildStage::confine, errno);
         child_exec(*launch.image, report_fd, launch.tty);
     }
     if (child < 0)

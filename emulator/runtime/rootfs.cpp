@@ -61,8 +61,33 @@ Result<RootfsPlan> make_rootfs_plan(const std::filesystem::path& mountpoint) {
     plan.proc = plan.root + "/proc";
     plan.dev = plan.root + "/dev";
     plan.dev_shm = plan.dev + "/shm";
+    plan.dev_pts = plan.dev + "/pts";
+    plan.dev_ptmx = plan.dev + "/ptmx";
+    for (const char* name : {"null", "zero", "full", "random", "urandom", "tty"}) {
+        plan.devices.emplace_back(std::string("/dev/") + name, plan.dev + "/" + name);
+    }
+    plan.dev_links = {{"pts/ptmx", plan.dev_ptmx},
+                      {"/proc/self/fd", plan.dev + "/fd"},
+                      {"/proc/self/fd/0", plan.dev + "/stdin"},
+                      {"/proc/self/fd/1", plan.dev + "/stdout"},
+                      {"/proc/self/fd/2", plan.dev + "/stderr"}};
+    for (const char* name : {"sys", "sysrq-trigger", "irq", "bus", "fs"}) {
+        plan.proc_readonly.push_back(plan.proc + "/" + name);
+    }
     plan.mountpoints = {plan.tmp, plan.home, plan.workspace, plan.proc, plan.dev};
     return plan;
+}
+
+TmpfsOptions TmpfsOptions::sized(std::uint64_t memory) {
+    TmpfsOptions options;
+    if (memory == 0)
+        return options;
+    const std::string size = ",size=" + std::to_string(memory / 2);
+    options.tmp += size;
+    options.home += size;
+    options.workspace += size;
+    options.shm += size;
+    return options;
 }
 
 namespace {
@@ -75,9 +100,39 @@ bool mount_tmpfs(const std::string& target, const char* options) noexcept {
     return ::mount("tmpfs", target.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, options) == 0;
 }
 
+// A minimal /dev: no host block devices, no /dev/mem, /dev/kmsg or the host's ptys. The
+// tmpfs is nodev, so a node made with mknod inside cannot be opened; the bound host nodes
+// are separate mounts and keep working.
+bool child_mount_dev(const RootfsPlan& plan, const char* shm_options) noexcept {
+    if (::mount("tmpfs", plan.dev.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                "mode=0755,size=64k") != 0) {
+        return false;
+    }
+    for (const auto& [host, target] : plan.devices) {
+        const int fd = ::open(target.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
+        if (fd < 0)
+            return false;
+        ::close(fd);
+        if (::mount(host.c_str(), target.c_str(), nullptr, MS_BIND, nullptr) != 0)
+            return false;
+    }
+    // A private devpts instance: tmux inside opens /dev/ptmx; the host's terminals stay out.
+    if (!make_dir(plan.dev_pts) ||
+        ::mount("devpts", plan.dev_pts.c_str(), "devpts", MS_NOSUID | MS_NOEXEC,
+                "newinstance,ptmxmode=0666,mode=0620") != 0) {
+        return false;
+    }
+    for (const auto& [target, path] : plan.dev_links) {
+        if (::symlink(target.c_str(), path.c_str()) != 0)
+            return false;
+    }
+    // /dev/shm is shared memory: private per sandbox like /tmp.
+    return make_dir(plan.dev_shm) && mount_tmpfs(plan.dev_shm, shm_options);
+}
+
 }  // namespace
 
-ChildStage child_enter_rootfs(const RootfsPlan& plan) noexcept {
+ChildStage child_enter_rootfs(const RootfsPlan& plan, const TmpfsOptions& tmpfs) noexcept {
     // Nothing we mount may propagate back to the host (or to other sandboxes).
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
         return ChildStage::mount_private;
@@ -127,19 +182,29 @@ ChildStage child_enter_rootfs(const RootfsPlan& plan) noexcept {
                   sizeof attr) != 0) {
         return ChildStage::mount_readonly;
     }
-    if (!mount_tmpfs(plan.tmp, "mode=1777") || !mount_tmpfs(plan.home, "mode=0700") ||
-        !mount_tmpfs(plan.workspace, "mode=0755")) {
+    if (!mount_tmpfs(plan.tmp, tmpfs.tmp.c_str()) || !mount_tmpfs(plan.home, tmpfs.home.c_str()) ||
+        !mount_tmpfs(plan.workspace, tmpfs.workspace.c_str())) {
         return ChildStage::mount_tmpfs;
     }
     if (::mount("proc", plan.proc.c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) !=
         0) {
         return ChildStage::mount_proc;
     }
-    if (::mount("/dev", plan.dev.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
-        return ChildStage::mount_dev;
+    // The kernel's knobs (/proc/sys/kernel/core_pattern runs a program as host root) are
+    // read-only, as in a container; the mount flags cannot be changed back from inside.
+    for (const auto& path : plan.proc_readonly) {
+        if (::mount(path.c_str(), path.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+            if (errno == ENOENT)
+                continue;
+            return ChildStage::mount_proc;
+        }
+        if (::syscall(SYS_mount_setattr, AT_FDCWD, path.c_str(), AT_RECURSIVE, &attr,
+                      sizeof attr) != 0) {
+            return ChildStage::mount_proc;
+        }
     }
-    // /dev/shm is shared memory: private per sandbox like /tmp (best effort).
-    mount_tmpfs(plan.dev_shm, "mode=1777");
+    if (!child_mount_dev(plan, tmpfs.shm.c_str()))
+        return ChildStage::mount_dev;
     // pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves
     // only the new root, with no path back to the host's writable tree.
     if (::chdir(plan.root.c_str()) != 0 || ::syscall(SYS_pivot_root, ".", ".") != 0 ||

@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -24,6 +25,14 @@ void RuntimeShared::warn(std::string_view message) const {
     } else {
         fmt::print(stderr, "eci-emulator: warning: {}\n", message);
     }
+}
+
+std::uint64_t RuntimeShared::namespace_flags() const noexcept {
+    // UTS and IPC too: sethostname and System V IPC objects would otherwise be the host's.
+    std::uint64_t flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+    if (options.sandbox_network == SandboxNetwork::none)
+        flags |= CLONE_NEWNET;
+    return flags;
 }
 
 }  // namespace detail
@@ -46,6 +55,39 @@ bool valid_id(const std::string& id) {
             return false;
     }
     return true;
+}
+
+// eci-sandbox-init: next to the running executable (an installed emulator), else the one
+// built with this tree (tests, `eci-sandbox emulator` from the build directory).
+std::filesystem::path find_init_program(const std::filesystem::path& configured) {
+    if (!configured.empty())
+        return configured;
+    std::error_code ec;
+    const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        auto beside = self.parent_path() / "eci-sandbox-init";
+        if (std::filesystem::is_regular_file(beside, ec))
+            return beside;
+    }
+#ifdef ECI_SANDBOX_INIT_PATH
+    return ECI_SANDBOX_INIT_PATH;
+#else
+    return {};
+#endif
+}
+
+Result<detail::UniqueFd> open_init_program(const std::filesystem::path& configured) {
+    const auto path = find_init_program(configured);
+    if (path.empty()) {
+        return Error::make(ErrorKind::service,
+                           "the sandbox init program (eci-sandbox-init) was not found");
+    }
+    detail::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) {
+        return Error::make(ErrorKind::service,
+                           detail::errno_message("cannot open " + path.string(), errno));
+    }
+    return fd;
 }
 
 void raise_descriptor_limit() {
@@ -90,26 +132,59 @@ Result<std::unique_ptr<Runtime>> Runtime::create(asio::any_io_executor executor,
         shared->degraded_reason = "not running as root";
     } else if (auto plan = detail::make_rootfs_plan(shared->options.state_dir / "rootfs"); !plan) {
         shared->degraded_reason = plan.error().message;
+    } else if (auto init = open_init_program(shared->options.init_program); !init) {
+        shared->degraded_reason = init.error().message;
     } else {
+        shared->init_program = std::move(*init);
+        if (auto tree = detail::CgroupTree::create(shared->instance); tree) {
+            shared->limits_description = tree->description();
+            shared->cgroups = std::move(*tree);
+        } else {
+            shared->limits_description = tree.error().message;
+        }
         // Probe: start and stop one idle sandbox. It fails (EPERM, EINVAL, ENOSYS) where
         // namespaces, mount_setattr or pidfd-setns are unavailable.
         shared->rootfs = std::move(*plan);
         shared->isolated = true;
-        SandboxSpec probe_spec;
-        probe_spec.id = "eci-emulator-probe";
-        auto probe = std::make_shared<SandboxProcesses>(SandboxProcesses::Key(), shared,
-                                                        std::move(probe_spec));
-        auto started = probe->launch();
+        auto probe = [&]() -> Result<void> {
+            SandboxSpec probe_spec;
+            probe_spec.id = "eci-emulator-probe";
+            probe_spec.memory_gib = 0.0625;
+            auto sandbox = std::make_shared<SandboxProcesses>(SandboxProcesses::Key(), shared,
+                                                              std::move(probe_spec));
+            auto started = sandbox->launch();
+            (void)sandbox->destroy();
+            return started;
+        };
+        auto started = probe();
+        if (!started && shared->cgroups) {
+            // Isolation without limits beats no isolation: try again without cgroups.
+            shared->cgroups->remove();
+            shared->cgroups.reset();
+            shared->limits_description = "the cgroups are unusable: " + started.error().message;
+            started = probe();
+        }
         if (!started) {
             shared->isolated = false;
             shared->degraded_reason = "sandbox namespaces unavailable: " + started.error().message;
+            if (shared->cgroups) {
+                shared->cgroups->remove();
+                shared->cgroups.reset();
+            }
         }
-        (void)probe->destroy();
+    }
+    if (shared->isolated && !shared->cgroups) {
+        shared->warn("per-sandbox limits (Cpu, Memory, processes) are NOT enforced: " +
+                     shared->limits_description +
+                     ". A fork bomb or a memory hog in a sandbox can exhaust the machine.");
     }
     if (!shared->isolated && !shared->options.force_degraded) {
         shared->warn("sandboxes run in DEGRADED mode (" + shared->degraded_reason +
-                     "): no private filesystem or pid namespace; HOME, TMPDIR and TMUX_TMPDIR "
-                     "are per sandbox, the host filesystem is writable");
+                     "): THEY CONTAIN NOTHING. Code in a sandbox runs as this user on the host: "
+                     "it can read the emulator's secrets and environment, write the host "
+                     "filesystem, reach the network and the emulator's API, and take over other "
+                     "sandboxes. Only HOME, TMPDIR and TMUX_TMPDIR are per sandbox. Run as root "
+                     "on Linux >= 5.12 for isolation.");
     }
     return runtime;
 }
@@ -131,6 +206,12 @@ const std::string& Runtime::instance() const noexcept {
 }
 const std::filesystem::path& Runtime::state_dir() const noexcept {
     return shared_->options.state_dir;
+}
+bool Runtime::limited() const noexcept {
+    return shared_->cgroups.has_value();
+}
+const std::string& Runtime::limits_description() const noexcept {
+    return shared_->limits_description;
 }
 
 Result<std::shared_ptr<SandboxProcesses>> Runtime::start(SandboxSpec spec) {
@@ -187,6 +268,8 @@ void Runtime::shutdown() {
         }
     }
     shared_->sandboxes.clear();
+    if (shared_->cgroups)
+        shared_->cgroups->remove();
     if (shared_->remove_state_dir) {
         std::error_code ignored;
         std::filesystem::remove_all(shared_->options.state_dir, ignored);

@@ -57,6 +57,10 @@ class Runtime {
     /// runtimes on one host never mistake each other's processes).
     const std::string& instance() const noexcept;
     const std::filesystem::path& state_dir() const noexcept;
+    /// Whether each sandbox's Cpu, Memory and RuntimeOptions::pids_limit are enforced
+    /// (isolated mode with writable cgroup controllers), and how, or why not.
+    bool limited() const noexcept;
+    const std::string& limits_description() const noexcept;
 
     /// Starts a sandbox: its init (isolated mode) and its main process, if any. Blocks until
     /// the init reports ready (milliseconds). Errors: invalid_argument for a bad or already

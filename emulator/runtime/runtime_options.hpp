@@ -3,11 +3,22 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <string_view>
 
 namespace eci::emulator {
+
+/// The network a sandbox's processes see.
+enum class SandboxNetwork {
+    /// Default: a private network namespace with only a loopback interface (up). Nothing in
+    /// the sandbox can reach the emulator's API, the host's services or the internet.
+    none,
+    /// The host's network namespace: every address the host can reach, including the
+    /// emulator's API port and other loopback services (opt in: --sandbox-network host).
+    host,
+};
 
 /// Options of Runtime::create. Every field has a usable default.
 struct RuntimeOptions {
@@ -20,6 +31,18 @@ struct RuntimeOptions {
 
     /// Never use namespaces, even as root (tests use it to cover degraded mode).
     bool force_degraded = false;
+
+    /// The sandboxes' network (isolated mode; degraded mode always shares the host's).
+    SandboxNetwork sandbox_network = SandboxNetwork::none;
+
+    /// Most processes (and threads) one sandbox may have at once, enforced with the pids
+    /// cgroup controller: a fork bomb fails inside its sandbox. 0 = no limit. Default 1024.
+    std::uint64_t pids_limit = 1024;
+
+    /// The eci-sandbox-init program each isolated sandbox executes as its pid 1. Empty
+    /// (default): `eci-sandbox-init` next to the running executable, else the one built with
+    /// this tree (ECI_SANDBOX_INIT_PATH). Not found: degraded mode, with the reason.
+    std::filesystem::path init_program;
 
     /// Bytes of the main process's stdout+stderr kept per sandbox (DescribeContainerLog).
     /// Default 1 MiB; 0 keeps nothing.

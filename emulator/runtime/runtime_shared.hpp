@@ -1,6 +1,7 @@
 // State shared by a Runtime and its sandboxes.
 #pragma once
 
+#include "emulator/runtime/cgroup.hpp"
 #include "emulator/runtime/rootfs.hpp"
 #include "emulator/runtime/runtime_options.hpp"
 #include "emulator/runtime/unique_fd.hpp"
@@ -9,8 +10,10 @@
 
 #include <sys/resource.h>
 
+#include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace eci::emulator {
@@ -27,12 +30,19 @@ struct RuntimeShared {
     std::string instance;
     bool remove_state_dir = false;  // we created it (options.state_dir was empty)
     UniqueFd devnull;
+    UniqueFd init_program;  ///< eci-sandbox-init (isolated mode), executed by each init
     RootfsPlan rootfs;
+    /// Isolated mode with writable cgroup controllers: per-sandbox limits are enforced.
+    std::optional<CgroupTree> cgroups;
+    std::string limits_description;  ///< e.g. "cgroup v1 (pids, memory, cpu)" or why not
     /// Every sandbox not destroyed, by id.
     std::map<std::string, std::weak_ptr<SandboxProcesses>> sandboxes;
     bool shut_down = false;
 
     void warn(std::string_view message) const;
+
+    /// The namespaces each isolated sandbox gets (and each exec joins).
+    std::uint64_t namespace_flags() const noexcept;
 };
 
 }  // namespace eci::emulator::detail

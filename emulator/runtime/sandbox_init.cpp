@@ -1,8 +1,10 @@
 #include "emulator/runtime/sandbox_init.hpp"
 
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
+#include "emulator/runtime/cgroup.hpp"
+#include "emulator/runtime/confine.hpp"
+
+#include <fcntl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,28 +13,68 @@ namespace eci::emulator::detail {
 
 namespace {
 
-constexpr int status_fd = 3;
+constexpr int status_fd = init_status_fd;
 constexpr int log_fd = 4;
+constexpr int program_fd = 5;
 
-void on_child_signal(int) {}  // only interrupts ppoll
+// Formats `value` (>= -1) into `out` (16 bytes).
+void format_pid(pid_t value, char* out) noexcept {
+    if (value < 0) {
+        out[0] = '-';
+        out[1] = '1';
+        out[2] = '\0';
+        return;
+    }
+    char digits[16];
+    int n = 0;
+    do {
+        digits[n++] = static_cast<char>('0' + value % 10);
+        value /= 10;
+    } while (value != 0 && n < 15);
+    for (int i = 0; i < n; ++i)
+        out[i] = digits[n - 1 - i];
+    out[n] = '\0';
+}
 
 }  // namespace
 
 void run_sandbox_init(const InitPlan& plan) noexcept {
-    const int sources[] = {plan.devnull_fd, plan.devnull_fd, plan.devnull_fd, plan.status_fd,
-                           plan.log_fd};
-    if (!child_install_fds(sources, 5))
+    const int sources[] = {plan.devnull_fd, plan.devnull_fd, plan.devnull_fd,
+                           plan.status_fd,  plan.log_fd,     plan.init_program_fd};
+    if (!child_install_fds(sources, 6))
         ::_exit(127);
     child_reset_signals();
     ::setsid();
-    const ChildStage failed = child_enter_rootfs(*plan.rootfs);
+    if (plan.cgroup_procs != nullptr && plan.cgroup_procs->size() > 0) {
+        int fds[4];
+        const int opened = child_open_cgroups(*plan.cgroup_procs, fds);
+        if (opened < 0 || !child_join_cgroups(fds, opened))
+            child_fail(status_fd, ChildStage::cgroup, errno);
+        for (int i = 0; i < opened; ++i)
+            ::close(fds[i]);
+    }
+    const ChildStage failed = child_enter_rootfs(*plan.rootfs, *plan.tmpfs);
     if (failed != ChildStage::none)
         child_fail(status_fd, failed, errno);
+    if (plan.private_network && !child_loopback_up())
+        child_fail(status_fd, ChildStage::network, errno);
+    if (!child_confine())
+        child_fail(status_fd, ChildStage::confine, errno);
 
+    // The main process starts once we have executed the init program (the close-on-exec
+    // write end of `go` closes then): until that moment this process is a copy of the
+    // emulator, secrets included, and nothing of the sandbox may run beside it.
+    int go[2];
+    if (::pipe2(go, O_CLOEXEC) != 0)
+        child_fail(status_fd, ChildStage::spawn, errno);
     pid_t main_pid = -1;
     if (plan.main != nullptr) {
         main_pid = child_fork();
         if (main_pid == 0) {
+            ::close(go[1]);
+            char byte = 0;
+            while (::read(go[0], &byte, 1) < 0 && errno == EINTR) {
+            }
             const int main_sources[] = {0, log_fd, log_fd};
             if (!child_install_fds(main_sources, 3))
                 ::_exit(127);
@@ -41,37 +83,17 @@ void run_sandbox_init(const InitPlan& plan) noexcept {
         if (main_pid < 0)
             child_fail(status_fd, ChildStage::spawn, errno);
     }
+    ::close(go[0]);
     ::close(log_fd);  // the emulator sees EOF once the main process and its children are gone
 
-    // SIGCHLD stays blocked except inside ppoll, so no exit is missed between the reaping
-    // loop and the wait.
-    struct sigaction action {};
-    action.sa_handler = on_child_signal;
-    action.sa_flags = SA_NOCLDSTOP;
-    ::sigaction(SIGCHLD, &action, nullptr);
-    sigset_t blocked;
-    ::sigemptyset(&blocked);
-    ::sigaddset(&blocked, SIGCHLD);
-    ::sigprocmask(SIG_SETMASK, &blocked, nullptr);
-    sigset_t during_wait;
-    ::sigemptyset(&during_wait);
-
-    child_write_report(status_fd, report_ready, ChildStage::none, 0);
-    while (true) {
-        int status = 0;
-        pid_t pid = 0;
-        while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
-            if (pid == main_pid) {
-                child_write_report(status_fd, report_main_exited, ChildStage::none, status);
-                main_pid = -1;
-            }
-        }
-        // POLLERR on the write end of a pipe means the reader (the emulator) is gone.
-        pollfd entry{status_fd, 0, 0};
-        const int ready = ::ppoll(&entry, 1, nullptr, &during_wait);
-        if (ready > 0 && (entry.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0)
-            ::_exit(0);
-    }
+    char pid_text[16];
+    format_pid(main_pid, pid_text);
+    char name[] = "eci-sandbox-init";
+    char* const argv[] = {name, pid_text, nullptr};
+    char* const envp[] = {nullptr};
+    ::fcntl(program_fd, F_SETFD, FD_CLOEXEC);
+    ::syscall(SYS_execveat, program_fd, "", argv, envp, AT_EMPTY_PATH);
+    child_fail(status_fd, ChildStage::init_program, errno);
 }
 
 }  // namespace eci::emulator::detail

@@ -13,17 +13,23 @@ struct InitPlan {
     int status_fd = -1;                  ///< write end of the status pipe to the emulator
     int log_fd = -1;                     ///< write end of the log pipe (main's stdout+stderr)
     int devnull_fd = -1;
+    int init_program_fd = -1;     ///< eci-sandbox-init, opened by the runtime
+    bool private_network = true;  ///< in a fresh network namespace: bring lo up
+    const TmpfsOptions* tmpfs = nullptr;
+    /// cgroup.procs files of the sandbox's cgroups (null or empty: no limits). The init
+    /// joins them first, so everything it starts is counted.
+    const CStringArray* cgroup_procs = nullptr;
 };
 
-/// Child side (async-signal-safe), runs in the child of clone3(CLONE_NEWNS | CLONE_NEWPID):
+/// Child side (async-signal-safe), runs in the child of clone3(CLONE_NEWNS | CLONE_NEWPID
+/// [| CLONE_NEWNET]), a copy of the emulator's memory:
 /// - builds the sandbox root and pivots into it (failure: a `report_failed` record, exit);
-/// - starts the main process, if any, with stdout/stderr on the log pipe;
-/// - reports `report_ready`, then loops reaping every process reparented to it, reporting
-///   `report_main_exited` with the wait status when the main process ends;
-/// - exits when the emulator's end of the status pipe closes (the emulator died), which
-///   makes the kernel kill every process of the namespace.
-/// Signals: as a pid-namespace init it ignores every signal from inside the sandbox; the
-/// emulator ends it with SIGKILL.
+/// - brings up loopback (private network), drops capabilities, installs the seccomp filter;
+/// - forks the main process, if any, with stdout/stderr on the log pipe; it waits until
+///   this process has executed the init program, so it never sees the emulator's memory;
+/// - executes eci-sandbox-init (emulator/init/main.cpp) with an empty environment: from
+///   then on pid 1 is a fresh program that reports `report_ready`, reaps, reports
+///   `report_main_exited`, and exits when the emulator's end of the status pipe closes.
 [[noreturn]] void run_sandbox_init(const InitPlan& plan) noexcept;
 
 }  // namespace eci::emulator::detail

@@ -141,15 +141,29 @@ Result<void> SandboxProcesses::launch_isolated(const detail::ProgramImage* main_
     auto status_pipe = detail::make_pipe();
     if (!status_pipe)
         return std::move(status_pipe).error();
+    const auto memory_bytes =
+        static_cast<std::uint64_t>(std::max(0.0, spec_.memory_gib) * 1024.0 * 1024.0 * 1024.0);
+    if (runtime_->cgroups) {
+        detail::SandboxLimits limits{spec_.cpu, memory_bytes, runtime_->options.pids_limit};
+        auto cgroup = runtime_->cgroups->make(spec_.id, limits);
+        if (!cgroup)
+            return std::move(cgroup).error();
+        cgroup_ = std::move(*cgroup);
+    }
+    const auto tmpfs = detail::TmpfsOptions::sized(memory_bytes);
     detail::InitPlan plan;
     plan.rootfs = &runtime_->rootfs;
+    plan.tmpfs = &tmpfs;
+    plan.cgroup_procs = cgroup_ ? &cgroup_->procs : nullptr;
     plan.main = main_image;
     plan.status_fd = status_pipe->second.get();
     plan.log_fd = log_fd;
     plan.devnull_fd = runtime_->devnull.get();
+    plan.init_program_fd = runtime_->init_program.get();
+    plan.private_network = runtime_->options.sandbox_network == SandboxNetwork::none;
 
     int pidfd = -1;
-    const pid_t pid = detail::spawn_child(CLONE_NEWNS | CLONE_NEWPID, &pidfd);
+    const pid_t pid = detail::spawn_child(runtime_->namespace_flags(), &pidfd);
     if (pid == 0)
         detail::run_sandbox_init(plan);
     if (pid < 0) {
@@ -382,6 +396,8 @@ Result<ExecProcess> SandboxProcesses::exec(ExecSpec spec) {
     launch.stderr_fd = child_err.get();
     launch.report_fd = report_pipe->second.get();
     launch.init_pidfd = init_pidfd_ ? init_pidfd_->native_handle() : -1;
+    launch.join_flags = static_cast<int>(runtime_->namespace_flags());
+    launch.cgroup_procs = cgroup_ ? &cgroup_->procs : nullptr;
     launch.tty = spec.tty;
     const bool relayed = runtime_->isolated;
     const auto stall = runtime_->options.exec_child_stall;
@@ -430,6 +446,12 @@ Result<ExecProcess> SandboxProcesses::exec(ExecSpec spec) {
 // ---- stopping ------------------------------------------------------------------------------
 
 void SandboxProcesses::close_descriptors() noexcept {
+    // Only once the init is gone (stopped, lost, or never started): then the cgroup is
+    // empty. A directory the kernel keeps busy is left for CgroupTree::remove().
+    if (cgroup_) {
+        cgroup_->remove();
+        cgroup_.reset();
+    }
     init_pidfd_.reset();
     status_pipe_.reset();
     main_pidfd_.reset();

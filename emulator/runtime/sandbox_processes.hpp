@@ -1,6 +1,7 @@
 // eci::emulator::SandboxProcesses: the live processes of one sandbox.
 #pragma once
 
+#include "emulator/runtime/cgroup.hpp"
 #include "emulator/runtime/exec_process.hpp"
 #include "emulator/runtime/exec_spec.hpp"
 #include "emulator/runtime/log_ring.hpp"
@@ -136,6 +137,7 @@ class SandboxProcesses : public std::enable_shared_from_this<SandboxProcesses> {
     pid_t main_pid_ = -1;  // degraded
     std::optional<asio::posix::stream_descriptor> main_pidfd_;
     std::optional<asio::posix::stream_descriptor> log_pipe_;
+    std::optional<detail::SandboxCgroup> cgroup_;  // isolated, when limits are enforced
 };
 
 }  // namespace eci::emulator

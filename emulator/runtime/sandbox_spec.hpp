@@ -38,6 +38,11 @@ struct SandboxSpec {
     /// workspace directory (degraded mode). A directory that cannot be entered falls back to
     /// that default.
     std::string working_dir;
+    /// The container's Cpu (vCPU) and Memory (GiB), enforced in isolated mode when the
+    /// runtime has cgroups (Runtime::limits()); Memory also sizes the private tmpfs mounts.
+    /// 0 = unlimited.
+    double cpu = 0;
+    double memory_gib = 0;
     /// Called on the runtime's executor when the main process ends, or when the sandbox dies
     /// unexpectedly. Never called for stop()/restart()/destroy() the caller asked for. May
     /// call restart(), stop() or destroy() on the sandbox.

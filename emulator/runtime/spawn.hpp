@@ -9,6 +9,7 @@
 #pragma once
 
 #include "emulator/runtime/exit_status.hpp"
+#include "emulator/runtime/init_protocol.hpp"
 #include "emulator/runtime/unique_fd.hpp"
 
 #include <eci/result.hpp>
@@ -62,20 +63,6 @@ Result<ProgramImage> make_program_image(const std::vector<std::string>& argv, co
 /// Merges `overrides` into `base` (same name: replaced in place; new names appended).
 void merge_env(EnvList& base, const EnvList& overrides);
 
-/// What a child writes to its parent over a pipe. 16 bytes: one write() is atomic.
-struct ChildReport {
-    std::int32_t type = 0;   ///< ReportType
-    std::int32_t stage = 0;  ///< ChildStage, for `failed`
-    std::int32_t value = 0;  ///< errno for `failed`, a wait status for `main_exited`
-    std::int32_t reserved = 0;
-};
-
-enum ReportType : std::int32_t {
-    report_failed = 1,       ///< a setup step failed; the child exits
-    report_ready = 2,        ///< a sandbox init finished its setup
-    report_main_exited = 3,  ///< the sandbox's main process ended (value: wait status)
-};
-
 /// The child-side step that failed, for error messages.
 enum class ChildStage : std::int32_t {
     none = 0,
@@ -92,6 +79,10 @@ enum class ChildStage : std::int32_t {
     session,
     terminal,
     exec,
+    network,
+    confine,
+    init_program,
+    cgroup,
 };
 std::string_view to_string(ChildStage stage) noexcept;
 

@@ -60,9 +60,13 @@ struct CliFixture {
     explicit CliFixture(std::string exit_status = "none")
         : emulator(cli_path,
                    {"emulator", "--start-delay-ms", "0", "--access-key-id", "LTAIclie2etest01",
-                    "--access-key-secret", test_secret, "--region", "cn-hangzhou", "--exit-status",
-                    exit_status},
-                   eci::test::ProcessOptions{{}, dir.path.string(), {}, {}}) {
+                    "--region", "cn-hangzhou", "--exit-status", exit_status},
+                   // The secret through the environment, never on argv (`ps` shows argv).
+                   eci::test::ProcessOptions{
+                       {std::string("ECI_EMULATOR_ACCESS_KEY_SECRET=") + test_secret},
+                       dir.path.string(),
+                       {},
+                       {}}) {
         REQUIRE(emulator.pid() > 0);
         auto line = emulator.read_line(std::chrono::seconds(30));
         REQUIRE(line.has_value());

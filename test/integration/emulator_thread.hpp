@@ -75,11 +75,13 @@ struct EmulatorThread {
         ProcessOptions process;
         for (char** entry = environ; *entry != nullptr; ++entry)
             process.environment.emplace_back(*entry);
+        // Never on argv: `ps` shows it to every user.
+        process.environment.push_back(std::string(emulator::access_key_secret_env) + "=" +
+                                      options.access_key_secret);
         child.emplace(binary,
                       std::vector<std::string>{
                           "--start-delay-ms", std::to_string(options.start_delay.count()),
-                          "--access-key-id", options.access_key_id, "--access-key-secret",
-                          options.access_key_secret, "--region", options.region_id},
+                          "--access-key-id", options.access_key_id, "--region", options.region_id},
                       process);
         REQUIRE(child->pid() > 0);
         auto line = child->read_line(std::chrono::seconds(30));
