@@ -127,11 +127,13 @@ TEST_CASE(
     CHECK(final_stats.at("sandboxes").to_number<std::int64_t>() == 0);
     CHECK(final_stats.at("processes").to_number<std::int64_t>() == 0);
     const auto& injected = final_stats.at("faults_injected").as_object();
-    // The seed's draw (checked, so a change of the fault order cannot make this test vacuous):
-    // throttles, 503s and resets before and after the action. WebSocket drops at 2% seldom hit
-    // 24 sessions; "shell session: open starts a new shell when the WebSocket drops ..." covers
-    // them.
-    for (const char* kind : {"throttle", "unavailable", "reset_before", "reset_after"}) {
+    // Checked so the test cannot pass vacuously. Which faults a seed draws depends on how the
+    // lifecycles interleave, so only the frequent kinds are required: over ~130 calls a 20%
+    // throttle and a 5% 503 each miss with probability under 0.2%, while a 2% reset before or
+    // after the action misses one side in about one run of four (seen in a CI trial).
+    // WebSocket drops at 2% seldom hit 24 sessions; "shell session: open starts a new shell
+    // when the WebSocket drops ..." covers them.
+    for (const char* kind : {"throttle", "unavailable"}) {
         INFO(kind);
         CHECK(injected.contains(kind));
     }
