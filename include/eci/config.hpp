@@ -179,8 +179,9 @@ struct RateLimitConfig {
     /// Per-action limits that replace (or add to) documented_rate_limits(); an entry with
     /// per_minute <= 0 removes the limit of that action. Default empty.
     std::map<std::string, ActionRateLimit, std::less<>> per_action;
-    /// API calls in flight at once on this client, from the first attempt to the final
-    /// result (backoff included); further calls wait in FIFO order. Default 64; 0 = no cap.
+    /// API requests in flight at once on this client: a slot is held for one attempt's
+    /// exchange, not through backoffs and throttle-gate waits; further attempts wait in FIFO
+    /// order within their call's deadline. Default 64; 0 = no cap.
     std::size_t max_concurrent = 64;
     /// Exec starts in flight at once on one sandbox client: from the ExecContainerCommand
     /// call to the end of its WebSocket's TCP connect, TLS handshake and upgrade (bash,

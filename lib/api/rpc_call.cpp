@@ -112,18 +112,6 @@ asio::awaitable<Result<void>> rpc_call(std::shared_ptr<OpenApiClient::State> sta
     if (policy.overall_deadline.count() > 0)
         deadline = started + policy.overall_deadline;
 
-    // The cap on calls in flight (RateLimitConfig::max_concurrent), held to the final result.
-    auto slot = co_await state->call_slots.acquire(deadline);
-    if (!slot.ok()) {
-        auto error = std::move(slot).error();
-        error.message = fmt::format("{}: {}", action, error.message);
-        error.dispatch = Dispatch::not_sent;
-        co_return error;
-    }
-    if (*slot)
-        ++state->stats.concurrency_waits;
-    detail::SemaphorePermit permit(state->call_slots);
-
     Error last_error;
     // Set once an attempt may have been carried out without our hearing of it (a reset after
     // sending): a later attempt's refusal (throttled, 503) then does not undo that, and the
@@ -177,6 +165,22 @@ asio::awaitable<Result<void>> rpc_call(std::shared_ptr<OpenApiClient::State> sta
                 co_return final_error(cancelled_error(action));
         }
 
+        // The cap on requests in flight (RateLimitConfig::max_concurrent), held for this
+        // attempt's exchange only: a call waiting out a backoff or a gate holds no slot, so a
+        // thousand throttled callers cannot starve the calls that could go through.
+        auto slot = co_await state->call_slots.acquire(deadline);
+        if (!slot.ok()) {
+            if (attempt > 1 && slot.error().kind != ErrorKind::cancelled)
+                co_return final_error(std::move(last_error));
+            auto error = std::move(slot).error();
+            error.message = fmt::format("{}: {}", action, error.message);
+            error.dispatch = Dispatch::not_sent;
+            co_return final_error(std::move(error));
+        }
+        if (*slot)
+            ++state->stats.concurrency_waits;
+        detail::SemaphorePermit permit(state->call_slots);
+
         HttpRequest request = build_signed_request(*state, action, params);
         request.idempotent = safety == RetrySafety::always;
         ++state->stats.api_calls[action];
@@ -221,6 +225,7 @@ asio::awaitable<Result<void>> rpc_call(std::shared_ptr<OpenApiClient::State> sta
                 error.dispatch = Dispatch::unknown;
             }
         }
+        permit.reset();
         if (outcome_unknown(error))
             maybe_carried_out = true;
         if (error.kind == ErrorKind::throttled) {

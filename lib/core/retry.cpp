@@ -104,6 +104,17 @@ std::chrono::milliseconds ThrottleGate::delay_before_send(std::string_view actio
     return rest + std::chrono::milliseconds(static_cast<std::int64_t>(random % (jitter_cap + 1)));
 }
 
+bool ThrottleGate::record(Gate& gate, bool throttled) const {
+    gate.recent.push_back(throttled);
+    gate.recent_throttled += throttled ? 1 : 0;
+    while (gate.recent.size() > std::max<std::size_t>(options_.window, 1)) {
+        gate.recent_throttled -= gate.recent.front() ? 1 : 0;
+        gate.recent.pop_front();
+    }
+    return throttled && gate.recent.size() >= options_.min_replies &&
+           gate.recent_throttled * 100 >= gate.recent.size() * options_.close_percent;
+}
+
 void ThrottleGate::on_throttled(std::string_view action, clock::time_point sent_at,
                                 clock::time_point now) {
     const std::lock_guard lock(mutex_);
@@ -111,10 +122,12 @@ void ThrottleGate::on_throttled(std::string_view action, clock::time_point sent_
     if (found == gates_.end())
         found = gates_.emplace(std::string(action), Gate{}).first;
     Gate& gate = found->second;
-    // Sent before the gate last closed: the throttle that closed it already said this.
-    if (gate.backoff.count() > 0 && sent_at < gate.closed_at)
+    // Sent before the gate last closed: the replies that closed it already said this.
+    if (sent_at < gate.closed_at)
         return;
     if (now < gate.open_at)  // closed meanwhile by another reply
+        return;
+    if (!record(gate, true))
         return;
     const bool recent =
         gate.backoff.count() > 0 && now - gate.open_at <= options_.escalation_window;
@@ -122,16 +135,22 @@ void ThrottleGate::on_throttled(std::string_view action, clock::time_point sent_
         recent ? std::min(gate.backoff * 2, options_.max_backoff) : options_.initial_backoff;
     gate.closed_at = now;
     gate.open_at = now + gate.backoff;
+    // The next closing is judged on replies to calls sent after this one.
+    gate.recent.clear();
+    gate.recent_throttled = 0;
 }
 
 void ThrottleGate::on_success(std::string_view action, clock::time_point sent_at,
                               clock::time_point now) {
     const std::lock_guard lock(mutex_);
-    const auto found = gates_.find(action);
+    auto found = gates_.find(action);
     if (found == gates_.end())
-        return;
+        found = gates_.emplace(std::string(action), Gate{}).first;
     Gate& gate = found->second;
-    if (gate.backoff.count() == 0 || now < gate.open_at || sent_at < gate.closed_at)
+    if (sent_at < gate.closed_at)
+        return;
+    record(gate, false);
+    if (gate.backoff.count() == 0 || now < gate.open_at)
         return;
     gate.backoff /= 2;
     if (gate.backoff < options_.initial_backoff)

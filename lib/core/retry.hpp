@@ -5,7 +5,9 @@
 #include <eci/error.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -83,24 +85,38 @@ std::optional<std::chrono::milliseconds> next_retry_delay(const RetryPolicy& pol
                                                           std::chrono::milliseconds elapsed,
                                                           std::uint64_t random) noexcept;
 
-/// How the throttle gates back off.
+/// How the throttle gates decide to close and back off.
 struct ThrottleGateOptions {
-    std::chrono::milliseconds initial_backoff{1'000};  ///< closed time after a first throttle
+    std::chrono::milliseconds initial_backoff{1'000};  ///< closed time after a first closing
     std::chrono::milliseconds max_backoff{30'000};     ///< longest closed time
-    /// A throttle within this time after the gate reopened doubles the backoff; later ones
-    /// start again from initial_backoff.
+    /// Sustained throttling again within this time after the gate reopened doubles the
+    /// backoff; later closings start again from initial_backoff.
     std::chrono::milliseconds escalation_window{10'000};
+    /// The gate judges the action by its last `window` replies (sent since it last closed)...
+    std::size_t window = 20;
+    /// ...and closes once at least `min_replies` of them are in and at least `close_percent`
+    /// percent of them were throttled. Scattered throttles (a share well under half) leave
+    /// it open: each throttled call then backs off on its own.
+    std::size_t min_replies = 10;
+    unsigned close_percent = 60;
 };
 
-/// Shared back-off state for the calls of one client, one gate per action: when a call is
-/// throttled, its action's gate closes for a while and every caller of that action waits
-/// before sending, so many coroutines slow down together instead of each hammering the
-/// service on its own schedule. The service's limits are per action (DescribeContainerGroups
-/// 2000/min, ExecContainerCommand 500/min, ...), so a throttled exec does not hold back the
-/// describes and deletes of the same client.
+/// Shared back-off state for the calls of one client, one gate per action: when the service
+/// throttles an action persistently, its gate closes for a while and every caller of that
+/// action waits before sending, so many coroutines slow down together instead of each
+/// hammering the service on its own schedule. The service's limits are per action
+/// (DescribeContainerGroups 2000/min, ExecContainerCommand 500/min, ...), so a throttled exec
+/// does not hold back the describes and deletes of the same client.
 ///
-/// Repeated throttling right after reopening doubles the closed time (up to max_backoff).
-/// A throttle or success of a call sent before its gate last closed says nothing new (the
+/// Why a share of recent replies and not any one throttle: a client over its limit sees most
+/// replies throttled, and closing fast is right; but a throttle now and then (another client
+/// of the account briefly over the limit, or a fault-injecting emulator) closed a gate shared
+/// by a thousand callers for a second each time, often enough that under a steady 20% of
+/// throttles the gate was closed nearly all the time and calls ran out of their deadlines
+/// while waiting at it (docs/transport.md, "The throttle gate").
+///
+/// Sustained throttling again right after reopening doubles the closed time (up to
+/// max_backoff). A reply to a call sent before the gate last closed says nothing new (the
 /// call was already in flight) and changes nothing. Each success after reopening halves the
 /// backoff until it is gone.
 ///
@@ -120,11 +136,12 @@ class ThrottleGate {
                                                 std::uint64_t random) const;
 
     /// Records that a call of `action` sent at `sent_at` was throttled at `now`: closes its
-    /// gate, or escalates it when throttled again soon after reopening.
+    /// gate once the recent replies are mostly throttled, with a doubled backoff when that
+    /// happens again soon after reopening.
     void on_throttled(std::string_view action, clock::time_point sent_at, clock::time_point now);
 
-    /// Records that a call of `action` sent at `sent_at` succeeded at `now`: decays the
-    /// backoff once the gate is open.
+    /// Records that a call of `action` sent at `sent_at` succeeded at `now`: counts against
+    /// closing, and decays the backoff once the gate is open.
     void on_success(std::string_view action, clock::time_point sent_at, clock::time_point now);
 
     /// The current backoff step of `action` (zero when not throttled recently).
@@ -138,7 +155,13 @@ class ThrottleGate {
         std::chrono::milliseconds backoff{0};
         clock::time_point closed_at{};  ///< when it last closed
         clock::time_point open_at{};
+        /// The recent replies, oldest first, as bits (1 = throttled), at most options_.window.
+        std::deque<bool> recent;
+        std::size_t recent_throttled = 0;
     };
+
+    /// Adds a reply to `gate`'s window; true when the window now says to close.
+    bool record(Gate& gate, bool throttled) const;
 
     ThrottleGateOptions options_;
     mutable std::mutex mutex_;

@@ -150,6 +150,9 @@ TEST_CASE("retry: an exec is retried only when it provably never ran", "[retry]"
 
 TEST_CASE("retry: the throttle gate closes for everyone, escalates and decays", "[retry]") {
     eci::detail::ThrottleGateOptions options;
+    // A window of one reply: every throttle closes the gate (the share rule has its own test).
+    options.window = 1;
+    options.min_replies = 1;
     options.initial_backoff = 1000ms;
     options.max_backoff = 4000ms;
     options.escalation_window = 10s;
@@ -214,7 +217,10 @@ TEST_CASE("retry: the throttle gate closes for everyone, escalates and decays", 
 }
 
 TEST_CASE("retry: each action has its own throttle gate", "[retry]") {
-    ThrottleGate gate;
+    eci::detail::ThrottleGateOptions options;
+    options.window = 1;
+    options.min_replies = 1;
+    ThrottleGate gate(options);
     const auto t0 = ThrottleGate::clock::time_point{} + 100h;
     gate.on_throttled("ExecContainerCommand", t0, t0);
     CHECK(gate.delay_before_send("ExecContainerCommand", t0 + 10ms, 0) == 990ms);
@@ -223,6 +229,57 @@ TEST_CASE("retry: each action has its own throttle gate", "[retry]") {
     CHECK(gate.current_backoff("DescribeContainerGroups") == 0ms);
     gate.on_success("DescribeContainerGroups", t0, t0 + 20ms);
     CHECK(gate.current_backoff("ExecContainerCommand") == 1000ms);
+}
+
+TEST_CASE("retry: the throttle gate stays open under scattered throttles and closes under "
+          "sustained ones",
+          "[retry]") {
+    ThrottleGate gate;  // the defaults: the last 20 replies, at least 10, 60% throttled
+    const std::string_view describe = "DescribeContainerGroups";
+    auto t = ThrottleGate::clock::time_point{} + 100h;
+    const auto reply = [&](bool throttled) {
+        t += 5ms;
+        if (throttled)
+            gate.on_throttled(describe, t - 2ms, t);
+        else
+            gate.on_success(describe, t - 2ms, t);
+    };
+
+    // One throttle in five, for 2000 replies (a fault mix's 20%): never closed.
+    for (int i = 0; i < 2000; ++i) {
+        reply(i % 5 == 0);
+        REQUIRE(gate.delay_before_send(describe, t, 0) == 0ms);
+    }
+    // Even a burst of five throttles in a row among successes does not close it.
+    for (int i = 0; i < 5; ++i)
+        reply(true);
+    CHECK(gate.delay_before_send(describe, t, 0) == 0ms);
+    for (int i = 0; i < 20; ++i)
+        reply(false);
+
+    // Persistent throttling (an account over its limit): closed within a dozen replies.
+    int replies_until_closed = 0;
+    while (gate.delay_before_send(describe, t, 0) == 0ms && replies_until_closed < 100) {
+        reply(true);
+        ++replies_until_closed;
+    }
+    CHECK(replies_until_closed == 12);  // 12 of the last 20 (8 successes) is 60%
+    CHECK(gate.current_backoff(describe) == 1000ms);
+    const auto closed_at = t;
+
+    // Still throttled right after reopening: closes again, doubled, once ten new replies
+    // (sent after it closed) say so; the replies of calls sent before it closed count for
+    // nothing.
+    t = closed_at + 1000ms;
+    for (int i = 0; i < 30; ++i)
+        gate.on_throttled(describe, closed_at - 1ms, t + std::chrono::milliseconds(i));
+    CHECK(gate.delay_before_send(describe, t + 30ms, 0) == 0ms);
+    for (int i = 0; i < 9; ++i)
+        reply(true);
+    CHECK(gate.delay_before_send(describe, t, 0) == 0ms);
+    reply(true);
+    CHECK(gate.delay_before_send(describe, t, 0) > 0ms);
+    CHECK(gate.current_backoff(describe) == 2000ms);
 }
 
 TEST_CASE("retry: an unknown outcome is a lost reply or a transport failure after sending",
