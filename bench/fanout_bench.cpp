@@ -159,6 +159,8 @@ struct Run {
     double cpu_at_finish = 0;
     std::map<std::string, int> failures_by_step;
     std::string first_failure;
+    /// The first failure of each step: one sample per kind of failure, for the report.
+    std::map<std::string, std::string> first_failure_by_step;
     Latencies create_wait, bash, tmux, remove;
 
     std::string name_prefix() const { return fmt::format("fanout-{}-", options.seed); }
@@ -171,6 +173,7 @@ struct Run {
     void fail(int n, const std::string& step, const std::string& detail) {
         ++failed;
         ++failures_by_step[step];
+        first_failure_by_step.emplace(step, fmt::format("lifecycle {}: {}", n, detail));
         if (first_failure.empty())
             first_failure = fmt::format("lifecycle {} {}: {}", n, step, detail);
     }
@@ -507,6 +510,10 @@ int main(int argc, char** argv) {
     out["failures_by_step"] = std::move(failures);
     if (!run.first_failure.empty())
         out["first_failure"] = run.first_failure;
+    boost::json::object first_by_step;
+    for (const auto& [step, detail] : run.first_failure_by_step)
+        first_by_step[step] = detail;
+    out["first_failure_by_step"] = std::move(first_by_step);
     boost::json::object latency;
     latency["create_wait"] = run.create_wait.summary();
     latency["bash"] = run.bash.summary();

@@ -171,7 +171,7 @@ asio::awaitable<void> Server::serve_exec(Stream stream, Request request) {
     spec.argv = ticket.command;
     spec.tty = ticket.tty;
     spec.open_stdin = ticket.stdin && !ticket.tty;
-    auto started = processes->exec(std::move(spec));
+    auto started = co_await processes->exec(std::move(spec));
     if (!started) {
         // As a container runtime does: the error is output, the exit code 126/127.
         std::string frame(1, ticket.tty ? channel_stdout : channel_stderr);

@@ -404,7 +404,7 @@ asio::awaitable<std::variant<std::string, ApiError>> Server::run_sync_exec(
         co_return errors::incorrect_status(entry->group.status);
     ExecSpec spec;
     spec.argv = std::move(command);
-    auto started = processes->exec(std::move(spec));
+    auto started = co_await processes->exec(std::move(spec));
     if (!started) {
         // The service runs the command through the container runtime, which reports a
         // missing program as output, not as an API error.

@@ -6,7 +6,11 @@
 #include "emulator/runtime/sandbox_init.hpp"
 #include "emulator/runtime/spawn.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -28,6 +32,31 @@ using detail::UniqueFd;
 using stream_descriptor = asio::posix::stream_descriptor;
 
 namespace {
+
+// The child's start report, read without blocking the emulator's one thread. A start (cgroup
+// joins, setns, fork, confinement, execve) takes tens of milliseconds on a loaded machine;
+// read synchronously it held up every other connection, and 1000 sessions opening at once
+// queued behind each other's starts until their open timeouts passed (issue 14).
+asio::awaitable<Result<std::optional<detail::ChildReport>>> read_child_report_async(
+    asio::any_io_executor executor, UniqueFd fd, std::chrono::milliseconds timeout) {
+    using namespace asio::experimental::awaitable_operators;
+    stream_descriptor pipe(executor, fd.release());
+    detail::ChildReport report{};
+    asio::steady_timer timer(executor, timeout);
+    auto outcome = co_await (asio::async_read(pipe, asio::buffer(&report, sizeof report),
+                                              asio::as_tuple(asio::use_awaitable)) ||
+                             timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+    if (outcome.index() == 1)
+        co_return Error::make(ErrorKind::timeout, "the child did not report in time");
+    const auto [ec, read] = std::get<0>(outcome);
+    if (read == sizeof report)
+        co_return std::optional<detail::ChildReport>(report);
+    if (ec == asio::error::eof && read == 0)
+        co_return std::optional<detail::ChildReport>();  // execve closed the pipe: running
+    if (ec == asio::error::eof)
+        co_return Error::make(ErrorKind::service, "the child sent a torn report");
+    co_return Error::make(ErrorKind::service, "reading the child's report: " + ec.message());
+}
 
 int send_signal(int pidfd, int sig) noexcept {
     return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0U));
@@ -335,16 +364,16 @@ void SandboxProcesses::notify(const MainExit& event) {
 
 // ---- exec ----------------------------------------------------------------------------------
 
-Result<ExecProcess> SandboxProcesses::exec(ExecSpec spec) {
+asio::awaitable<Result<ExecProcess>> SandboxProcesses::exec(ExecSpec spec) {
     if (state_ != State::running) {
-        return Error::make(ErrorKind::invalid_argument,
-                           "the sandbox " + spec_.id + " is not running");
+        co_return Error::make(ErrorKind::invalid_argument,
+                              "the sandbox " + spec_.id + " is not running");
     }
     auto image = detail::make_program_image(
         spec.argv, process_env(spec.env, spec.tty),
         spec.working_dir.empty() ? spec_.working_dir : spec.working_dir, default_working_dir());
     if (!image)
-        return std::move(image).error();
+        co_return std::move(image).error();
 
     UniqueFd child_in, child_out, child_err;  // the child's ends
     UniqueFd our_in, our_out, our_err, master;
@@ -353,11 +382,13 @@ Result<ExecProcess> SandboxProcesses::exec(ExecSpec spec) {
         char name[128];
         if (!master.valid() || ::grantpt(master.get()) != 0 || ::unlockpt(master.get()) != 0 ||
             ::ptsname_r(master.get(), name, sizeof name) != 0) {
-            return Error::make(ErrorKind::service, detail::errno_message("opening a pty", errno));
+            co_return Error::make(ErrorKind::service,
+                                  detail::errno_message("opening a pty", errno));
         }
         UniqueFd slave(::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC));
         if (!slave.valid()) {
-            return Error::make(ErrorKind::service, detail::errno_message("opening the pty", errno));
+            co_return Error::make(ErrorKind::service,
+                                  detail::errno_message("opening the pty", errno));
         }
         winsize window{};
         window.ws_row = spec.terminal_size.rows;
@@ -369,10 +400,10 @@ Result<ExecProcess> SandboxProcesses::exec(ExecSpec spec) {
     } else {
         auto out = detail::make_pipe();
         if (!out)
-            return std::move(out).error();
+            co_return std::move(out).error();
         auto err = detail::make_pipe();
         if (!err)
-            return std::move(err).error();
+            co_return std::move(err).error();
         our_out = std::move(out->first);
         child_out = std::move(out->second);
         our_err = std::move(err->first);
@@ -380,14 +411,14 @@ Result<ExecProcess> SandboxProcesses::exec(ExecSpec spec) {
         if (spec.open_stdin) {
             auto in = detail::make_pipe();
             if (!in)
-                return std::move(in).error();
+                co_return std::move(in).error();
             child_in = std::move(in->first);
             our_in = std::move(in->second);
         }
     }
     auto report_pipe = detail::make_pipe();
     if (!report_pipe)
-        return std::move(report_pipe).error();
+        co_return std::move(report_pipe).error();
 
     detail::ExecLaunch launch;
     launch.image = &*image;
@@ -412,27 +443,28 @@ Result<ExecProcess> SandboxProcesses::exec(ExecSpec spec) {
         detail::run_exec_direct(launch);
     }
     if (pid < 0) {
-        return Error::make(ErrorKind::service, detail::errno_message("starting the exec", errno));
+        co_return Error::make(ErrorKind::service,
+                              detail::errno_message("starting the exec", errno));
     }
     ExecProcess process(runtime_->executor, pid, pidfd, relayed);
     child_in.reset();
     child_out.reset();
     child_err.reset();
     report_pipe->second.reset();
-    auto report =
-        detail::read_child_report(report_pipe->first.get(), runtime_->options.kill_timeout);
+    auto report = co_await read_child_report_async(
+        runtime_->executor, std::move(report_pipe->first), runtime_->options.kill_timeout);
     if (!report || *report) {
         // SIGKILL, not kill(): a relay that never reported may still have SIGTERM blocked.
         process.kill_now();
         detail::reap_pidfd(pidfd, runtime_->options.kill_timeout);
         if (!report)
-            return std::move(report).error();
+            co_return std::move(report).error();
         Error error = failure_error(**report, "exec " + spec.argv.front());
         if ((*report)->stage == static_cast<std::int32_t>(detail::ChildStage::exec) &&
             (*report)->value == ENOENT) {
             error.message = "exec " + spec.argv.front() + ": executable file not found";
         }
-        return error;
+        co_return error;
     }
     auto wrap = [&](UniqueFd& fd) -> std::optional<stream_descriptor> {
         if (!fd.valid())
@@ -440,7 +472,7 @@ Result<ExecProcess> SandboxProcesses::exec(ExecSpec spec) {
         return stream_descriptor(runtime_->executor, fd.release());
     };
     process.set_streams(wrap(our_in), wrap(our_out), wrap(our_err), wrap(master));
-    return process;
+    co_return process;
 }
 
 // ---- stopping ------------------------------------------------------------------------------

@@ -9,6 +9,7 @@
 
 #include <eci/result.hpp>
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 
 #include <sys/types.h>
@@ -62,12 +63,14 @@ class SandboxProcesses : public std::enable_shared_from_this<SandboxProcesses> {
     std::optional<ExitStatus> main_exit() const noexcept { return main_exit_; }
 
     /// Starts a command inside the sandbox (joining its namespaces in isolated mode), with
-    /// the container's environment plus `spec.env`. Blocks until the command is executing
-    /// (a few milliseconds). Errors: invalid_argument for an empty argv, a bad variable, a
-    /// sandbox that is not running, or a program that cannot be executed (not found: the
-    /// message says so); service for a system failure; timeout when the child does not
-    /// report within RuntimeOptions::kill_timeout.
-    Result<ExecProcess> exec(ExecSpec spec);
+    /// the container's environment plus `spec.env`. Completes once the command is executing;
+    /// the wait for the child's start report (cgroup joins, setns, fork, execve: tens of
+    /// milliseconds under load) does not block the executor. The object must outlive the
+    /// call (callers hold it by shared_ptr). Errors: invalid_argument for an empty argv, a bad
+    /// variable, a sandbox that is not running, or a program that cannot be executed (not found:
+    /// the message says so); service for a system failure; timeout when the child does not report
+    /// within RuntimeOptions::kill_timeout.
+    boost::asio::awaitable<Result<ExecProcess>> exec(ExecSpec spec);
 
     /// Kills every process of the sandbox (SIGKILL) and waits until none is left. After
     /// success, no process of the sandbox exists. No effect when stopped. Errors: timeout

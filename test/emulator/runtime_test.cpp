@@ -72,6 +72,13 @@ asio::awaitable<void> write_then_close(ExecProcess* process, std::string input) 
     process->close_stdin();
 }
 
+// co_spawn needs a default-constructible result, which Result<ExecProcess> is not.
+asio::awaitable<bool> start_into(SandboxProcesses* sandbox, ExecSpec spec,
+                                 std::optional<eci::Result<ExecProcess>>* out) {
+    out->emplace(co_await sandbox->exec(std::move(spec)));
+    co_return true;
+}
+
 asio::awaitable<Output> collect(ExecProcess* process, std::string input) {
     using namespace asio::experimental::awaitable_operators;
     Output output;
@@ -157,8 +164,15 @@ class Harness {
         }
     }
 
+    /// Starts `spec` in `sandbox`, running the io_context until it has started (or failed).
+    eci::Result<ExecProcess> start_exec(SandboxProcesses& sandbox, ExecSpec spec) {
+        std::optional<eci::Result<ExecProcess>> started;
+        run(start_into(&sandbox, std::move(spec), &started));
+        return std::move(*started);
+    }
+
     Output exec(SandboxProcesses& sandbox, ExecSpec spec, std::string input = {}) {
-        auto process = sandbox.exec(std::move(spec));
+        auto process = start_exec(sandbox, std::move(spec));
         if (!process)
             FAIL(process.error().to_string());
         return run(collect(&*process, std::move(input)));
@@ -235,7 +249,7 @@ TEST_CASE("runtime: tty exec runs on a pseudo-terminal that can be resized", "[r
         "stty size; echo got:$line");
     spec.tty = true;
     spec.terminal_size = {30, 100};
-    auto process = sandbox->exec(spec);
+    auto process = harness.start_exec(*sandbox, spec);
     REQUIRE(process.ok());
     REQUIRE(process->tty());
     auto task = [](ExecProcess* p) -> asio::awaitable<Output> {
@@ -272,7 +286,7 @@ TEST_CASE("runtime: exit codes, signals, kill and missing programs", "[runtime]"
     CHECK(harness.exec_status(*sandbox, {"false"}) == ExitStatus{1, 0});
 
     // kill() ends the command and its process group (the background sleep holds stdout).
-    auto process = sandbox->exec(shell("sleep 1000 & sleep 1000"));
+    auto process = harness.start_exec(*sandbox, shell("sleep 1000 & sleep 1000"));
     REQUIRE(process.ok());
     process->kill();
     Output output = harness.run(collect(&*process, {}));
@@ -281,7 +295,7 @@ TEST_CASE("runtime: exit codes, signals, kill and missing programs", "[runtime]"
 
     ExecSpec missing;
     missing.argv = {"no-such-program-" + random_suffix()};
-    auto failed = sandbox->exec(missing);
+    auto failed = harness.start_exec(*sandbox, missing);
     REQUIRE_FALSE(failed.ok());
     CHECK(failed.error().kind == eci::ErrorKind::invalid_argument);
     CHECK(failed.error().message.find("not found") != std::string::npos);
@@ -399,7 +413,7 @@ TEST_CASE("runtime: stop and destroy leave no process behind", "[runtime]") {
     CHECK(pids_with_marker(marker).size() >= 6);
     CHECK(harness.runtime->live_process_count() >= 6);
     // An exec still running when the sandbox stops ends too.
-    auto running = sandbox->exec(shell("sleep 1006"));
+    auto running = harness.start_exec(*sandbox, shell("sleep 1006"));
     REQUIRE(running.ok());
 
     REQUIRE(sandbox->destroy().ok());
@@ -408,7 +422,7 @@ TEST_CASE("runtime: stop and destroy leave no process behind", "[runtime]") {
     CHECK(harness.runtime->sandbox_count() == 0);
     Output output = harness.run(collect(&*running, {}));
     CHECK(output.status->value() == ExitStatus{0, SIGKILL});
-    CHECK_FALSE(sandbox->exec(shell("true")).ok());
+    CHECK_FALSE(harness.start_exec(*sandbox, shell("true")).ok());
 }
 
 TEST_CASE("runtime: an exec child that never reports is killed and reaped", "[runtime]") {
@@ -427,7 +441,7 @@ TEST_CASE("runtime: an exec child that never reports is killed and reaped", "[ru
     const std::set<int> before = children_of(::getpid());
 
     const auto begin = std::chrono::steady_clock::now();
-    auto exec = sandbox->exec(shell("echo never"));
+    auto exec = harness.start_exec(*sandbox, shell("echo never"));
     REQUIRE_FALSE(exec.ok());
     CHECK(exec.error().kind == eci::ErrorKind::timeout);
     CHECK(std::chrono::steady_clock::now() - begin < 20s);  // the report timeout, not the stall
