@@ -105,6 +105,8 @@ Result<std::unique_ptr<Runtime>> Runtime::create(asio::any_io_executor executor,
     auto shared = std::make_shared<detail::RuntimeShared>();
     shared->executor = std::move(executor);
     shared->instance = random_token();
+    shared->exec_starts =
+        std::make_unique<eci::detail::AsyncSemaphore>(options.parallel_exec_starts);
     if (options.state_dir.empty()) {
         options.state_dir = std::filesystem::temp_directory_path() /
                             fmt::format("eci-emulator-{}", shared->instance.substr(0, 8));

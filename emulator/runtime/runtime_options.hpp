@@ -52,6 +52,13 @@ struct RuntimeOptions {
     /// SIGKILL, and how long start/exec wait for a child to report. Default 10 s.
     std::chrono::milliseconds kill_timeout{10'000};
 
+    /// Exec children starting at once (between clone and their execve): further starts wait
+    /// in FIFO order without blocking the emulator's thread. Each start joins cgroups and
+    /// namespaces, which the kernel serialises (a cgroup v1 join waits out an RCU grace
+    /// period); with no bound, a few hundred starts at once each took longer than
+    /// kill_timeout. Default 2; 0 = no bound.
+    std::size_t parallel_exec_starts = 2;
+
     /// Tests only: every exec child stalls this long right after it is cloned, with every
     /// signal still blocked, like a child stuck before it could act on SIGTERM. Default 0.
     std::chrono::milliseconds exec_child_stall{0};

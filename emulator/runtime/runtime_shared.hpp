@@ -6,6 +6,8 @@
 #include "emulator/runtime/runtime_options.hpp"
 #include "emulator/runtime/unique_fd.hpp"
 
+#include "api/async_semaphore.hpp"
+
 #include <boost/asio/any_io_executor.hpp>
 
 #include <sys/resource.h>
@@ -35,6 +37,8 @@ struct RuntimeShared {
     /// Isolated mode with writable cgroup controllers: per-sandbox limits are enforced.
     std::optional<CgroupTree> cgroups;
     std::string limits_description;  ///< e.g. "cgroup v1 (pids, memory, cpu)" or why not
+    /// RuntimeOptions::parallel_exec_starts (SandboxProcesses::exec).
+    std::unique_ptr<eci::detail::AsyncSemaphore> exec_starts;
     /// Every sandbox not destroyed, by id.
     std::map<std::string, std::weak_ptr<SandboxProcesses>> sandboxes;
     bool shut_down = false;

@@ -420,6 +420,16 @@ asio::awaitable<Result<ExecProcess>> SandboxProcesses::exec(ExecSpec spec) {
     if (!report_pipe)
         co_return std::move(report_pipe).error();
 
+    // A start slot, held until the child has exec'd (RuntimeOptions::parallel_exec_starts).
+    auto start_slot = co_await runtime_->exec_starts->acquire(std::nullopt);
+    if (!start_slot.ok())
+        co_return std::move(start_slot).error();
+    eci::detail::SemaphorePermit start_permit(*runtime_->exec_starts);
+    if (state_ != State::running) {
+        co_return Error::make(ErrorKind::invalid_argument,
+                              "the sandbox " + spec_.id + " is not running");
+    }
+
     detail::ExecLaunch launch;
     launch.image = &*image;
     launch.stdin_fd = child_in.valid() ? child_in.get() : runtime_->devnull.get();

@@ -52,7 +52,10 @@ void count_ws_connection(const AsyncEciSandbox::State& state, const ExecWebSocke
 }
 
 asio::awaitable<Result<SemaphorePermit>> acquire_exec_start(
-    std::shared_ptr<AsyncEciSandbox::State> state, steady_clock::time_point deadline) {
+    std::shared_ptr<AsyncEciSandbox::State> state, steady_clock::time_point deadline,
+    bool after_exec_call) {
+    if (after_exec_call)
+        deadline = std::min(deadline, steady_clock::now() + exec_uri_slot_wait);
     auto waited = co_await state->exec_starts->acquire(deadline);
     if (!waited.ok()) {
         auto error = std::move(waited).error();
@@ -119,10 +122,15 @@ namespace {
 asio::awaitable<Result<CommandResult>> run_exec_once(std::shared_ptr<AsyncEciSandbox::State> state,
                                                      ExecPlan plan, ExecOptions options,
                                                      steady_clock::time_point deadline) {
-    // Held until the WebSocket is connected (or the start failed).
-    auto start_slot = co_await acquire_exec_start(state, deadline);
-    if (!start_slot.ok())
-        co_return std::move(start_slot).error();
+    // Held until the WebSocket is connected (or the start failed); see acquire_exec_start for
+    // why a command on stdin takes it only once ExecContainerCommand has answered.
+    std::optional<SemaphorePermit> start_slot;
+    if (!plan.command_on_stdin || !options.sync) {
+        auto acquired = co_await acquire_exec_start(state, deadline);
+        if (!acquired.ok())
+            co_return std::move(acquired).error();
+        start_slot.emplace(std::move(acquired).value());
+    }
     const auto started = steady_clock::now();
     const auto timeout = options.effective_timeout();
 
@@ -212,10 +220,16 @@ asio::awaitable<Result<CommandResult>> run_exec_once(std::shared_ptr<AsyncEciSan
         return error;
     };
 
+    const Dispatch before_stream = plan.command_on_stdin ? Dispatch::not_sent : Dispatch::unknown;
+    if (!start_slot) {
+        auto acquired = co_await acquire_exec_start(state, deadline, true);
+        if (!acquired.ok())
+            co_return fail_with_partial(std::move(acquired).error(), Dispatch::not_sent);
+        start_slot.emplace(std::move(acquired).value());
+    }
     asio::steady_timer connect_timer(executor, deadline);
     auto connected = co_await (socket.connect(reply->web_socket_uri) ||
                                connect_timer.async_wait(asio::as_tuple(asio::use_awaitable)));
-    const Dispatch before_stream = plan.command_on_stdin ? Dispatch::not_sent : Dispatch::unknown;
     if (connected.index() == 1) {
         co_return fail_with_partial(
             Error::make(ErrorKind::timeout,

@@ -105,11 +105,22 @@ void classify_exit(CommandResult& result);
 void count_ws_connection(const AsyncEciSandbox::State& state, const ExecWebSocket& socket);
 
 /// Takes one of the client's exec start slots (RateLimitConfig::max_concurrent_exec_starts),
-/// waiting FIFO behind other starts until `deadline`; hold it from the ExecContainerCommand
-/// call until the WebSocket is connected. Counts a wait in ClientStats::exec_start_waits.
-/// Errors: timeout (the deadline passed while waiting), cancelled; dispatch not_sent.
+/// waiting FIFO behind other starts until `deadline`, and holds it until the WebSocket is
+/// connected. When the command travels on stdin (`after_exec_call`: bash_ws, tmux and file
+/// operations, a bash script too long for argv, shell sessions) the slot is taken after
+/// ExecContainerCommand answered, so a start whose call is throttled and backing off holds none;
+/// the wait is then capped by exec_uri_slot_wait, since the WebSocketUri in hand expires, and a
+/// start that waited that long fails as not_sent (nothing can have run) and is started afresh by
+/// its caller. A command in argv takes the slot before the call (its URI must not age; whether it
+/// ran without a connect is unknown). Counts a wait in ClientStats::exec_start_waits. Errors:
+/// timeout (the deadline passed while waiting), cancelled; dispatch not_sent.
 boost::asio::awaitable<Result<SemaphorePermit>> acquire_exec_start(
-    std::shared_ptr<AsyncEciSandbox::State> state, std::chrono::steady_clock::time_point deadline);
+    std::shared_ptr<AsyncEciSandbox::State> state, std::chrono::steady_clock::time_point deadline,
+    bool after_exec_call = false);
+
+/// The longest a start waits for its slot with a WebSocketUri in hand: the service's URI is
+/// valid 30 s after the call (../shared/reference/eci-api.md), which leaves 10 s to connect.
+inline constexpr std::chrono::seconds exec_uri_slot_wait{20};
 
 /// A fresh exit marker with a random 128-bit nonce ("__ECI_EXIT_<32 hex>__").
 std::string new_exit_marker();

@@ -300,10 +300,6 @@ asio::awaitable<Result<void>> connect_shell_once(std::shared_ptr<SessionState> s
         state->stats.dropped_bytes += state->connection->dropped_bytes;
     }
     state->connection.reset();
-    // Held until the WebSocket is connected (or the start failed).
-    auto start_slot = co_await acquire_exec_start(state->client, deadline);
-    if (!start_slot.ok())
-        co_return std::move(start_slot).error();
     const auto started = steady_clock::now();
 
     ExecContainerCommandRequest request;
@@ -327,6 +323,14 @@ asio::awaitable<Result<void>> connect_shell_once(std::shared_ptr<SessionState> s
         co_return with_dispatch(std::move(error), Dispatch::not_sent);
     }
 
+    // Held until the WebSocket is connected (or the start failed); taken only now, so a
+    // start whose ExecContainerCommand backs off holds none (acquire_exec_start).
+    auto start_slot = co_await acquire_exec_start(state->client, deadline, true);
+    if (!start_slot.ok()) {
+        auto error = std::move(start_slot).error();
+        error.request_id = reply->request_id;
+        co_return with_dispatch(std::move(error), Dispatch::not_sent);
+    }
     auto executor = co_await asio::this_coro::executor;
     auto connection = std::make_shared<ShellConnection>(executor, *state->client->ws_tls,
                                                         state->client->ws_options);

@@ -83,3 +83,44 @@ TEST_CASE("exec starts: starts beyond max_concurrent_exec_starts wait their turn
         CHECK(stats.ws_connections == commands);
     });
 }
+
+TEST_CASE("exec starts: a start waiting on its ExecContainerCommand holds no start slot",
+          "[exec-starts]") {
+    // One start slot, and one ExecContainerCommand a second on the client's own limiter: the
+    // three commands' calls go out a second apart. bash_ws sends its command on stdin, so
+    // nothing can run before its WebSocket connects. A slot taken before the call (the old
+    // order) was held through that wait, so the second and third start queued for it; taken
+    // once the call has answered, each start finds it free (a connect takes milliseconds).
+    AsyncSandboxFixture fx;
+    auto config = client_config_for(fx.emulator->ready());
+    config.rate_limit.max_concurrent_exec_starts = 1;
+    config.rate_limit.enabled = true;
+    config.rate_limit.per_action["ExecContainerCommand"] = ActionRateLimit{60, 1};
+    auto capped = AsyncEciSandbox::create(fx.io.get_executor(), config);
+    REQUIRE(capped.ok());
+    fx.run([&]() -> asio::awaitable<void> {
+        auto made = co_await make_running_sandbox(*fx.client, "slot-after-call");
+        AsyncSandbox sandbox(*capped, made.id(), made.container_name());
+        constexpr int commands = 3;
+        int done = 0;
+        int succeeded = 0;
+        for (int i = 0; i < commands; ++i) {
+            asio::co_spawn(
+                fx.io,
+                [&, i]() -> asio::awaitable<void> {
+                    auto command = "echo run-" + std::to_string(i);
+                    auto ran = co_await sandbox.bash_ws(std::move(command));
+                    if (ran.ok() && ran->stdout_text == "run-" + std::to_string(i) + "\n")
+                        ++succeeded;
+                    ++done;
+                },
+                asio::detached);
+        }
+        REQUIRE(co_await wait_until([&] { return done == commands; }, seconds(30)));
+        CHECK(succeeded == commands);
+        const auto stats = capped->api().stats();
+        CHECK(stats.rate_limited_waits >= 2);
+        CHECK(stats.exec_start_waits == 0);
+        CHECK(stats.ws_connections == commands);
+    });
+}
