@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 namespace eci::cli::mcp {
@@ -45,8 +46,9 @@ bool has_type(const json::value& value, std::string_view type) {
         if (value.is_int64() || value.is_uint64())
             return true;
         // 5.0 is an integer to JSON Schema (and JavaScript sends no other kind of number).
-        return value.is_double() &&
-               value.as_double() == static_cast<double>(static_cast<long long>(value.as_double()));
+        // (No cast to an integer type: 1e300 would overflow it.)
+        return value.is_double() && std::isfinite(value.as_double()) &&
+               std::trunc(value.as_double()) == value.as_double();
     }
     if (type == "array")
         return value.is_array();

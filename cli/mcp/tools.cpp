@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <utility>
 
 namespace eci::cli::mcp {
@@ -32,7 +33,9 @@ std::optional<std::chrono::milliseconds> seconds_arg(const json::object& args,
     double seconds = value->is_double()  ? value->as_double()
                      : value->is_int64() ? static_cast<double>(value->as_int64())
                                          : static_cast<double>(value->as_uint64());
-    return std::chrono::milliseconds(static_cast<long long>(seconds * 1000.0 + 0.5));
+    // At least 1 ms: the library reads a zero timeout as "the default" (600 s).
+    return std::max(std::chrono::milliseconds(1),
+                    std::chrono::milliseconds(static_cast<long long>(seconds * 1000.0 + 0.5)));
 }
 
 json::value optional_int(const std::optional<int>& value) {

@@ -155,7 +155,8 @@ TEST_CASE("mcp: initialize negotiates the version; ping and tools/list answer", 
         auto list = fixture.reply(R"({"jsonrpc":"2.0","id":1,"method":"tools/list"})");
         const auto& tools = list.at("result").at("tools").as_array();
         REQUIRE(tools.size() == 10);
-        CHECK(tools[0].as_object().contains("outputSchema") == (answered == std::string("2025-06-18")));
+        CHECK(tools[0].as_object().contains("outputSchema") ==
+              (answered == std::string("2025-06-18")));
     }
     Fixture fixture;
     CHECK(fixture.error_code(R"({"jsonrpc":"2.0","id":0,"method":"initialize","params":{}})") ==
@@ -221,6 +222,10 @@ TEST_CASE("mcp: tools/call checks arguments against the input schema (-32602)", 
           "invalid params: params.name: expected a string");
     CHECK(message(R"({"jsonrpc":"2.0","id":7,"method":"tools/call"})") ==
           "invalid params: params.name: expected a string");
+
+    CHECK(message(fixture.call("wait_job",
+                               R"({"sandbox_id":"e","job_id":"j","timeout_seconds":1e300})")) ==
+          "invalid params: arguments.timeout_seconds: must be at most 86400");
 
     // Valid arguments become a call of the right tool; absent arguments are {}.
     Action action = fixture.protocol.handle_line(fixture.call(
@@ -290,4 +295,22 @@ TEST_CASE("mcp: command output that is not UTF-8 still makes valid JSON text", "
     json::error_code ec;
     json::parse(line, ec);
     CHECK_FALSE(ec);
+}
+
+TEST_CASE("mcp: the schema check's integers and nested objects", "[mcp]") {
+    const auto schema = json::parse(R"({"type":"object","properties":{"n":{"type":"integer"},
+        "o":{"type":"object","properties":{"b":{"type":"boolean"}},"required":["b"]}}})")
+                            .as_object();
+    auto check = [&](std::string_view value) {
+        return check_schema(schema, json::parse(value), "arguments").value_or("ok");
+    };
+    CHECK(check(R"({"n":5})") == "ok");
+    CHECK(check(R"({"n":5.0})") == "ok");
+    CHECK(check(R"({"n":-9007199254740993})") == "ok");
+    CHECK(check(R"({"n":5.5})") == "arguments.n: expected an integer");
+    CHECK(check(R"({"n":1e300})") == "ok");  // whole, and no cast that could overflow
+    CHECK(check(R"({"n":"5"})") == "arguments.n: expected an integer");
+    CHECK(check(R"({"o":{}})") == "arguments.o: missing required property 'b'");
+    CHECK(check(R"({"o":{"b":1}})") == "arguments.o.b: expected a boolean");
+    CHECK(check(R"({"extra":[1]})") == "ok");  // no additionalProperties: anything goes
 }
