@@ -212,6 +212,8 @@ awaitable<ToolOutcome> write_file(ToolContext& context, json::object args) {
 
 // ---- the schemas ----
 
+// The properties most tools share, as macros so each schema stays one literal built by the
+// compiler (string literals concatenate; constexpr strings do not).
 #define ECI_MCP_ID \
     R"("sandbox_id":{"type":"string","minLength":1,"description":"the id of the sandbox, eci-..."})"
 #define ECI_MCP_JOB \
