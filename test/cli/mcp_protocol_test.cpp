@@ -134,7 +134,7 @@ TEST_CASE("mcp: malformed messages get JSON-RPC errors, notifications and respon
     CHECK(fixture.protocol.initialized());
 }
 
-TEST_CASE("mcp: initialize negotiates the version; ping and tools/list answer", "[mcp]") {
+TEST_CASE("mcp: initialize negotiates the version, ping and tools/list answer", "[mcp]") {
     for (auto [asked, answered] :
          std::vector<std::pair<std::string, std::string>>{{"2025-06-18", "2025-06-18"},
                                                           {"2025-03-26", "2025-03-26"},
@@ -251,7 +251,7 @@ TEST_CASE("mcp: notifications/cancelled names the request to cancel", "[mcp]") {
     CHECK(cancel->request_id == "r9");
 }
 
-TEST_CASE("mcp: tool results carry text and structured content; errors the kind and code",
+TEST_CASE("mcp: tool results carry text and structured content, errors the kind and code",
           "[mcp]") {
     Fixture fixture;
     fixture.reply(
