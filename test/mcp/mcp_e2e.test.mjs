@@ -133,6 +133,11 @@ test('the official MCP SDK lists and calls every tool; the server cleans up', as
       // The output so far: all of it, unless a loaded machine took the 2 s to start the exec.
       assert.ok(['begun\n', ''].includes(body.stdout), JSON.stringify(body));
       assert.equal(body.stderr, '');
+      // A timeout below a millisecond is still a timeout (not the library's 600 s default).
+      const tiny = await call(client, 'run_command',
+                              { sandbox_id: id, command: 'sleep 5; echo late', timeout_seconds: 0.0001 });
+      assert.equal(tiny.isError, true, JSON.stringify(tiny.content));
+      assert.equal(JSON.parse(tiny.content[0].text).error.kind, 'timeout');
     });
 
     await t.test('write_file then read_file, text and binary', async () => {
