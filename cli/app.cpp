@@ -33,6 +33,16 @@ std::span<const OptionSpec> global_options() {
 EciSandbox* Invocation::client() {
     if (client_)
         return &*client_;
+    auto created = EciSandbox::create(config_overrides(args));
+    if (!created) {
+        report_error(created.error());
+        return nullptr;
+    }
+    client_.emplace(std::move(*created));
+    return &*client_;
+}
+
+ConfigOverrides config_overrides(const ParsedArgs& args) {
     ConfigOverrides overrides;
     if (auto value = args.value("endpoint"))
         overrides.endpoint = *value;
@@ -44,13 +54,7 @@ EciSandbox* Invocation::client() {
         overrides.dotenv_path = *value;
     if (auto value = args.value("access-key-id"))
         overrides.access_key_id = *value;
-    auto created = EciSandbox::create(overrides);
-    if (!created) {
-        report_error(created.error());
-        return nullptr;
-    }
-    client_.emplace(std::move(*created));
-    return &*client_;
+    return overrides;
 }
 
 bool Invocation::expect_positionals(std::initializer_list<std::string_view> names, bool at_least) {

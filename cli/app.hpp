@@ -67,6 +67,10 @@ struct Invocation {
     std::optional<EciSandbox> client_;
 };
 
+/// The configuration the global options (--endpoint, --region, --ca-file, --env-file,
+/// --access-key-id) give, over the environment and `.env` (eci::load_config).
+ConfigOverrides config_overrides(const ParsedArgs& args);
+
 /// Prints `eci-sandbox <command>: <message>` and a hint to --help on stderr; returns
 /// exit_code::usage.
 int usage_error(const Invocation& invocation, std::string_view message);

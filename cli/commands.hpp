@@ -18,6 +18,8 @@ std::span<const Command> file_commands();
 std::span<const Command> tmux_commands();
 /// reap.
 std::span<const Command> reap_commands();
+/// mcp.
+std::span<const Command> mcp_commands();
 /// emulator (when the emulator is built).
 std::span<const Command> emulator_commands();
 

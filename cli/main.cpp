@@ -27,6 +27,7 @@ std::vector<Command> all_commands() {
     add(file_commands());
     add(tmux_commands());
     add(reap_commands());
+    add(mcp_commands());
 #ifdef ECI_CLI_HAVE_EMULATOR
     add(emulator_commands());
 #endif
