@@ -40,8 +40,12 @@ json::value command_json(const CommandResult& result) {
     };
 }
 
+std::string json_text(const json::value& value) {
+    return terminal_safe_json(json::serialize(value));
+}
+
 void print_json(const json::value& value) {
-    write_fd(STDOUT_FILENO, terminal_safe_json(json::serialize(value)) + '\n');
+    write_fd(STDOUT_FILENO, json_text(value) + '\n');
 }
 
 }  // namespace eci::cli

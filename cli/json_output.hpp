@@ -23,6 +23,9 @@ boost::json::value command_json(const CommandResult& result);
 /// The number, or null.
 boost::json::value optional_int(const std::optional<int>& value);
 
+/// `value` serialised, its control characters escaped (terminal_safe_json).
+std::string json_text(const boost::json::value& value);
+
 /// Serialises `value` and prints it as one line on stdout.
 void print_json(const boost::json::value& value);
 

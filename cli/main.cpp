@@ -5,6 +5,10 @@
 
 #include <eci/version.hpp>
 
+#ifdef ECI_CLI_HAVE_EMULATOR
+#include "emulator/options.hpp"
+#endif
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -91,8 +95,7 @@ void merge_globals(ParsedArgs& into, const ParsedArgs& globals) {
     }
 }
 
-int run(int argc, char** argv) {
-    const std::vector<std::string> args(argv + 1, argv + argc);
+int run(const std::vector<std::string>& args) {
     const auto commands = all_commands();
 
     std::vector<OptionSpec> top_specs(global_options().begin(), global_options().end());
@@ -173,7 +176,14 @@ int run(int argc, char** argv) {
 int main(int argc, char** argv) {
     // Nothing escapes as a stack trace or an abort: every failure is one line and an exit code.
     try {
-        return run(argc, argv);
+        // Parse copies: `emulator` may be given --access-key-secret / --security-token, whose
+        // values every user sees in /proc/PID/cmdline (`ps`) until they are overwritten here,
+        // exactly as eci-emulator does.
+        const std::vector<std::string> args(argv + 1, argv + argc);
+#ifdef ECI_CLI_HAVE_EMULATOR
+        eci::emulator::scrub_secret_arguments(argc, argv);
+#endif
+        return run(args);
     } catch (const std::exception& error) {
         std::fprintf(stderr, "eci-sandbox: internal error: %s\n", error.what());
     } catch (...) {

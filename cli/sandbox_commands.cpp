@@ -11,6 +11,8 @@
 
 #include <algorithm>
 
+#include <unistd.h>
+
 namespace eci::cli {
 
 namespace {
@@ -151,22 +153,31 @@ int run_list(Invocation& invocation) {
     auto* client = invocation.client();
     if (client == nullptr)
         return exit_code::error;
-    auto listed = client->list_all(std::move(options));
+    // Each page is printed as it arrives and dropped: a long listing never sits in memory,
+    // and a listing that fails part way has shown what it got (with the error, exit 1).
+    // --json writes the array one element at a time: on success the same single line as a
+    // serialized array; after a failure it stays unterminated, so no parser takes a partial
+    // listing for a whole one.
+    bool first = true;
+    auto listed = client->list_pages(std::move(options), [&](const ListPage& page) {
+        for (const auto& info : page.sandboxes) {
+            if (invocation.json) {
+                write_fd(STDOUT_FILENO, (first ? "[" : ",") + json_text(sandbox_json(info)));
+            } else {
+                if (first)
+                    print_line(
+                        fmt::format("{:<24} {:<24} {:<12} {}", "ID", "NAME", "STATUS", "CREATED"));
+                print_line(fmt::format("{:<24} {:<24} {:<12} {}", info.sandbox_id, info.name,
+                                       info.status, info.creation_time));
+            }
+            first = false;
+        }
+        return true;
+    });
     if (!listed)
         return report_error(listed.error());
-    if (invocation.json) {
-        json::array array;
-        for (const auto& info : *listed)
-            array.push_back(sandbox_json(info));
-        print_json(array);
-        return exit_code::ok;
-    }
-    if (listed->empty())
-        return exit_code::ok;
-    print_line(fmt::format("{:<24} {:<24} {:<12} {}", "ID", "NAME", "STATUS", "CREATED"));
-    for (const auto& info : *listed)
-        print_line(fmt::format("{:<24} {:<24} {:<12} {}", info.sandbox_id, info.name, info.status,
-                               info.creation_time));
+    if (invocation.json)
+        write_fd(STDOUT_FILENO, first ? "[]\n" : "]\n");
     return exit_code::ok;
 }
 

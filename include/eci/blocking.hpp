@@ -44,6 +44,10 @@ class EciSandbox {
     Result<Sandbox> get(std::string sandbox_id);
     Result<SandboxInfo> get_sandbox(std::string sandbox_id);
     Result<ListPage> list(ListOptions options = {});
+    /// See AsyncEciSandbox::list_pages. `handler` runs on the client's thread while this
+    /// call blocks; like `on_output`, it must not call this client. An exception it throws
+    /// ends the call with ErrorKind::service.
+    Result<ListSummary> list_pages(ListOptions options, ListPageHandler handler);
     Result<std::vector<SandboxInfo>> list_all(ListOptions options = {});
     Result<Receipt> remove(std::string sandbox_id, bool force = false);
     Result<Receipt> restart(std::string sandbox_id);

@@ -72,7 +72,18 @@ class AsyncEciSandbox {
     /// class-type default argument created in a calling coroutine.)
     boost::asio::awaitable<Result<ListPage>> list() { return list(ListOptions{}); }
 
-    /// Every sandbox matching the filters, following NextToken page by page.
+    /// Every page matching the filters, following NextToken from `options.next_token`,
+    /// each handed to `handler` as it arrives and before the next is asked for: only one page
+    /// is held at a time, however long the listing. Stops when the handler returns false
+    /// (ListSummary::stopped, with the token to go on from), at the last page, or with an
+    /// error. Errors: list's; protocol when the listing does not end within
+    /// `options.max_pages` (the pages before were handed over). An exception thrown by the
+    /// handler propagates.
+    boost::asio::awaitable<Result<ListSummary>> list_pages(ListOptions options,
+                                                           ListPageHandler handler);
+
+    /// Every sandbox matching the filters, following NextToken page by page (list_pages,
+    /// keeping every page). Errors: list_pages's; protocol past `options.max_bytes`.
     boost::asio::awaitable<Result<std::vector<SandboxInfo>>> list_all(ListOptions options);
     boost::asio::awaitable<Result<std::vector<SandboxInfo>>> list_all() {
         return list_all(ListOptions{});

@@ -1,5 +1,6 @@
 // The plain data of the sandbox API: what a sandbox looks like (SandboxInfo), how to create
-// one (CreateOptions), how to list them (ListOptions, ListPage) and the receipt of a call.
+// one (CreateOptions), how to list them (ListOptions, ListPage, ListSummary) and the receipt
+// of a call.
 #pragma once
 
 #include <eci/models.hpp>
@@ -7,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -86,12 +88,13 @@ struct ListOptions {
     std::string security_group_id;
     std::string v_switch_id;
     std::vector<Tag> tags;
-    /// list_all only: the most pages it follows (default 1000: 20000 sandboxes, far above
-    /// any region's quota). A server whose NextToken never ends fails the listing (protocol)
-    /// instead of being followed for ever.
+    /// list_pages and list_all: the most pages followed (default 1000: 20000 sandboxes, far
+    /// above any region's quota). A server whose NextToken never ends fails the listing
+    /// (protocol) instead of being followed for ever.
     int max_pages = 1000;
     /// list_all only: the most it keeps, measured as the sandboxes' JSON size (default
     /// 256 MiB). A server sending fat pages fails the listing (protocol) past the bound.
+    /// list_pages keeps nothing: one page at a time (at most the 16 MiB reply bound).
     std::size_t max_bytes = 256u * 1024u * 1024u;
 };
 
@@ -103,6 +106,21 @@ struct ListPage {
     int total_count = 0;
     int max_results = 0;  ///< the clamped limit
     std::string request_id;
+};
+
+/// Called by list_pages with each page as it arrives, which it may keep or move from.
+/// Returns true to fetch the next page, false to stop there.
+using ListPageHandler = std::function<bool(ListPage page)>;
+
+/// How far list_pages went.
+struct ListSummary {
+    int pages = 0;              ///< pages handed to the handler
+    std::size_t sandboxes = 0;  ///< sandboxes in those pages
+    bool stopped = false;       ///< the handler returned false
+    /// The NextToken of the last page handed over: empty when the listing ended; after a
+    /// stop, pass it as ListOptions::next_token to go on from there.
+    std::string next_token;
+    std::string request_id;  ///< of the last page
 };
 
 /// The receipt of a call that returns nothing else.

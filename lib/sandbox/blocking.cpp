@@ -127,6 +127,13 @@ Result<ListPage> EciSandbox::list(ListOptions options) {
         });
 }
 
+Result<ListSummary> EciSandbox::list_pages(ListOptions options, ListPageHandler handler) {
+    return runtime_->call<ListSummary>([client = *runtime_->client, options = std::move(options),
+                                        handler = std::move(handler)]() mutable {
+        return client.list_pages(std::move(options), std::move(handler));
+    });
+}
+
 Result<std::vector<SandboxInfo>> EciSandbox::list_all(ListOptions options) {
     return runtime_->call<std::vector<SandboxInfo>>(
         [client = *runtime_->client, options = std::move(options)]() mutable {

@@ -3,9 +3,9 @@
 
 #include "core/crypto.hpp"
 #include "core/lease.hpp"
-#include "core/retry.hpp"
 #include "core/models_json.hpp"
 #include "core/redact.hpp"
+#include "core/retry.hpp"
 #include "core/sandbox_names.hpp"
 #include "core/shell_wrappers.hpp"
 #include "net/tls_context.hpp"
@@ -22,6 +22,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <optional>
 
 namespace eci {
 namespace asio = boost::asio;
@@ -396,38 +397,71 @@ asio::awaitable<Result<ListPage>> AsyncEciSandbox::list(ListOptions options) {
     co_return page;
 }
 
-asio::awaitable<Result<std::vector<SandboxInfo>>> AsyncEciSandbox::list_all(ListOptions options) {
-    std::vector<SandboxInfo> all;
-    // A service that kept returning new tokens, or fat pages, would be followed until memory
-    // ran out: both are bounded (ListOptions::max_pages, max_bytes).
+asio::awaitable<Result<ListSummary>> AsyncEciSandbox::list_pages(ListOptions options,
+                                                                 ListPageHandler handler) {
+    // A service that kept returning new tokens would be followed for ever: bounded by
+    // ListOptions::max_pages. Each page goes to the handler before the next is asked for, so
+    // nothing here grows with the listing.
     const int max_pages = std::max(options.max_pages, 1);
-    std::size_t kept_bytes = 0;
-    for (int page_number = 0; page_number < max_pages; ++page_number) {
+    ListSummary summary;
+    while (summary.pages < max_pages) {
         auto page = co_await list(options);
         if (!page.ok())
             co_return std::move(page).error();
-        for (auto& info : page->sandboxes) {
+        ++summary.pages;
+        summary.sandboxes += page->sandboxes.size();
+        summary.request_id = page->request_id;
+        // A token equal to the one asked with would fetch the same page again: the end.
+        const bool last = page->next_token.empty() || page->next_token == options.next_token;
+        summary.next_token = last ? std::string() : page->next_token;
+        options.next_token = summary.next_token;
+        if (!handler(std::move(*page))) {
+            summary.stopped = true;
+            co_return summary;
+        }
+        if (last)
+            co_return summary;
+    }
+    auto error = Error::make(ErrorKind::protocol,
+                             fmt::format("listing did not end within {} pages "
+                                         "(ListOptions::max_pages); narrow the filters or raise "
+                                         "the bound",
+                                         max_pages));
+    error.request_id = summary.request_id;
+    co_return error;
+}
+
+asio::awaitable<Result<std::vector<SandboxInfo>>> AsyncEciSandbox::list_all(ListOptions options) {
+    // Fat pages would be kept until memory ran out: bounded by ListOptions::max_bytes.
+    std::vector<SandboxInfo> all;
+    std::optional<Error> over;
+    std::size_t kept_bytes = 0;
+    int pages = 0;
+    const std::size_t max_bytes = options.max_bytes;
+    // A named handler: GCC 12 miscompiles a class-type temporary inside a co_await.
+    ListPageHandler keep = [&](ListPage page) {
+        ++pages;
+        for (auto& info : page.sandboxes) {
             kept_bytes += boost::json::serialize(detail::to_json(info.group)).size();
-            if (kept_bytes > options.max_bytes) {
-                auto error = Error::make(
+            if (kept_bytes > max_bytes) {
+                over = Error::make(
                     ErrorKind::protocol,
                     fmt::format("listing passed {} bytes after {} pages (ListOptions::max_bytes); "
                                 "narrow the filters or raise the bound",
-                                options.max_bytes, page_number + 1));
-                error.request_id = page->request_id;
-                co_return error;
+                                max_bytes, pages));
+                over->request_id = page.request_id;
+                return false;
             }
             all.push_back(std::move(info));
         }
-        if (page->next_token.empty() || page->next_token == options.next_token)
-            co_return all;
-        options.next_token = page->next_token;
-    }
-    co_return Error::make(ErrorKind::protocol,
-                          fmt::format("listing did not end within {} pages "
-                                      "(ListOptions::max_pages); narrow the filters or raise "
-                                      "the bound",
-                                      max_pages));
+        return true;
+    };
+    auto listed = co_await list_pages(std::move(options), std::move(keep));
+    if (over)
+        co_return std::move(*over);
+    if (!listed.ok())
+        co_return std::move(listed).error();
+    co_return all;
 }
 
 asio::awaitable<Result<Receipt>> AsyncEciSandbox::remove(std::string sandbox_id, bool force) {

@@ -57,16 +57,19 @@ struct TempDir {
 /// `eci-sandbox emulator` running, and how to reach it.
 struct CliFixture {
     /// `exit_status`: the emulator's --exit-status (whether exec reports exit codes).
-    explicit CliFixture(std::string exit_status = "none")
-        : emulator(cli_path,
-                   {"emulator", "--start-delay-ms", "0", "--access-key-id", "LTAIclie2etest01",
-                    "--region", "cn-hangzhou", "--exit-status", exit_status},
-                   // The secret through the environment, never on argv (`ps` shows argv).
-                   eci::test::ProcessOptions{
-                       {std::string("ECI_EMULATOR_ACCESS_KEY_SECRET=") + test_secret},
-                       dir.path.string(),
-                       {},
-                       {}}) {
+    /// `secret_args`: how the emulator gets its secret; empty = through the environment
+    /// (ECI_EMULATOR_ACCESS_KEY_SECRET), never on argv, where `ps` shows it.
+    explicit CliFixture(std::string exit_status = "none", std::vector<std::string> secret_args = {})
+        : emulator(
+              cli_path, emulator_args(exit_status, secret_args),
+              eci::test::ProcessOptions{
+                  secret_args.empty()
+                      ? std::vector<std::string>{std::string("ECI_EMULATOR_ACCESS_KEY_SECRET=") +
+                                                 test_secret}
+                      : std::vector<std::string>{},
+                  dir.path.string(),
+                  {},
+                  {}}) {
         REQUIRE(emulator.pid() > 0);
         auto line = emulator.read_line(std::chrono::seconds(30));
         REQUIRE(line.has_value());
@@ -75,6 +78,15 @@ struct CliFixture {
         ca_file = json::value_to<std::string>(ready.at("ca_file"));
         REQUIRE(json::value_to<std::string>(ready.at("scheme")) == "https");
         REQUIRE_FALSE(ca_file.empty());
+    }
+
+    static std::vector<std::string> emulator_args(const std::string& exit_status,
+                                                  const std::vector<std::string>& secret_args) {
+        std::vector<std::string> args = {"emulator",        "--start-delay-ms", "0",
+                                         "--access-key-id", "LTAIclie2etest01", "--region",
+                                         "cn-hangzhou",     "--exit-status",    exit_status};
+        args.insert(args.end(), secret_args.begin(), secret_args.end());
+        return args;
     }
 
     /// The environment of a CLI run: the emulator's endpoint, CA, region and keys.
@@ -251,6 +263,48 @@ TEST_CASE("cli e2e: a refused credential is one auth line and never shows the se
     CHECK(missing.exit_code == 1);
     CHECK(missing.err.rfind("eci-sandbox: error: auth", 0) == 0);
     CHECK(missing.err.find("ACCESS_KEY_SECRET") != std::string::npos);
+}
+
+namespace {
+
+// A file of /proc/PID as bytes (cmdline and environ separate their entries with NULs).
+std::string proc_file(pid_t pid, const char* name) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/" + name, std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    return bytes.str();
+}
+
+}  // namespace
+
+TEST_CASE("cli e2e: the emulator's secrets leave /proc/PID/cmdline and environ", "[cli][e2e]") {
+    {
+        // Given on argv (what `ps` shows every user): overwritten once parsed, and still the
+        // key the emulator accepts.
+        const std::string argv_secret = "argv-secret-Hq27Lm";
+        const std::string argv_token = "argv-token-Wd93Ke";
+        CliFixture fixture("none",
+                           {"--access-key-secret", argv_secret, "--security-token=" + argv_token});
+        const std::string cmdline = proc_file(fixture.emulator.pid(), "cmdline");
+        INFO("cmdline: " << cmdline);
+        CHECK(cmdline.find("--access-key-secret") != std::string::npos);
+        CHECK(cmdline.find(argv_secret) == std::string::npos);
+        CHECK(cmdline.find(argv_token) == std::string::npos);
+        CHECK(cmdline.find("--security-token=xxxxxxxxxxxxxxxxx") != std::string::npos);
+        auto env = fixture.environment(argv_secret);
+        env.push_back("ECI_SANDBOX_SECURITY_TOKEN=" + argv_token);
+        auto listed = fixture.cli({"list"}, {}, env);
+        CHECK(listed.exit_code == 0);
+        // The client's key is checked: a wrong token is refused.
+        env.back() = "ECI_SANDBOX_SECURITY_TOKEN=wrong-token";
+        CHECK(fixture.cli({"list"}, {}, env).exit_code == 1);
+    }
+    // From the environment: overwritten in the environment block the kernel shows, and on
+    // no command line.
+    CliFixture fixture;
+    CHECK(proc_file(fixture.emulator.pid(), "environ").find(test_secret) == std::string::npos);
+    CHECK(proc_file(fixture.emulator.pid(), "cmdline").find(test_secret) == std::string::npos);
+    CHECK(fixture.cli({"list"}).exit_code == 0);
 }
 
 TEST_CASE("cli e2e: --endpoint and --ca-file flags beat the environment", "[cli][e2e]") {

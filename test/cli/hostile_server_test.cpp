@@ -18,6 +18,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -63,6 +64,39 @@ std::string describe_body() {
     });
 }
 
+// A listing of three pages for `list --name paged-ok` / `--name paged`: two sandboxes a
+// page; with `paged`, the third page is a refusal instead.
+std::optional<TestAction> paged_listing(const TestRequest& request) {
+    const std::string text = request.target + "&" + request.body;
+    const bool ok = text.find("paged-ok") != std::string::npos;
+    if (!ok && text.find("paged") == std::string::npos)
+        return std::nullopt;
+    int number = 1;
+    if (text.find("NextToken=page-2") != std::string::npos)
+        number = 2;
+    else if (text.find("NextToken=page-3") != std::string::npos)
+        number = 3;
+    if (number == 3 && !ok) {
+        return json_reply(
+            400, boost::json::serialize(boost::json::object{{"RequestId", "REQ-P3"},
+                                                            {"Code", "Forbidden.PageThree"},
+                                                            {"Message", "no third page"}}));
+    }
+    boost::json::array groups;
+    for (int i = 0; i < (number == 3 ? 1 : 2); ++i) {
+        groups.push_back(
+            boost::json::object{{"ContainerGroupId", fmt::format("eci-p{}-{}", number, i)},
+                                {"ContainerGroupName", "paged"},
+                                {"Status", "Running"}});
+    }
+    return json_reply(
+        200, boost::json::serialize(boost::json::object{
+                 {"RequestId", fmt::format("REQ-P{}", number)},
+                 {"TotalCount", 5},
+                 {"NextToken", number == 3 ? std::string() : fmt::format("page-{}", number + 1)},
+                 {"ContainerGroups", std::move(groups)}}));
+}
+
 eci::test::TestServerOptions plain_http() {
     eci::test::TestServerOptions options;
     options.tls = false;
@@ -82,6 +116,8 @@ struct HostileServers {
                                         boost::json::serialize(boost::json::object{
                                             {"RequestId", "REQ-X"}, {"WebSocketUri", ws.url()}}));
                   }
+                  if (auto listing = paged_listing(request))
+                      return *listing;
                   if (request.target.find("eci-broken") != std::string::npos ||
                       request.body.find("eci-broken") != std::string::npos) {
                       // A message with escapes, a forged line and 100 kB of filler.
@@ -227,4 +263,40 @@ TEST_CASE("cli hostile: --timeout ends a read from a server that trickles withou
     INFO("stderr: " << read.err);
     CHECK(read.exit_code == 124);
     CHECK(elapsed < std::chrono::seconds(10));
+}
+
+TEST_CASE("cli hostile: list prints each page as it arrives; a failure keeps what was shown",
+          "[cli][hostile][bounds]") {
+    HostileServers servers(eci::test::WsTestScript{});
+    // Three pages, printed one by one.
+    auto whole = servers.cli({"list", "--name", "paged-ok"});
+    CHECK(whole.exit_code == 0);
+    CHECK(std::count(whole.out.begin(), whole.out.end(), '\n') == 6);  // header + 5 rows
+    auto json_whole = servers.cli({"list", "--name", "paged-ok", "--json"});
+    CHECK(json_whole.exit_code == 0);
+    CHECK(json_whole.out.back() == '\n');
+    CHECK(std::count(json_whole.out.begin(), json_whole.out.end(), '\n') == 1);
+    auto array = boost::json::parse(json_whole.out).as_array();
+    REQUIRE(array.size() == 5);
+    CHECK(boost::json::value_to<std::string>(array[4].at("sandbox_id")) == "eci-p3-0");
+
+    // The third page is refused: the first two were already printed (before, the whole
+    // listing was kept and nothing was printed), and the error says the listing failed.
+    auto failed = servers.cli({"list", "--name", "paged"});
+    CHECK(failed.exit_code == 1);
+    CHECK(failed.err.find("Forbidden.PageThree") != std::string::npos);
+    CHECK(failed.out.find("eci-p1-0") != std::string::npos);
+    CHECK(failed.out.find("eci-p2-1") != std::string::npos);
+    CHECK(std::count(failed.out.begin(), failed.out.end(), '\n') == 5);  // header + 4 rows
+    // --json: the array so far, left unterminated so that no parser takes it for a whole
+    // listing.
+    auto json_failed = servers.cli({"list", "--name", "paged", "--json"});
+    CHECK(json_failed.exit_code == 1);
+    REQUIRE_FALSE(json_failed.out.empty());
+    CHECK(json_failed.out.front() == '[');
+    CHECK(json_failed.out.back() != ']');
+    boost::system::error_code parse_error;
+    boost::json::parse(json_failed.out, parse_error);
+    CHECK(parse_error);
+    CHECK(boost::json::parse(json_failed.out + "]").as_array().size() == 4);
 }

@@ -64,6 +64,17 @@ TEST_CASE("sandbox blocking: 8 threads share one client", "[sandbox-e2e]") {
             auto listed = client->list_all();
             REQUIRE(listed.ok());
             CHECK(listed->size() == 1);
+            // The handler runs on the client's thread while list_pages blocks this one.
+            const auto caller = std::this_thread::get_id();
+            std::vector<std::string> streamed;
+            auto paged = client->list_pages({}, [&](ListPage page) {
+                CHECK(std::this_thread::get_id() != caller);
+                streamed = std::move(page.sandbox_ids);
+                return true;
+            });
+            REQUIRE(paged.ok());
+            CHECK(paged->pages == 1);
+            CHECK(streamed == std::vector<std::string>{sandbox->id()});
             CHECK(sandbox->remove().ok());
             CHECK(sandbox->remove().ok());
         },
