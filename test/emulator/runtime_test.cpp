@@ -20,6 +20,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -561,4 +562,34 @@ TEST_CASE("runtime: a thousand idle sandboxes", "[.scale1000]") {
          << " ms, shutdown: "
          << std::chrono::duration_cast<std::chrono::milliseconds>(stopped - started).count()
          << " ms");
+}
+
+// Hidden (run with "[.start-exec-bench]"): what one sandbox start and one exec cost, as
+// medians over 50 of each (docs/emulator-runtime.md quotes the figures).
+TEST_CASE("runtime: sandbox start and exec latency", "[.start-exec-bench]") {
+    Harness harness(false);
+    if (!harness.mode_available(false))
+        return;
+    using clock = std::chrono::steady_clock;
+    auto median_us = [](std::vector<clock::duration> samples) {
+        std::sort(samples.begin(), samples.end());
+        return std::chrono::duration_cast<std::chrono::microseconds>(samples[samples.size() / 2])
+            .count();
+    };
+    std::vector<clock::duration> starts;
+    std::vector<std::shared_ptr<SandboxProcesses>> sandboxes;
+    for (int i = 0; i < 50; ++i) {
+        const auto begin = clock::now();
+        sandboxes.push_back(harness.start({}));
+        starts.push_back(clock::now() - begin);
+    }
+    std::vector<clock::duration> execs;
+    for (int i = 0; i < 50; ++i) {
+        const auto begin = clock::now();
+        CHECK(harness.exec_status(*sandboxes[0], {"true"}).success());
+        execs.push_back(clock::now() - begin);
+    }
+    WARN("sandbox start median: " << median_us(starts)
+                                  << " us, exec of true (start to exit) median: "
+                                  << median_us(execs) << " us");
 }
