@@ -5,6 +5,7 @@
 #include "emulator/runtime/rootfs.hpp"
 #include "emulator/runtime/runtime_options.hpp"
 #include "emulator/runtime/unique_fd.hpp"
+#include "emulator/runtime/userns.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -35,6 +36,10 @@ struct RuntimeShared {
     /// Isolated mode with writable cgroup controllers: per-sandbox limits are enforced.
     std::optional<CgroupTree> cgroups;
     std::string limits_description;  ///< e.g. "cgroup v1 (pids, memory, cpu)" or why not
+    /// Isolated mode: each sandbox has its own user namespace (an id range from userns_slots).
+    bool userns = false;
+    std::string userns_reason;  ///< why not, when isolated without user namespaces
+    UsernsSlots userns_slots;
     /// Every sandbox not destroyed, by id.
     std::map<std::string, std::weak_ptr<SandboxProcesses>> sandboxes;
     bool shut_down = false;
