@@ -67,6 +67,10 @@ struct RuntimeOptions {
     /// SIGKILL, and how long start/exec wait for a child to report. Default 10 s.
     std::chrono::milliseconds kill_timeout{10'000};
 
+    /// Tests only: the kernel is taken to refuse every user namespace (EPERM, as with
+    /// user.max_user_namespaces = 0), so the fallback can be tested. Default false.
+    bool refuse_user_namespaces = false;
+
     /// Tests only: every exec child stalls this long right after it is cloned, with every
     /// signal still blocked, like a child stuck before it could act on SIGTERM. Default 0.
     std::chrono::milliseconds exec_child_stall{0};

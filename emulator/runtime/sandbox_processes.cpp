@@ -162,6 +162,10 @@ Result<void> SandboxProcesses::launch_isolated(const detail::ProgramImage* main_
     plan.init_program_fd = runtime_->init_program.get();
     plan.private_network = runtime_->options.sandbox_network == SandboxNetwork::none;
     UniqueFd userns_go;  // one byte: the id maps are written
+    if (runtime_->userns && runtime_->options.refuse_user_namespaces) {
+        return Error::make(ErrorKind::service,
+                           detail::errno_message("creating the sandbox namespaces", EPERM));
+    }
     if (runtime_->userns) {
         userns_first_id_ = runtime_->userns_slots.acquire();
         if (!userns_first_id_) {
