@@ -439,8 +439,14 @@ TEST_CASE("isolation: --sandbox-userns off keeps root as the host's root, and sa
     h.run([&]() -> asio::awaitable<void> {
         auto client = h.client();
         std::string id = co_await running(client, "nouserns");
-        const std::string out = co_await sync_exec(
-            client, id, "echo uid_map=$(awk '{print $1, $2, $3}' /proc/self/uid_map)");
+        // What the user namespace takes away (the test above): the host's ids, and with
+        // them root-only host files.
+        const std::string out =
+            co_await sync_exec(client, id,
+                               "echo uid_map=$(awk '{print $1, $2, $3}' /proc/self/uid_map)\n"
+                               "cat /etc/shadow >/dev/null 2>&1; echo shadow=$?\n");
+        INFO(out);
         CHECK(field(out, "uid_map") == "0 0 4294967295");
+        CHECK(field(out, "shadow") == "0");
     });
 }

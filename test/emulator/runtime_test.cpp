@@ -565,9 +565,11 @@ TEST_CASE("runtime: a thousand idle sandboxes", "[.scale1000]") {
 }
 
 // Hidden (run with "[.start-exec-bench]"): what one sandbox start and one exec cost, as
-// medians over 50 of each (docs/emulator-runtime.md quotes the figures).
+// medians over 50 of each, with and without user namespaces (docs/emulator-runtime.md
+// quotes the figures).
 TEST_CASE("runtime: sandbox start and exec latency", "[.start-exec-bench]") {
-    Harness harness(false);
+    const bool userns = GENERATE(true, false);
+    Harness harness(false, [&](RuntimeOptions& options) { options.user_namespace = userns; });
     if (!harness.mode_available(false))
         return;
     using clock = std::chrono::steady_clock;
@@ -589,9 +591,9 @@ TEST_CASE("runtime: sandbox start and exec latency", "[.start-exec-bench]") {
         CHECK(harness.exec_status(*sandboxes[0], {"true"}).success());
         execs.push_back(clock::now() - begin);
     }
-    WARN("sandbox start median: " << median_us(starts)
-                                  << " us, exec of true (start to exit) median: "
-                                  << median_us(execs) << " us");
+    WARN((userns ? "user namespace" : "no user namespace")
+         << ": sandbox start median: " << median_us(starts)
+         << " us, exec of true (start to exit) median: " << median_us(execs) << " us");
 }
 
 TEST_CASE("runtime: without user namespaces the runtime isolates all the same, and warns",
