@@ -426,6 +426,20 @@ TEST_CASE("isolation: root in a sandbox is an unprivileged user on the host",
 
 TEST_CASE("isolation: --sandbox-userns off keeps root as the host's root, and says so",
           "[emulator][isolation]") {
+    using eci::emulator::parse_command_line;
+    const std::vector<std::string_view> flags = {"--sandbox-userns", "off", "--sandbox-userns-base",
+                                                 "300000"};
+    auto parsed = parse_command_line(flags);
+    REQUIRE(parsed);
+    CHECK_FALSE(parsed->options.sandbox_userns);
+    CHECK(parsed->options.sandbox_userns_base == 300000U);
+    // A base that would map the host's root or system users, or run past 32 bits, is refused.
+    for (std::string_view bad : {"0", "1000", "4294967295"}) {
+        const std::vector<std::string_view> args = {"--sandbox-userns-base", bad};
+        CHECK_FALSE(parse_command_line(args));
+    }
+    const std::vector<std::string_view> unknown = {"--sandbox-userns", "maybe"};
+    CHECK_FALSE(parse_command_line(unknown));
     if (!can_isolate())
         return;
     auto options = fast_options();
