@@ -192,7 +192,7 @@ Result<void> SandboxProcesses::launch_isolated(const detail::ProgramImage* main_
     status_pipe->second.reset();
     userns_wait.reset();
     if (userns_go.valid()) {
-        // Without the byte the child gives up (EOF), and reports why below.
+        // Without the byte (EOF) the child gives up: it cannot act without ids.
         auto mapped = detail::write_id_maps(pid, *userns_first_id_);
         if (mapped) {
             while (::write(userns_go.get(), "1", 1) < 0 && errno == EINTR) {
