@@ -33,11 +33,18 @@ struct ReadyInfo {
     /// How Cpu, Memory and the pids limit are enforced ("cgroup v1 (pids, memory, cpu)",
     /// "cgroup v2 (...)") or "none".
     std::string limits;
+    /// "on": each sandbox has its own user namespace, its root is host uid/gid
+    /// userns_base + 65536 x n; "off": root in a sandbox is the host's root (degraded mode,
+    /// --sandbox-userns off, or the kernel refused: then userns_warning says why).
+    std::string userns;
+    std::uint32_t userns_base = 0;  ///< 0 when userns is "off"
+    std::string userns_warning;     ///< isolated without user namespaces: why
     std::uint16_t port = 0;
 
     /// The single JSON line `eci-emulator` prints when ready (without the newline):
     /// {"endpoint","scheme","ca_file","region_id","access_key_id","access_key_secret",
-    ///  "isolation","sandbox_network","limits"[,"isolation_warning"]}.
+    ///  "isolation","sandbox_network","limits","userns"[,"userns_base"][,"userns_warning"]
+    ///  [,"isolation_warning"]}.
     std::string to_json_line() const;
 };
 

@@ -36,6 +36,9 @@ Options:
                              this API, every loopback service and whatever the host reaches
   --sandbox-pids-limit N     most processes per sandbox (default 1024, 0 = none); with Cpu
                              and Memory enforced through cgroups where writable
+  --sandbox-userns on|off    each sandbox in its own user namespace (on, default): its root
+                             is host uid/gid BASE + 65536 x n, not the host's root
+  --sandbox-userns-base N    BASE, the first host id of those ranges (default 1000000000)
   --tls self-signed|off      HTTPS with a generated CA (default) or plain HTTP
   --state-dir DIR            where ca.pem is written (default: a fresh temp dir)
   --start-delay-ms N         Pending -> Running delay (default 300)
@@ -204,6 +207,23 @@ Result<CommandLine> parse_command_line(
                 } else {
                     return bad("--sandbox-network: expected none or host");
                 }
+                return {};
+            });
+        } else if (flag == "--sandbox-userns") {
+            step = take([&](std::string_view v) -> Result<void> {
+                if (v != "on" && v != "off")
+                    return bad("--sandbox-userns: expected on or off");
+                o.sandbox_userns = v == "on";
+                return {};
+            });
+        } else if (flag == "--sandbox-userns-base") {
+            step = take([&](std::string_view v) -> Result<void> {
+                auto n = parse_int<std::uint32_t>(flag, v);
+                if (!n)
+                    return n.error();
+                if (*n < 65536 || *n > 0xFFFFFFFFU - 65536)
+                    return bad("--sandbox-userns-base: expected 65536 to 4294901759");
+                o.sandbox_userns_base = *n;
                 return {};
             });
         } else if (flag == "--sandbox-pids-limit") {

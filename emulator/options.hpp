@@ -62,6 +62,10 @@ struct EmulatorOptions {
     SandboxNetwork sandbox_network = SandboxNetwork::none;
     /// Most processes per sandbox (pids cgroup); 0 = none (RuntimeOptions::pids_limit).
     std::uint64_t sandbox_pids_limit = 1024;
+    /// Each sandbox in its own user namespace (RuntimeOptions::user_namespace).
+    bool sandbox_userns = true;
+    /// First host id of the sandboxes' id ranges (RuntimeOptions::userns_base).
+    std::uint32_t sandbox_userns_base = 1'000'000'000;
     TlsMode tls = TlsMode::self_signed;
     std::string state_dir;  ///< where the CA PEM goes; empty = a fresh temp dir (removed on stop)
     std::chrono::milliseconds start_delay{300};  ///< Pending -> Running delay; 0 = immediate

@@ -188,6 +188,8 @@ Result<void> Server::open() {
         runtime_options.kill_timeout = options_.kill_timeout;
         runtime_options.sandbox_network = options_.sandbox_network;
         runtime_options.pids_limit = options_.sandbox_pids_limit;
+        runtime_options.user_namespace = options_.sandbox_userns;
+        runtime_options.userns_base = options_.sandbox_userns_base;
         auto runtime = Runtime::create(strand_, std::move(runtime_options));
         if (!runtime)
             return runtime.error();
@@ -201,6 +203,12 @@ Result<void> Server::open() {
             !runtime_->isolated() || options_.sandbox_network == SandboxNetwork::host ? "host"
                                                                                       : "none";
         ready_.limits = runtime_->limited() ? runtime_->limits_description() : "none";
+        ready_.userns = runtime_->userns() ? "on" : "off";
+        ready_.userns_base = runtime_->userns() ? runtime_->userns_base() : 0;
+        if (runtime_->isolated() && !runtime_->userns()) {
+            ready_.userns_warning =
+                "root in a sandbox is root on the host: " + runtime_->userns_reason();
+        }
     }
     // After Runtime::create, which raises the soft descriptor limit to the hard one: half of
     // it stays for sandbox processes and exec pipes, so connections can never exhaust it.
@@ -636,6 +644,11 @@ std::string ReadyInfo::to_json_line() const {
     line["isolation"] = isolation;
     line["sandbox_network"] = sandbox_network;
     line["limits"] = limits;
+    line["userns"] = userns;
+    if (userns_base != 0)
+        line["userns_base"] = userns_base;
+    if (!userns_warning.empty())
+        line["userns_warning"] = userns_warning;
     if (!isolation_warning.empty())
         line["isolation_warning"] = isolation_warning;
     return boost::json::serialize(line);

@@ -2,6 +2,7 @@
 
 #include "emulator/runtime/cgroup.hpp"
 #include "emulator/runtime/confine.hpp"
+#include "emulator/runtime/userns.hpp"
 
 #include <sched.h>
 #include <signal.h>
@@ -54,7 +55,8 @@ void run_exec_relay(const ExecLaunch& launch) noexcept {
         if (cgroup_count < 0)
             child_fail(report_fd, ChildStage::cgroup, errno);
     }
-    // One call joins every namespace of the init (setns with a pidfd, Linux 5.8).
+    // One call joins every namespace of the init (setns with a pidfd, Linux 5.8); the kernel
+    // enters the user namespace first, so the others are joined with its capabilities.
     if (::setns(init_pidfd, launch.join_flags) != 0) {
         child_fail(report_fd, ChildStage::join_namespaces, errno);
     }
@@ -69,6 +71,8 @@ void run_exec_relay(const ExecLaunch& launch) noexcept {
             ::_exit(127);
         if (!child_join_cgroups(cgroup_fds, cgroup_count))
             child_fail(report_fd, ChildStage::cgroup, errno);
+        if (launch.userns && !child_become_namespace_root())
+            child_fail(report_fd, ChildStage::user_namespace, errno);
         if (!child_confine())
             child_fail(report_fd, ChildStage::confine, errno);
         child_exec(*launch.image, report_fd, launch.tty);

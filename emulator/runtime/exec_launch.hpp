@@ -17,6 +17,9 @@ struct ExecLaunch {
     /// opens them before entering the sandbox, where /sys is read-only). Null: none.
     const CStringArray* cgroup_procs = nullptr;
     bool tty = false;
+    /// isolated mode: join_flags has CLONE_NEWUSER; the command becomes the namespace's root
+    /// (the relay keeps the host's ids, which have no meaning inside).
+    bool userns = false;
 };
 
 /// Child side, degraded mode: the command itself.

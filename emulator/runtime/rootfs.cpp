@@ -1,5 +1,7 @@
 #include "emulator/runtime/rootfs.hpp"
 
+#include "emulator/runtime/userns.hpp"
+
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -39,7 +41,7 @@ Result<RootfsPlan> make_rootfs_plan(const std::filesystem::path& mountpoint) {
         }
         RootfsEntry entry;
         entry.host_path = host.path().string();
-        entry.target = plan.root + "/" + name;
+        entry.target = name;
         std::error_code kind_ec;
         if (host.is_symlink(kind_ec)) {
             entry.kind = RootfsEntry::Kind::symlink;
@@ -55,11 +57,11 @@ Result<RootfsPlan> make_rootfs_plan(const std::filesystem::path& mountpoint) {
             continue;
         plan.entries.push_back(std::move(entry));
     }
-    plan.tmp = plan.root + "/tmp";
-    plan.home = plan.root + "/root";
-    plan.workspace = plan.root + "/workspace";
-    plan.proc = plan.root + "/proc";
-    plan.dev = plan.root + "/dev";
+    plan.tmp = "tmp";
+    plan.home = "root";
+    plan.workspace = "workspace";
+    plan.proc = "proc";
+    plan.dev = "dev";
     plan.dev_shm = plan.dev + "/shm";
     plan.dev_pts = plan.dev + "/pts";
     plan.dev_ptmx = plan.dev + "/ptmx";
@@ -132,18 +134,26 @@ bool child_mount_dev(const RootfsPlan& plan, const char* shm_options) noexcept {
 
 }  // namespace
 
-ChildStage child_enter_rootfs(const RootfsPlan& plan, const TmpfsOptions& tmpfs) noexcept {
+ChildStage child_enter_rootfs(const RootfsPlan& plan, const TmpfsOptions& tmpfs,
+                              bool become_namespace_root) noexcept {
     // Nothing we mount may propagate back to the host (or to other sandboxes).
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
         return ChildStage::mount_private;
     }
     // A small tmpfs holds the new root's top-level directories and symlinks. Unbindable, so
     // binding a host directory that contains the mountpoint does not copy the new root into
-    // itself.
-    if (!mount_tmpfs(plan.root, "mode=0755,size=1m") ||
-        ::mount(nullptr, plan.root.c_str(), nullptr, MS_UNBINDABLE, nullptr) != 0) {
+    // itself. Owned by the sandbox's root (uid=0 is read in the sandbox's user namespace).
+    if (!mount_tmpfs(plan.root, "mode=0755,size=1m,uid=0,gid=0") ||
+        ::mount(nullptr, plan.root.c_str(), nullptr, MS_UNBINDABLE, nullptr) != 0 ||
+        ::chdir(plan.root.c_str()) != 0) {
         return ChildStage::mount_root;
     }
+    // From here every path is relative to the new root (or an absolute host path of a bind
+    // source): the sandbox's root may not search the state directory (often 0700), and in a
+    // user namespace it must be the one creating files, since the host's root has no id
+    // there (mkdir would fail with EOVERFLOW).
+    if (become_namespace_root && !child_become_namespace_root())
+        return ChildStage::user_namespace;
     for (const auto& dir : plan.mountpoints) {
         if (!make_dir(dir))
             return ChildStage::mount_root;
@@ -178,8 +188,7 @@ ChildStage child_enter_rootfs(const RootfsPlan& plan, const TmpfsOptions& tmpfs)
     // one step; what is mounted afterwards (tmpfs, /proc, /dev) stays writable.
     mount_attr attr{};
     attr.attr_set = MOUNT_ATTR_RDONLY;
-    if (::syscall(SYS_mount_setattr, AT_FDCWD, plan.root.c_str(), AT_RECURSIVE, &attr,
-                  sizeof attr) != 0) {
+    if (::syscall(SYS_mount_setattr, AT_FDCWD, ".", AT_RECURSIVE, &attr, sizeof attr) != 0) {
         return ChildStage::mount_readonly;
     }
     if (!mount_tmpfs(plan.tmp, tmpfs.tmp.c_str()) || !mount_tmpfs(plan.home, tmpfs.home.c_str()) ||
@@ -207,8 +216,8 @@ ChildStage child_enter_rootfs(const RootfsPlan& plan, const TmpfsOptions& tmpfs)
         return ChildStage::mount_dev;
     // pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves
     // only the new root, with no path back to the host's writable tree.
-    if (::chdir(plan.root.c_str()) != 0 || ::syscall(SYS_pivot_root, ".", ".") != 0 ||
-        ::umount2(".", MNT_DETACH) != 0 || ::chdir("/") != 0) {
+    if (::syscall(SYS_pivot_root, ".", ".") != 0 || ::umount2(".", MNT_DETACH) != 0 ||
+        ::chdir("/") != 0) {
         return ChildStage::pivot_root;
     }
     return ChildStage::none;

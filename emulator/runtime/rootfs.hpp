@@ -20,7 +20,7 @@ struct RootfsEntry {
     enum class Kind { directory, file, symlink };
     Kind kind = Kind::directory;
     std::string host_path;    ///< e.g. "/usr" (bind source)
-    std::string target;       ///< e.g. "<mountpoint>/usr"
+    std::string target;       ///< e.g. "usr" (relative to the new root)
     std::string link_target;  ///< for symlinks, e.g. "usr/bin"
 };
 
@@ -31,6 +31,7 @@ struct RootfsPlan {
     std::string root;  ///< the (empty) host directory the new root is mounted on
     std::vector<RootfsEntry> entries;
     std::vector<std::string> mountpoints;  ///< directories to create in the new root
+    /// Relative to the new root (the child works from inside it), e.g. "tmp", "dev/pts".
     std::string tmp, home, workspace, proc, dev, dev_shm, dev_pts, dev_ptmx;
     /// Host character devices bound into the sandbox's /dev: {host path, target}.
     std::vector<std::pair<std::string, std::string>> devices;
@@ -56,8 +57,12 @@ struct TmpfsOptions {
 Result<RootfsPlan> make_rootfs_plan(const std::filesystem::path& mountpoint);
 
 /// Child side, async-signal-safe. Called as pid 1 of a fresh pid namespace inside a fresh
-/// mount namespace: builds the root per `plan` and pivots into it. Returns
-/// ChildStage::none on success, else the failed stage with errno set.
-ChildStage child_enter_rootfs(const RootfsPlan& plan, const TmpfsOptions& tmpfs) noexcept;
+/// mount namespace: builds the root per `plan` and pivots into it. With
+/// `become_namespace_root` (a fresh user namespace, its maps written) it becomes the
+/// namespace's root once inside the new root's tmpfs, so every file and mount it makes
+/// belongs to the sandbox's root. Returns ChildStage::none on success, else the failed
+/// stage with errno set.
+ChildStage child_enter_rootfs(const RootfsPlan& plan, const TmpfsOptions& tmpfs,
+                              bool become_namespace_root) noexcept;
 
 }  // namespace eci::emulator::detail

@@ -30,6 +30,10 @@ void RuntimeShared::warn(std::string_view message) const {
 std::uint64_t RuntimeShared::namespace_flags() const noexcept {
     // UTS and IPC too: sethostname and System V IPC objects would otherwise be the host's.
     std::uint64_t flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+    // With CLONE_NEWUSER the kernel creates the user namespace first and the others are
+    // owned by it: the sandbox's root is privileged over them and nothing else.
+    if (userns)
+        flags |= CLONE_NEWUSER;
     if (options.sandbox_network == SandboxNetwork::none)
         flags |= CLONE_NEWNET;
     return flags;
@@ -127,6 +131,14 @@ Result<std::unique_ptr<Runtime>> Runtime::create(asio::any_io_executor executor,
     ::signal(SIGPIPE, SIG_IGN);
     raise_descriptor_limit();
 
+    if (shared->options.userns_base < detail::userns_range ||
+        shared->options.userns_base > 0xFFFFFFFFU - detail::userns_range) {
+        return Error::make(ErrorKind::invalid_argument,
+                           fmt::format("the user namespace base {} is outside [{}, {}]",
+                                       shared->options.userns_base, detail::userns_range,
+                                       0xFFFFFFFFU - detail::userns_range));
+    }
+    shared->userns_slots = detail::UsernsSlots(shared->options.userns_base);
     std::unique_ptr<Runtime> runtime(new Runtime(shared));
     if (shared->options.force_degraded) {
         shared->degraded_reason = "degraded mode forced by the options";
@@ -158,13 +170,31 @@ Result<std::unique_ptr<Runtime>> Runtime::create(asio::any_io_executor executor,
             (void)sandbox->destroy();
             return started;
         };
-        auto started = probe();
+        // A sandbox without a user namespace beats no sandbox: where one is refused, the
+        // runtime goes on without, and says so.
+        shared->userns = shared->options.user_namespace;
+        if (!shared->userns)
+            shared->userns_reason = "user namespaces disabled by the options";
+        auto probe_userns = [&]() -> Result<void> {
+            auto started = probe();
+            if (started || !shared->userns)
+                return started;
+            shared->userns = false;
+            auto without = probe();
+            if (!without) {
+                shared->userns = true;  // not the cause
+                return started;
+            }
+            shared->userns_reason = "user namespaces unavailable: " + started.error().message;
+            return without;
+        };
+        auto started = probe_userns();
         if (!started && shared->cgroups) {
             // Isolation without limits beats no isolation: try again without cgroups.
             shared->cgroups->remove();
             shared->cgroups.reset();
             shared->limits_description = "the cgroups are unusable: " + started.error().message;
-            started = probe();
+            started = probe_userns();
         }
         if (!started) {
             shared->isolated = false;
@@ -179,6 +209,12 @@ Result<std::unique_ptr<Runtime>> Runtime::create(asio::any_io_executor executor,
         shared->warn("per-sandbox limits (Cpu, Memory, processes) are NOT enforced: " +
                      shared->limits_description +
                      ". A fork bomb or a memory hog in a sandbox can exhaust the machine.");
+    }
+    if (shared->isolated && !shared->userns) {
+        shared->warn("sandboxes have NO user namespace (" + shared->userns_reason +
+                     "): root in a sandbox is root (uid 0) on the host. It keeps only Docker's "
+                     "default capabilities and the seccomp filter, but anything that gets past "
+                     "the other namespaces acts as the host's root.");
     }
     if (!shared->isolated && !shared->options.force_degraded) {
         shared->warn("sandboxes run in DEGRADED mode (" + shared->degraded_reason +
@@ -214,6 +250,15 @@ bool Runtime::limited() const noexcept {
 }
 const std::string& Runtime::limits_description() const noexcept {
     return shared_->limits_description;
+}
+bool Runtime::userns() const noexcept {
+    return shared_->isolated && shared_->userns;
+}
+const std::string& Runtime::userns_reason() const noexcept {
+    return shared_->userns_reason;
+}
+std::uint32_t Runtime::userns_base() const noexcept {
+    return shared_->userns_slots.base();
 }
 
 Result<std::shared_ptr<SandboxProcesses>> Runtime::start(SandboxSpec spec) {

@@ -9,6 +9,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -61,6 +62,12 @@ class Runtime {
     /// (isolated mode with writable cgroup controllers), and how, or why not.
     bool limited() const noexcept;
     const std::string& limits_description() const noexcept;
+    /// Whether each sandbox has its own user namespace (isolated mode, RuntimeOptions::
+    /// user_namespace, and the kernel allows it); if not, why (empty when it does).
+    bool userns() const noexcept;
+    const std::string& userns_reason() const noexcept;
+    /// The host id of the first sandbox's root (RuntimeOptions::userns_base).
+    std::uint32_t userns_base() const noexcept;
 
     /// Starts a sandbox: its init (isolated mode) and its main process, if any. Blocks until
     /// the init reports ready (milliseconds). Errors: invalid_argument for a bad or already

@@ -35,6 +35,21 @@ struct RuntimeOptions {
     /// The sandboxes' network (isolated mode; degraded mode always shares the host's).
     SandboxNetwork sandbox_network = SandboxNetwork::none;
 
+    /// Isolated mode: each sandbox gets its own user namespace, in which ids 0-65535 (root
+    /// included) are the host's `userns_base + 65536 * n` onward, n being the lowest range
+    /// no live sandbox holds. Root inside then has no privilege over anything of the host:
+    /// host files are owned by ids that do not exist inside, so its capabilities do not
+    /// apply to them. Where the kernel refuses (user.max_user_namespaces = 0, some nested
+    /// containers) the runtime falls back to sandboxes without one, and says so (warning,
+    /// Runtime::userns_reason()). false: never (--sandbox-userns off).
+    bool user_namespace = true;
+
+    /// First host id of the sandboxes' ranges (--sandbox-userns-base). Default 1000000000:
+    /// above the ranges useradd hands out in /etc/subuid (100000-600100000), so sandbox ids
+    /// are nobody else's, and visibly so in `ps` on the host. At least 65536 (the range may
+    /// never hold the host's root or system users).
+    std::uint32_t userns_base = 1'000'000'000;
+
     /// Most processes (and threads) one sandbox may have at once, enforced with the pids
     /// cgroup controller: a fork bomb fails inside its sandbox. 0 = no limit. Default 1024.
     std::uint64_t pids_limit = 1024;
@@ -58,6 +73,10 @@ struct RuntimeOptions {
     /// period); with no bound, a few hundred starts at once each took longer than
     /// kill_timeout. Default 2; 0 = no bound.
     std::size_t parallel_exec_starts = 2;
+
+    /// Tests only: the kernel is taken to refuse every user namespace (EPERM, as with
+    /// user.max_user_namespaces = 0), so the fallback can be tested. Default false.
+    bool refuse_user_namespaces = false;
 
     /// Tests only: every exec child stalls this long right after it is cloned, with every
     /// signal still blocked, like a child stuck before it could act on SIGTERM. Default 0.

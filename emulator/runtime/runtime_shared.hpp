@@ -5,6 +5,7 @@
 #include "emulator/runtime/rootfs.hpp"
 #include "emulator/runtime/runtime_options.hpp"
 #include "emulator/runtime/unique_fd.hpp"
+#include "emulator/runtime/userns.hpp"
 
 #include "api/async_semaphore.hpp"
 
@@ -39,6 +40,10 @@ struct RuntimeShared {
     std::string limits_description;  ///< e.g. "cgroup v1 (pids, memory, cpu)" or why not
     /// RuntimeOptions::parallel_exec_starts (SandboxProcesses::exec).
     std::unique_ptr<eci::detail::AsyncSemaphore> exec_starts;
+    /// Isolated mode: each sandbox has its own user namespace (an id range from userns_slots).
+    bool userns = false;
+    std::string userns_reason;  ///< why not, when isolated without user namespaces
+    UsernsSlots userns_slots;
     /// Every sandbox not destroyed, by id.
     std::map<std::string, std::weak_ptr<SandboxProcesses>> sandboxes;
     bool shut_down = false;

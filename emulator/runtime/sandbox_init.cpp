@@ -2,6 +2,7 @@
 
 #include "emulator/runtime/cgroup.hpp"
 #include "emulator/runtime/confine.hpp"
+#include "emulator/runtime/userns.hpp"
 
 #include <fcntl.h>
 #include <sys/syscall.h>
@@ -16,6 +17,7 @@ namespace {
 constexpr int status_fd = init_status_fd;
 constexpr int log_fd = 4;
 constexpr int program_fd = 5;
+constexpr int userns_sync_fd = 6;
 
 // Formats `value` (>= -1) into `out` (16 bytes).
 void format_pid(pid_t value, char* out) noexcept {
@@ -39,12 +41,16 @@ void format_pid(pid_t value, char* out) noexcept {
 }  // namespace
 
 void run_sandbox_init(const InitPlan& plan) noexcept {
-    const int sources[] = {plan.devnull_fd, plan.devnull_fd, plan.devnull_fd,
-                           plan.status_fd,  plan.log_fd,     plan.init_program_fd};
-    if (!child_install_fds(sources, 6))
+    const bool userns = plan.userns_sync_fd >= 0;
+    const int sources[] = {plan.devnull_fd,    plan.devnull_fd, plan.devnull_fd,
+                           plan.status_fd,     plan.log_fd,     plan.init_program_fd,
+                           plan.userns_sync_fd};
+    if (!child_install_fds(sources, userns ? 7 : 6))
         ::_exit(127);
     child_reset_signals();
     ::setsid();
+    if (userns && !child_wait_for_id_maps(userns_sync_fd))
+        child_fail(status_fd, ChildStage::user_namespace, errno);
     if (plan.cgroup_procs != nullptr && plan.cgroup_procs->size() > 0) {
         int fds[4];
         const int opened = child_open_cgroups(*plan.cgroup_procs, fds);
@@ -53,7 +59,7 @@ void run_sandbox_init(const InitPlan& plan) noexcept {
         for (int i = 0; i < opened; ++i)
             ::close(fds[i]);
     }
-    const ChildStage failed = child_enter_rootfs(*plan.rootfs, *plan.tmpfs);
+    const ChildStage failed = child_enter_rootfs(*plan.rootfs, *plan.tmpfs, userns);
     if (failed != ChildStage::none)
         child_fail(status_fd, failed, errno);
     if (plan.private_network && !child_loopback_up())

@@ -19,10 +19,16 @@ struct InitPlan {
     /// cgroup.procs files of the sandbox's cgroups (null or empty: no limits). The init
     /// joins them first, so everything it starts is counted.
     const CStringArray* cgroup_procs = nullptr;
+    /// In a fresh user namespace: the read end of a pipe the emulator writes one byte to
+    /// once it has written the uid and gid maps (-1: no user namespace).
+    int userns_sync_fd = -1;
 };
 
-/// Child side (async-signal-safe), runs in the child of clone3(CLONE_NEWNS | CLONE_NEWPID
-/// [| CLONE_NEWNET]), a copy of the emulator's memory:
+/// Child side (async-signal-safe), runs in the child of clone3([CLONE_NEWUSER |] CLONE_NEWNS
+/// | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC [| CLONE_NEWNET]), a copy of the emulator's
+/// memory:
+/// - with a user namespace, waits for its id maps (the host's root has no id in it yet);
+/// - joins the cgroups (still with the host's credentials, which opened nothing yet);
 /// - builds the sandbox root and pivots into it (failure: a `report_failed` record, exit);
 /// - brings up loopback (private network), drops capabilities, installs the seccomp filter;
 /// - forks the main process, if any, with stdout/stderr on the log pipe; it waits until

@@ -190,6 +190,24 @@ Result<void> SandboxProcesses::launch_isolated(const detail::ProgramImage* main_
     plan.devnull_fd = runtime_->devnull.get();
     plan.init_program_fd = runtime_->init_program.get();
     plan.private_network = runtime_->options.sandbox_network == SandboxNetwork::none;
+    UniqueFd userns_go;  // one byte: the id maps are written
+    if (runtime_->userns && runtime_->options.refuse_user_namespaces) {
+        return Error::make(ErrorKind::service,
+                           detail::errno_message("creating the sandbox namespaces", EPERM));
+    }
+    if (runtime_->userns) {
+        userns_first_id_ = runtime_->userns_slots.acquire();
+        if (!userns_first_id_) {
+            return Error::make(ErrorKind::service,
+                               "no free range of host ids for the sandbox's user namespace");
+        }
+        auto sync = detail::make_pipe();
+        if (!sync)
+            return std::move(sync).error();
+        plan.userns_sync_fd = sync->first.release();
+        userns_go = std::move(sync->second);
+    }
+    UniqueFd userns_wait(plan.userns_sync_fd);
 
     int pidfd = -1;
     const pid_t pid = detail::spawn_child(runtime_->namespace_flags(), &pidfd);
@@ -201,6 +219,21 @@ Result<void> SandboxProcesses::launch_isolated(const detail::ProgramImage* main_
     }
     UniqueFd pidfd_owner(pidfd);
     status_pipe->second.reset();
+    userns_wait.reset();
+    if (userns_go.valid()) {
+        // Without the byte (EOF) the child gives up: it cannot act without ids.
+        auto mapped = detail::write_id_maps(pid, *userns_first_id_);
+        if (mapped) {
+            while (::write(userns_go.get(), "1", 1) < 0 && errno == EINTR) {
+            }
+        }
+        userns_go.reset();
+        if (!mapped) {
+            send_signal(pidfd, SIGKILL);
+            detail::reap_pidfd(pidfd, runtime_->options.kill_timeout);
+            return std::move(mapped).error();
+        }
+    }
     const auto timeout = runtime_->options.kill_timeout;
     auto report = detail::read_child_report(status_pipe->first.get(), timeout);
     if (!report || !*report || (*report)->type != detail::report_ready) {
@@ -440,6 +473,7 @@ asio::awaitable<Result<ExecProcess>> SandboxProcesses::exec(ExecSpec spec) {
     launch.join_flags = static_cast<int>(runtime_->namespace_flags());
     launch.cgroup_procs = cgroup_ ? &cgroup_->procs : nullptr;
     launch.tty = spec.tty;
+    launch.userns = runtime_->userns;
     const bool relayed = runtime_->isolated;
     const auto stall = runtime_->options.exec_child_stall;
 
@@ -493,6 +527,11 @@ void SandboxProcesses::close_descriptors() noexcept {
     if (cgroup_) {
         cgroup_->remove();
         cgroup_.reset();
+    }
+    // Likewise the ids: no process of ours holds them any more.
+    if (userns_first_id_) {
+        runtime_->userns_slots.release(*userns_first_id_);
+        userns_first_id_.reset();
     }
     init_pidfd_.reset();
     status_pipe_.reset();

@@ -140,7 +140,8 @@ class SandboxProcesses : public std::enable_shared_from_this<SandboxProcesses> {
     pid_t main_pid_ = -1;  // degraded
     std::optional<asio::posix::stream_descriptor> main_pidfd_;
     std::optional<asio::posix::stream_descriptor> log_pipe_;
-    std::optional<detail::SandboxCgroup> cgroup_;  // isolated, when limits are enforced
+    std::optional<detail::SandboxCgroup> cgroup_;   // isolated, when limits are enforced
+    std::optional<std::uint32_t> userns_first_id_;  // host id of our root (user namespace)
 };
 
 }  // namespace eci::emulator

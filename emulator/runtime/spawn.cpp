@@ -145,6 +145,8 @@ std::string_view to_string(ChildStage stage) noexcept {
             return "executing the sandbox init program";
         case ChildStage::cgroup:
             return "joining the sandbox's cgroup";
+        case ChildStage::user_namespace:
+            return "becoming root of the sandbox's user namespace";
     }
     return "unknown";
 }

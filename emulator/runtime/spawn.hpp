@@ -83,6 +83,7 @@ enum class ChildStage : std::int32_t {
     confine,
     init_program,
     cgroup,
+    user_namespace,
 };
 std::string_view to_string(ChildStage stage) noexcept;
 

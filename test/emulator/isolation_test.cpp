@@ -7,7 +7,11 @@
 
 #include "core/encoding.hpp"
 #include "emulator/options.hpp"
+#include "support/proc_scan.hpp"
 
+#include <fmt/core.h>
+
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -151,9 +155,16 @@ TEST_CASE("isolation: a sandbox cannot reach the emulator's API unless host netw
         h.run([&]() -> asio::awaitable<void> {
             auto client = h.client();
             std::string id = co_await running(client, "hostnet");
-            const std::string out = co_await sync_exec(client, id, probe(h.emulator->ready().port));
+            const std::string out = co_await sync_exec(
+                client, id,
+                probe(h.emulator->ready().port) +
+                    "python3 -c 'import socket; socket.socket().bind((\"127.0.0.1\", 80))' "
+                    ">/dev/null 2>&1; echo low_port=$?\n");
             INFO(out);
             CHECK(field(out, "api") == "reached");
+            // The host's network belongs to the host's user namespace: root inside has no
+            // CAP_NET_BIND_SERVICE there (docs/security.md).
+            CHECK(field(out, "low_port") != "0");
         });
     }
 }
@@ -336,5 +347,127 @@ TEST_CASE("isolation: a sandbox's Memory bounds its processes and its tmpfs",
         CHECK(field(fill, "fill_status") != "0");
         CHECK(field(fill, "tmp_kib") == "131072");
         CHECK(co_await sync_exec(client, id, "echo alive") == "alive\n");
+    });
+}
+
+namespace {
+
+/// The first (real) id of a "Uid:" or "Gid:" line of /proc/<pid>/status, or -1.
+long long status_id(int pid, const std::string& key) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.starts_with(key + ":"))
+            return std::atoll(line.c_str() + key.size() + 1);
+    }
+    return -1;
+}
+
+}  // namespace
+
+TEST_CASE("isolation: root in a sandbox is an unprivileged user on the host",
+          "[emulator][isolation]") {
+    if (!can_isolate())
+        return;
+    Harness h;
+    const auto& ready = h.emulator->ready();
+    REQUIRE(ready.userns == "on");
+    CHECK(ready.userns_base == 1'000'000'000U);
+    CHECK(ready.to_json_line().find("\"userns\":\"on\"") != std::string::npos);
+    std::random_device random;
+    const std::string marker = "ECI_USERNS_PROBE=" + std::to_string(random());
+    h.run([&]() -> asio::awaitable<void> {
+        auto client = h.client();
+        std::string id =
+            co_await create_sandbox(client, "userns", V("env", marker, "sleep", "600"));
+        REQUIRE(co_await wait_status(client, id, "Running") == "Running");
+        const std::string out = co_await sync_exec(
+            client, id,
+            "echo uid_map=$(awk '{print $1, $2, $3}' /proc/self/uid_map)\n"
+            "echo gid_map=$(awk '{print $1, $2, $3}' /proc/self/gid_map)\n"
+            "echo ids=$(id -u):$(id -g)\n"
+            "touch /tmp/made /root/made /workspace/made\n"
+            "echo owners=$(stat -c %u:%g /tmp /root /workspace /tmp/made /root/made "
+            "/workspace/made | tr '\\n' ' ')\n"
+            // 0640 root:shadow on the host: CAP_DAC_OVERRIDE read it as host root.
+            "cat /etc/shadow >/dev/null 2>&1; echo shadow=$?\n"
+            "echo cap_eff=$(awk '/^CapEff/ {print $2}' /proc/self/status)\n");
+        INFO(out);
+        // Root inside, host ids from the base outside.
+        const std::string uid_map = field(out, "uid_map");
+        CHECK(uid_map.starts_with("0 "));
+        CHECK(uid_map != "0 0 4294967295");
+        const auto outside = std::atoll(uid_map.c_str() + 2);
+        CHECK(outside >= 1'000'000'000LL);
+        CHECK(uid_map == fmt::format("0 {} 65536", outside));
+        CHECK(field(out, "gid_map") == uid_map);
+        CHECK(field(out, "ids") == "0:0");
+        // The private tmpfs belong to the sandbox's root, so tmux and friends work there.
+        CHECK(field(out, "owners") == "0:0 0:0 0:0 0:0 0:0 0:0");
+        CHECK(field(out, "shadow") != "0");
+        // Docker's default capabilities, now within the user namespace.
+        CHECK(field(out, "cap_eff") == "00000000a80425fb");
+
+        // From the host: the main process runs as that unprivileged id, and what the
+        // sandbox's root creates belongs to it.
+        const auto pids = eci::test::pids_with_marker(marker);
+        REQUIRE(pids.size() == 1);
+        CHECK(status_id(pids.front(), "Uid") == outside);
+        CHECK(status_id(pids.front(), "Gid") == outside);
+        struct stat made {};
+        const std::string host_path = "/proc/" + std::to_string(pids.front()) + "/root/tmp/made";
+        REQUIRE(::stat(host_path.c_str(), &made) == 0);
+        CHECK(static_cast<long long>(made.st_uid) == outside);
+        CHECK(static_cast<long long>(made.st_gid) == outside);
+
+        // A second sandbox gets the next range: root of one is nobody to the other.
+        std::string other = co_await running(client, "userns-other");
+        const std::string other_map =
+            field(co_await sync_exec(client, other,
+                                     "echo uid_map=$(awk '{print $1, $2, $3}' /proc/self/uid_map)"),
+                  "uid_map");
+        CHECK(other_map.starts_with("0 "));
+        CHECK(other_map != uid_map);
+    });
+}
+
+TEST_CASE("isolation: --sandbox-userns off keeps root as the host's root, and says so",
+          "[emulator][isolation]") {
+    using eci::emulator::parse_command_line;
+    const std::vector<std::string_view> flags = {"--sandbox-userns", "off", "--sandbox-userns-base",
+                                                 "300000"};
+    auto parsed = parse_command_line(flags);
+    REQUIRE(parsed);
+    CHECK_FALSE(parsed->options.sandbox_userns);
+    CHECK(parsed->options.sandbox_userns_base == 300000U);
+    // A base that would map the host's root or system users, or run past 32 bits, is refused.
+    for (std::string_view bad : {"0", "1000", "4294967295"}) {
+        const std::vector<std::string_view> args = {"--sandbox-userns-base", bad};
+        CHECK_FALSE(parse_command_line(args));
+    }
+    const std::vector<std::string_view> unknown = {"--sandbox-userns", "maybe"};
+    CHECK_FALSE(parse_command_line(unknown));
+    if (!can_isolate())
+        return;
+    auto options = fast_options();
+    options.sandbox_userns = false;
+    Harness h(options);
+    const auto& ready = h.emulator->ready();
+    REQUIRE(ready.isolation == "namespaces");
+    CHECK(ready.userns == "off");
+    CHECK(ready.userns_warning.find("root on the host") != std::string::npos);
+    CHECK(ready.to_json_line().find("\"userns_warning\"") != std::string::npos);
+    h.run([&]() -> asio::awaitable<void> {
+        auto client = h.client();
+        std::string id = co_await running(client, "nouserns");
+        // What the user namespace takes away (the test above): the host's ids, and with
+        // them root-only host files.
+        const std::string out =
+            co_await sync_exec(client, id,
+                               "echo uid_map=$(awk '{print $1, $2, $3}' /proc/self/uid_map)\n"
+                               "cat /etc/shadow >/dev/null 2>&1; echo shadow=$?\n");
+        INFO(out);
+        CHECK(field(out, "uid_map") == "0 0 4294967295");
+        CHECK(field(out, "shadow") == "0");
     });
 }

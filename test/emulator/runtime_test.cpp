@@ -20,6 +20,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -575,4 +576,75 @@ TEST_CASE("runtime: a thousand idle sandboxes", "[.scale1000]") {
          << " ms, shutdown: "
          << std::chrono::duration_cast<std::chrono::milliseconds>(stopped - started).count()
          << " ms");
+}
+
+// Hidden (run with "[.start-exec-bench]"): what one sandbox start and one exec cost, as
+// medians over 50 of each, with and without user namespaces (docs/emulator-runtime.md
+// quotes the figures).
+TEST_CASE("runtime: sandbox start and exec latency", "[.start-exec-bench]") {
+    const bool userns = GENERATE(true, false);
+    Harness harness(false, [&](RuntimeOptions& options) { options.user_namespace = userns; });
+    if (!harness.mode_available(false))
+        return;
+    using clock = std::chrono::steady_clock;
+    auto median_us = [](std::vector<clock::duration> samples) {
+        std::sort(samples.begin(), samples.end());
+        return std::chrono::duration_cast<std::chrono::microseconds>(samples[samples.size() / 2])
+            .count();
+    };
+    std::vector<clock::duration> starts;
+    std::vector<std::shared_ptr<SandboxProcesses>> sandboxes;
+    for (int i = 0; i < 50; ++i) {
+        const auto begin = clock::now();
+        sandboxes.push_back(harness.start({}));
+        starts.push_back(clock::now() - begin);
+    }
+    std::vector<clock::duration> execs;
+    for (int i = 0; i < 50; ++i) {
+        const auto begin = clock::now();
+        CHECK(harness.exec_status(*sandboxes[0], {"true"}).success());
+        execs.push_back(clock::now() - begin);
+    }
+    WARN((userns ? "user namespace" : "no user namespace")
+         << ": sandbox start median: " << median_us(starts)
+         << " us, exec of true (start to exit) median: " << median_us(execs) << " us");
+}
+
+TEST_CASE("runtime: without user namespaces the runtime isolates all the same, and warns",
+          "[runtime]") {
+    std::vector<std::string> warnings;
+    Harness harness(false, [&](RuntimeOptions& options) {
+        options.refuse_user_namespaces = true;
+        options.warning = [&](std::string_view text) { warnings.emplace_back(text); };
+    });
+    if (!harness.mode_available(false))
+        return;
+    CHECK_FALSE(harness.runtime->userns());
+    CHECK(harness.runtime->userns_reason().find("user namespaces unavailable") !=
+          std::string::npos);
+    bool warned = false;
+    for (const auto& text : warnings)
+        warned = warned || text.find("NO user namespace") != std::string::npos;
+    CHECK(warned);
+    auto sandbox = harness.start({});
+    Output output = harness.exec(*sandbox, shell("awk '{print $1, $2, $3}' /proc/self/uid_map"));
+    CHECK(output.out == "0 0 4294967295\n");
+}
+
+TEST_CASE("runtime: each sandbox's root is its own host id range, reused after it stops",
+          "[runtime]") {
+    Harness harness(false, [](RuntimeOptions& options) { options.userns_base = 200000; });
+    if (!harness.mode_available(false))
+        return;
+    REQUIRE(harness.runtime->userns());
+    auto uid_map = [&](SandboxProcesses& sandbox) {
+        return harness.exec(sandbox, shell("awk '{print $1, $2, $3}' /proc/self/uid_map")).out;
+    };
+    auto first = harness.start({});
+    auto second = harness.start({});
+    CHECK(uid_map(*first) == "0 200000 65536\n");
+    CHECK(uid_map(*second) == "0 265536 65536\n");
+    REQUIRE(first->destroy().ok());
+    auto third = harness.start({});
+    CHECK(uid_map(*third) == "0 200000 65536\n");
 }
