@@ -215,7 +215,7 @@ TEST_CASE("cli e2e: exec exits with the remote code on a server without exit fra
     CHECK(fixture.cli({"bash", id, "exit 9"}).exit_code == 9);
 }
 
-TEST_CASE("cli e2e: usage errors exit 2 with one line; --help exits 0", "[cli][e2e]") {
+TEST_CASE("cli e2e: usage errors exit 2 with one line, --help exits 0", "[cli][e2e]") {
     CliFixture fixture;
     auto unknown = fixture.cli({"frobnicate"});
     CHECK(unknown.exit_code == 2);
@@ -442,7 +442,7 @@ std::set<std::string> string_set(const json::value& array) {
 
 }  // namespace
 
-TEST_CASE("cli e2e: reap selects by owner, lease and orphaned creator; --dry-run deletes nothing",
+TEST_CASE("cli e2e: reap selects by owner, lease and orphaned creator, --dry-run deletes nothing",
           "[cli][e2e][reap]") {
     CliFixture fixture;
     auto env = fixture.environment();

@@ -266,7 +266,7 @@ TEST_CASE("cli hostile: --timeout ends a read from a server that trickles withou
     CHECK(elapsed < std::chrono::seconds(10));
 }
 
-TEST_CASE("cli hostile: list prints each page as it arrives; a failure keeps what was shown",
+TEST_CASE("cli hostile: list prints each page as it arrives, a failure keeps what was shown",
           "[cli][hostile][bounds]") {
     HostileServers servers(eci::test::WsTestScript{});
     // Three pages, printed one by one.

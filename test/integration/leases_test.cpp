@@ -310,7 +310,7 @@ TEST_CASE("leases e2e: the async guard deletes on scope exit unless released", "
     });
 }
 
-TEST_CASE("leases e2e: the blocking guard deletes on scope exit; reap works blocking",
+TEST_CASE("leases e2e: the blocking guard deletes on scope exit, reap works blocking",
           "[leases-e2e]") {
     EmulatorThread emu_thread;
     {

@@ -102,7 +102,7 @@ TEST_CASE("sandbox tmux: a 5 s job observed by tmux_wait with backoff", "[tmux]"
         seconds(60));
 }
 
-TEST_CASE("sandbox tmux: poll sees running, then completed; one exec and no describe each",
+TEST_CASE("sandbox tmux: poll sees running, then completed, one exec and no describe each",
           "[tmux]") {
     AsyncSandboxFixture fx;
     fx.run([&]() -> asio::awaitable<void> {

@@ -275,7 +275,7 @@ TEST_CASE("config: the security token never comes from a weaker source than the 
                     "ECI_SANDBOX_SECURITY_TOKEN=file-token\n") == "file-token");
 }
 
-TEST_CASE("config: empty variables count as unset; an explicit empty proxy means none",
+TEST_CASE("config: empty variables count as unset, an explicit empty proxy means none",
           "[config]") {
     TempDir dir;
     const Environment environment = {{"ECI_SANDBOX_ACCESS_KEY_ID", ""},

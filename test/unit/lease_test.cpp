@@ -45,7 +45,7 @@ TEST_CASE("lease: create adds owner, RFC 3339 expiry and process tags", "[lease]
     CHECK(identity->host == this_process().host);
 }
 
-TEST_CASE("lease: no lease is tagged never; caller tags win; tagging can be off", "[lease]") {
+TEST_CASE("lease: no lease is tagged never, caller tags win, tagging can be off", "[lease]") {
     LeaseConfig config;
     config.owner = "me";
     auto tags = with_lease_tags({{std::string(lease_tags::owner), "someone-else"}}, config,

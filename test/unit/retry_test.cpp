@@ -297,8 +297,7 @@ TEST_CASE("retry: an unknown outcome is a lost reply or a transport failure afte
     CHECK_FALSE(outcome_unknown(make_error(ErrorKind::invalid_argument, 400, "InvalidParameter")));
 }
 
-TEST_CASE(
-    "retry: a failed create wait deletes the sandbox unless it is kept; deletes retry "
+TEST_CASE("retry: a failed create wait deletes the sandbox unless it is kept, deletes retry "
     "transient failures and count NotFound as done",
     "[retry][no-leak]") {
     using eci::detail::FailedCreateAction;

@@ -183,7 +183,7 @@ TEST_CASE("exec dial: a WebSocket that never answers times out by TimeoutConfig:
     CHECK(ws.connections() >= 1);
 }
 
-TEST_CASE("exec dial: an https client refuses a ws:// WebSocketUri; a plain-http one takes it",
+TEST_CASE("exec dial: an https client refuses a ws:// WebSocketUri, a plain-http one takes it",
           "[exec_dial]") {
     const bool plain_endpoint = GENERATE(false, true);
     asio::io_context io;

@@ -242,7 +242,7 @@ TEST_CASE("tmux: history-limit applies to the job's pane, remain-on-exit is set"
     CHECK(tmux.wait(id2).exit_code == 0);
 }
 
-TEST_CASE("tmux: output is tailed and flagged truncated; a stdin reader cannot eat the marker",
+TEST_CASE("tmux: output is tailed and flagged truncated, a stdin reader cannot eat the marker",
           "[tmux]") {
     LocalTmux tmux;
     auto id = fresh_id();
@@ -271,7 +271,7 @@ TEST_CASE("tmux: a pane that dies without the marker still completes", "[tmux]")
     CHECK(done.output == "started");
 }
 
-TEST_CASE("tmux: kill and list sessions; no server is an empty list", "[tmux]") {
+TEST_CASE("tmux: kill and list sessions, no server is an empty list", "[tmux]") {
     LocalTmux tmux;
     auto empty = tmux.sh(tmux_list_script());
     auto none = parse_tmux_list_reply(empty.out);
