@@ -238,27 +238,38 @@ TEST_CASE("openapi: throttling is retried with backoff through the shared gate",
     asio::io_context io;
     Recorder recorder;
     std::vector<std::chrono::steady_clock::time_point> arrivals;
+    // Twelve throttles in a row, then success: persistent throttling, as from an account over
+    // its limit.
     TlsTestServer server(io, [&](const TestRequest& request) -> TestAction {
         recorder.add(inspect(request));
         arrivals.push_back(std::chrono::steady_clock::now());
-        if (recorder.size() <= 2)
+        if (recorder.size() <= 12)
             return service_error(400, "Throttling.User",
                                  "Request was denied due to user flow control.");
         return json_reply(200, R"({"RequestId":"REQ-OK","ContainerGroups":[],"TotalCount":0})");
     });
     auto client = make_client(io, config_for(server));
     run_with_deadline(io, [&]() -> asio::awaitable<void> {
-        auto reply =
+        // Ten attempts (RetryConfig::max_attempts), all throttled: the call fails, and the
+        // tenth throttle of ten replies closes the action's gate.
+        auto first =
             co_await client.describe_container_groups(eci::DescribeContainerGroupsRequest());
-        REQUIRE(reply.ok());
-        CHECK(reply->total_count == 0);
+        REQUIRE_FALSE(first.ok());
+        CHECK(first.error().kind == ErrorKind::throttled);
+        // The next call waits at the gate (1 s), then is throttled twice more (not enough to
+        // close it again) and succeeds.
+        auto second =
+            co_await client.describe_container_groups(eci::DescribeContainerGroupsRequest());
+        REQUIRE(second.ok());
+        CHECK(second->total_count == 0);
     });
-    REQUIRE(arrivals.size() == 3);
+    REQUIRE(arrivals.size() == 13);
     const auto stats = client.stats();
-    CHECK(stats.throttled == 2);
-    CHECK(stats.retries == 2);
-    // The gate closes after a throttle: the retries did not hammer the server back to back.
-    CHECK(arrivals[2] - arrivals[0] >= 100ms);
+    CHECK(stats.throttled == 12);
+    CHECK(stats.retries == 11);
+    // The retries of the first call were its own backoffs (5-20 ms), not the gate's second;
+    // the second call's first attempt waited the gate out.
+    CHECK(arrivals[10] - arrivals[9] >= 900ms);
 }
 
 TEST_CASE("openapi: a refused call keeps the service's code, message, RequestId and status",
