@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "cli/app.hpp"
 
 #include "cli/terminal_text.hpp"

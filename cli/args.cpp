@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "cli/args.hpp"
 
 #include <fmt/format.h>

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // emulator: the bundled ECI emulator, exactly as `eci-emulator` runs it.
 #include "cli/commands.hpp"
 

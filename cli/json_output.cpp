@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "cli/json_output.hpp"
 
 #include "cli/app.hpp"

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // mcp: a Model Context Protocol server on stdio for agent hosts (docs/agents.md).
 #include "cli/commands.hpp"
 #include "cli/mcp/server.hpp"

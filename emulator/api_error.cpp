@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "api_error.hpp"
 
 #include <fmt/format.h>

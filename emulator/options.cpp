@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "options.hpp"
 
 #include <boost/asio/ip/address.hpp>

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "emulator/request_auth.hpp"
 
 #include "core/crypto.hpp"

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "emulator/request_decode.hpp"
 
 #include "core/encoding.hpp"

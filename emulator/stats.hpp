@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // Counters behind GET /_emulator/stats.
 #pragma once
 

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // Helpers shared by the fuzz targets: splitting one input into parts.
 #pragma once
 

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "cli/mcp/protocol.hpp"
 
 #include <boost/json/parse.hpp>

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "cli/mcp/server.hpp"
 
 #include "cli/mcp/protocol.hpp"

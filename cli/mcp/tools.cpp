@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "cli/mcp/tools.hpp"
 
 #include "core/encoding.hpp"

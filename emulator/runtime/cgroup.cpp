@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "emulator/runtime/cgroup.hpp"
 
 #include <fmt/core.h>

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "emulator/runtime/confine.hpp"
 
 #include <linux/audit.h>

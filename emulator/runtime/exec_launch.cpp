@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "emulator/runtime/exec_launch.hpp"
 
 #include "emulator/runtime/cgroup.hpp"

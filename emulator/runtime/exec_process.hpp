@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // eci::emulator::ExecProcess: a command running inside a sandbox.
 #pragma once
 

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // eci::emulator::ExecSpec: one command to run inside a sandbox.
 #pragma once
 

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // eci::emulator::ExitStatus: how a process of a sandbox ended.
 #pragma once
 

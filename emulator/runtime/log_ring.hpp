@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // eci::emulator::LogRing: the last N bytes a container's main process wrote.
 #pragma once
 

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "emulator/runtime/runtime.hpp"
 
 #include "emulator/runtime/proc_scan.hpp"

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // eci::emulator::Runtime: the emulator's sandbox runtime (real processes, isolated).
 #pragma once
 

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // eci::emulator::RuntimeOptions: how the sandbox runtime is set up.
 #pragma once
 

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // State shared by a Runtime and its sandboxes.
 #pragma once
 

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "emulator/runtime/sandbox_processes.hpp"
 
 #include "emulator/runtime/exec_launch.hpp"

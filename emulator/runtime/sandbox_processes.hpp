@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // eci::emulator::SandboxProcesses: the live processes of one sandbox.
 #pragma once
 

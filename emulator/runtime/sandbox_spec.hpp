@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // eci::emulator::SandboxSpec: what Runtime::start needs to create a sandbox's processes.
 #pragma once
 

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // Spawning processes from a multi-threaded emulator: what is prepared before fork (parent
 // side) and the async-signal-safe steps a child may take before execve (child side).
 //

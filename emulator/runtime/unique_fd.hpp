@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // eci::emulator::detail::UniqueFd: an owned file descriptor.
 #pragma once
 

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "emulator/runtime/userns.hpp"
 
 #include "emulator/runtime/spawn.hpp"

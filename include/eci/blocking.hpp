@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // eci::EciSandbox and eci::Sandbox: the blocking facade over AsyncEciSandbox, mirroring the
 // Python sync client.
 #pragma once

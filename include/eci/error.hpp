@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // eci::Error: what went wrong, as a value.
 #pragma once
 

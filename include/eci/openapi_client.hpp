@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // eci::OpenApiClient: the signed, pooled, retrying client of the ECI OpenAPI (2018-08-08).
 #pragma once
 

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // Leak prevention: the tags every sandbox the library creates carries (owner, lease expiry,
 // creating process), and what `reap()` reports after finding and deleting expired or
 // orphaned sandboxes. See docs/leases.md.

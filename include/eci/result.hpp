@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // eci::Result<T>: a value or an eci::Error. Every fallible operation returns one.
 #pragma once
 

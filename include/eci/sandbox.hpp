@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // The umbrella header: every public header of eci-sandbox.
 #pragma once
 

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // eci::ShellSession: many commands, one after another, in one shell over one exec WebSocket.
 #pragma once
 

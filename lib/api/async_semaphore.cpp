@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "api/async_semaphore.hpp"
 
 #include <boost/asio/as_tuple.hpp>

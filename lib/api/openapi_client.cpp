@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include <eci/openapi_client.hpp>
 
 #include "api/openapi_state.hpp"

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "api/rpc_call.hpp"
 
 #include "core/crypto.hpp"

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // One OpenAPI action, end to end: sign, send, parse, map errors, retry what is safe.
 #pragma once
 

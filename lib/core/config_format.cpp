@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // fmt formatters of the configuration types. Secrets never reach the output.
 #include <eci/config.hpp>
 

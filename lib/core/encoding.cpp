@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "core/encoding.hpp"
 
 #include <boost/json/array.hpp>

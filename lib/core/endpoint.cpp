@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // Endpoint parsing and the Host-header form of an endpoint.
 #include <eci/config.hpp>
 

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include <eci/error.hpp>
 #include <eci/result.hpp>
 

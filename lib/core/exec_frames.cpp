@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "core/exec_frames.hpp"
 #include "core/redact.hpp"
 

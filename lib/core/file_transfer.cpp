@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "core/file_transfer.hpp"
 #include "core/redact.hpp"
 

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // Small validators for host names, IP literals and ports shared by the endpoint, proxy and
 // NO_PROXY parsers.
 #pragma once

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // Lease tags without I/O beyond this process: who we are (owner, process identity), the tags
 // a create carries, and which listed sandboxes reap() selects.
 #pragma once

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // Internal logging helper: formats a message only when the logger would take it.
 #pragma once
 

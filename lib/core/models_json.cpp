@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "core/models_json.hpp"
 
 #include "core/flatten.hpp"

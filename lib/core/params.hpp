@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // Request parameters as name/value pairs in wire order.
 #pragma once
 

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // The proxy URL parser and the NO_PROXY matcher.
 #include <eci/config.hpp>
 

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // Client-side pacing of OpenAPI calls, without I/O: a token bucket per action whose limits
 // come from RateLimitConfig (the service's documented per-minute figures by default).
 #pragma once

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "core/sandbox_names.hpp"
 
 #include <random>

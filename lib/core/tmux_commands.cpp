@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "core/tmux_commands.hpp"
 #include "core/redact.hpp"
 

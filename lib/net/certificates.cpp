@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "net/certificates.hpp"
 
 #include <fmt/format.h>

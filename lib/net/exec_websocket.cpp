@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "net/exec_websocket.hpp"
 #include "core/redact.hpp"
 

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "net/http_response_parser.hpp"
 
 #include <boost/beast/http/error.hpp>

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "net/tls_context.hpp"
 
 #include "net/tls_session_cache.hpp"

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "net/tls_session_cache.hpp"
 
 #include <fmt/format.h>

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include <eci/blocking.hpp>
 
 #include "sandbox/blocking_runtime.hpp"

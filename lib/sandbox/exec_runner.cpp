@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "sandbox/exec_runner.hpp"
 
 #include "api/openapi_state.hpp"

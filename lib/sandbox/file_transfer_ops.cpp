@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "sandbox/file_transfer_ops.hpp"
 
 #include "core/crypto.hpp"

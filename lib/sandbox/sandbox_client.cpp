@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include <eci/async_sandbox.hpp>
 #include <eci/sandbox_client.hpp>
 

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include <eci/command.hpp>
 #include <eci/sandbox_types.hpp>
 

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include <eci/shell_session.hpp>
 
 #include "api/async_semaphore.hpp"

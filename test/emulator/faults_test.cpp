@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // Fault injection (sans-io and through the server), the nonce cache and the command line.
 #include "harness.hpp"
 

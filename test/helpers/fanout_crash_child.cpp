@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // A client in the middle of a fan-out, to be SIGKILLed: the reap CLI test kills it and checks
 // that `eci-sandbox reap --orphans` cleans up everything it left in the emulator.
 //

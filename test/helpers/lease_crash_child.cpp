@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // A process that creates sandboxes against an emulator and then waits to be killed: the
 // leases integration test SIGKILLs it and checks that reap() finds exactly its sandboxes.
 //

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // An in-process emulator over TLS (start delay 0, ephemeral port) and a client configured
 // for it, for the sandbox integration tests.
 #pragma once

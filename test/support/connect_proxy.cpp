@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "support/connect_proxy.hpp"
 
 #include <fmt/format.h>

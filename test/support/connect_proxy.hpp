@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // A loopback HTTP proxy that only does CONNECT tunnels, for tests of proxy support.
 #pragma once
 

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "support/proc_scan.hpp"
 
 #include <dirent.h>

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "support/test_api_client.hpp"
 
 #include "core/crypto.hpp"

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "support/tls_test_server.hpp"
 
 #include "net/certificates.hpp"

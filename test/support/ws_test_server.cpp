@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "support/ws_test_server.hpp"
 
 #include "core/exec_frames.hpp"

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "core/encoding.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 // HttpResponseParser without sockets: bytes in, HttpResponse out, and the framing, limits and
 // keep-alive rules of Beast's basic_parser.
 #include "net/http_response_parser.hpp"

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: Apache-2.0
 #include "core/retry.hpp"
 
 #include <catch2/catch.hpp>
