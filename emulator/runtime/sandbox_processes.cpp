@@ -495,8 +495,20 @@ asio::awaitable<Result<ExecProcess>> SandboxProcesses::exec(ExecSpec spec) {
     child_out.reset();
     child_err.reset();
     report_pipe->second.reset();
+    // If this coroutine is destroyed while the child has not reported (the emulator shutting
+    // down), SIGKILL it: dropping the ExecProcess sends a relay SIGTERM, which a child that
+    // never got to unblock its signals would ignore until it does.
+    struct KillUnlessReported {
+        ExecProcess& process;
+        bool reported = false;
+        ~KillUnlessReported() {
+            if (!reported)
+                process.kill_now();
+        }
+    } guard{process};
     auto report = co_await read_child_report_async(
         runtime_->executor, std::move(report_pipe->first), runtime_->options.kill_timeout);
+    guard.reported = true;
     if (!report || *report) {
         // SIGKILL, not kill(): a relay that never reported may still have SIGTERM blocked.
         process.kill_now();
