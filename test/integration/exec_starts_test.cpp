@@ -6,6 +6,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,39 @@ TEST_CASE("exec starts: the second exec WebSocket resumes the first one's TLS se
     });
 }
 
+namespace {
+
+enum class Channel { argv, stdin_ };
+
+// Starts `commands` echoes at once on `sandbox` (bash: the command in argv; bash_ws: on
+// stdin), waits for all of them (30 s at most) and returns how many printed what they should.
+asio::awaitable<int> echo_at_once(asio::io_context& io, AsyncSandbox& sandbox, int commands,
+                                  Channel channel) {
+    int done = 0;
+    int succeeded = 0;
+    for (int i = 0; i < commands; ++i) {
+        asio::co_spawn(
+            io,
+            [&, i]() -> asio::awaitable<void> {
+                auto command = "echo run-" + std::to_string(i);
+                std::optional<Result<CommandResult>> ran;
+                if (channel == Channel::argv)
+                    ran.emplace(co_await sandbox.bash(std::move(command)));
+                else
+                    ran.emplace(co_await sandbox.bash_ws(std::move(command)));
+                if (ran->ok() && (*ran)->stdout_text == "run-" + std::to_string(i) + "\n")
+                    ++succeeded;
+                ++done;
+            },
+            asio::detached);
+    }
+    const bool finished = co_await wait_until([&] { return done == commands; }, seconds(30));
+    REQUIRE(finished);
+    co_return succeeded;
+}
+
+}  // namespace
+
 TEST_CASE("exec starts: starts beyond max_concurrent_exec_starts wait their turn and complete",
           "[exec-starts]") {
     AsyncSandboxFixture fx;
@@ -60,22 +94,7 @@ TEST_CASE("exec starts: starts beyond max_concurrent_exec_starts wait their turn
         // The same sandbox through the capped client (container name known: no describe).
         AsyncSandbox sandbox(*capped, made.id(), made.container_name());
         constexpr int commands = 6;
-        int done = 0;
-        int succeeded = 0;
-        for (int i = 0; i < commands; ++i) {
-            asio::co_spawn(
-                fx.io,
-                [&, i]() -> asio::awaitable<void> {
-                    auto command = "echo run-" + std::to_string(i);
-                    auto ran = co_await sandbox.bash(std::move(command));
-                    if (ran.ok() && ran->stdout_text == "run-" + std::to_string(i) + "\n")
-                        ++succeeded;
-                    ++done;
-                },
-                asio::detached);
-        }
-        auto finished = co_await wait_until([&] { return done == commands; }, seconds(30));
-        REQUIRE(finished);
+        const int succeeded = co_await echo_at_once(fx.io, sandbox, commands, Channel::argv);
         CHECK(succeeded == commands);
         const auto stats = capped->api().stats();
         // Two started at once, the other four waited for a slot.
@@ -102,21 +121,7 @@ TEST_CASE("exec starts: a start waiting on its ExecContainerCommand holds no sta
         auto made = co_await make_running_sandbox(*fx.client, "slot-after-call");
         AsyncSandbox sandbox(*capped, made.id(), made.container_name());
         constexpr int commands = 3;
-        int done = 0;
-        int succeeded = 0;
-        for (int i = 0; i < commands; ++i) {
-            asio::co_spawn(
-                fx.io,
-                [&, i]() -> asio::awaitable<void> {
-                    auto command = "echo run-" + std::to_string(i);
-                    auto ran = co_await sandbox.bash_ws(std::move(command));
-                    if (ran.ok() && ran->stdout_text == "run-" + std::to_string(i) + "\n")
-                        ++succeeded;
-                    ++done;
-                },
-                asio::detached);
-        }
-        REQUIRE(co_await wait_until([&] { return done == commands; }, seconds(30)));
+        const int succeeded = co_await echo_at_once(fx.io, sandbox, commands, Channel::stdin_);
         CHECK(succeeded == commands);
         const auto stats = capped->api().stats();
         CHECK(stats.rate_limited_waits >= 2);
