@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // eci-bench-api: client CPU per signed DescribeContainerGroups call, over a warm keep-alive TLS
 // connection and with a fresh TLS connection per call, against eci-emulator in its own process
 // (so getrusage of this process is the client's cost alone).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // eci-bench-emulator: what one emulator core serves. Starts eci-emulator (pinned to CPU K
 // with --core K, this process then running on the others), then measures
 //   1. DescribeContainerGroups by id: calls/s over keep-alive TLS from `--connections`

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "emulator_process.hpp"
 
 #include <boost/json/parse.hpp>

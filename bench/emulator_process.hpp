@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Starts eci-emulator as a child process (or reads the ready line of one already running) so a
 // benchmark measures only its own process's CPU.
 #pragma once

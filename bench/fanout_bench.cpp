@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // eci-bench-fanout: N sandbox lifecycles at once in one io_context, against eci-emulator in its
 // own process (so getrusage of this process is the client's cost alone). Each lifecycle:
 // create and wait until Running, M bash commands (output checked), one tmux job waited to the

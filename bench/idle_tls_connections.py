@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 # Usage: bench/idle_tls_connections.py [--raw] [--concurrency C] [--sources K] [--cli PATH]
 #            [--workers W] [--rounds R] EMULATOR N WAIT_SECONDS [emulator flags...]
 #

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The frame every `eci-sandbox` command runs in: the command table entry (Command), what one
 // invocation was given (Invocation), the documented exit codes, and the shared helpers for
 // errors, JSON output and progress.

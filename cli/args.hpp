@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The command-line parser of `eci-sandbox`: long options (`--name VALUE`, `--name=VALUE`,
 // flags, repeatable options), positionals and everything after `--`, checked against a
 // table of the options a command accepts. Hand-rolled so the CLI needs no new dependency.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The command table of `eci-sandbox`: every command, in help order. Each group of commands
 // lives in its own file and contributes its entries here.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // emulator: the bundled ECI emulator, exactly as `eci-emulator` runs it.
 #include "cli/commands.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // exec and bash: run a command in a sandbox, stream its output to the matching local streams
 // and exit with its exit code.
 #include "cli/commands.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // write and read: byte-exact file transfers into and out of a sandbox.
 #include "cli/commands.hpp"
 #include "cli/json_output.hpp"

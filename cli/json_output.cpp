@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "cli/json_output.hpp"
 
 #include "cli/app.hpp"

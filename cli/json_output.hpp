@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The `--json` forms of what the CLI prints: stable snake_case objects, one per line.
 #pragma once
 

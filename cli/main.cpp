@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // eci-sandbox: the command-line client of eci-sandbox (docs/cli.md). Parses the command line,
 // dispatches to one command, and turns every failure into one line on stderr and an exit code.
 #include "cli/app.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // mcp: a Model Context Protocol server on stdio for agent hosts (docs/agents.md).
 #include "cli/commands.hpp"
 #include "cli/mcp/server.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // reap: crash recovery from the command line, on top of EciSandbox::reap (docs/leases.md).
 #include "cli/commands.hpp"
 #include "cli/json_output.hpp"

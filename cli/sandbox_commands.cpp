@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // create, list, info, restart, delete: the lifecycle of sandboxes.
 #include "cli/commands.hpp"
 #include "cli/json_output.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Text from a server made safe to print on a terminal: control characters escaped, error
 // lines bounded. A server (or anyone in the middle of a plain-http endpoint) controls sandbox
 // names, statuses and error messages; printed raw, an escape sequence could rewrite the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tmux start|poll|wait|kill|list: long-running jobs in tmux sessions inside a sandbox.
 #include "cli/commands.hpp"
 #include "cli/json_output.hpp"

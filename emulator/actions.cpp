@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The OpenAPI actions: parameter validation as the service does it, the store, and the
 // responses (built from the typed models with lib/core/models_json).
 #include "emulator/server.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ApiError: a refusal the emulator sends as the service would (HTTP status, Code, Message).
 // The messages are the service's protocol literals (docs/emulator.md lists the sources).
 #pragma once

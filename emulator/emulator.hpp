@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // eci::emulator::Emulator: the ECI OpenAPI emulator as a library object. Tests, the demo and
 // `eci-emulator` start it on an executor, read where it listens from ready(), and stop it.
 #pragma once

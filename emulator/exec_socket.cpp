@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The exec WebSocket (`/exec/?s=TOKEN`): runs the granted command and relays its streams as
 // binary frames whose first byte is the channel (0 stdin, 1 stdout, 2 stderr, 3/4 status or
 // resize per --exit-status), then closes normally. Backpressure: a pipe is read only when

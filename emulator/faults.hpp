@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // FaultInjector: decides, deterministically for a seed, which requests fail and how, and
 // enforces per-action QPS limits with token buckets. Sans-io: the server carries out the
 // decision. Not thread-safe (the emulator calls it from its strand only).

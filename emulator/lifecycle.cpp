@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The sandbox state machine: Pending -> Running -> (Succeeded | Failed) per RestartPolicy,
 // Restarting, Terminating, ActiveDeadlineSeconds; one runtime sandbox per container.
 #include "emulator/server.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // eci-emulator: serves the ECI OpenAPI on loopback until SIGINT/SIGTERM (see --help and
 // docs/emulator.md). `eci-sandbox emulator` runs the same code.
 #include "emulator/options.hpp"

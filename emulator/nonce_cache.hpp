@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // NonceCache: remembers signature nonces for a window so a replay is refused, with memory
 // bounded by the window (old nonces expire) and by a hard cap.
 #pragma once

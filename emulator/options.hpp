@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // EmulatorOptions: everything `eci-emulator` can be told on its command line, as a plain
 // aggregate so tests build it directly and the CLI only parses into it.
 #pragma once

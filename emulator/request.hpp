@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // IncomingRequest / ApiReply: what the transport hands to the sans-io parts of the server
 // (authentication, routing, actions) and what it gets back.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Authentication of an RPC-style call as the service's gateway does it: ACS3-HMAC-SHA256
 // (Authorization header) or RPC V2 HMAC-SHA1 (Signature parameter), timestamp window, nonce
 // replay, STS token. Sans-io; verification uses lib/core/signing (the client's own code).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "emulator/request_decode.hpp"
 
 #include "core/encoding.hpp"

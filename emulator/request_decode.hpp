@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // decode_request: the sans-io first step of every API call. It turns what the HTTP parser
 // read (method, target, header fields, body) into an IncomingRequest, refusing what no
 // action could make sense of. Split from the transport so that it can be tested and fuzzed

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // run_emulator_main: the whole life of a command-line emulator (parse the flags, start, print
 // the ready line, serve until SIGINT/SIGTERM, stop), shared by `eci-emulator` and
 // `eci-sandbox emulator` so both take exactly the same flags.

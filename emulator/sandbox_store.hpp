@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SandboxStore: the emulator's container groups (as the service would describe them), their
 // creation order for paging, and the ClientTokens of creates. Sans-io bookkeeping; the
 // lifecycle (lifecycle.cpp) drives statuses and processes.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Transport and routing: the accept loop, HTTP/1.1 keep-alive sessions over TLS or plain TCP,
 // request decoding, authentication, faults, and the Emulator facade.
 #include "emulator/server.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Server: the state behind an Emulator (listener, connections, auth, faults, sandboxes,
 // exec tickets) and the coroutines that serve it. Everything runs on one strand, so no member
 // needs a lock. Split over server.cpp (transport, routing), actions.cpp (the OpenAPI

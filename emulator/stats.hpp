@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Counters behind GET /_emulator/stats.
 #pragma once
 

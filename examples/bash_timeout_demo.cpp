@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bash_timeout_demo: a bash command that outlives its timeout (Python bash_timeout_demo). The
 // result is an error of kind timeout that still carries the output received so far
 // (Error::partial), so the caller sees how far the command got.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // eci-demo: the README's first command. Starts the bundled emulator in-process (real HTTPS with
 // its own CA on an ephemeral port, real signature checks, real isolated processes with tmux),
 // then drives it with the sandbox API: create a sandbox and wait until Running, run bash with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // exec_timeout_demo: exec_command (an argv, no shell wrapper) with a timeout (Python
 // exec_timeout_demo). A command that finishes in time returns its output and exit code; one
 // that does not is an error of kind timeout whose Error::partial holds the output so far.

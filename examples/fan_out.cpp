@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // fan_out: many sandboxes from one io_context. Creates 50 sandboxes concurrently (each waits
 // until Running), runs a command in each, deletes every one, and prints counters: created,
 // commands that succeeded, deleted, failures, and the API calls spent. One thread does it all;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // install_package: create a sandbox and install a package in it, then use the package (Python
 // create_and_install_ffmpeg). On the real service with a Debian/Ubuntu image and internet
 // access this is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // long_command_demo: commands far beyond the exec API's limits (each Command element at most
 // 256 characters, 2048 bytes in all; Python long_command_demo). A 40 KB bash script runs
 // through bash (sent on stdin) and bash_ws, a 300 KB file goes through write_file_ws and is

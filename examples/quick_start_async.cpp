@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // quick_start_async: the asynchronous client (eci::AsyncEciSandbox) with C++20 coroutines on
 // one io_context. Creates a sandbox and waits until it is Running, streams a command's output
 // as it arrives (ExecOptions::on_output), runs bash_ws (an interactive shell fed on stdin) and

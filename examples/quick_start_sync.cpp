@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // quick_start_sync: the blocking facade (eci::EciSandbox, like the Python sync client). Creates
 // a sandbox and waits until it is Running, runs bash (stdout, stderr and the exit code apart),
 // reads its info, lists sandboxes, and deletes it (a SandboxGuard deletes it on any early exit).

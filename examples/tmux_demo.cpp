@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tmux_demo: long-running jobs in tmux sessions (Python tmux_demo). Starts a job that keeps
 // running in the sandbox after the call returns, polls it (one exec per poll), lists the
 // sessions, waits for it with backoff and reads its exit code and output, then starts a

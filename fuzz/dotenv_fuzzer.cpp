@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // .env parsing: a user's file, but often copied from elsewhere. Invariants: no crash, no
 // throw; an error message never quotes a value (only a line number and what was expected).
 #include "fuzz_input.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The emulator's request path without sockets: raw bytes through Beast's HTTP request parser
 // (in memory, with the server's limits), decode_request (query, form body, UTF-8, parameter
 // count), then authenticate() (both signature versions, timestamps, nonces, STS tokens).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Percent-encoding and queries: decoding hostile query strings (both '+' conventions),
 // rebuilding them, base64. Invariants: encode/decode and base64 round-trip every byte string;
 // a parsed query rebuilt with build_query parses back to the same parameters.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // WebSocket exec frames: decoding a received message (the first input byte says text or
 // binary), exit-status frames on channels 3 and 4, and output collection with a small bound.
 // Invariants: encode then decode gives back channel and payload; the collector never keeps

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Parameter flattening (the SDK's flatMap): any JSON document flattened under a prefix, and
 // JavaScript number formatting of any double. Invariants: no throw, no crash; a number's text
 // reads back as the same double.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Writes the generated seeds of the fuzz corpora: requests signed with the fuzz key
 // (emulator_request). Usage: eci-fuzz-seeds <corpus-dir>. The other seeds are plain files
 // kept in fuzz/corpus/<target>/.

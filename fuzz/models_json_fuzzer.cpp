@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ECI JSON responses -> models: the one-pass reply reader (parse_reply), the body parser with
 // its depth limit, every response model, the error-reply parser and list-valued string
 // fields. Everything here is what a hostile or broken server controls. Invariants: nothing

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The fan-out workload of eci-bench-fanout, written with the official Alibaba Cloud Node SDK
 // (@alicloud/eci20180808, unchanged) and `ws`, the way the Python sandbox package does it:
 // create + DescribeContainerGroups polling until Running, M bash commands (base64-wrapped

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // JSON-RPC 2.0 as the MCP stdio transport frames it: one message per line (no embedded
 // newlines), UTF-8, no batches. Sans-io: bytes in, lines and parsed messages out; replies
 // built as ready-to-write lines. The server (mcp/server.cpp) only moves the bytes.

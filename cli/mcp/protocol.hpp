@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The MCP server's protocol state machine, sans-io: a line in, an action out (a reply to
 // write, a tool call to start, a call to cancel, or nothing). It negotiates the protocol
 // version, answers initialize, ping and tools/list itself, checks tools/call arguments

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "cli/mcp/server.hpp"
 
 #include "cli/mcp/protocol.hpp"

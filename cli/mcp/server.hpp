@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `eci-sandbox mcp`'s stdio loop: reads lines from stdin, carries out Protocol's actions,
 // runs tool calls concurrently on one io_context (each with its own cancellation signal),
 // writes replies to stdout (nothing else goes there), and at the end deletes the sandboxes

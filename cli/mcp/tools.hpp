@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The MCP tools of `eci-sandbox mcp`: each tool's name, description, input and output JSON
 // Schemas and handler, in one table. Handlers run on the server's io_context, concurrently;
 // each awaits one library operation (or two), so a cancellation of the call's coroutine

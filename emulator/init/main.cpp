@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // eci-sandbox-init: pid 1 of an isolated sandbox. The emulator's clone child builds the
 // sandbox (mounts, network, capabilities, seccomp), forks the main process and then
 // executes this program, so pid 1 is a fresh image: none of the emulator's memory (its

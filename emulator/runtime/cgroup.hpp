@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Per-sandbox resource limits with cgroups: one cgroup per sandbox (v2 where the unified
 // hierarchy has the controllers, else the v1 pids, memory and cpu hierarchies) under
 // "eci-emulator-<instance>", holding the sandbox init, its main process and every exec.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What a process inside an isolated sandbox may do: the capabilities a container runtime
 // grants by default and a seccomp filter against the calls that reach past the sandbox.
 // Child side only (async-signal-safe: raw system calls on static data).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the child of SandboxProcesses::exec needs, prepared before forking.
 #pragma once
 

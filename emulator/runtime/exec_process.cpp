@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "emulator/runtime/exec_process.hpp"
 
 #include "emulator/runtime/spawn.hpp"

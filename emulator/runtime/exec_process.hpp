@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // eci::emulator::ExecProcess: a command running inside a sandbox.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // eci::emulator::ExecSpec: one command to run inside a sandbox.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // eci::emulator::ExitStatus: how a process of a sandbox ended.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The records a child (an exec relay, a sandbox init, the eci-sandbox-init program) writes
 // to the emulator over a pipe. Plain types only: the init program includes this header and
 // nothing else of the emulator.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // eci::emulator::LogRing: the last N bytes a container's main process wrote.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "emulator/runtime/proc_scan.hpp"
 
 #include <dirent.h>

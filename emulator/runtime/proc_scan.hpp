@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Finding a sandbox's processes by looking at /proc.
 #pragma once
 

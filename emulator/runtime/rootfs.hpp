@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The root filesystem of an isolated sandbox: a read-only view of the host with private
 // /tmp, /root and /workspace tmpfs, a fresh /proc (its kernel knobs read-only) and a
 // minimal /dev (a few character devices, a private devpts and /dev/shm; no host disks).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "emulator/runtime/runtime.hpp"
 
 #include "emulator/runtime/proc_scan.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // eci::emulator::Runtime: the emulator's sandbox runtime (real processes, isolated).
 #pragma once
 

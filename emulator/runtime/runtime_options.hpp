@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // eci::emulator::RuntimeOptions: how the sandbox runtime is set up.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // State shared by a Runtime and its sandboxes.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "emulator/runtime/sandbox_init.hpp"
 
 #include "emulator/runtime/cgroup.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The init process of an isolated sandbox: pid 1 of its pid namespace.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "emulator/runtime/sandbox_processes.hpp"
 
 #include "emulator/runtime/exec_launch.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // eci::emulator::SandboxProcesses: the live processes of one sandbox.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // eci::emulator::SandboxSpec: what Runtime::start needs to create a sandbox's processes.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Spawning processes from a multi-threaded emulator: what is prepared before fork (parent
 // side) and the async-signal-safe steps a child may take before execve (child side).
 //

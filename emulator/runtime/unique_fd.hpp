@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // eci::emulator::detail::UniqueFd: an owned file descriptor.
 #pragma once
 

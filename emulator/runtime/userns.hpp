@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Each isolated sandbox in its own user namespace: root inside (uid and gid 0) is an
 // unprivileged range of host ids outside, so what escapes the other namespaces still meets
 // the host's file permissions as a nobody. Parent side: the id ranges and the maps the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // eci::AsyncSandbox: a handle on one sandbox, holding its id and container name.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // eci::EciSandbox and eci::Sandbox: the blocking facade over AsyncEciSandbox, mirroring the
 // Python sync client.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // eci::CommandResult and eci::ExecOptions: what a command run in a sandbox produced, and how
 // to run it.
 #pragma once

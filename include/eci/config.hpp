@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Client configuration: credentials, endpoint, timeouts, TLS, proxy, retry and pool settings,
 // and load_config(), which fills them from explicit values, the environment and a .env file.
 #pragma once

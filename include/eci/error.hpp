@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // eci::Error: what went wrong, as a value.
 #pragma once
 

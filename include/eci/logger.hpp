@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // eci::Logger: a level plus a callback the program supplies. The library never writes to
 // stdout or stderr on its own.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The typed ECI 2018-08-08 models: container groups as the service describes them, and the
 // requests and responses of the actions this library calls.
 //

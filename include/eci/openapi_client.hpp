@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // eci::OpenApiClient: the signed, pooled, retrying client of the ECI OpenAPI (2018-08-08).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Leak prevention: the tags every sandbox the library creates carries (owner, lease expiry,
 // creating process), and what `reap()` reports after finding and deleting expired or
 // orphaned sandboxes. See docs/leases.md.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // eci::Result<T>: a value or an eci::Error. Every fallible operation returns one.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The umbrella header: every public header of eci-sandbox.
 #pragma once
 

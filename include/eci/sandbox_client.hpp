@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // eci::AsyncEciSandbox: ECI container groups as sandboxes, every operation an awaitable.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RAII guards that delete a sandbox when they leave scope unless released: SandboxGuard for
 // the blocking Sandbox, AsyncSandboxGuard for AsyncSandbox. See docs/leases.md.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The plain data of the sandbox API: what a sandbox looks like (SandboxInfo), how to create
 // one (CreateOptions), how to list them (ListOptions, ListPage, ListSummary) and the receipt
 // of a call.

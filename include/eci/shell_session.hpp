@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // eci::ShellSession: many commands, one after another, in one shell over one exec WebSocket.
 #pragma once
 

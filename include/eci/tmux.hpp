@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The data of tmux jobs and file transfers: how to start a long-running job in a tmux session
 // inside a sandbox (TmuxStartOptions), what a poll or a wait reports (TmuxPollResult), the
 // sessions a sandbox has (TmuxSessionInfo), and the receipts of file writes and reads.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The version of eci-sandbox these headers belong to. CMakeLists.txt checks that it equals
 // `project(eci_sandbox VERSION ...)`, so the two cannot drift apart.
 #pragma once

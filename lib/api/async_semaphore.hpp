@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A FIFO counting semaphore for coroutines on one executor: the cap on concurrent API calls
 // and the queue of ShellSession::run calls.
 #pragma once

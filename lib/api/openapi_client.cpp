@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include <eci/openapi_client.hpp>
 
 #include "api/openapi_state.hpp"

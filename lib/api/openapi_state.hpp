@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The shared state behind eci::OpenApiClient: configuration, the pooled HTTP client, the
 // shared throttle gate and the counters. One per client; copies of the client share it.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "api/rpc_call.hpp"
 
 #include "core/crypto.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One OpenAPI action, end to end: sign, send, parse, map errors, retry what is safe.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // load_config(): explicit values, then the environment, then a .env file.
 #include <eci/config.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // fmt formatters of the configuration types. Secrets never reach the output.
 #include <eci/config.hpp>
 

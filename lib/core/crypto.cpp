@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "core/crypto.hpp"
 
 #include "core/encoding.hpp"

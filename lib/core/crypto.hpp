@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The hashes, MACs and random bytes request signing needs (OpenSSL 3 underneath). Every
 // function is thread-safe and treats its inputs as raw bytes. The hash and MAC functions never
 // fail on their input; they throw only std::bad_alloc (OpenSSL out of memory).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // .env files: a sans-io parser plus the small file helpers load_config() needs.
 #pragma once
 

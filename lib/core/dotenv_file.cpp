@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The file side of .env handling: finding the file and reading it. No sockets, only the
 // file system, so it stays in lib/core next to the parser.
 #include "core/dotenv.hpp"

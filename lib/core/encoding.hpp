@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Percent-encoding, query strings, Base64 and JSON array strings: the text forms a request is
 // built from and parsed back into. Pure functions; thread-safe; no allocation beyond results.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Endpoint parsing and the Host-header form of an endpoint.
 #include <eci/config.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The exec WebSocket's message format, without any socket: channel-prefixed frames, the three
 // ways a server may report the exit status, and a bounded collector for the output.
 //

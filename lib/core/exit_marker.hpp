@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Removes the exit-code line `<marker><digits>\n` (core/shell_wrappers.hpp) from a stderr
 // stream fed chunk by chunk, and remembers the code.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Sans-io file transfer: the shell scripts that write a file from stdin and read one back over
 // stdout, byte-exact and binary-safe, each checked end to end with SHA-256, and the parsers for
 // their replies. One exec per transfer (argv from `shell_argv`). A hash or size mismatch is an

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Flattening a JSON request model into OpenAPI parameters, as the official SDK's flatMap.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "core/host_syntax.hpp"
 
 #include <arpa/inet.h>  // inet_pton: address parsing only, no sockets

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Small validators for host names, IP literals and ports shared by the endpoint, proxy and
 // NO_PROXY parsers.
 #pragma once

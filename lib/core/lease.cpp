@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "core/lease.hpp"
 
 #include "core/time_format.hpp"

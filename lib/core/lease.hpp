@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Lease tags without I/O beyond this process: who we are (owner, process identity), the tags
 // a create carries, and which listed sandboxes reap() selects.
 #pragma once

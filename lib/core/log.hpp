@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Internal logging helper: formats a message only when the logger would take it.
 #pragma once
 

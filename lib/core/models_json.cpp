@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "core/models_json.hpp"
 
 #include "core/flatten.hpp"

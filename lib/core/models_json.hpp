@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one mapping between the typed models (include/eci/models.hpp) and the service's wire
 // forms: JSON bodies (PascalCase names) for responses, flattened query parameters for
 // requests. Used both ways: the client builds params and parses bodies, the emulator parses

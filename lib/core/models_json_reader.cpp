@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // JSON text -> models in one pass: a Boost.JSON SAX handler (basic_parser) writes each value
 // straight into the field of the model it belongs to. No JSON tree is built, so a reply costs
 // one scan of its text and the model's own allocations (a DOM parse then a walk cost about

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Request parameters as name/value pairs in wire order.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The proxy URL parser and the NO_PROXY matcher.
 #include <eci/config.hpp>
 

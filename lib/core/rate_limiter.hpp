@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Client-side pacing of OpenAPI calls, without I/O: a token bucket per action whose limits
 // come from RateLimitConfig (the service's documented per-minute figures by default).
 #pragma once

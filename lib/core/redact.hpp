@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Allow-lists that decide what of a request may be logged: header values, query parameters,
 // URLs and access key ids. Anything not known to be harmless is replaced by "<redacted>".
 #pragma once

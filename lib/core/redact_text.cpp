@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // redact_secrets(): credentials hidden in free text a server sent back (core/redact.hpp).
 #include "core/redact.hpp"
 

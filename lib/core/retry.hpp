@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Retry decisions, without I/O: whether a failed call may be sent again, after how long, and
 // gates that make every caller of an action back off together while the service throttles it.
 #pragma once

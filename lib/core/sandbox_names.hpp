@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Sandbox (container group) names as the Python package makes them: normalisation of a
 // caller's name and generation of a random one.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Service error bodies: turning a failed reply into an eci::Error (client side) and building
 // service-style error bodies (emulator side). Sans-io.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The framing of eci::ShellSession, without I/O: the line that runs one command in the
 // session's shell, and the per-stream parser that finds where its output begins and ends.
 //

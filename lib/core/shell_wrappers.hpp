@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The shell command lines the sandbox layer runs: quoting, the base64 wrapper of `bash`, the
 // stdin path for long commands, the `bash_ws` script, and the exit-code report each carries.
 //

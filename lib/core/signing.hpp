@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Request signing for Alibaba Cloud OpenAPI, both algorithms, as pure functions: the client
 // signs with them and the emulator verifies with the very same code (docs/signing.md).
 //

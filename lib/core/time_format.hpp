@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The UTC timestamps of the signing protocols: `x-acs-date` (ACS3) and `Timestamp` (RPC).
 #pragma once
 

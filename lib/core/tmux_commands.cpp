@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "core/tmux_commands.hpp"
 #include "core/redact.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Sans-io tmux jobs: the shell scripts that start, poll, kill and list tmux sessions inside a
 // sandbox, and the parsers for what those scripts print. Each script is one POSIX shell
 // command, run by one exec (argv `sh -c <script>`, see `shell_argv`), so every tmux operation

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Generates a throw-away certificate authority and a server certificate signed by it (PEM).
 // Used by the emulator (which serves HTTPS with them and writes the CA to a file for clients)
 // and by the tests. No sockets here: only OpenSSL 3's key and X.509 API.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "net/exec_websocket.hpp"
 #include "core/redact.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The client side of ECI's exec WebSocket: one connection to the WebSocketUri that
 // ExecContainerCommand returned, carrying channel-prefixed frames (core/exec_frames.hpp).
 #pragma once

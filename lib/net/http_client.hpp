@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // HttpClient: HTTP/1.1 requests to ONE endpoint over a pool of keep-alive connections, plain
 // or TLS, directly or through an HTTP CONNECT proxy. Internal to the library (lib/net); the
 // public configuration (eci::ClientConfig) is mapped onto HttpClientOptions by the caller.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Tunnelling a TCP connection through an HTTP proxy with CONNECT (RFC 9110 §9.3.6).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "net/http_response_parser.hpp"
 
 #include <boost/beast/http/error.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // HttpResponseParser: Beast's HTTP/1.1 response parser (framing, chunked bodies, limits) that
 // writes the status, the header fields and the body straight into an HttpResponse.
 // Beast's response_parser<string_body> first builds a message with basic_fields (an

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The client side of TLS: the shared asio::ssl::context, per-connection SNI and host name
 // verification, and the mapping of handshake failures to eci::Error.
 #pragma once

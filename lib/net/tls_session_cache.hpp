@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Client-side TLS session resumption: each client TLS context remembers the latest session
 // (TLS 1.3 ticket or TLS 1.2 session) it received per server host:port and offers it to the
 // next connection to that same host:port, which then skips the certificate exchange, its

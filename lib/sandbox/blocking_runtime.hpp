@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The engine of the blocking facade: an io_context on its own thread, the async client on
 // it, and `call`, which runs one awaitable there and waits for its Result.
 #pragma once

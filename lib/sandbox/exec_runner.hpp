@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The exec primitive every command of the sandbox layer runs on: ExecContainerCommand, then
 // the exec WebSocket, with a deadline, bounded output, streaming, the exit-code marker and
 // dispatch evidence. bash, bash_ws, exec_command and the tmux operations are built on it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "sandbox/file_transfer_ops.hpp"
 
 #include "core/crypto.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The file transfers of the sandbox layer: core/file_transfer's scripts run with one exec
 // each. Shared by write_file_ws / read_file and by tmux_start (its long-command script file).
 #pragma once

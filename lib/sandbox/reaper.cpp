@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // AsyncEciSandbox::reap and its blocking twin: find the sandboxes this library tagged whose
 // lease expired or whose creator is gone, and delete them (docs/leases.md).
 #include <eci/blocking.hpp>

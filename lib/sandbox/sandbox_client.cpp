@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include <eci/async_sandbox.hpp>
 #include <eci/sandbox_client.hpp>
 

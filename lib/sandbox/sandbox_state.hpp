@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The shared state behind eci::AsyncEciSandbox: the OpenAPI client, the TLS context and
 // options of exec WebSockets, and the container names learned per sandbox.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include <eci/command.hpp>
 #include <eci/sandbox_types.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include <eci/shell_session.hpp>
 
 #include "api/async_semaphore.hpp"

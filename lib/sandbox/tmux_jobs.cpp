@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The tmux jobs of the sandbox API: core/tmux_commands' scripts, one exec each, plus the
 // policy around them (settling an uncertain start, waiting with backoff, cleanup).
 #include <eci/async_sandbox.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // eci-sandbox, the command-line client, driven as a user would: `eci-sandbox emulator` as a
 // child process (its ready line says where it listens), then one CLI process per command with
 // the configuration in its environment (ECI_SANDBOX_ENDPOINT, ECI_SANDBOX_CA_FILE, ...).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The CLI against a hostile server: an in-process API server (plain http, so its exec
 // WebSocket may be ws://) and exec WebSocket server that send what a real service never
 // would: exit codes above 255, names and messages with escape sequences and newlines,

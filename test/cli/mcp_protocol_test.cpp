@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The MCP server's framing and dispatch, without a process or a socket: hostile lines,
 // version negotiation, argument checking against the tools' own schemas, and the shape of
 // tool results (cli/mcp/jsonrpc, cli/mcp/protocol, cli/mcp/tools).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Connection limits of the emulator (issue 19, item 4): connections beyond
 // --max-connections-per-peer or --max-connections are closed as soon as they are accepted,
 // and idle handshakes and idle keep-alive connections are closed after their timeouts.

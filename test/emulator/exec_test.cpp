@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ExecContainerCommand: Sync output, and the exec WebSocket (channels, stdin, exit status
 // modes, single use, TTY resize, a vanishing client).
 #include "harness.hpp"

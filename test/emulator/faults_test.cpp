@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fault injection (sans-io and through the server), the nonce cache and the command line.
 #include "harness.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // An in-process emulator on an ephemeral port with its own io_context, and helpers to drive
 // it with the test client under a hard deadline.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The emulator against hostile or broken clients: malformed signatures, huge and invalid
 // parameters, invalid UTF-8, a delete racing an exec, a client vanishing mid-stream. Every
 // case must end in a clear refusal (or a closed connection), never a crash, and leave no

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What an isolated sandbox contains (docs/security.md, "Threat model: the emulator"): code
 // running as root inside, reached through the normal API and exec path, cannot read the
 // emulator's secrets, reach its API, write the host or take the machine down. Each test is

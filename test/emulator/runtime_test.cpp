@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The sandbox runtime against the real kernel: isolated mode (these tests run as root) and
 // degraded mode (forced). Every test has a hard deadline; nothing sleeps and hopes.
 #include "emulator/runtime/runtime.hpp"

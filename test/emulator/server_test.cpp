@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The emulator in-process over TLS, driven by the test client: actions, auth, lifecycle, stats.
 #include "harness.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // eci-example-driver: runs one example program against a fresh eci-emulator, as a user would
 // run it against the service: starts the emulator as a child process, reads its ready line
 // (endpoint, CA file, region, keys), exports them as ECI_SANDBOX_ENDPOINT, ECI_SANDBOX_CA_FILE,

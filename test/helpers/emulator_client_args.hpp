@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The emulator connection the crash helpers take on their command line, in this order:
 // PORT CA_FILE KEY_ID KEY_SECRET REGION OWNER (argv[1] to argv[6]).
 #pragma once

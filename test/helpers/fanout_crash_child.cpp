@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A client in the middle of a fan-out, to be SIGKILLed: the reap CLI test kills it and checks
 // that `eci-sandbox reap --orphans` cleans up everything it left in the emulator.
 //

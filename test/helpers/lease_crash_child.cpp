@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A process that creates sandboxes against an emulator and then waits to be killed: the
 // leases integration test SIGKILLs it and checks that reap() finds exactly its sandboxes.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What operations cost, asserted through the client's counters: an exec on a handle is one
 // API call and one WebSocket; concurrent calls reuse the pool's TLS connections.
 #include "integration/sandbox_fixture.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The emulator for tests of the blocking facade: on its own io_context and thread in this
 // process, or, when ECI_TEST_EMULATOR names an eci-emulator binary, as a child process.
 //

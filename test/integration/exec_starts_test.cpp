@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What starting exec WebSockets costs and how many start at once: a second exec WebSocket
 // resumes the first one's TLS session, and RateLimitConfig::max_concurrent_exec_starts queues
 // the starts beyond the cap (all of them still complete).

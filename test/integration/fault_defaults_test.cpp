@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The defaults hold (issue 14): with the DEFAULT client configuration (retry budget, backoffs,
 // throttle gate, session options untouched), sandbox lifecycles on shell sessions under the
 // fault mix of the issue (20% throttling, 5% 503, 2% resets, 2% WebSocket drops) all complete,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fault injection end to end: 100 sandbox lifecycles run concurrently against an emulator that
 // throttles, answers 503, resets connections and drops exec WebSockets, and every lifecycle
 // still completes, with no sandbox created twice and nothing left behind.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Leak prevention end to end against the emulator: lease tags and ActiveDeadlineSeconds on
 // create, the service's deadline ending a sandbox, reap() of a SIGKILLed creator's sandboxes
 // (dry run first, other owners untouched), and the RAII guards.

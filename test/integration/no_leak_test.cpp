@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Nothing leaks from the library's own operations (issue 14): a create whose wait fails, times
 // out or is cancelled deletes the sandbox it made (unless keep_on_failure) and names it in
 // Error::sandbox_id; a create whose outcome stayed unknown through its retries is settled.

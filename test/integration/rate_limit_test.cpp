@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The client-side rate limiter against the emulator's per-action token buckets
 // (--qps-limit): a burst paced under the limit is never throttled, the same burst without
 // the limiter is, and waiting honours the call's deadline and cancellation.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reliability end to end against the emulator's fault injection: a retried create never makes
 // a second sandbox, an exec never runs twice, a throttling storm is survived by backing off
 // together, and cancellation returns within 100 ms without leaving a socket behind.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The blocking facade: its own io_context and thread, called from 8 threads at once, and
 // destroyed with work in flight.
 #include "integration/emulator_thread.hpp"

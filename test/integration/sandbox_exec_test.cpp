@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Commands end to end: exec_command in each exit-status mode, bash (short and long paths,
 // unicode), bash_ws, streaming, timeouts with partial output, concurrency.
 #include "integration/sandbox_fixture.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File transfers end to end against the emulator: byte-exact binary round trips of any size,
 // awkward names, and the errors for missing files and directories.
 #include "integration/sandbox_fixture.hpp"

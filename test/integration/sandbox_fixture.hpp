@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // An in-process emulator over TLS (start delay 0, ephemeral port) and a client configured
 // for it, for the sandbox integration tests.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The sandbox lifecycle end to end against the emulator over TLS: create (with wait), get,
 // info, list and list_all, remove (twice), restart, not-found errors.
 #include "integration/sandbox_fixture.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Sandboxes that never reach Running (more vCPU than the zone has: ScheduleFailed with the
 // service's NoStock event), and unicode in
 // environment values and tmux commands, end to end against the emulator over TLS.

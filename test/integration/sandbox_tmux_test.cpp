@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tmux jobs end to end against the emulator (real tmux in each sandbox): start, poll, wait
 // with backoff, kill, list, refusals, the long-command script file, timeouts, cancellation.
 #include "integration/sandbox_fixture.hpp"

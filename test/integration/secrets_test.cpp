@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Secrets never leak: a full lifecycle (create, wait, bash, exec, exec over the WebSocket,
 // delete, a refused signature, a TLS failure) with every log line captured at the most
 // verbose level and every error formatted with fmt; none of it may hold the access key

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ShellSession end to end against the emulator over TLS, with real processes: many commands
 // over one exec WebSocket, framing that output cannot forge, stdin, exit, timeouts,
 // reconnects after drops, cancellation, queueing and the API calls it all costs.

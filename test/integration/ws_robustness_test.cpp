@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The exec WebSocket end to end when the connection dies: the emulator's ws-drop fault cuts
 // every session after its first frame; the command's error must carry the output so far, and
 // the emulator must not keep the process.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The official Alibaba Cloud Node SDK (@alicloud/eci20180808, unchanged) and the `ws` package
 // driving eci-emulator. The emulator's ready line (a JSON file) is named by ECI_READY_FILE.
 // Run by test/interop/run (ctest "interop: official node sdk").

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The official MCP TypeScript SDK (@modelcontextprotocol/sdk, unchanged, from npm) spawns
 // `eci-sandbox mcp` over stdio and calls every tool against eci-emulator; then a raw process
 // gets hostile lines and a SIGTERM. The emulator's ready line (a JSON file) is named by

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runs programs as child processes for end-to-end tests of the executables: one-shot runs
 // with captured stdout/stderr and a deadline (run_process), and long-running servers whose
 // first stdout line is read (ChildProcess).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "support/connect_proxy.hpp"
 
 #include <fmt/format.h>

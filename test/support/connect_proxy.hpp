@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A loopback HTTP proxy that only does CONNECT tunnels, for tests of proxy support.
 #pragma once
 

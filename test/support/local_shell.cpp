@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "support/local_shell.hpp"
 
 #include <fcntl.h>

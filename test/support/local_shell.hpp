@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runs a command as a local child process with stdin data, capturing stdout and stderr apart,
 // under a hard deadline: the tests of the sans-io shell scripts run them with the real local
 // shell and tmux, with only the exec transport replaced.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Process checks straight from /proc, on purpose independent of the emulator's own scanner:
 // which processes carry a marker, which are children of a process.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runs one test coroutine on an io_context with a hard deadline, so a hung network test fails
 // instead of hanging the suite; and a condition wait with a deadline for use inside it.
 #pragma once

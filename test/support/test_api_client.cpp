@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "support/test_api_client.hpp"
 
 #include "core/crypto.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A minimal ECI OpenAPI client for tests: Beast HTTP(S) over one connection per call, signed
 // with lib/core's signers (ACS3 or RPC V2) or deliberately mis-signed, plus an exec WebSocket
 // client that keeps stdout, stderr and other channels apart. Tests only: no retries, no pool.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "support/tls_test_server.hpp"
 
 #include "net/certificates.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // An in-process HTTP/1.1 server (HTTPS by default) on 127.0.0.1 with an ephemeral port, for
 // tests of the transport and of everything built on it. Each request goes to a handler that
 // says what to do: answer, answer late, close, or send raw bytes.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "support/ws_test_server.hpp"
 
 #include "core/exec_frames.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A scripted exec WebSocket server for tests: listens on 127.0.0.1 (ephemeral port) and plays
 // the same script on every connection, so a test can provoke each behaviour a client must
 // survive: output, echo, the three exit-status modes, drops, stalls, oversize and garbage.

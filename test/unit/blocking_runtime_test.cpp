@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The blocking facade's engine on its own: a call that ignores cancellation must not leave its
 // caller blocked once shutdown() gave up waiting for it.
 #include "sandbox/blocking_runtime.hpp"

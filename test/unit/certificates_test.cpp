@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Generated certificates form a chain OpenSSL accepts, for the names they claim.
 #include "net/certificates.hpp"
 

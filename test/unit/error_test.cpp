@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include <eci/result.hpp>
 
 #include <fmt/format.h>

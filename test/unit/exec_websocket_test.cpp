@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ExecWebSocket and run_exec_stream against the scripted loopback server.
 #include "net/exec_websocket.hpp"
 #include "net/certificates.hpp"

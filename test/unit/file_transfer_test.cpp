@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The file transfer scripts run with the real local sh and coreutils, with only the exec
 // transport replaced: stdin bytes go to the child's stdin, stdout is parsed.
 #include "core/file_transfer.hpp"

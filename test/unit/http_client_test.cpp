@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // HttpClient against the in-process test server and CONNECT proxy, over loopback.
 #include "net/http_client.hpp"
 

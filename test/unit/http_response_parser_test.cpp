@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // HttpResponseParser without sockets: bytes in, HttpResponse out, and the framing, limits and
 // keep-alive rules of Beast's basic_parser.
 #include "net/http_response_parser.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Lease tags without I/O: the tags a create carries, process identities, and which listed
 // sandboxes reap() selects.
 #include "core/lease.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // list_all and list_pages against a hostile server (issue 19, item 5): a NextToken that
 // never ends and fat pages are bounded by ListOptions::max_pages and max_bytes instead of
 // being kept until memory runs out; list_pages hands each page over before the next is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // eci::OpenApiClient against an in-process TLS server that verifies every signature with the
 // same lib/core code the emulator uses.
 #include <eci/openapi_client.hpp>

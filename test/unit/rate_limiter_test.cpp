@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The client-side rate limiter: token buckets, per-action limits and their defaults, the
 // configuration checks, and the FIFO semaphore behind the concurrency cap.
 #include "core/rate_limiter.hpp"

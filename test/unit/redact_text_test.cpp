@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // redact_secrets(): credentials quoted in server text are hidden, everything else kept.
 #include "core/redact.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Sans-io pieces of the sandbox layer: names, shell wrappers, the exit-code marker filter.
 #include "core/encoding.hpp"
 #include "core/exit_marker.hpp"

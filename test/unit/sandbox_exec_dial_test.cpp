@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // How AsyncEciSandbox dials the exec WebSocket that ExecContainerCommand hands out: the proxy
 // decision is made for the WebSocket's own host (not the API's), TimeoutConfig::connect bounds
 // its connect, and an https client refuses a ws:// URL. A scripted API server answers every

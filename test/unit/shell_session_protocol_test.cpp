@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The framing of ShellSession without any socket: the stream framer fed in every chunking,
 // and the command lines run by a real local bash, several in one shell.
 #include "core/shell_session_protocol.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Signing: every vector the official SDK produced (test/data/signatures.json), the examples
 // from Alibaba's documentation, end-to-end signing with fixed date and nonce, and the
 // emulator's verification path over a leniently encoded wire query.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // TLS session resumption on the client side: a repeated connection to the same host:port
 // resumes (no certificate exchange), a session is never offered to another host name, and
 // host name verification still fails for a host that does not match the certificate.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // TlsConfig::verify_peer = false is for a local emulator only: every client created with it
 // says so through the library's logger, at warn level, each time.
 #include <eci/blocking.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The tmux scripts run with the real local sh and tmux (a private server under a temporary
 // TMUX_TMPDIR, killed at the end), with only the exec transport replaced.
 #include "core/tmux_commands.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Limits on everything a server sends, through the real transport against the in-process
 // test servers: header and body sizes, stalled and trickling servers (the read timeout is one
 // deadline for the whole response, not per byte), truncated and malformed bodies, JSON depth,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Built against an installed eci-sandbox: the umbrella header gives the whole API, the
 // exported target brings the separate-compilation definitions, and a real call runs through
 // the library's compiled Asio/Beast/OpenSSL (a refused loopback connection, so nothing leaves
