@@ -117,7 +117,7 @@ asio::awaitable<ActionOutcome> Server::run_action(std::string action, IncomingRe
         co_return describe_container_groups(request, request_id);
     }
     if (action == "DeleteContainerGroup")
-        co_return delete_container_group(request, request_id);
+        co_return co_await delete_container_group(std::move(request), std::move(request_id));
     if (action == "RestartContainerGroup")
         co_return restart_container_group(request, request_id);
     if (action == "ExecContainerCommand") {
@@ -350,20 +350,31 @@ ActionOutcome Server::describe_container_groups(const IncomingRequest& request,
 
 // ------------------------------------------------------------------------------------------
 
-ActionOutcome Server::delete_container_group(const IncomingRequest& request,
-                                             const std::string& request_id) {
+asio::awaitable<ActionOutcome> Server::delete_container_group(IncomingRequest request,
+                                                              std::string request_id) {
+    auto self = shared_from_this();
     if (auto e = check_region(request.params, true))
-        return *e;
+        co_return *e;
     auto parsed = eci::detail::from_params<DeleteContainerGroupRequest>(request.params);
     if (!parsed)
-        return to_api_error(parsed.error());
+        co_return to_api_error(parsed.error());
     auto entry = store_.find(parsed->container_group_id);
     if (!entry)
-        return errors::container_group_not_found();
+        co_return errors::container_group_not_found();
     // A second delete while the first is in progress succeeds: the outcome is the same.
     if (entry->group.status != status::terminating)
         remove(entry);
-    return eci::detail::to_json(DeleteContainerGroupResponse{request_id});
+    // The reply comes once no process of the sandbox is left (the server goes on serving
+    // meanwhile); without a terminate delay the sandbox is then gone from the list as well.
+    co_await settle_processes(entry);
+    if (options_.terminate_delay.count() == 0 && !entry->removed && !stopping_ &&
+        entry->group.status == status::terminating) {
+        entry->removed = true;
+        if (entry->deadline_timer)
+            entry->deadline_timer->cancel();
+        store_.erase(entry->group.container_group_id);
+    }
+    co_return eci::detail::to_json(DeleteContainerGroupResponse{request_id});
 }
 
 ActionOutcome Server::restart_container_group(const IncomingRequest& request,

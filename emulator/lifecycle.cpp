@@ -71,6 +71,8 @@ void Server::restart(const std::shared_ptr<SandboxEntry>& entry) {
     entry->group.status = std::string(status::restarting);
     add_event(entry->group, "Normal", "Restarting", "Restarting the container group",
               now_rfc3339());
+    // Fresh processes (and ids free again, once these are gone): the runtime refuses a live id.
+    take_processes(*entry);
     asio::co_spawn(strand_, run_phase(entry, generation, Phase::restarting), asio::detached);
 }
 
@@ -81,15 +83,21 @@ void Server::remove(const std::shared_ptr<SandboxEntry>& entry) {
     if (entry->deadline_timer)
         entry->deadline_timer->cancel();
     entry->group.status = std::string(status::terminating);
-    // Processes die now: nothing runs in a deleted sandbox while it is still listed.
-    for (auto& processes : entry->processes) {
-        if (processes)
-            (void)processes->destroy();
-    }
-    entry->processes.clear();
+    // Processes die now (no exec reaches them once they leave the entry); the delete's reply
+    // waits until they are gone, without blocking the server.
+    take_processes(*entry);
     for (auto& c : entry->group.containers)
         c.ready = false;
-    asio::co_spawn(strand_, run_phase(entry, generation, Phase::terminating), asio::detached);
+    if (options_.terminate_delay.count() > 0)
+        asio::co_spawn(strand_, run_phase(entry, generation, Phase::terminating), asio::detached);
+}
+
+void Server::take_processes(SandboxEntry& entry) {
+    for (auto& processes : entry.processes) {
+        if (processes)
+            entry.dying.push_back(std::move(processes));
+    }
+    entry.processes.clear();
 }
 
 void Server::remove_now(const std::shared_ptr<SandboxEntry>& entry) {
@@ -99,23 +107,33 @@ void Server::remove_now(const std::shared_ptr<SandboxEntry>& entry) {
         entry->phase_timer->cancel();
     if (entry->deadline_timer)
         entry->deadline_timer->cancel();
-    for (auto& processes : entry->processes) {
-        if (processes)
-            (void)processes->destroy();
-    }
-    entry->processes.clear();
+    take_processes(*entry);
+    for (auto& processes : entry->dying)
+        (void)processes->destroy();
+    entry->dying.clear();
     store_.erase(entry->group.container_group_id);
+}
+
+asio::awaitable<void> Server::settle_processes(std::shared_ptr<SandboxEntry> entry) {
+    auto self = shared_from_this();
+    // Destroying an already destroyed one returns at once; one being destroyed by another
+    // caller is waited for.
+    for (std::size_t i = 0; i < entry->dying.size(); ++i) {
+        auto processes = entry->dying[i];
+        (void)co_await processes->destroy_async();
+    }
+    while (auto under_way = entry->starting)
+        co_await under_way->async_wait(tuple_awaitable);
+    std::erase_if(entry->dying, [](const auto& processes) { return processes->destroyed(); });
 }
 
 asio::awaitable<void> Server::run_phase(std::shared_ptr<SandboxEntry> entry,
                                         std::uint64_t generation, Phase phase) {
     auto self = shared_from_this();
-    auto delay = phase == Phase::terminating ? options_.terminate_delay : options_.start_delay;
-    if (phase == Phase::terminating && delay.count() == 0) {
-        entry->removed = true;
-        store_.erase(entry->group.container_group_id);
+    co_await settle_processes(entry);
+    if (entry->removed || entry->generation != generation || stopping_)
         co_return;
-    }
+    auto delay = phase == Phase::terminating ? options_.terminate_delay : options_.start_delay;
     entry->phase_timer = std::make_unique<asio::steady_timer>(strand_, delay);
     co_await entry->phase_timer->async_wait(tuple_awaitable);
     if (entry->removed || entry->generation != generation || stopping_)
@@ -126,16 +144,10 @@ asio::awaitable<void> Server::run_phase(std::shared_ptr<SandboxEntry> entry,
                 fail_scheduling(*entry);
                 break;
             }
-            start_containers(*entry, false);
+            co_await start_containers(entry, generation, false);
             break;
         case Phase::restarting:
-            // Fresh processes (and ids free again): the runtime refuses a live id.
-            for (auto& processes : entry->processes) {
-                if (processes)
-                    (void)processes->destroy();
-            }
-            entry->processes.clear();
-            start_containers(*entry, true);
+            co_await start_containers(entry, generation, true);
             break;
         case Phase::terminating:
             entry->removed = true;
@@ -198,10 +210,26 @@ void Server::fail_scheduling(SandboxEntry& entry) {
               now);
 }
 
-void Server::start_containers(SandboxEntry& entry, bool restarted) {
+asio::awaitable<void> Server::start_containers(std::shared_ptr<SandboxEntry> entry_ptr,
+                                               std::uint64_t generation, bool restarted) {
+    auto self = shared_from_this();
+    SandboxEntry& entry = *entry_ptr;
     ContainerGroup& group = entry.group;
     std::string now = now_rfc3339();
     entry.processes.assign(group.containers.size(), nullptr);
+    // A restart or delete that arrives meanwhile waits for this start to end (the ids).
+    auto under_way =
+        std::make_shared<asio::steady_timer>(strand_, asio::steady_timer::time_point::max());
+    entry.starting = under_way;
+    struct Done {
+        SandboxEntry& entry;
+        std::shared_ptr<asio::steady_timer> under_way;
+        ~Done() {
+            if (entry.starting == under_way)
+                entry.starting.reset();
+            under_way->cancel();
+        }
+    } done{entry, under_way};
     bool failed = false;
     for (std::size_t i = 0; i < group.containers.size(); ++i) {
         Container& c = group.containers[i];
@@ -229,7 +257,14 @@ void Server::start_containers(SandboxEntry& entry, bool restarted) {
                       fmt::format("Container image \"{}\" already present on machine", c.image),
                       now);
         }
-        auto started = runtime_->start(std::move(spec));
+        auto started = co_await runtime_->start_async(std::move(spec));
+        if (entry.removed || entry.generation != generation || stopping_) {
+            // Deleted or restarted while it started: the delete or restart took the entry's
+            // processes; this one is ours to end.
+            if (started)
+                (void)co_await (*started)->destroy_async();
+            co_return;
+        }
         if (!started) {
             ContainerState state;
             state.state = std::string(container_state::terminated);
@@ -260,9 +295,18 @@ void Server::start_containers(SandboxEntry& entry, bool restarted) {
         group.failed_time = now;
         for (auto& c : group.containers)
             c.ready = false;
-        return;
+        co_return;
     }
     group.status = std::string(status::running);
+    // A main process that ended while a later container started was ignored (the group was
+    // not Running yet): handle it now.
+    for (std::size_t i = 0; i < entry.processes.size(); ++i) {
+        const auto& processes = entry.processes[i];
+        if (processes && !processes->main_running() && processes->main_exit()) {
+            on_main_exit(group.container_group_id, i,
+                         MainExit{*processes->main_exit(), processes->generation(), false});
+        }
+    }
 }
 
 void Server::on_main_exit(const std::string& id, std::size_t index, const MainExit& exit) {
@@ -317,12 +361,22 @@ asio::awaitable<void> Server::restart_container_later(std::shared_ptr<SandboxEnt
     }
     Container& c = entry->group.containers[index];
     std::string now = now_rfc3339();
-    if (auto restarted = entry->processes[index]->restart(); restarted) {
+    auto processes = entry->processes[index];
+    auto restarted = co_await processes->restart_async();
+    if (stopping_ || entry->removed || entry->generation != generation ||
+        index >= entry->processes.size() || entry->processes[index] != processes) {
+        co_return;  // deleted or restarted while it restarted
+    }
+    if (restarted) {
         c.current_state =
             ContainerState{std::string(container_state::running), "", "", "", 0, 0, now, ""};
         c.ready = true;
         add_event(entry->group, "Normal", "Started", fmt::format("Started container {}", c.name),
                   now);
+        if (!processes->main_running() && processes->main_exit()) {  // ended at once
+            on_main_exit(entry->group.container_group_id, index,
+                         MainExit{*processes->main_exit(), processes->generation(), false});
+        }
         co_return;
     }
     c.current_state = c.previous_state;
@@ -355,7 +409,7 @@ void Server::settle(SandboxEntry& entry) {
 void Server::stop_processes(SandboxEntry& entry) {
     for (auto& processes : entry.processes) {
         if (processes)
-            (void)processes->stop();
+            asio::co_spawn(strand_, processes->stop_async(), asio::detached);
     }
 }
 

@@ -101,8 +101,10 @@ struct EmulatorOptions {
     /// A keep-alive connection with no request in progress is closed after this. Longer than
     /// the client library's pool idle time (30 s), so the client closes first.
     std::chrono::milliseconds idle_timeout{60'000};
-    /// Tests only (no flag): RuntimeOptions::exec_child_stall and kill_timeout of the runtime.
+    /// Tests only (no flag): RuntimeOptions::exec_child_stall, init_child_stall and
+    /// kill_timeout of the runtime.
     std::chrono::milliseconds exec_child_stall{0};
+    std::chrono::milliseconds init_child_stall{0};
     std::chrono::milliseconds kill_timeout{10'000};
     FaultOptions faults;
 };

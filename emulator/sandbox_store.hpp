@@ -31,10 +31,15 @@ struct SandboxEntry {
     bool removed = false;
     /// One runtime sandbox per container (same index as group.containers) once started.
     std::vector<std::shared_ptr<SandboxProcesses>> processes;
+    /// Processes a restart or delete took from `processes`, being destroyed asynchronously.
+    std::vector<std::shared_ptr<SandboxProcesses>> dying;
     /// The pending Pending->Running, Restarting->Running or Terminating->gone step.
     std::unique_ptr<boost::asio::steady_timer> phase_timer;
     /// ActiveDeadlineSeconds, counted from creation.
     std::unique_ptr<boost::asio::steady_timer> deadline_timer;
+    /// Set while containers start (the runtime's start is asynchronous); cancelled when the
+    /// start is over, which wakes a restart or delete waiting for it.
+    std::shared_ptr<boost::asio::steady_timer> starting;
 };
 
 /// What a ClientToken was first used with.

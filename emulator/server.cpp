@@ -186,6 +186,7 @@ Result<void> Server::open() {
         RuntimeOptions runtime_options;
         runtime_options.state_dir = std::filesystem::path(options_.state_dir) / "rt";
         runtime_options.exec_child_stall = options_.exec_child_stall;
+        runtime_options.init_child_stall = options_.init_child_stall;
         runtime_options.kill_timeout = options_.kill_timeout;
         runtime_options.sandbox_network = options_.sandbox_network;
         runtime_options.pids_limit = options_.sandbox_pids_limit;

@@ -99,8 +99,8 @@ class Server : public std::enable_shared_from_this<Server> {
                                          const std::string& request_id);
     ActionOutcome describe_container_groups(const IncomingRequest& request,
                                             const std::string& request_id);
-    ActionOutcome delete_container_group(const IncomingRequest& request,
-                                         const std::string& request_id);
+    asio::awaitable<ActionOutcome> delete_container_group(IncomingRequest request,
+                                                          std::string request_id);
     ActionOutcome restart_container_group(const IncomingRequest& request,
                                           const std::string& request_id);
     asio::awaitable<ActionOutcome> exec_container_command(IncomingRequest request,
@@ -116,15 +116,23 @@ class Server : public std::enable_shared_from_this<Server> {
     void launch(const std::shared_ptr<SandboxEntry>& entry);
     /// RestartContainerGroup: Restarting, then Running with fresh processes.
     void restart(const std::shared_ptr<SandboxEntry>& entry);
-    /// DeleteContainerGroup: Terminating (every process killed at once), then gone.
+    /// DeleteContainerGroup: Terminating (every process killed at once; the caller waits
+    /// for settle_processes()), then gone after terminate_delay (a phase when it is not 0).
     void remove(const std::shared_ptr<SandboxEntry>& entry);
+    /// Moves the entry's processes to its `dying` list.
+    static void take_processes(SandboxEntry& entry);
     /// Kills every process of the sandbox and forgets it at once (stop path).
     void remove_now(const std::shared_ptr<SandboxEntry>& entry);
     enum class Phase { starting, restarting, terminating };
+    /// Each phase first waits for settle_processes().
     asio::awaitable<void> run_phase(std::shared_ptr<SandboxEntry> entry, std::uint64_t generation,
                                     Phase phase);
+    /// Destroys the entry's `dying` processes (without blocking the server) and waits until
+    /// no start of the entry is under way: then no process of the entry's past runs exists.
+    asio::awaitable<void> settle_processes(std::shared_ptr<SandboxEntry> entry);
     asio::awaitable<void> watch_deadline(std::shared_ptr<SandboxEntry> entry);
-    void start_containers(SandboxEntry& entry, bool restarted);
+    asio::awaitable<void> start_containers(std::shared_ptr<SandboxEntry> entry,
+                                           std::uint64_t generation, bool restarted);
     /// Whether a sandbox of `cpu` vCPU exceeds --max-sandbox-cpu (it cannot be scheduled).
     bool over_cpu_stock(double cpu) const noexcept {
         return options_.max_sandbox_cpu > 0 && cpu > options_.max_sandbox_cpu;
@@ -138,6 +146,7 @@ class Server : public std::enable_shared_from_this<Server> {
                                                   std::size_t index, std::uint64_t generation,
                                                   std::uint64_t run,
                                                   std::chrono::milliseconds delay);
+    /// Kills the entry's processes without waiting (they keep their objects, stopped).
     void stop_processes(SandboxEntry& entry);
     std::size_t live_processes() const;
     /// Runs `command` in the container and returns stdout then stderr (Sync=true exec).

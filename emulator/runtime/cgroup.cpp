@@ -148,22 +148,28 @@ Result<SandboxCgroup> CgroupTree::make(const std::string& id, const SandboxLimit
     return group;
 }
 
-bool SandboxCgroup::remove() const noexcept {
-    bool all = true;
+SandboxCgroup::Removal SandboxCgroup::remove_once() const noexcept {
+    Removal outcome = Removal::removed;
     for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
-        // Tasks that just died may still be counted for a moment.
-        bool removed = false;
-        for (int attempt = 0; attempt < 50 && !removed; ++attempt) {
-            removed = ::rmdir(it->c_str()) == 0 || errno == ENOENT;
-            if (!removed && errno == EBUSY) {
-                std::this_thread::sleep_for(std::chrono::milliseconds(2));
-            } else if (!removed) {
-                break;
-            }
-        }
-        all = all && removed;
+        if (::rmdir(it->c_str()) == 0 || errno == ENOENT)
+            continue;
+        if (errno == EBUSY)
+            outcome = Removal::busy;
+        else if (outcome == Removal::removed)
+            outcome = Removal::failed;
     }
-    return all;
+    return outcome;
+}
+
+bool SandboxCgroup::remove() const noexcept {
+    // Tasks that just died may still be counted for a moment.
+    for (int attempt = 0; attempt < 50; ++attempt) {
+        const auto removal = remove_once();
+        if (removal != Removal::busy)
+            return removal == Removal::removed;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return false;
 }
 
 void CgroupTree::remove() const noexcept {

@@ -30,6 +30,11 @@ struct SandboxCgroup {
     /// Removes the directories (they must be empty: the sandbox is stopped). Retries briefly
     /// while the kernel still counts exited tasks. False when one stayed.
     bool remove() const noexcept;
+
+    enum class Removal { removed, busy, failed };
+    /// One attempt of remove() without waiting: `busy` when the kernel still counts exited
+    /// tasks (try again in a few milliseconds), `failed` on any other error.
+    Removal remove_once() const noexcept;
 };
 
 class CgroupTree {

@@ -262,7 +262,7 @@ std::uint32_t Runtime::userns_base() const noexcept {
     return shared_->userns_slots.base();
 }
 
-Result<std::shared_ptr<SandboxProcesses>> Runtime::start(SandboxSpec spec) {
+Result<std::shared_ptr<SandboxProcesses>> Runtime::make_sandbox(SandboxSpec spec) {
     if (shared_->shut_down)
         return Error::make(ErrorKind::service, "the runtime is shut down");
     if (!valid_id(spec.id)) {
@@ -274,12 +274,31 @@ Result<std::shared_ptr<SandboxProcesses>> Runtime::start(SandboxSpec spec) {
     }
     auto sandbox =
         std::make_shared<SandboxProcesses>(SandboxProcesses::Key(), shared_, std::move(spec));
-    if (auto started = sandbox->launch(); !started) {
-        (void)sandbox->destroy();
-        return std::move(started).error();
-    }
+    // Registered before it launches: the id is taken from now on, and shutdown() finds it.
     shared_->sandboxes[sandbox->id()] = sandbox;
     return sandbox;
+}
+
+Result<std::shared_ptr<SandboxProcesses>> Runtime::start(SandboxSpec spec) {
+    auto sandbox = make_sandbox(std::move(spec));
+    if (!sandbox)
+        return sandbox;
+    if (auto started = (*sandbox)->launch(); !started) {
+        (void)(*sandbox)->destroy();
+        return std::move(started).error();
+    }
+    return sandbox;
+}
+
+asio::awaitable<Result<std::shared_ptr<SandboxProcesses>>> Runtime::start_async(SandboxSpec spec) {
+    auto sandbox = make_sandbox(std::move(spec));
+    if (!sandbox)
+        co_return sandbox;
+    if (auto started = co_await (*sandbox)->launch_async(); !started) {
+        (void)(*sandbox)->destroy();  // nothing of it runs: no wait
+        co_return std::move(started).error();
+    }
+    co_return sandbox;
 }
 
 std::size_t Runtime::live_process_count() const {

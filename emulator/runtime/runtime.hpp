@@ -76,6 +76,12 @@ class Runtime {
     /// system refuses; timeout when the init does not report in time.
     Result<std::shared_ptr<SandboxProcesses>> start(SandboxSpec spec);
 
+    /// start() without blocking the executor while the init builds its root: what the
+    /// emulator's server uses, so other requests are served meanwhile (issue 14). The id is
+    /// taken as soon as the call begins. A sandbox destroyed while it starts (shutdown())
+    /// ends the call with a service error and leaves no process.
+    asio::awaitable<Result<std::shared_ptr<SandboxProcesses>>> start_async(SandboxSpec spec);
+
     /// Live processes of every sandbox (one /proc scan): GET /_emulator/stats "processes".
     std::size_t live_process_count() const;
     /// Sandboxes not destroyed.
@@ -87,6 +93,7 @@ class Runtime {
 
   private:
     explicit Runtime(std::shared_ptr<detail::RuntimeShared> shared);
+    Result<std::shared_ptr<SandboxProcesses>> make_sandbox(SandboxSpec spec);
     std::shared_ptr<detail::RuntimeShared> shared_;
 };
 

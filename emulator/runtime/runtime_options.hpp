@@ -83,6 +83,10 @@ struct RuntimeOptions {
     /// signal still blocked, like a child stuck before it could act on SIGTERM. Default 0.
     std::chrono::milliseconds exec_child_stall{0};
 
+    /// Tests only: every sandbox init stalls this long right after it is cloned, before it
+    /// builds its root, like an init slowed down by a loaded machine. Default 0.
+    std::chrono::milliseconds init_child_stall{0};
+
     /// Receives warnings (e.g. "running in degraded mode because ..."). Default: a line on
     /// stderr. Called on the thread that calls Runtime functions.
     std::function<void(std::string_view)> warning;

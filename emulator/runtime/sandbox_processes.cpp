@@ -38,10 +38,15 @@ namespace {
 // joins, setns, fork, confinement, execve) takes tens of milliseconds on a loaded machine;
 // read synchronously it held up every other connection, and 1000 sessions opening at once
 // queued behind each other's starts until their open timeouts passed (issue 14).
+// `fd` stays open and owned by the caller.
 asio::awaitable<Result<std::optional<detail::ChildReport>>> read_child_report_async(
-    asio::any_io_executor executor, UniqueFd fd, std::chrono::milliseconds timeout) {
+    asio::any_io_executor executor, int fd, std::chrono::milliseconds timeout) {
     using namespace asio::experimental::awaitable_operators;
-    stream_descriptor pipe(executor, fd.release());
+    stream_descriptor pipe(executor, fd);
+    struct Borrowed {
+        stream_descriptor& pipe;
+        ~Borrowed() { (void)pipe.release(); }
+    } borrowed{pipe};
     detail::ChildReport report{};
     asio::steady_timer timer(executor, timeout);
     auto outcome = co_await (asio::async_read(pipe, asio::buffer(&report, sizeof report),
@@ -129,45 +134,83 @@ detail::EnvList SandboxProcesses::process_env(const detail::EnvList& extra, bool
 
 // ---- starting --------------------------------------------------------------------------
 
-Result<void> SandboxProcesses::launch() {
+struct SandboxProcesses::LaunchPlan {
+    std::optional<detail::ProgramImage> main_image;
+    UniqueFd log_write;  // the main process's stdout and stderr
+    const detail::ProgramImage* image() const { return main_image ? &*main_image : nullptr; }
+};
+
+Result<SandboxProcesses::LaunchPlan> SandboxProcesses::begin_launch() {
     if (runtime_->shut_down)
         return Error::make(ErrorKind::service, "the runtime is shut down");
     ++generation_;
     main_exit_.reset();
     main_running_ = false;
     pid_namespace_ = 0;
-    std::optional<detail::ProgramImage> main_image;
+    LaunchPlan plan;
     if (!spec_.command.empty()) {
         auto image = detail::make_program_image(spec_.command, process_env({}, false),
                                                 spec_.working_dir, default_working_dir());
         if (!image)
             return std::move(image).error();
-        main_image = std::move(*image);
+        plan.main_image = std::move(*image);
     }
-    UniqueFd log_write;
-    if (main_image) {
+    if (plan.main_image) {
         auto pipe = detail::make_pipe();
         if (!pipe)
             return std::move(pipe).error();
         set_nonblocking(pipe->first.get());
         log_pipe_.emplace(runtime_->executor, pipe->first.release());
-        log_write = std::move(pipe->second);
+        plan.log_write = std::move(pipe->second);
     }
-    auto launched = runtime_->isolated
-                        ? launch_isolated(main_image ? &*main_image : nullptr, log_write.get())
-                        : launch_degraded(main_image ? &*main_image : nullptr, log_write.get());
+    return plan;
+}
+
+Result<void> SandboxProcesses::end_launch(Result<void> launched) {
     if (!launched) {
         close_descriptors();
         return launched;
     }
     state_ = State::running;
-    main_running_ = main_image.has_value();
+    main_running_ = !spec_.command.empty();
     if (log_pipe_)
         arm_log_watch();
     return {};
 }
 
-Result<void> SandboxProcesses::launch_isolated(const detail::ProgramImage* main_image, int log_fd) {
+Result<void> SandboxProcesses::launch() {
+    auto plan = begin_launch();
+    if (!plan)
+        return std::move(plan).error();
+    if (!runtime_->isolated)
+        return end_launch(launch_degraded(plan->image(), plan->log_write.get()));
+    auto init = spawn_isolated(plan->image(), plan->log_write.get());
+    if (!init)
+        return end_launch(std::move(init).error());
+    plan->log_write.reset();  // the init holds its own copy
+    auto report = detail::read_child_report(init->report.get(), runtime_->options.kill_timeout);
+    return end_launch(adopt_isolated(std::move(*init), std::move(report)));
+}
+
+asio::awaitable<Result<void>> SandboxProcesses::launch_async() {
+    auto plan = begin_launch();
+    if (!plan)
+        co_return std::move(plan).error();
+    if (!runtime_->isolated)
+        co_return end_launch(launch_degraded(plan->image(), plan->log_write.get()));
+    auto init = spawn_isolated(plan->image(), plan->log_write.get());
+    if (!init)
+        co_return end_launch(std::move(init).error());
+    plan->log_write.reset();
+    // The init builds its root (mounts, pivot_root) before it reports: tens of milliseconds
+    // on a loaded machine, during which the emulator serves everyone else.
+    auto report = co_await read_child_report_async(runtime_->executor, init->report.get(),
+                                                   runtime_->options.kill_timeout);
+    co_return end_launch(adopt_isolated(std::move(*init), std::move(report)));
+}
+
+Result<SandboxProcesses::PendingInit> SandboxProcesses::spawn_isolated(
+    const detail::ProgramImage* main_image, int log_fd) {
     auto status_pipe = detail::make_pipe();
     if (!status_pipe)
         return std::move(status_pipe).error();
@@ -211,9 +254,13 @@ Result<void> SandboxProcesses::launch_isolated(const detail::ProgramImage* main_
     UniqueFd userns_wait(plan.userns_sync_fd);
 
     int pidfd = -1;
+    const auto stall = runtime_->options.init_child_stall;
     const pid_t pid = detail::spawn_child(runtime_->namespace_flags(), &pidfd);
-    if (pid == 0)
+    if (pid == 0) {
+        if (stall.count() > 0)
+            detail::child_stall(stall);
         detail::run_sandbox_init(plan);
+    }
     if (pid < 0) {
         return Error::make(ErrorKind::service,
                            detail::errno_message("creating the sandbox namespaces", errno));
@@ -235,11 +282,30 @@ Result<void> SandboxProcesses::launch_isolated(const detail::ProgramImage* main_
             return std::move(mapped).error();
         }
     }
-    const auto timeout = runtime_->options.kill_timeout;
-    auto report = detail::read_child_report(status_pipe->first.get(), timeout);
-    if (!report || !*report || (*report)->type != detail::report_ready) {
-        send_signal(pidfd, SIGKILL);
-        detail::reap_pidfd(pidfd, timeout);
+    PendingInit init;
+    init.pid = pid;
+    init.pidfd = std::move(pidfd_owner);
+    init.report = std::move(status_pipe->first);
+    init.kill_timeout = runtime_->options.kill_timeout;
+    return init;
+}
+
+SandboxProcesses::PendingInit::~PendingInit() {
+    if (pidfd.valid()) {
+        send_signal(pidfd.get(), SIGKILL);
+        detail::reap_pidfd(pidfd.get(), kill_timeout);
+    }
+}
+
+Result<void> SandboxProcesses::adopt_isolated(PendingInit init,
+                                              Result<std::optional<detail::ChildReport>> report) {
+    // While an asynchronous launch waited, the sandbox may have been destroyed (the runtime
+    // shutting down): the init must not outlive that.
+    const bool abandoned = state_ == State::destroyed || runtime_->shut_down;
+    if (abandoned || !report || !*report || (*report)->type != detail::report_ready) {
+        // ~PendingInit kills and reaps the init.
+        if (abandoned)
+            return Error::make(ErrorKind::service, "the sandbox was deleted while starting");
         if (!report)
             return std::move(report).error();
         if (!*report) {
@@ -247,10 +313,10 @@ Result<void> SandboxProcesses::launch_isolated(const detail::ProgramImage* main_
         }
         return failure_error(**report, "starting the sandbox");
     }
-    init_pid_ = pid;
-    pid_namespace_ = detail::pid_namespace_of(pid);
-    init_pidfd_.emplace(runtime_->executor, pidfd_owner.release());
-    status_pipe_.emplace(runtime_->executor, status_pipe->first.release());
+    init_pid_ = init.pid;
+    pid_namespace_ = detail::pid_namespace_of(init.pid);
+    init_pidfd_.emplace(runtime_->executor, init.pidfd.release());
+    status_pipe_.emplace(runtime_->executor, init.report.release());
     arm_init_watch();
     arm_status_read();
     return {};
@@ -508,7 +574,7 @@ asio::awaitable<Result<ExecProcess>> SandboxProcesses::exec(ExecSpec spec) {
         }
     } guard{process};
     auto report = co_await read_child_report_async(
-        runtime_->executor, std::move(report_pipe->first), runtime_->options.kill_timeout);
+        runtime_->executor, report_pipe->first.get(), runtime_->options.kill_timeout);
     guard.reported = true;
     if (!report || *report) {
         // SIGKILL, not kill(): a relay that never reported may still have SIGTERM blocked.
@@ -590,26 +656,84 @@ Result<void> SandboxProcesses::kill_degraded() {
 }
 
 Result<void> SandboxProcesses::stop() {
-    if (state_ != State::running)
-        return {};
-    state_ = State::stopped;  // from here on, watchers ignore what they see
-    main_running_ = false;
-    Result<void> result;
-    if (runtime_->isolated) {
+    if (state_ == State::running) {
+        state_ = State::stopped;  // from here on, watchers ignore what they see
+        main_running_ = false;
         // Killing a pid namespace's init makes the kernel kill every process in it; the init
         // becomes reapable only once they are all gone.
-        send_signal(init_pidfd_->native_handle(), SIGKILL);
-        if (!detail::reap_pidfd(init_pidfd_->native_handle(), runtime_->options.kill_timeout)) {
-            result = Error::make(ErrorKind::timeout,
-                                 "processes of sandbox " + spec_.id + " survived SIGKILL");
-        }
-    } else {
+        if (runtime_->isolated)
+            send_signal(init_pidfd_->native_handle(), SIGKILL);
+    } else if (!stopping_) {
+        return {};
+    }
+    // Running, or an asynchronous stop has sent its SIGKILL and still waits: finish here
+    // (the runtime shutting down cannot wait for the executor).
+    Result<void> result;
+    if (!runtime_->isolated) {
         result = kill_degraded();
+    } else if (init_pidfd_ &&
+               !detail::reap_pidfd(init_pidfd_->native_handle(), runtime_->options.kill_timeout)) {
+        result = Error::make(ErrorKind::timeout,
+                             "processes of sandbox " + spec_.id + " survived SIGKILL");
     }
     drain_log();
     close_descriptors();
     pid_namespace_ = 0;
     return result;
+}
+
+asio::awaitable<Result<void>> SandboxProcesses::stop_async() {
+    using namespace asio::experimental::awaitable_operators;
+    auto self = shared_from_this();
+    if (state_ != State::running) {
+        if (auto under_way = stopping_)
+            co_await under_way->async_wait(asio::as_tuple(asio::use_awaitable));
+        co_return Result<void>{};
+    }
+    if (!runtime_->isolated)
+        co_return stop();  // degraded mode kills by scanning /proc; no pidfd to wait on
+    state_ = State::stopped;
+    main_running_ = false;
+    auto under_way = std::make_shared<asio::steady_timer>(runtime_->executor,
+                                                          asio::steady_timer::time_point::max());
+    stopping_ = under_way;
+    struct Done {
+        SandboxProcesses& self;
+        std::shared_ptr<asio::steady_timer> under_way;
+        ~Done() {
+            if (self.stopping_ == under_way)
+                self.stopping_.reset();
+            under_way->cancel();  // wakes every caller waiting for this stop
+        }
+    } done{*this, under_way};
+
+    Result<void> result;
+    send_signal(init_pidfd_->native_handle(), SIGKILL);
+    asio::steady_timer deadline(runtime_->executor, runtime_->options.kill_timeout);
+    const auto exited =
+        co_await (init_pidfd_->async_wait(stream_descriptor::wait_read,
+                                          asio::as_tuple(asio::use_awaitable)) ||
+                  deadline.async_wait(asio::as_tuple(asio::use_awaitable)));
+    // Without a pidfd a blocking stop() (the runtime shutting down) finished the job meanwhile.
+    if (init_pidfd_ &&
+        (exited.index() != 0 ||
+         !detail::reap_pidfd(init_pidfd_->native_handle(), std::chrono::milliseconds(0)))) {
+        result = Error::make(ErrorKind::timeout,
+                             "processes of sandbox " + spec_.id + " survived SIGKILL");
+    }
+    drain_log();
+    // The kernel may count the dead tasks for a moment more; retry without blocking, and
+    // leave a directory it keeps busy for CgroupTree::remove().
+    for (int attempt = 0; cgroup_ && attempt < 50; ++attempt) {
+        if (cgroup_->remove_once() != detail::SandboxCgroup::Removal::busy)
+            break;
+        asio::steady_timer pause(runtime_->executor, std::chrono::milliseconds(2));
+        co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    cgroup_.reset();
+    close_descriptors();
+    pid_namespace_ = 0;
+    co_return result;
 }
 
 Result<void> SandboxProcesses::restart() {
@@ -618,29 +742,60 @@ Result<void> SandboxProcesses::restart() {
     }
     if (auto stopped = stop(); !stopped)
         return stopped;
-    if (!runtime_->isolated) {
-        std::error_code ignored;
-        std::filesystem::remove_all(files_dir(), ignored);
-    }
+    forget_files();
     return launch();
+}
+
+asio::awaitable<Result<void>> SandboxProcesses::restart_async() {
+    auto self = shared_from_this();
+    if (state_ == State::destroyed) {
+        co_return Error::make(ErrorKind::invalid_argument,
+                              "the sandbox " + spec_.id + " is deleted");
+    }
+    if (auto stopped = co_await stop_async(); !stopped)
+        co_return stopped;
+    if (state_ == State::destroyed) {
+        co_return Error::make(ErrorKind::invalid_argument,
+                              "the sandbox " + spec_.id + " was deleted while restarting");
+    }
+    forget_files();
+    co_return co_await launch_async();
 }
 
 Result<void> SandboxProcesses::destroy() {
     if (state_ == State::destroyed)
         return {};
     auto stopped = stop();
-    state_ = State::destroyed;
+    finish_destroy();
+    return stopped;
+}
+
+asio::awaitable<Result<void>> SandboxProcesses::destroy_async() {
+    auto self = shared_from_this();
+    if (state_ == State::destroyed)
+        co_return Result<void>{};
+    auto stopped = co_await stop_async();
+    if (state_ != State::destroyed)
+        finish_destroy();
+    co_return stopped;
+}
+
+void SandboxProcesses::forget_files() {
     if (!runtime_->isolated) {
         std::error_code ignored;
         std::filesystem::remove_all(files_dir(), ignored);
     }
+}
+
+void SandboxProcesses::finish_destroy() {
+    state_ = State::destroyed;
+    forget_files();
     auto found = runtime_->sandboxes.find(spec_.id);
     if (found != runtime_->sandboxes.end()) {
         auto registered = found->second.lock();
         if (!registered || registered.get() == this)
             runtime_->sandboxes.erase(found);
     }
-    return stopped;
 }
 
 std::string SandboxProcesses::recent_log(std::size_t limit) const {

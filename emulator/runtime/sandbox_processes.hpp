@@ -7,14 +7,17 @@
 #include "emulator/runtime/exec_spec.hpp"
 #include "emulator/runtime/log_ring.hpp"
 #include "emulator/runtime/sandbox_spec.hpp"
+#include "emulator/runtime/unique_fd.hpp"
 
 #include <eci/result.hpp>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -56,6 +59,7 @@ class SandboxProcesses : public std::enable_shared_from_this<SandboxProcesses> {
     /// Whether this sandbox runs in its own namespaces (false: degraded mode).
     bool isolated() const noexcept;
     bool running() const noexcept { return state_ == State::running; }
+    bool destroyed() const noexcept { return state_ == State::destroyed; }
     /// 1 after start, +1 per restart().
     std::uint64_t generation() const noexcept { return generation_; }
     /// Whether the main process of the current run is alive.
@@ -86,6 +90,16 @@ class SandboxProcesses : public std::enable_shared_from_this<SandboxProcesses> {
     /// stop() and remove the sandbox's files; the id becomes free. Final and idempotent.
     Result<void> destroy();
 
+    /// stop(), restart() and destroy() without blocking the executor: the wait for the killed
+    /// processes to be gone and for the kernel to release the cgroup are asynchronous. The
+    /// emulator's server uses these, so that 1000 deletes or restarts at once do not hold up
+    /// every other connection (issue 14). Calls may overlap: a second stop waits for the
+    /// first; a destroy while a stop is under way completes after it. The object must
+    /// outlive the call (callers hold it by shared_ptr).
+    asio::awaitable<Result<void>> stop_async();
+    asio::awaitable<Result<void>> restart_async();
+    asio::awaitable<Result<void>> destroy_async();
+
     /// The last `limit` bytes the main process (and its children) wrote to stdout/stderr,
     /// across restarts, bounded by RuntimeOptions::log_capacity.
     std::string recent_log(std::size_t limit) const;
@@ -108,8 +122,30 @@ class SandboxProcesses : public std::enable_shared_from_this<SandboxProcesses> {
     friend class Runtime;
     enum class State { stopped, running, destroyed };
 
+    /// A sandbox init spawned, its id maps written, its ready report not yet read. Dropped
+    /// without being adopted (an asynchronous launch abandoned at shutdown), it kills the init.
+    struct PendingInit {
+        pid_t pid = -1;
+        detail::UniqueFd pidfd;
+        detail::UniqueFd report;  // read end of the status pipe
+        std::chrono::milliseconds kill_timeout{0};
+
+        PendingInit() = default;
+        PendingInit(PendingInit&&) noexcept = default;
+        PendingInit& operator=(PendingInit&&) noexcept = default;
+        ~PendingInit();
+    };
+
+    // launch() = begin_launch(), then the runtime mode's start, then end_launch(). Only the
+    // wait for the init's ready report differs between launch() and launch_async().
     Result<void> launch();
-    Result<void> launch_isolated(const detail::ProgramImage* main_image, int log_fd);
+    asio::awaitable<Result<void>> launch_async();
+    struct LaunchPlan;
+    Result<LaunchPlan> begin_launch();
+    Result<void> end_launch(Result<void> launched);
+    Result<PendingInit> spawn_isolated(const detail::ProgramImage* main_image, int log_fd);
+    Result<void> adopt_isolated(PendingInit init,
+                                Result<std::optional<detail::ChildReport>> report);
     Result<void> launch_degraded(const detail::ProgramImage* main_image, int log_fd);
     std::vector<std::pair<std::string, std::string>> process_env(
         const std::vector<std::pair<std::string, std::string>>& extra, bool tty) const;
@@ -117,6 +153,8 @@ class SandboxProcesses : public std::enable_shared_from_this<SandboxProcesses> {
     std::vector<std::string> markers() const;
     Result<void> kill_degraded();
     void close_descriptors() noexcept;
+    void forget_files();    // degraded mode: the sandbox's home, tmp and workspace
+    void finish_destroy();  // after the stop: final state, files gone, the id free
 
     void arm_init_watch();
     void arm_status_read();
@@ -143,6 +181,8 @@ class SandboxProcesses : public std::enable_shared_from_this<SandboxProcesses> {
     std::optional<asio::posix::stream_descriptor> log_pipe_;
     std::optional<detail::SandboxCgroup> cgroup_;   // isolated, when limits are enforced
     std::optional<std::uint32_t> userns_first_id_;  // host id of our root (user namespace)
+    // Set while stop_async() waits; cancelled when it is done (other callers wait on it).
+    std::shared_ptr<asio::steady_timer> stopping_;
 };
 
 }  // namespace eci::emulator

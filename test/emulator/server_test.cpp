@@ -429,3 +429,47 @@ TEST_CASE("emulator: stop removes every sandbox and leaves no process", "[emulat
     }
     CHECK(survivors == 0);
 }
+
+// Issue 14: a sandbox start (and delete) used to run on the emulator's one thread, so a slow
+// one held up every other connection; 1000 lifecycles at once then timed out in queues.
+TEST_CASE("emulator: a slow sandbox start holds up no other request", "[emulator]") {
+    auto options = fast_options();
+    options.init_child_stall = 1500ms;
+    Harness h(std::move(options));
+    if (h.emulator->ready().isolation != "namespaces") {
+        WARN("not root: the emulator runs degraded, its starts do not stall");
+        return;
+    }
+    h.run([&]() -> asio::awaitable<void> {
+        auto client = h.client();
+        std::string slow = co_await create_sandbox(client, "slow-start");
+        // The start is under way (the init stalls); the server answers meanwhile.
+        const auto asked = std::chrono::steady_clock::now();
+        auto group = co_await describe_one(client, slow);
+        const auto waited = std::chrono::steady_clock::now() - asked;
+        CHECK(status_of(group) == "Pending");
+        CHECK(waited < 700ms);
+
+        // A delete during the start ends it: no process is left once the reply comes.
+        std::string doomed = co_await create_sandbox(client, "deleted-while-starting");
+        auto deleted =
+            co_await must_call(client, "DeleteContainerGroup", P("ContainerGroupId", doomed));
+        CHECK(deleted.status == 200);
+        CHECK(status_of(co_await describe_one(client, doomed)) == "<gone>");
+
+        CHECK(co_await wait_status(client, slow, "Running") == "Running");
+        auto ran = co_await must_call(
+            client, "ExecContainerCommand",
+            P("ContainerGroupId", slow, "ContainerName", "main", "Command", "[\"true\"]", "Sync",
+              "true"));
+        CHECK(ran.status == 200);
+        auto removed =
+            co_await must_call(client, "DeleteContainerGroup", P("ContainerGroupId", slow));
+        CHECK(removed.status == 200);
+        CHECK(status_of(co_await describe_one(client, slow)) == "<gone>");
+        auto stats = co_await client.get_many("/_emulator/stats", 1);
+        REQUIRE(stats.ok());
+        CHECK(stat_number(stats->back().json, "processes", "") == 0);
+        CHECK(stat_number(stats->back().json, "sandboxes", "") == 0);
+    });
+}
