@@ -137,6 +137,12 @@ struct RetryConfig {
     /// Budget for one call across all its attempts and delays. Default 60 s; 0 = none (only
     /// max_attempts bounds the call).
     std::chrono::milliseconds overall_deadline{60000};
+    /// Budget of the library's own deletes (remove(), the cleanup of a failed create, open or
+    /// guard, reap): while the service keeps answering with Throttling or 5xx they go on this
+    /// long, because a sandbox left behind bills until someone notices; a service that cannot
+    /// be reached gets overall_deadline (60 s when that is 0). Default 5 min; 0 = the same as
+    /// overall_deadline.
+    std::chrono::milliseconds cleanup_deadline{300000};
     /// How long an action's throttle gate stays closed after a call of it is throttled (every
     /// caller of that action on this client waits it out). Default 1 s; >= 1 ms.
     std::chrono::milliseconds throttle_initial_backoff{1000};

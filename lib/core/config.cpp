@@ -238,6 +238,9 @@ Result<void> validate_config(const ClientConfig& config) {
     if (retry.overall_deadline.count() < 0) {
         return invalid("retry.overall_deadline must not be negative");
     }
+    if (retry.cleanup_deadline.count() < 0) {
+        return invalid("retry.cleanup_deadline must not be negative");
+    }
     if (retry.throttle_initial_backoff.count() < 1 ||
         retry.throttle_max_backoff < retry.throttle_initial_backoff) {
         return invalid(

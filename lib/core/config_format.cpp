@@ -56,7 +56,8 @@ fmt::format_context::iterator fmt::formatter<eci::ClientConfig>::format(
         "timeouts: {{connect: {}ms, read: {}ms}}, tls: {{verify_peer: {}, ca_file: {}}}, "
         "proxy: {{https_proxy: {}, no_proxy: {}}}, "
         "retry: {{enabled: {}, max_attempts: {}, initial_backoff: {}ms, max_backoff: {}ms, "
-        "multiplier: {}, overall_deadline: {}ms, throttle_backoff: {}ms..{}ms}}, "
+        "multiplier: {}, overall_deadline: {}ms, cleanup_deadline: {}ms, "
+        "throttle_backoff: {}ms..{}ms}}, "
         "pool: {{max_connections_per_endpoint: {}, idle_timeout: {}ms}}, "
         "rate_limit: {{enabled: {}, overrides: {}, max_concurrent: {}, "
         "max_concurrent_exec_starts: {}}}, "
@@ -67,7 +68,8 @@ fmt::format_context::iterator fmt::formatter<eci::ClientConfig>::format(
         describe_proxy(config.proxy.https_proxy),
         config.proxy.no_proxy.empty() ? "<none>" : config.proxy.no_proxy, retry.enabled,
         retry.max_attempts, retry.initial_backoff.count(), retry.max_backoff.count(),
-        retry.multiplier, retry.overall_deadline.count(), retry.throttle_initial_backoff.count(),
+        retry.multiplier, retry.overall_deadline.count(), retry.cleanup_deadline.count(),
+        retry.throttle_initial_backoff.count(),
         retry.throttle_max_backoff.count(), config.pool.max_connections_per_endpoint,
         config.pool.idle_timeout.count(), config.rate_limit.enabled,
         config.rate_limit.per_action.size(), config.rate_limit.max_concurrent,

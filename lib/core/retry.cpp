@@ -6,9 +6,6 @@
 
 namespace eci::detail {
 
-namespace {
-
-// Throttling, 5xx, ServiceUnavailable/InternalError: the service answered "not now".
 bool is_retryable_reply(const Error& error) noexcept {
     if (error.kind == ErrorKind::throttled)
         return true;
@@ -16,6 +13,8 @@ bool is_retryable_reply(const Error& error) noexcept {
            (error.http_status >= 500 || error.code == "ServiceUnavailable" ||
             error.code == "InternalError");
 }
+
+namespace {
 
 bool is_transport_failure(const Error& error) noexcept {
     return error.kind == ErrorKind::network || error.kind == ErrorKind::timeout ||

@@ -64,6 +64,10 @@ enum class FailedCreateAction {
 };
 FailedCreateAction on_failed_wait(bool keep_on_failure) noexcept;
 
+/// Whether the service answered "not now" (Throttling, 5xx, ServiceUnavailable,
+/// InternalError): it is there and a later attempt may succeed. Thread safety: pure function.
+bool is_retryable_reply(const Error& error) noexcept;
+
 /// Whether a delete's failure still leaves the sandbox gone: not_found counts as deleted.
 bool delete_confirmed(const Error& error) noexcept;
 

@@ -72,10 +72,16 @@ milliseconds cleanup_budget(const ClientConfig& config) {
 }
 
 // Deletes `sandbox_id` until the service confirms it gone (a reply, or NotFound), through
-// transient failures, until `deadline`. Each round is one call with the client's retries.
+// transient failures, until `deadline`; while the service keeps answering (Throttling, 5xx:
+// it is there and will take the delete) until retry.cleanup_deadline from now, when that is
+// later. Each round is one call with the client's retries.
 asio::awaitable<Result<Receipt>> delete_until_gone(std::shared_ptr<AsyncEciSandbox::State> state,
                                                    std::string sandbox_id, bool force,
                                                    steady_clock::time_point deadline) {
+    const auto answering_deadline =
+        std::max(deadline, steady_clock::now() + state->api.config().retry.cleanup_deadline);
+    const auto call_budget = cleanup_budget(state->api.config());
+    auto limit = deadline;
     milliseconds pause(500);
     for (;;) {
         DeleteContainerGroupRequest request;
@@ -83,17 +89,17 @@ asio::awaitable<Result<Receipt>> delete_until_gone(std::shared_ptr<AsyncEciSandb
         if (force)
             request.force = true;
         CallOptions call;
-        call.deadline =
-            std::max(milliseconds(1),
-                     std::chrono::duration_cast<milliseconds>(deadline - steady_clock::now()));
+        call.deadline = std::clamp(
+            std::chrono::duration_cast<milliseconds>(limit - steady_clock::now()), milliseconds(1),
+            std::max(milliseconds(1), call_budget));
         auto reply = co_await state->api.delete_container_group(std::move(request), call);
         if (reply.ok())
             co_return Receipt{reply->request_id};
         // Deleting what is already gone is what the caller wanted.
         if (detail::delete_confirmed(reply.error()))
             co_return Receipt{reply.error().request_id};
-        if (!detail::delete_worth_retrying(reply.error()) ||
-            steady_clock::now() + pause >= deadline)
+        limit = detail::is_retryable_reply(reply.error()) ? answering_deadline : deadline;
+        if (!detail::delete_worth_retrying(reply.error()) || steady_clock::now() + pause >= limit)
             co_return std::move(reply).error();
         if (!co_await sleep_for(pause))
             co_return std::move(reply).error();

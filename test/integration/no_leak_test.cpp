@@ -159,3 +159,43 @@ TEST_CASE("no leak: a create whose every reply is lost is settled by its ClientT
         CHECK(emulator_count(*fx.emulator, "sandboxes") == 0);
     });
 }
+
+// A delete the service keeps throttling past the call budget (retry.overall_deadline) goes on
+// while the service answers, up to retry.cleanup_deadline: a 1000-sandbox run once left 15
+// sandboxes behind because their deletes were throttled past a 60 s budget (issue 14).
+TEST_CASE("no leak: a delete throttled past the call budget goes on while the service answers",
+          "[no-leak]") {
+    auto options = sandbox_emulator_options();
+    options.faults.qps_limits["DeleteContainerGroup"] = 0.4;  // one token per 2.5 s
+    AsyncSandboxFixture fx(std::move(options));
+    auto config = client_config_for(fx.emulator->ready());
+    config.retry.overall_deadline = 1000ms;
+    auto impatient_config = config;
+    impatient_config.retry.cleanup_deadline = 0ms;  // the old behaviour: the call budget only
+    auto patient = AsyncEciSandbox::create(fx.io.get_executor(), config);
+    auto impatient = AsyncEciSandbox::create(fx.io.get_executor(), impatient_config);
+    REQUIRE(patient.ok());
+    REQUIRE(impatient.ok());
+    fx.run([&]() -> asio::awaitable<void> {
+        std::vector<std::string> ids;
+        for (const char* name : {"throttled-a", "throttled-b", "throttled-c"}) {
+            auto created = co_await patient->create(waiting_create(name));
+            REQUIRE(created.ok());
+            ids.push_back(created->id());
+        }
+        require_ok(co_await patient->remove(ids[0]));  // takes the bucket's token
+
+        // Throttled for about 2.5 s, more than the 1 s call budget.
+        auto gave_up = co_await impatient->remove(ids[1]);
+        REQUIRE_FALSE(gave_up.ok());
+        CHECK(gave_up.error().kind == ErrorKind::throttled);
+        CHECK(emulator_count(*fx.emulator, "sandboxes") == 3 - 1);
+
+        const auto started = std::chrono::steady_clock::now();
+        require_ok(co_await patient->remove(ids[1]));
+        CHECK(std::chrono::steady_clock::now() - started > 1000ms);
+        require_ok(co_await patient->remove(ids[2]));
+        CHECK(emulator_count(*fx.emulator, "sandboxes") == 0);
+        CHECK(emulator_count(*fx.emulator, "processes") == 0);
+    });
+}
