@@ -112,6 +112,8 @@ Result<std::unique_ptr<Runtime>> Runtime::create(asio::any_io_executor executor,
     shared->instance = random_token();
     shared->exec_starts =
         std::make_unique<eci::detail::AsyncSemaphore>(options.parallel_exec_starts);
+    shared->sandbox_starts =
+        std::make_unique<eci::detail::AsyncSemaphore>(options.parallel_sandbox_starts);
     if (options.state_dir.empty()) {
         options.state_dir = std::filesystem::temp_directory_path() /
                             fmt::format("eci-emulator-{}", shared->instance.substr(0, 8));

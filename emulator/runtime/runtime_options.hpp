@@ -75,6 +75,13 @@ struct RuntimeOptions {
     /// kill_timeout. Default 2; 0 = no bound.
     std::size_t parallel_exec_starts = 2;
 
+    /// Sandbox inits starting at once through Runtime::start_async (between clone and their
+    /// ready report), for the same reason: 100 creates at once on 2 cores, each init joining
+    /// its cgroups and mounting its root together, starved the execs of the sandboxes that were
+    /// already running ("faults e2e: 100 lifecycles" completed none in time). Before starts were
+    /// asynchronous they ran one at a time. Default 2; 0 = no bound.
+    std::size_t parallel_sandbox_starts = 2;
+
     /// Tests only: the kernel is taken to refuse every user namespace (EPERM, as with
     /// user.max_user_namespaces = 0), so the fallback can be tested. Default false.
     bool refuse_user_namespaces = false;

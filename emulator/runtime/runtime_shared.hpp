@@ -41,6 +41,8 @@ struct RuntimeShared {
     std::string limits_description;  ///< e.g. "cgroup v1 (pids, memory, cpu)" or why not
     /// RuntimeOptions::parallel_exec_starts (SandboxProcesses::exec).
     std::unique_ptr<eci::detail::AsyncSemaphore> exec_starts;
+    /// RuntimeOptions::parallel_sandbox_starts (SandboxProcesses::launch_async).
+    std::unique_ptr<eci::detail::AsyncSemaphore> sandbox_starts;
     /// Isolated mode: each sandbox has its own user namespace (an id range from userns_slots).
     bool userns = false;
     std::string userns_reason;  ///< why not, when isolated without user namespaces

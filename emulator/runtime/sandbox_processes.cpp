@@ -193,6 +193,13 @@ Result<void> SandboxProcesses::launch() {
 }
 
 asio::awaitable<Result<void>> SandboxProcesses::launch_async() {
+    // A start slot, held until the init reports (RuntimeOptions::parallel_sandbox_starts).
+    auto start_slot = co_await runtime_->sandbox_starts->acquire(std::nullopt);
+    if (!start_slot.ok())
+        co_return std::move(start_slot).error();
+    eci::detail::SemaphorePermit start_permit(*runtime_->sandbox_starts);
+    if (state_ == State::destroyed)
+        co_return Error::make(ErrorKind::service, "the sandbox was deleted while starting");
     auto plan = begin_launch();
     if (!plan)
         co_return std::move(plan).error();
