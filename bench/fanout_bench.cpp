@@ -429,9 +429,9 @@ int main(int argc, char** argv) {
         endpoint = std::move(parsed).value();
     } else {
         // The emulator's default --exit-status none: the real service's convention.
-        std::vector<std::string> args{"--listen", "127.0.0.1:0", "--start-delay-ms",
-                                      std::to_string(options.start_delay_ms), "--seed",
-                                      std::to_string(options.seed)};
+        std::vector<std::string> args{"--listen",         "127.0.0.1:0",
+                                      "--start-delay-ms", std::to_string(options.start_delay_ms),
+                                      "--seed",           std::to_string(options.seed)};
         args.insert(args.end(), options.emulator_faults.begin(), options.emulator_faults.end());
         auto started = eci::bench::EmulatorProcess::start(options.emulator_binary, std::move(args));
         if (!started.ok())
@@ -442,7 +442,8 @@ int main(int argc, char** argv) {
 
     asio::io_context io(1);
     auto config = endpoint.client_config();
-    config.lease.tag_sandboxes = false;  // the peer does not tag either: same API payloads
+    config.lease.tag_sandboxes = false;          // the peer does not tag either: same API payloads
+    config.lease.default_lease = eci::no_lease;  // nor sets ActiveDeadlineSeconds
     config.rate_limit.enabled = options.rate_limit;
     auto client = eci::AsyncEciSandbox::create(io.get_executor(), config);
     if (!client.ok())

@@ -183,16 +183,31 @@ int main() {
         if (!client.ok()) {
             fmt::print(stderr, "demo: {}\n", client.error());
         } else {
+            // A handler that rethrows (never `asio::detached`, which drops exceptions): the
+            // exception leaves io.run(), is printed, and the emulator is still stopped below.
             asio::co_spawn(io, run_demo(*client), [&](std::exception_ptr error, int code) {
-                exit_code = error ? 1 : code;
+                if (error)
+                    std::rethrow_exception(error);
+                exit_code = code;
             });
-            io.run();
+            try {
+                io.run();
+            } catch (const std::exception& thrown) {
+                fmt::print(stderr, "demo: an exception escaped: {}\n", thrown.what());
+                exit_code = 1;
+            }
         }
     }
 
     // Stop the emulator: every sandbox process is killed before it returns.
-    asio::co_spawn(emulator_io, (*emulator)->stop(), [&](std::exception_ptr) { guard.reset(); });
+    std::exception_ptr stop_error;
+    asio::co_spawn(emulator_io, (*emulator)->stop(), [&](std::exception_ptr error) {
+        stop_error = error;  // rethrown below, once the thread is joined
+        guard.reset();
+    });
     emulator_thread.join();
+    if (stop_error)
+        std::rethrow_exception(stop_error);
     emulator->reset();
     step("emulator", "stopped");
     fmt::print("{}\n", exit_code == 0 ? "demo: all steps passed" : "demo: FAILED");

@@ -91,8 +91,13 @@ int main() {
         return 1;
     }
     int exit_code = 1;
-    asio::co_spawn(io, quick_start(*client),
-                   [&](std::exception_ptr error, int code) { exit_code = error ? 1 : code; });
+    // Never `asio::detached`: it drops an exception the coroutine throws. This handler
+    // rethrows it, so it leaves io.run() and ends the program with its message.
+    asio::co_spawn(io, quick_start(*client), [&](std::exception_ptr error, int code) {
+        if (error)
+            std::rethrow_exception(error);
+        exit_code = code;
+    });
     io.run();
     return exit_code;
 }

@@ -23,6 +23,8 @@ class AsyncSandbox {
     const std::string& id() const noexcept { return sandbox_id_; }
     const std::string& container_name() const noexcept { return container_name_; }
     AsyncEciSandbox& client() noexcept { return client_; }
+    /// The client, read-only: e.g. `handle.client().api().stats()` on a const handle.
+    const AsyncEciSandbox& client() const noexcept { return client_; }
 
     /// See AsyncEciSandbox::get_sandbox (Python get_info).
     boost::asio::awaitable<Result<SandboxInfo>> info();

@@ -77,6 +77,10 @@ class EciSandbox {
     Result<ReapReport> reap(ReapOptions options = {});
     /// See AsyncEciSandbox::lease_owner.
     std::string lease_owner() const;
+    /// A snapshot of the client's counters and per-action latency histograms (ClientStats),
+    /// taken on the client's thread. Thread safety: as the other methods (any thread; never
+    /// from an `on_output` callback). Works after the client shut down too (the last values).
+    ClientStats stats() const;
 
     struct Runtime;  ///< defined in lib/sandbox: the io_context, its thread, calls in flight
     const std::shared_ptr<Runtime>& runtime() const noexcept { return runtime_; }
@@ -110,6 +114,9 @@ class Sandbox {
     Result<TmuxPollResult> tmux_wait(std::string session_id, TmuxWaitOptions options = {});
     Result<bool> tmux_kill(std::string session_id);
     Result<std::vector<TmuxSessionInfo>> tmux_list();
+
+    /// The counters of the client this handle belongs to: see EciSandbox::stats().
+    ClientStats stats() const;
 
     const AsyncSandbox& async_handle() const noexcept { return handle_; }
     const std::shared_ptr<EciSandbox::Runtime>& runtime() const noexcept { return runtime_; }

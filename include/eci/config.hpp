@@ -3,6 +3,7 @@
 // and load_config(), which fills them from explicit values, the environment and a .env file.
 #pragma once
 
+#include <eci/call_hook.hpp>
 #include <eci/result.hpp>
 
 #include <fmt/core.h>
@@ -212,10 +213,21 @@ struct LeaseConfig {
     /// the passwd entry, and gethostname). At most 128 characters, not starting with
     /// `aliyun` or `acs:`, without `http://` or `https://` (the service's tag rules).
     std::string owner;
-    /// The lease of a sandbox created without CreateOptions::lease. Default 0 = none: the
-    /// sandbox is tagged `never` and gets no ActiveDeadlineSeconds.
-    std::chrono::seconds default_lease{0};
+    /// The lease of a sandbox created without CreateOptions::lease (env
+    /// ECI_SANDBOX_LEASE_SECONDS): the service ends the sandbox this long after its creation
+    /// (ActiveDeadlineSeconds), so one a crashed or forgetful program leaves behind stops
+    /// costing money. Default 30 minutes (docs/leases.md, "The default lease", says why).
+    /// 0 (eci::no_lease) = none: the sandbox is tagged `never`, gets no ActiveDeadlineSeconds
+    /// and runs until deleted. Negative is refused by validate_config().
+    std::chrono::seconds default_lease{default_lease_seconds};
+
+    /// The default of default_lease, in seconds (30 minutes). Before 0.2 the default was none.
+    static constexpr std::int64_t default_lease_seconds = 1800;
 };
+
+/// A lease of zero: no lease at all (`never`). For LeaseConfig::default_lease, or
+/// CreateOptions::lease to keep one sandbox alive until it is deleted whatever the default.
+inline constexpr std::chrono::seconds no_lease{0};
 
 /// Everything a client needs. Build one with load_config() or by hand (then check it with
 /// validate_config()). Formatting with fmt redacts every secret.
@@ -234,6 +246,10 @@ struct ClientConfig {
     /// Largest accepted response body; a bigger one fails with ErrorKind::protocol. Default
     /// 16 MiB; 0 is refused by validate_config().
     std::size_t max_response_body_bytes = 16u * 1024u * 1024u;
+    /// Called at the start and end (or failure) of every OpenAPI attempt, for metrics and
+    /// tracing (include/eci/call_hook.hpp, docs/configuration.md "Observing calls"). Default
+    /// empty: nothing is called. Not read from the environment.
+    CallHook call_hook{};
 };
 
 /// Checks a hand-built configuration: credentials present, region id made of `[a-z0-9-]`,

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <eci/config.hpp>
+#include <eci/latency_histogram.hpp>
 #include <eci/logger.hpp>
 #include <eci/models.hpp>
 #include <eci/result.hpp>
@@ -54,6 +55,11 @@ struct ClientStats {
     std::chrono::microseconds rate_limited_wait_time{0};
     /// Calls that waited for a slot under RateLimitConfig::max_concurrent.
     std::uint64_t concurrency_waits = 0;
+    /// How long each call took, per action, from its start to its final result (rate-limit
+    /// waits, every attempt and backoff included), successes and failures alike.
+    std::map<std::string, LatencyHistogram, std::less<>> api_latency{};
+    /// Of api_latency, the calls that failed, per action.
+    std::map<std::string, std::uint64_t, std::less<>> api_failures{};
 
     /// Attempts sent over all actions.
     std::uint64_t total_api_calls() const noexcept;

@@ -64,7 +64,9 @@ struct CreateOptions {
     std::optional<std::int64_t> active_deadline_seconds;
     /// The sandbox's lease: it is tagged to expire this long after creation, and (unless
     /// active_deadline_seconds is set) the service itself ends it then (ActiveDeadlineSeconds
-    /// = the lease). nullopt = LeaseConfig::default_lease. Must be > 0. See docs/leases.md.
+    /// = the lease). nullopt = LeaseConfig::default_lease (30 minutes unless configured).
+    /// eci::no_lease (0) = none: tagged `never`, runs until deleted. Negative is refused
+    /// (invalid_argument). See docs/leases.md.
     std::optional<std::chrono::seconds> lease;
     /// Idempotency token; empty = one is generated, and reused by every retry of this call.
     std::string client_token;

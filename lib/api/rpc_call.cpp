@@ -97,10 +97,46 @@ HttpRequest build_signed_request(OpenApiClient::State& state, std::string_view a
     return request;
 }
 
-asio::awaitable<Result<void>> rpc_call(std::shared_ptr<OpenApiClient::State> state,
-                                       std::string action, Params params, RetrySafety safety,
-                                       CallOptions options, ReplyReader reader) {
-    const auto started = steady_clock::now();
+namespace {
+
+using std::chrono::microseconds;
+
+microseconds micros_since(steady_clock::time_point start) {
+    return duration_cast<microseconds>(steady_clock::now() - start);
+}
+
+// The entry of `key` in a per-action map of ClientStats, made on first use.
+template <class Map>
+typename Map::mapped_type& entry_of(Map& map, std::string_view key) {
+    auto found = map.find(key);
+    if (found == map.end())
+        found = map.emplace(std::string(key), typename Map::mapped_type{}).first;
+    return found->second;
+}
+
+// What the attempts loop tells the wrapper that records and logs the call as a whole.
+struct CallTrace {
+    int attempts = 0;
+    std::string_view request_id;  // of the successful reply (a view into the caller's response)
+};
+
+// Hands `event` to the configured hook; an exception from it never changes the call.
+void notify(const OpenApiClient::State& state, const CallEvent& event) noexcept {
+    try {
+        state.config.call_hook(event);
+    } catch (...) {  // NOLINT(bugprone-empty-catch): observing never fails a call
+    }
+}
+
+// The attempts of one call (rpc_call records and logs the call around it). `action` and
+// `trace` belong to rpc_call's frame, which awaits this one and so outlives it.
+asio::awaitable<Result<void>> run_attempts(std::shared_ptr<OpenApiClient::State> state,
+                                           std::string_view action, Params params,
+                                           RetrySafety safety, CallOptions options,
+                                           ReplyReader reader, steady_clock::time_point started,
+                                           CallTrace& trace) {
+    const bool hooked = static_cast<bool>(state->config.call_hook);
+    const std::string_view sandbox_id = find_param(params, "ContainerGroupId").value_or("");
     RetryPolicy policy = state->retry_policy;
     if (!options.allow_retry)
         policy.enabled = false;
@@ -184,24 +220,59 @@ asio::awaitable<Result<void>> rpc_call(std::shared_ptr<OpenApiClient::State> sta
 
         HttpRequest request = build_signed_request(*state, action, params);
         request.idempotent = safety == RetrySafety::always;
-        ++state->stats.api_calls[action];
+        ++entry_of(state->stats.api_calls, action);
         if (attempt > 1)
             ++state->stats.retries;
-        log(state->logger, LogLevel::debug, "{}: attempt {} to {}", action, attempt, endpoint);
+        trace.attempts = attempt;
+        log(state->logger, LogLevel::debug,
+            LogFields{.action = action,
+                      .sandbox_id = sandbox_id,
+                      .attempt = attempt,
+                      .endpoint = endpoint},
+            "{}: attempt {} to {}", action, attempt, endpoint);
+        if (hooked)
+            notify(*state,
+                   CallEvent{.phase = CallPhase::start, .action = action, .attempt = attempt});
 
         const auto sent_at = steady_clock::now();
         auto sent = co_await state->http.send(std::move(request));
+        // Every outcome of this attempt goes to the hook once: `end` here, `error` below.
+        auto notify_error = [&](const Error& failed, bool will_retry) {
+            if (!hooked)
+                return;
+            notify(*state, CallEvent{.phase = CallPhase::error,
+                                     .action = action,
+                                     .attempt = attempt,
+                                     .latency = micros_since(sent_at),
+                                     .call_elapsed = micros_since(started),
+                                     .request_id = failed.request_id,
+                                     .error_kind = failed.kind,
+                                     .error_code = failed.code,
+                                     .http_status = failed.http_status,
+                                     .dispatch = failed.dispatch,
+                                     .will_retry = will_retry});
+        };
         Error error;
         if (!sent.ok()) {
             error = std::move(sent).error();
-            if (error.kind == ErrorKind::cancelled)
+            if (error.kind == ErrorKind::cancelled) {
+                notify_error(error, false);
                 co_return final_error(std::move(error));
+            }
         } else if (sent->status / 100 == 2) {
             auto read = reader.read(sent->body, reader.response);
             if (read.ok()) {
                 state->throttle_gate.on_success(action, sent_at, steady_clock::now());
-                log(state->logger, LogLevel::debug, "{}: HTTP {} RequestId {}", action,
-                    sent->status, *read);
+                trace.request_id = *read;
+                if (hooked) {
+                    notify(*state, CallEvent{.phase = CallPhase::end,
+                                             .action = action,
+                                             .attempt = attempt,
+                                             .latency = micros_since(sent_at),
+                                             .call_elapsed = micros_since(started),
+                                             .request_id = *read,
+                                             .http_status = static_cast<int>(sent->status)});
+                }
                 co_return Result<void>();
             }
             error = std::move(read).error();
@@ -237,15 +308,73 @@ asio::awaitable<Result<void>> rpc_call(std::shared_ptr<OpenApiClient::State> sta
         const auto elapsed = duration_cast<milliseconds>(steady_clock::now() - started);
         const auto delay =
             next_retry_delay(policy, error, safety, attempt, elapsed, state->random());
-        log(state->logger, delay ? LogLevel::info : LogLevel::debug, "{}: attempt {} failed: {}{}",
-            action, attempt, error.to_string(),
-            delay ? fmt::format("; retrying in {} ms", delay->count()) : std::string());
+        notify_error(error, delay.has_value());
+        const LogLevel level = delay ? LogLevel::info : LogLevel::debug;
+        if (state->logger.enabled(level)) {
+            log(state->logger, level,
+                LogFields{.action = action,
+                          .sandbox_id = sandbox_id,
+                          .request_id = error.request_id,
+                          .attempt = attempt,
+                          .latency = micros_since(sent_at),
+                          .dispatch = error.dispatch,
+                          .error_kind = error.kind,
+                          .error_code = error.code,
+                          .endpoint = endpoint},
+                "{}: attempt {} failed: {}{}", action, attempt, error.to_string(),
+                delay ? fmt::format("; retrying in {} ms", delay->count()) : std::string());
+        }
         if (!delay)
             co_return final_error(std::move(error));
         last_error = error;
         if (!co_await wait_for(*delay))
             co_return final_error(cancelled_error(action));
     }
+}
+
+}  // namespace
+
+asio::awaitable<Result<void>> rpc_call(std::shared_ptr<OpenApiClient::State> state,
+                                       std::string action, Params params, RetrySafety safety,
+                                       CallOptions options, ReplyReader reader) {
+    const auto started = steady_clock::now();
+    CallTrace trace;
+    // Copied before the attempts take `params`, and only when it will be logged.
+    std::string sandbox_id;
+    if (state->logger.enabled(LogLevel::debug))
+        sandbox_id = find_param(params, "ContainerGroupId").value_or("");
+    auto result = co_await run_attempts(state, action, std::move(params), safety, options, reader,
+                                        started, trace);
+    const auto latency = micros_since(started);
+    auto& stats = state->stats;
+    entry_of(stats.api_latency, action).record(latency);
+    if (!result.ok())
+        ++entry_of(stats.api_failures, action);
+
+    if (result.ok()) {
+        log(state->logger, LogLevel::debug,
+            LogFields{.action = action,
+                      .sandbox_id = sandbox_id,
+                      .request_id = trace.request_id,
+                      .attempt = trace.attempts,
+                      .latency = latency},
+            "{}: succeeded in {} ms ({} attempt{})", action, latency.count() / 1000, trace.attempts,
+            trace.attempts == 1 ? "" : "s");
+    } else if (state->logger.enabled(LogLevel::debug)) {
+        const Error& error = result.error();
+        log(state->logger, LogLevel::debug,
+            LogFields{.action = action,
+                      .sandbox_id = sandbox_id,
+                      .request_id = error.request_id,
+                      .attempt = trace.attempts,
+                      .latency = latency,
+                      .dispatch = error.dispatch,
+                      .error_kind = error.kind,
+                      .error_code = error.code},
+            "{}: failed in {} ms ({} attempt{}): {}", action, latency.count() / 1000,
+            trace.attempts, trace.attempts == 1 ? "" : "s", to_string(error.kind));
+    }
+    co_return result;
 }
 
 }  // namespace eci::detail

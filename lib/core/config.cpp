@@ -396,12 +396,20 @@ Result<ClientConfig> load_config(const ConfigOverrides& overrides, const ConfigS
     if (auto found = from.find(std::nullopt, "lease owner", {"ECI_SANDBOX_OWNER"}))
         config.lease.owner = found->value;
     if (auto found = from.find(std::nullopt, "default lease", {"ECI_SANDBOX_LEASE_SECONDS"})) {
-        const auto seconds = parse_milliseconds(found->value);  // the same digits-only rule
-        if (!seconds) {
-            return invalid(fmt::format("{} must be a whole number of seconds between 1 and {}",
-                                       found->description, max_timeout_ms));
+        // 0 or "never": no lease (the default is one since 0.2, so turning it off is a value).
+        const auto text = detail::trim_ascii_space(found->value);
+        if (text == "0" || text == "never") {
+            config.lease.default_lease = no_lease;
+        } else {
+            const auto seconds = parse_milliseconds(text);  // the same digits-only rule
+            if (!seconds) {
+                return invalid(fmt::format(
+                    "{} must be a whole number of seconds between 1 and {}, or 0 / never for "
+                    "no lease",
+                    found->description, max_timeout_ms));
+            }
+            config.lease.default_lease = std::chrono::seconds(*seconds);
         }
-        config.lease.default_lease = std::chrono::seconds(*seconds);
     }
 
     auto valid = validate_config(config);

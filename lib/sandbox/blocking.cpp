@@ -24,6 +24,7 @@ void EciSandbox::Runtime::finish(std::uint64_t id) {
 }
 
 void EciSandbox::Runtime::shutdown() {
+    const std::lock_guard whole(shutdown_mutex_);
     {
         std::unique_lock lock(mutex_);
         if (stopping_ && !thread.joinable())
@@ -57,6 +58,17 @@ void EciSandbox::Runtime::shutdown() {
     }
     for (auto& [id, call] : abandoned)
         call.abandon();
+}
+
+ClientStats EciSandbox::Runtime::stats() {
+    auto snapshot = call<ClientStats>(
+        [api = client->api()]() -> asio::awaitable<Result<ClientStats>> { co_return api.stats(); });
+    if (snapshot.ok())
+        return std::move(snapshot).value();
+    // Refused: shutdown() began. Once it returns the thread is joined, and nothing else
+    // touches the counters.
+    const std::lock_guard stopped(shutdown_mutex_);
+    return client->api().stats();
 }
 
 EciSandbox::EciSandbox(std::shared_ptr<Runtime> runtime) : runtime_(std::move(runtime)) {}
@@ -251,10 +263,18 @@ Result<std::vector<TmuxSessionInfo>> EciSandbox::tmux_list(std::string sandbox_i
         });
 }
 
+ClientStats EciSandbox::stats() const {
+    return runtime_->stats();
+}
+
 // ---------------------------------------------------------------------------------------
 
 Sandbox::Sandbox(std::shared_ptr<EciSandbox::Runtime> runtime, AsyncSandbox handle)
     : runtime_(std::move(runtime)), handle_(std::move(handle)) {}
+
+ClientStats Sandbox::stats() const {
+    return runtime_->stats();
+}
 
 Result<SandboxInfo> Sandbox::info() {
     return runtime_->call<SandboxInfo>([handle = handle_]() mutable { return handle.info(); });

@@ -44,6 +44,10 @@ struct EciSandbox::Runtime {
     /// thread. Idempotent; never call it from the client's thread.
     void shutdown();
 
+    /// A snapshot of the client's counters, taken on the client's thread (the counters are
+    /// only ever touched there); after shutdown, once the thread is joined, read directly.
+    ClientStats stats();
+
     boost::asio::io_context io;
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work;
     std::optional<AsyncEciSandbox> client;  ///< set once by EciSandbox::create
@@ -80,6 +84,9 @@ struct EciSandbox::Runtime {
     void finish(std::uint64_t id);
 
     std::mutex mutex_;
+    /// Held by shutdown() from start to end: stats() after a refused call waits on it until
+    /// the thread is joined.
+    std::mutex shutdown_mutex_;
     std::condition_variable idle_;
     std::map<std::uint64_t, InFlight> in_flight_;
     std::uint64_t next_id_ = 0;

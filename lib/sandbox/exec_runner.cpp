@@ -4,6 +4,7 @@
 #include "api/openapi_state.hpp"
 #include "core/crypto.hpp"
 #include "core/exit_marker.hpp"
+#include "core/log.hpp"
 #include "core/shell_wrappers.hpp"
 #include "sandbox/sandbox_state.hpp"
 
@@ -45,11 +46,26 @@ CommandOutcome outcome_of_error(ErrorKind kind) {
     }
 }
 
-void count_ws_connection(const AsyncEciSandbox::State& state, const ExecWebSocket& socket) {
+void count_ws_connection(const AsyncEciSandbox::State& state, const ExecWebSocket& socket,
+                         std::string_view sandbox_id, std::string_view request_id,
+                         steady_clock::time_point connect_started) {
     auto& stats = state.api.state()->stats;
     ++stats.ws_connections;
-    if (socket.counters().tls_resumptions > 0)
+    const bool resumed = socket.counters().tls_resumptions > 0;
+    if (resumed)
         ++stats.ws_tls_resumptions;
+    if (!state.logger.enabled(LogLevel::debug))
+        return;
+    // The endpoint only (host:port): the URL's query is the exec token.
+    log(state.logger, LogLevel::debug,
+        LogFields{.action = "exec",
+                  .sandbox_id = sandbox_id,
+                  .request_id = request_id,
+                  .latency = std::chrono::duration_cast<std::chrono::microseconds>(
+                      steady_clock::now() - connect_started),
+                  .endpoint = socket.endpoint()},
+        "exec WebSocket connected to {}{}", socket.endpoint(),
+        resumed ? " (TLS session resumed)" : "");
 }
 
 asio::awaitable<Result<SemaphorePermit>> acquire_exec_start(
@@ -229,6 +245,7 @@ asio::awaitable<Result<CommandResult>> run_exec_once(std::shared_ptr<AsyncEciSan
         start_slot.emplace(std::move(acquired).value());
     }
     asio::steady_timer connect_timer(executor, deadline);
+    const auto connect_started = steady_clock::now();
     auto connected = co_await (socket.connect(reply->web_socket_uri) ||
                                connect_timer.async_wait(asio::as_tuple(asio::use_awaitable)));
     if (connected.index() == 1) {
@@ -241,11 +258,20 @@ asio::awaitable<Result<CommandResult>> run_exec_once(std::shared_ptr<AsyncEciSan
     if (auto& outcome = std::get<0>(connected); !outcome.ok()) {
         co_return fail_with_partial(std::move(outcome).error(), before_stream);
     }
-    count_ws_connection(*state, socket);
+    count_ws_connection(*state, socket, plan.sandbox_id, result.request_id, connect_started);
     start_slot->reset();
     auto streamed = co_await run_exec_stream(socket, plan.stdin_data, deadline, raw);
     if (!streamed.ok()) {
         auto error = std::move(streamed).error();
+        log(state->logger, LogLevel::debug,
+            LogFields{.action = "exec",
+                      .sandbox_id = plan.sandbox_id,
+                      .request_id = result.request_id,
+                      .latency = std::chrono::duration_cast<std::chrono::microseconds>(
+                          steady_clock::now() - started),
+                      .error_kind = error.kind,
+                      .endpoint = socket.endpoint()},
+            "exec WebSocket failed: {}", to_string(error.kind));
         if (raw.over_received_limit()) {
             // Without Error::partial: a bound is no broken stream, so it is never run again.
             error.dispatch = Dispatch::accepted;
@@ -262,6 +288,19 @@ asio::awaitable<Result<CommandResult>> run_exec_once(std::shared_ptr<AsyncEciSan
     if (marker_filter && marker_filter->exit_code())
         result.exit_code = marker_filter->exit_code();
     classify_exit(result);
+    // The close code and the exit code only: the close reason is the service's text.
+    if (state->logger.enabled(LogLevel::debug)) {
+        log(state->logger, LogLevel::debug,
+            LogFields{
+                .action = "exec",
+                .sandbox_id = plan.sandbox_id,
+                .request_id = result.request_id,
+                .latency = std::chrono::duration_cast<std::chrono::microseconds>(result.duration),
+                .exit_code = result.exit_code,
+                .endpoint = socket.endpoint()},
+            "exec WebSocket closed (code {}), exit code {}", streamed->close_code,
+            result.exit_code ? fmt::to_string(*result.exit_code) : std::string("unknown"));
+    }
     co_return result;
 }
 
@@ -302,6 +341,14 @@ asio::awaitable<Result<CommandResult>> run_exec(std::shared_ptr<AsyncEciSandbox:
         }
         // The ExecContainerCommand call itself already retried what it could; here the
         // stream broke after the call. The next run starts from scratch.
+        log(state->logger, LogLevel::info,
+            LogFields{.action = "exec",
+                      .sandbox_id = plan.sandbox_id,
+                      .request_id = run.error().request_id,
+                      .attempt = attempt,
+                      .dispatch = run.error().dispatch,
+                      .error_kind = run.error().kind},
+            "exec stream broke ({}); running the command again", to_string(run.error().kind));
         if (plan.on_rerun)
             plan.on_rerun();
     }

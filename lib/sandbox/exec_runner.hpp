@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace eci::detail {
@@ -102,8 +103,12 @@ CommandOutcome outcome_of_error(ErrorKind kind);
 void classify_exit(CommandResult& result);
 
 /// Counts one exec WebSocket connection in the client's ClientStats::ws_connections (and
-/// ws_tls_resumptions when its TLS handshake resumed a session).
-void count_ws_connection(const AsyncEciSandbox::State& state, const ExecWebSocket& socket);
+/// ws_tls_resumptions when its TLS handshake resumed a session), and logs it at debug with
+/// the sandbox, the exec call's RequestId, the endpoint and how long the connect took since
+/// `connect_started`.
+void count_ws_connection(const AsyncEciSandbox::State& state, const ExecWebSocket& socket,
+                         std::string_view sandbox_id, std::string_view request_id,
+                         std::chrono::steady_clock::time_point connect_started);
 
 /// Takes one of the client's exec start slots (RateLimitConfig::max_concurrent_exec_starts),
 /// waiting FIFO behind other starts until `deadline`, and holds it until the WebSocket is

@@ -4,6 +4,7 @@
 
 #include "core/crypto.hpp"
 #include "core/lease.hpp"
+#include "core/log.hpp"
 #include "core/models_json.hpp"
 #include "core/redact.hpp"
 #include "core/retry.hpp"
@@ -245,8 +246,8 @@ asio::awaitable<Result<AsyncSandbox>> AsyncEciSandbox::create(CreateOptions opti
     // backstop, ActiveDeadlineSeconds, when the sandbox has a lease.
     const auto& lease_config = state_->api.config().lease;
     const auto lease = options.lease ? options.lease : std::optional(lease_config.default_lease);
-    if (options.lease && options.lease->count() <= 0)
-        co_return invalid("lease must be positive");
+    if (options.lease && options.lease->count() < 0)
+        co_return invalid("lease must not be negative (eci::no_lease, 0, means none)");
     auto tags = detail::with_lease_tags(options.tags, lease_config, lease,
                                         std::chrono::system_clock::now());
     if (!tags.ok())
@@ -307,6 +308,15 @@ asio::awaitable<Result<AsyncSandbox>> AsyncEciSandbox::create(CreateOptions opti
         co_return error;
     }
     state_->container_names[reply->container_group_id] = options.container_name;
+    if (state_->logger.enabled(LogLevel::info)) {  // the lease text is built only when logged
+        detail::log(state_->logger, LogLevel::info,
+                    LogFields{.action = "CreateContainerGroup",
+                              .sandbox_id = reply->container_group_id,
+                              .request_id = reply->request_id},
+                    "sandbox {} created (lease {})", reply->container_group_id,
+                    lease && lease->count() > 0 ? fmt::format("{} s", lease->count())
+                                                : std::string("never"));
+    }
     AsyncSandbox sandbox(*this, reply->container_group_id, options.container_name);
     if (options.wait_until_running) {
         auto running = co_await wait_until_running(sandbox.id(), options.wait_timeout);
@@ -474,9 +484,19 @@ asio::awaitable<Result<std::vector<SandboxInfo>>> AsyncEciSandbox::list_all(List
 asio::awaitable<Result<Receipt>> AsyncEciSandbox::remove(std::string sandbox_id, bool force) {
     if (sandbox_id.empty())
         co_return invalid("sandbox_id is required");
+    const auto started = steady_clock::now();
     auto removed = co_await delete_until_gone(
         state_, sandbox_id, force, steady_clock::now() + cleanup_budget(state_->api.config()));
     state_->container_names.erase(sandbox_id);
+    if (removed.ok()) {
+        detail::log(state_->logger, LogLevel::info,
+                    LogFields{.action = "DeleteContainerGroup",
+                              .sandbox_id = sandbox_id,
+                              .request_id = removed->request_id,
+                              .latency = std::chrono::duration_cast<std::chrono::microseconds>(
+                                  steady_clock::now() - started)},
+                    "sandbox {} deleted", sandbox_id);
+    }
     co_return removed;
 }
 
@@ -500,8 +520,15 @@ asio::awaitable<Result<SandboxInfo>> AsyncEciSandbox::wait_until_running(std::st
         auto info = co_await get_sandbox(sandbox_id);
         if (!info.ok())
             co_return std::move(info).error();
-        if (info->status == status::running)
+        if (info->status == status::running) {
+            detail::log(state_->logger, LogLevel::debug,
+                        LogFields{.sandbox_id = sandbox_id,
+                                  .request_id = info->request_id,
+                                  .latency = std::chrono::duration_cast<std::chrono::microseconds>(
+                                      steady_clock::now() - (deadline - timeout))},
+                        "sandbox {} is Running", sandbox_id);
             co_return std::move(info).value();
+        }
         if (is_terminal_status(info->status)) {
             auto error = Error::make(
                 ErrorKind::service,

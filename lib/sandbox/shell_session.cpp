@@ -2,6 +2,7 @@
 #include <eci/shell_session.hpp>
 
 #include "api/async_semaphore.hpp"
+#include "core/log.hpp"
 #include "core/shell_session_protocol.hpp"
 #include "core/shell_wrappers.hpp"
 #include "net/exec_websocket.hpp"
@@ -336,6 +337,7 @@ asio::awaitable<Result<void>> connect_shell_once(std::shared_ptr<SessionState> s
     auto connection = std::make_shared<ShellConnection>(executor, *state->client->ws_tls,
                                                         state->client->ws_options);
     connection->request_id = reply->request_id;
+    const auto connect_started = steady_clock::now();
     {
         asio::steady_timer timer(executor, deadline);
         using namespace asio::experimental::awaitable_operators;
@@ -353,15 +355,22 @@ asio::awaitable<Result<void>> connect_shell_once(std::shared_ptr<SessionState> s
             co_return with_dispatch(std::move(error), Dispatch::not_sent);
         }
     }
-    count_ws_connection(*state->client, connection->socket);
+    count_ws_connection(*state->client, connection->socket, state->sandbox_id, reply->request_id,
+                        connect_started);
     start_slot->reset();
     connection->open = true;
     connection->reader_running = true;
     asio::co_spawn(executor, read_shell(connection),
                    asio::bind_cancellation_slot(connection->stop.slot(), asio::detached));
     state->connection = connection;
-    if (state->stats.connections++ > 0)
+    if (state->stats.connections++ > 0) {
         ++state->stats.reconnects;
+        log(state->client->logger, LogLevel::debug,
+            LogFields{
+                .action = "exec", .sandbox_id = state->sandbox_id, .request_id = reply->request_id},
+            "shell session resumed on a new exec WebSocket (reconnect {})",
+            state->stats.reconnects);
+    }
 
     // The shell's first answer.
     auto probe_options = ExecOptions{};

@@ -95,17 +95,33 @@ TEST_CASE("leases e2e: create tags owner, lease and process, and sets ActiveDead
         REQUIRE(process);
         CHECK(process->find(fmt::format("/{}/", ::getpid())) != std::string::npos);
 
-        // Without a lease: tagged "never", and no deadline.
+        // Without a lease option: the default lease, 30 minutes (a forgotten sandbox ends).
         CreateOptions plain;
         plain.image = "registry.example/ubuntu:22.04";
-        auto unleased = co_await client.create(plain);
-        REQUIRE(unleased.ok());
-        auto plain_info = co_await unleased->info();
+        const auto plain_before = std::chrono::system_clock::now();
+        auto defaulted = co_await client.create(plain);
+        const auto plain_after = std::chrono::system_clock::now();
+        REQUIRE(defaulted.ok());
+        auto plain_info = co_await defaulted->info();
         REQUIRE(plain_info.ok());
-        CHECK(tag_value(*plain_info, lease_tags::lease_expires) == "never");
+        auto default_lease = tag_value(*plain_info, lease_tags::lease_expires);
+        REQUIRE(default_lease);
+        CHECK(*default_lease >=
+              detail::format_utc_timestamp(std::chrono::floor<std::chrono::seconds>(plain_before) +
+                                           1800s));
+        CHECK(*default_lease <= detail::format_utc_timestamp(plain_after + 1800s));
+
+        // eci::no_lease asks for none: tagged "never", and no deadline.
+        CreateOptions unleased_options = plain;
+        unleased_options.lease = no_lease;
+        auto unleased = co_await client.create(unleased_options);
+        REQUIRE(unleased.ok());
+        auto unleased_info = co_await unleased->info();
+        REQUIRE(unleased_info.ok());
+        CHECK(tag_value(*unleased_info, lease_tags::lease_expires) == "never");
 
         CreateOptions bad = plain;
-        bad.lease = 0s;
+        bad.lease = -1s;
         auto refused = co_await client.create(bad);
         REQUIRE_FALSE(refused.ok());
         CHECK(refused.error().kind == ErrorKind::invalid_argument);

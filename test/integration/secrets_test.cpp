@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <regex>
 #include <string>
 #include <vector>
@@ -30,6 +31,36 @@ struct Transcript {
         };
         return logger;
     }
+    // The structured form: the message and every field apart, as a routing logger sees them.
+    Logger record_logger() {
+        Logger logger;
+        logger.level = LogLevel::trace;
+        logger.record_sink = [this](const LogRecord& record) {
+            const auto& f = record.fields;
+            lines.push_back(fmt::format("{}: {}", record.level, record.message));
+            lines.push_back(format_fields(f));
+            for (std::string_view field :
+                 {f.action, f.sandbox_id, f.request_id, f.error_code, f.endpoint})
+                lines.emplace_back(field);
+            ++records;
+        };
+        return logger;
+    }
+    // Every argument the per-call hook receives.
+    CallHook hook() {
+        return [this](const CallEvent& event) {
+            lines.push_back(fmt::format(
+                "hook {} {} attempt={} latency={} elapsed={} request_id={} kind={} code={} "
+                "status={} dispatch={} retry={}",
+                to_string(event.phase), event.action, event.attempt, event.latency.count(),
+                event.call_elapsed.count(), event.request_id,
+                event.error_kind ? to_string(*event.error_kind) : "-", event.error_code,
+                event.http_status, to_string(event.dispatch), event.will_retry));
+            ++hook_events;
+        };
+    }
+    int records = 0;
+    int hook_events = 0;
     void add_error(const Error& error) {
         lines.push_back(fmt::format("{}", error));
         lines.push_back(error.to_string());
@@ -60,9 +91,12 @@ TEST_CASE("secrets: no secret, token or signature in any log line or error of a 
     options.security_token = std::string(token);
     AsyncSandboxFixture fx(options);
     Transcript transcript;
-    // The fixture's client logs nothing: a second one on the same emulator logs everything.
-    auto created = AsyncEciSandbox::create(
-        fx.io.get_executor(), client_config_for(fx.emulator->ready()), transcript.logger());
+    // The fixture's client logs nothing: a second one on the same emulator logs everything,
+    // with structured fields, and hands every call to a hook.
+    auto observed_config = client_config_for(fx.emulator->ready());
+    observed_config.call_hook = transcript.hook();
+    auto created =
+        AsyncEciSandbox::create(fx.io.get_executor(), observed_config, transcript.record_logger());
     REQUIRE(created.ok());
     auto& client = *created;
     REQUIRE(client_config_for(fx.emulator->ready()).credentials.security_token == token);
@@ -101,6 +135,7 @@ TEST_CASE("secrets: no secret, token or signature in any log line or error of a 
         auto wrong = client_config_for(fx.emulator->ready());
         wrong.credentials.access_key_secret = "wrong-secret-also-secret";
         wrong.retry.enabled = false;
+        wrong.call_hook = transcript.hook();
         auto wrong_client =
             AsyncEciSandbox::create(fx.io.get_executor(), wrong, transcript.logger());
         REQUIRE(wrong_client.ok());
@@ -132,8 +167,24 @@ TEST_CASE("secrets: no secret, token or signature in any log line or error of a 
     CHECK(tls_failure.find("ECI_SANDBOX_CA_FILE") != std::string::npos);
     CHECK(tls_failure.find("ca_file") != std::string::npos);
 
-    // The run was really logged at the most verbose level.
+    // The run was really logged at the most verbose level, fields and hook included.
     REQUIRE(transcript.lines.size() > 10);
+    CHECK(transcript.records > 10);
+    CHECK(transcript.hook_events > 10);
+    const auto has = [&](std::string_view text) {
+        return std::any_of(
+            transcript.lines.begin(), transcript.lines.end(),
+            [&](const std::string& line) { return line.find(text) != std::string::npos; });
+    };
+    // The emulator's RequestIds (UUID-shaped), in the fields and the hook's arguments.
+    CHECK(
+        std::any_of(transcript.lines.begin(), transcript.lines.end(), [](const std::string& line) {
+            static const std::regex request_id(R"(request_id=[0-9A-F]{8}-)");
+            return std::regex_search(line, request_id);
+        }));
+    CHECK(has("exec WebSocket connected"));
+    CHECK(has("hook error DescribeContainerGroups"));  // the refused signature, through the hook
+    CHECK(has("[action=DescribeContainerGroups"));     // plain sink: fields appended
     for (const auto& line : transcript.lines) {
         INFO(line);
         CHECK(line.find(secret) == std::string::npos);

@@ -424,6 +424,41 @@ TEST_CASE("config: ECI_SANDBOX_TIMEOUT_MS sets the read timeout and caps connect
           eci::ErrorKind::invalid_argument);
 }
 
+TEST_CASE("config: sandboxes get a 30 minute lease unless ECI_SANDBOX_LEASE_SECONDS says otherwise",
+          "[config][leases]") {
+    TempDir dir;
+    auto load_lease = [&](std::optional<std::string> value) {
+        Environment environment;
+        if (value)
+            environment.emplace("ECI_SANDBOX_LEASE_SECONDS", *value);
+        return eci::load_config(with_credentials(), sources_for(environment, dir.path(), false));
+    };
+    // The default: a program that forgets to delete leaks for 30 minutes, not for ever.
+    CHECK(eci::LeaseConfig{}.default_lease == 1800s);
+    auto defaulted = load_lease(std::nullopt);
+    REQUIRE(defaulted.ok());
+    CHECK(defaulted->lease.default_lease == 1800s);
+    auto longer = load_lease("7200");
+    REQUIRE(longer.ok());
+    CHECK(longer->lease.default_lease == 7200s);
+    for (const char* none : {"0", "never", " never "}) {
+        INFO(none);
+        auto off = load_lease(none);
+        REQUIRE(off.ok());
+        CHECK(off->lease.default_lease == eci::no_lease);
+    }
+    for (const char* bad : {"-1", "30m", "forever", "86400001"}) {
+        INFO(bad);
+        auto refused = load_lease(bad);
+        REQUIRE_FALSE(refused.ok());
+        CHECK(refused.error().kind == eci::ErrorKind::invalid_argument);
+        CHECK(contains(refused.error().message, "ECI_SANDBOX_LEASE_SECONDS"));
+    }
+    eci::ClientConfig negative = *defaulted;
+    negative.lease.default_lease = -1s;
+    CHECK_FALSE(eci::validate_config(negative).ok());
+}
+
 TEST_CASE("config: invalid values are refused with the variable's name", "[config]") {
     TempDir dir;
     auto error_for = [&](std::string name, std::string value) {

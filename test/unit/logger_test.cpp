@@ -148,3 +148,70 @@ TEST_CASE("logger: access key ids are masked to their first 4 and last 3 charact
     CHECK(eci::detail::mask_access_key_id("LTAI12345") == "****");
     CHECK(eci::detail::mask_access_key_id("") == "<none>");
 }
+
+TEST_CASE("logger: structured fields reach a record sink apart and a plain sink appended",
+          "[logger][fields]") {
+    eci::LogFields fields;
+    fields.action = "DeleteContainerGroup";
+    fields.sandbox_id = "eci-123";
+    fields.request_id = "REQ-9";
+    fields.attempt = 2;
+    fields.latency = std::chrono::microseconds(5230);
+    fields.dispatch = eci::Dispatch::refused;
+    fields.error_kind = eci::ErrorKind::throttled;
+    fields.error_code = "Throttling";
+
+    // A logger written before fields existed: a level and a sink, aggregate-initialised.
+    Captured plain;
+    eci::Logger old_style{eci::LogLevel::debug, [&plain](eci::LogLevel level, std::string_view m) {
+                              plain.lines.emplace_back(level, std::string(m));
+                          }};
+    eci::detail::log(old_style, eci::LogLevel::info, fields, "call {}", "done");
+    eci::detail::log(old_style, eci::LogLevel::info, eci::LogFields{}, "no fields");
+    REQUIRE(plain.lines.size() == 2);
+    CHECK(plain.lines[0].second ==
+          "call done [action=DeleteContainerGroup sandbox_id=eci-123 request_id=REQ-9 attempt=2 "
+          "latency_us=5230 dispatch=refused error_kind=throttled error_code=Throttling]");
+    CHECK(plain.lines[1].second == "no fields");
+
+    std::vector<std::string> seen;
+    eci::Logger structured;
+    structured.level = eci::LogLevel::debug;
+    structured.sink = [&seen](eci::LogLevel, std::string_view) { seen.emplace_back("plain"); };
+    structured.record_sink = [&seen](const eci::LogRecord& record) {
+        seen.push_back(fmt::format("{}|{}|{}|{}|{}|{}", record.level, record.message,
+                                   record.fields.action, record.fields.sandbox_id,
+                                   record.fields.attempt, record.fields.latency->count()));
+    };
+    CHECK(structured.enabled(eci::LogLevel::debug));
+    eci::detail::log(structured, eci::LogLevel::debug, fields, "attempt {}", 2);
+    eci::detail::log(structured, eci::LogLevel::trace, fields, "below the level");
+    REQUIRE(seen.size() == 1);  // the record sink instead of the plain one, never both
+    CHECK(seen[0] == "debug|attempt 2|DeleteContainerGroup|eci-123|2|5230");
+
+    // A record sink alone enables the logger; its exceptions are swallowed too.
+    eci::Logger only_records;
+    only_records.level = eci::LogLevel::info;
+    only_records.record_sink = [](const eci::LogRecord&) { throw std::runtime_error("broken"); };
+    CHECK(only_records.enabled(eci::LogLevel::warn));
+    CHECK_NOTHROW(eci::detail::log(only_records, eci::LogLevel::warn, fields, "x"));
+}
+
+TEST_CASE("logger: format_fields renders only the fields that are set", "[logger][fields]") {
+    CHECK(eci::format_fields(eci::LogFields{}).empty());
+    eci::LogFields fields;
+    fields.exit_code = 0;
+    fields.endpoint = "127.0.0.1:8443";
+    CHECK(eci::format_fields(fields) == "exit_code=0 endpoint=127.0.0.1:8443");
+}
+
+TEST_CASE("logger: disabled structured messages format nothing", "[logger][fields]") {
+    Captured captured;
+    const eci::Logger logger = capture_into(captured, eci::LogLevel::warn);
+    int formats = 0;
+    eci::LogFields fields;
+    fields.action = "ExecContainerCommand";
+    eci::detail::log(logger, eci::LogLevel::debug, fields, "{}", CountsFormats{&formats});
+    CHECK(formats == 0);
+    CHECK(captured.lines.empty());
+}

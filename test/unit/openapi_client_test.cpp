@@ -17,6 +17,7 @@
 
 #include <mutex>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -572,4 +573,135 @@ TEST_CASE("openapi: SignatureNonceUsed on an exec is not retried", "[openapi]") 
     });
     CHECK(recorder.size() == 1);
     CHECK(client.stats().retries == 0);
+}
+
+TEST_CASE(
+    "openapi: the call hook sees each attempt start and end or fail, and every call lands "
+    "in its action's latency histogram",
+    "[openapi][observe]") {
+    asio::io_context io;
+    std::size_t calls = 0;
+    TlsTestServer server(io, [&](const TestRequest&) -> TestAction {
+        ++calls;
+        if (calls == 1)
+            return service_error(503, "ServiceUnavailable", "busy");
+        if (calls == 2)
+            return json_reply(200, R"({"RequestId":"REQ-DELETED"})");
+        return service_error(400, "InvalidParameter", "no such thing");
+    });
+    std::vector<eci::CallEvent> events;
+    // The views die with the call: copied here (and never read from `events`).
+    std::vector<std::string> actions;
+    std::vector<std::string> request_ids;
+    auto config = config_for(server);
+    config.call_hook = [&](const eci::CallEvent& event) {
+        events.push_back(event);
+        actions.emplace_back(event.action);
+        request_ids.emplace_back(event.request_id);
+        if (event.phase == eci::CallPhase::end)
+            throw std::runtime_error("a broken hook");  // must not change the call's result
+    };
+    auto client = make_client(io, config);
+    run_with_deadline(io, [&]() -> asio::awaitable<void> {
+        eci::DeleteContainerGroupRequest request;
+        request.container_group_id = "eci-abc123";
+        auto deleted = co_await client.delete_container_group(request);
+        CHECK(deleted.ok());
+        auto refused = co_await client.delete_container_group(request);
+        CHECK_FALSE(refused.ok());
+    });
+    using eci::CallPhase;
+    REQUIRE(events.size() == 6);
+    for (const auto& action : actions)
+        CHECK(action == "DeleteContainerGroup");
+    // Call 1: a 503 (retried), then success on attempt 2.
+    CHECK(events[0].phase == CallPhase::start);
+    CHECK(events[0].attempt == 1);
+    CHECK(events[1].phase == CallPhase::error);
+    CHECK(events[1].attempt == 1);
+    CHECK(events[1].will_retry);
+    CHECK(events[1].error_kind == ErrorKind::service);
+    CHECK(events[1].http_status == 503);
+    CHECK(events[1].dispatch == eci::Dispatch::refused);
+    CHECK(request_ids[1] == "REQ-ServiceUnavailable");
+    CHECK(events[2].phase == CallPhase::start);
+    CHECK(events[2].attempt == 2);
+    CHECK(events[3].phase == CallPhase::end);
+    CHECK(events[3].attempt == 2);
+    CHECK(request_ids[3] == "REQ-DELETED");
+    CHECK(events[3].http_status == 200);
+    CHECK(events[3].latency > std::chrono::microseconds(0));
+    CHECK(events[3].call_elapsed >= events[3].latency + events[1].latency);
+    // Call 2: refused for good.
+    CHECK(events[4].phase == CallPhase::start);
+    CHECK(events[4].attempt == 1);
+    CHECK(events[5].phase == CallPhase::error);
+    CHECK_FALSE(events[5].will_retry);
+    CHECK(events[5].error_kind == ErrorKind::invalid_argument);
+    CHECK(events[5].http_status == 400);
+    for (const auto& event : events) {
+        const bool measured = event.phase == CallPhase::start ? event.latency.count() == 0
+                                                              : event.latency.count() > 0;
+        CHECK(measured);
+    }
+
+    const auto stats = client.stats();
+    CHECK(stats.api_calls.at("DeleteContainerGroup") == 3);  // attempts
+    const auto& histogram = stats.api_latency.at("DeleteContainerGroup");
+    CHECK(histogram.count == 2);  // calls
+    CHECK(histogram.max >= events[3].call_elapsed);
+    CHECK(stats.api_failures.at("DeleteContainerGroup") == 1);
+    CHECK(stats.api_latency.count("DescribeContainerGroups") == 0);
+}
+
+TEST_CASE("openapi: debug lines carry the action, sandbox, RequestId, attempt and latency fields",
+          "[openapi][observe]") {
+    asio::io_context io;
+    std::size_t calls = 0;
+    TlsTestServer server(io, [&](const TestRequest&) -> TestAction {
+        ++calls;
+        if (calls == 1)
+            return service_error(503, "ServiceUnavailable", "busy");
+        return json_reply(200, R"({"RequestId":"REQ-DELETED"})");
+    });
+    struct Line {
+        eci::LogLevel level;
+        std::string message, action, sandbox_id, request_id, error_code;
+        int attempt;
+        bool has_latency;
+    };
+    std::vector<Line> lines;
+    eci::Logger logger;
+    logger.level = eci::LogLevel::debug;
+    logger.record_sink = [&](const eci::LogRecord& record) {
+        const auto& f = record.fields;
+        lines.push_back(Line{record.level, std::string(record.message), std::string(f.action),
+                             std::string(f.sandbox_id), std::string(f.request_id),
+                             std::string(f.error_code), f.attempt, f.latency.has_value()});
+    };
+    auto client = make_client(io, config_for(server), logger);
+    run_with_deadline(io, [&]() -> asio::awaitable<void> {
+        eci::DeleteContainerGroupRequest request;
+        request.container_group_id = "eci-abc123";
+        auto deleted = co_await client.delete_container_group(request);
+        CHECK(deleted.ok());
+    });
+    // attempt 1, its failure (info: it is retried), attempt 2, the call's end.
+    REQUIRE(lines.size() == 4);
+    for (const auto& line : lines) {
+        INFO(line.message);
+        CHECK(line.action == "DeleteContainerGroup");
+        CHECK(line.sandbox_id == "eci-abc123");
+    }
+    CHECK(lines[0].attempt == 1);
+    CHECK(lines[1].level == eci::LogLevel::info);
+    CHECK(lines[1].error_code == "ServiceUnavailable");
+    CHECK(lines[1].request_id == "REQ-ServiceUnavailable");
+    CHECK(lines[1].has_latency);
+    CHECK(lines[2].attempt == 2);
+    CHECK(lines[3].level == eci::LogLevel::debug);
+    CHECK(lines[3].request_id == "REQ-DELETED");
+    CHECK(lines[3].attempt == 2);
+    CHECK(lines[3].has_latency);
+    CHECK(lines[3].message.find("succeeded") != std::string::npos);
 }
