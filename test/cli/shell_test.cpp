@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -113,6 +114,15 @@ class ShellPane {
         return std::stoi(read_file(dir_ / "status").value_or("-1"));
     }
     std::string stty() const { return read_file(dir_ / "stty").value_or(""); }
+    /// The CLI's pid: the only child of the pane's shell (`env` execs the CLI).
+    pid_t cli_pid() const {
+        auto pane = tmux({"display-message", "-p", "#{pane_pid}"}).out;
+        const std::string children =
+            read_file("/proc/" + std::to_string(std::stoi(pane)) + "/task/" +
+                      std::to_string(std::stoi(pane)) + "/children")
+                .value_or("");
+        return children.empty() ? -1 : static_cast<pid_t>(std::stoi(children));
+    }
     std::string cli_stderr() const { return read_file(dir_ / "stderr").value_or(""); }
 
   private:
@@ -219,6 +229,50 @@ TEST_CASE("cli shell: a connection lost mid-session restores the terminal and ex
     CHECK(*status == 1);
     CHECK(pane.cli_stderr().find("the shell's connection was lost") != std::string::npos);
     INFO("stty -a: " << pane.stty());
+    CHECK(sane(pane.stty()));
+}
+
+TEST_CASE("cli shell: SIGTERM to the CLI restores the terminal and exits 143", "[cli][shell]") {
+    CliFixture fixture;
+    const auto id = fixture.create_running("cli-shell-term");
+    ShellPane pane(fixture, id);
+    REQUIRE(wait_until([&] { return shows_prompt(pane.screen()); }));
+    pane.type_line("echo raw-$((2*4))");
+    REQUIRE(pane.screen_shows("raw-8"));  // the relay runs: the terminal is raw now
+
+    const pid_t cli = pane.cli_pid();
+    REQUIRE(cli > 0);
+    REQUIRE(::kill(cli, SIGTERM) == 0);
+    const auto status = pane.exit_status();
+    INFO("screen: " << pane.screen() << "\nstderr: " << pane.cli_stderr());
+    REQUIRE(status.has_value());
+    CHECK(*status == 128 + SIGTERM);
+    CHECK(pane.cli_stderr().find("ended by signal 15") != std::string::npos);
+    INFO("stty -a: " << pane.stty());
+    CHECK(sane(pane.stty()));
+}
+
+TEST_CASE("cli shell: in the emulator's k8s mode, resize (channel 4) and the exit code work too",
+          "[cli][shell]") {
+    // k8s mode: resize is read from channel 4 and the exit status comes as a v1.Status
+    // frame; the CLI's default (resize on 3 and 4) must work here as in the default mode.
+    CliFixture fixture("k8s");
+    const auto id = fixture.create_running("cli-shell-k8s");
+    ShellPane pane(fixture, id);
+    REQUIRE(wait_until([&] { return shows_prompt(pane.screen()); }));
+    REQUIRE(pane.tmux({"resize-window", "-x", "90", "-y", "25"}).exit_code == 0);
+    const auto size = pane.tmux({"display-message", "-p", "#{pane_height}x#{pane_width}"}).out;
+    REQUIRE(size.size() > 1);
+    CHECK(wait_until([&] {
+        pane.type_line("echo size-$(stty size | tr ' ' x)");
+        return pane.screen_shows("size-" + size.substr(0, size.size() - 1),
+                                 std::chrono::milliseconds(500));
+    }));
+    pane.type_line("exit 5");
+    const auto status = pane.exit_status();
+    INFO("screen: " << pane.screen() << "\nstderr: " << pane.cli_stderr());
+    REQUIRE(status.has_value());
+    CHECK(*status == 5);
     CHECK(sane(pane.stty()));
 }
 
