@@ -292,6 +292,12 @@ TEST_CASE("cli shell: stdin that is not a terminal is relayed as is, its end end
     INFO("stderr: " << ended.err);
     CHECK(ended.exit_code == 0);
     CHECK(ended.out == "last-9\n");
+
+    // No such sandbox: one error line, exit 1, nothing started.
+    auto missing = fixture.cli({"shell", "eci-no-such-sandbox"}, "exit 0\n");
+    CHECK(missing.exit_code == 1);
+    CHECK(missing.err.find("not_found") != std::string::npos);
+    CHECK(missing.out.empty());
 }
 
 #endif  // ECI_CLI_PATH, the emulator
