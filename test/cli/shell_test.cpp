@@ -252,8 +252,9 @@ TEST_CASE("cli shell: SIGTERM to the CLI restores the terminal and exits 143", "
     CHECK(sane(pane.stty()));
 }
 
-TEST_CASE("cli shell: in the emulator's k8s mode, resize (channel 4) and the exit code work too",
-          "[cli][shell]") {
+TEST_CASE(
+    "cli shell: in the emulator's k8s mode, resize (channel 4), Ctrl-D and the exit code work",
+    "[cli][shell]") {
     // k8s mode: resize is read from channel 4 and the exit status comes as a v1.Status
     // frame; the CLI's default (resize on 3 and 4) must work here as in the default mode.
     CliFixture fixture("k8s");
@@ -268,7 +269,11 @@ TEST_CASE("cli shell: in the emulator's k8s mode, resize (channel 4) and the exi
         return pane.screen_shows("size-" + size.substr(0, size.size() - 1),
                                  std::chrono::milliseconds(500));
     }));
-    pane.type_line("exit 5");
+    // Ctrl-D passes through as the remote terminal's end of input: bash exits with the
+    // status of its last command.
+    pane.type_line("echo last-$((2+3)); (exit 5)");
+    REQUIRE(pane.screen_shows("last-5"));
+    pane.key("C-d");
     const auto status = pane.exit_status();
     INFO("screen: " << pane.screen() << "\nstderr: " << pane.cli_stderr());
     REQUIRE(status.has_value());
