@@ -130,12 +130,11 @@ struct ShellPlan {
 asio::awaitable<int> run_session(AsyncEciSandbox client, ShellPlan plan, LocalTerminal& terminal,
                                  asio::signal_set& stop) {
     auto executor = co_await asio::this_coro::executor;
+    // SIGWINCH is watched from before the first size is taken: a resize in between is sent.
+    asio::signal_set winch(executor, SIGWINCH);
     const bool remote_tty = plan.options.tty;
     if (remote_tty)
         plan.options.terminal_size = LocalTerminal::size();
-
-    // SIGWINCH is watched from before the first size is taken: a resize in between is sent.
-    asio::signal_set winch(executor, SIGWINCH);
     AsyncSandbox sandbox(client, plan.sandbox_id, "");
     auto opened =
         co_await (InteractiveExec::open(sandbox, std::move(plan.argv), std::move(plan.options)) ||
