@@ -13,6 +13,8 @@ namespace eci::cli {
 std::span<const Command> sandbox_commands();
 /// exec, bash.
 std::span<const Command> exec_commands();
+/// shell.
+std::span<const Command> shell_commands();
 /// write, read.
 std::span<const Command> file_commands();
 /// tmux start|poll|wait|kill|list.

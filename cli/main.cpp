@@ -29,6 +29,7 @@ std::vector<Command> all_commands() {
     };
     add(sandbox_commands());
     add(exec_commands());
+    add(shell_commands());
     add(file_commands());
     add(tmux_commands());
     add(reap_commands());
@@ -61,7 +62,7 @@ std::string general_usage(const std::vector<Command>& commands) {
             "ECI_SANDBOX_CA_FILE, ECI_SANDBOX_TIMEOUT_MS (docs/configuration.md).\n"
             "\n"
             "Exit codes: 0 success; 1 the call failed (one line on stderr); 2 usage error;\n"
-            "124 timed out; exec, bash and tmux wait exit with the remote command's code.\n"
+            "124 timed out; exec, bash, shell and tmux wait exit with the remote command's code.\n"
             "\n"
             "`eci-sandbox COMMAND --help` describes a command.\n";
     return text;

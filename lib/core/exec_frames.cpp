@@ -157,6 +157,10 @@ std::string encode_k8s_status_frame(int exit_code) {
     return encode_frame(ExecChannel::channel3, boost::json::serialize(status));
 }
 
+std::string encode_resize_payload(unsigned rows, unsigned columns) {
+    return fmt::format(R"({{"Width":{},"Height":{}}})", columns, rows);
+}
+
 Result<DecodedFrame> decode_frame(std::string_view message, bool is_text) {
     if (is_text)
         return DecodedFrame{ExecChannel::stdout_, message};

@@ -57,6 +57,11 @@ std::string encode_channel4_exit_frame(int exit_code);
 /// a Failure/NonZeroExitCode v1.Status with the code in details.causes[reason=ExitCode].
 std::string encode_k8s_status_frame(int exit_code);
 
+/// The payload of a terminal resize message, Kubernetes' TerminalSize JSON:
+/// `{"Width":<columns>,"Height":<rows>}`. Which channel carries it is the server's convention
+/// (3 for the Python package's labels, 4 for Kubernetes); docs/exec-websocket.md, "Resize".
+std::string encode_resize_payload(unsigned rows, unsigned columns);
+
 /// Splits one received WebSocket message into channel and payload.
 ///
 /// A text message (`is_text`) is stdout as a whole, as the Python package treats it. A binary

@@ -45,10 +45,15 @@ std::string ExitMarkerFilter::take_passable() {
     for (;;) {
         if (in_report_) {
             const auto newline = pending_.find('\n');
-            const std::string_view digits =
+            std::string_view digits =
                 std::string_view(pending_).substr(0, std::min(newline, pending_.size()));
+            // On a TTY the line discipline turns the report's '\n' into "\r\n".
+            const bool carriage_return = !digits.empty() && digits.back() == '\r';
+            if (carriage_return)
+                digits.remove_suffix(1);
             if (newline == std::string::npos) {
-                if (digits.size() <= max_code_digits && (digits.empty() || all_digits(digits))) {
+                if (digits.size() <= max_code_digits &&
+                    ((digits.empty() && !carriage_return) || all_digits(digits))) {
                     return out;  // the report may still be arriving
                 }
             } else if (is_exit_code(digits)) {

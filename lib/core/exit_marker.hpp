@@ -18,7 +18,8 @@ std::size_t partial_token_suffix(std::string_view text, std::string_view token) 
 /// until the next chunk shows whether they are; everything else passes at once, so a
 /// streaming caller sees the output without the report, in order, with little delay.
 ///
-/// The first complete, well-formed report (marker, an exit code 0-255 in 1-3 digits, '\n') is
+/// The first complete, well-formed report (marker, an exit code 0-255 in 1-3 digits, '\n',
+/// or "\r\n" as a TTY's line discipline writes it) is
 /// removed and its code kept; anything else that looks like the marker but is not well formed
 /// passes through unchanged. Thread safety: none.
 class ExitMarkerFilter {

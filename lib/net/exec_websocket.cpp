@@ -459,6 +459,25 @@ asio::awaitable<Result<ExecEvent>> ExecWebSocket::read() {
 
 asio::awaitable<Result<void>> ExecWebSocket::write_stdin(std::string_view data) {
     Impl& d = *impl_;
+    if (!d.open) {
+        if (d.failure)
+            co_return *d.failure;
+        co_return d.make_error(ErrorKind::network, "exec WebSocket write: not connected",
+                               Dispatch::unknown);
+    }
+    while (!data.empty()) {
+        const std::string_view chunk = data.substr(0, d.options.max_stdin_frame_bytes);
+        data.remove_prefix(chunk.size());
+        auto written = co_await write_frame(ExecChannel::stdin_, chunk);
+        if (!written)
+            co_return written;
+    }
+    co_return Result<void>{};
+}
+
+asio::awaitable<Result<void>> ExecWebSocket::write_frame(ExecChannel channel,
+                                                         std::string_view payload) {
+    Impl& d = *impl_;
     const asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
     if (!d.open) {
         if (d.failure)
@@ -466,19 +485,15 @@ asio::awaitable<Result<void>> ExecWebSocket::write_stdin(std::string_view data) 
         co_return d.make_error(ErrorKind::network, "exec WebSocket write: not connected",
                                Dispatch::unknown);
     }
-    static constexpr char stdin_channel = static_cast<char>(ExecChannel::stdin_);
-    while (!data.empty()) {
-        const std::string_view chunk = data.substr(0, d.options.max_stdin_frame_bytes);
-        data.remove_prefix(chunk.size());
-        // Gathered: the channel byte and the caller's bytes, without copying them.
-        const std::array<asio::const_buffer, 2> frame{asio::buffer(&stdin_channel, 1),
-                                                      asio::buffer(chunk)};
-        auto [ec, bytes] = co_await d.with_stream(
-            [&](auto& ws) { return ws.async_write(frame, asio::as_tuple(asio::use_awaitable)); });
-        if (ec)
-            co_return d.fail(ec, state, "write");
-        d.counters.bytes_sent += bytes;
-    }
+    const char channel_byte = static_cast<char>(channel);
+    // Gathered: the channel byte and the caller's bytes, without copying them.
+    const std::array<asio::const_buffer, 2> frame{asio::buffer(&channel_byte, 1),
+                                                  asio::buffer(payload)};
+    auto [ec, bytes] = co_await d.with_stream(
+        [&](auto& ws) { return ws.async_write(frame, asio::as_tuple(asio::use_awaitable)); });
+    if (ec)
+        co_return d.fail(ec, state, "write");
+    d.counters.bytes_sent += bytes;
     co_return Result<void>{};
 }
 

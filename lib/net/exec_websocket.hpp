@@ -150,6 +150,11 @@ class ExecWebSocket {
     /// Lifetimes: `data` must stay valid until the operation completes.
     boost::asio::awaitable<Result<void>> write_stdin(std::string_view data);
 
+    /// Sends one binary message: the `channel` byte followed by `payload` (a terminal resize
+    /// on channel 3 or 4; stdin goes through write_stdin). Errors: as write_stdin.
+    /// Lifetimes: `payload` must stay valid until the operation completes.
+    boost::asio::awaitable<Result<void>> write_frame(ExecChannel channel, std::string_view payload);
+
     /// Sends a normal close (1000) and waits for the server's reply, bounded by
     /// close_timeout, then closes the socket. Never call it while another write is pending.
     ///

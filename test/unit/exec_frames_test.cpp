@@ -235,3 +235,9 @@ TEST_CASE("exec frames: a zero bound keeps nothing but still counts and streams"
     CHECK(collector.dropped_bytes() == 3);
     CHECK(streamed == "abc");
 }
+
+TEST_CASE("exec frames: a resize payload is Kubernetes' TerminalSize JSON", "[exec-frames]") {
+    // Width is columns, Height rows; the emulator and a kubelet read exactly these keys.
+    CHECK(eci::detail::encode_resize_payload(30, 100) == R"({"Width":100,"Height":30})");
+    CHECK(eci::detail::encode_resize_payload(1, 65535) == R"({"Width":65535,"Height":1})");
+}

@@ -102,6 +102,29 @@ TEST_CASE("sandbox exit marker: removed in one chunk or split anywhere", "[sandb
     }
 }
 
+TEST_CASE("sandbox exit marker: a TTY's CRLF report is removed, split anywhere", "[sandbox-core]") {
+    // On a pseudo-terminal (eci-sandbox shell) the line discipline writes the report's
+    // newline as "\r\n".
+    const std::string marker = make_exit_marker("7e1e7e1e");
+    const std::string stream = "exit\r\n" + marker + "3\r\n";
+    for (std::size_t split = 0; split <= stream.size(); ++split) {
+        ExitMarkerFilter filter(marker);
+        std::string out = filter.feed(stream.substr(0, split));
+        out += filter.feed(stream.substr(split));
+        out += filter.finish();
+        INFO("split " << split);
+        CHECK(out == "exit\r\n");
+        REQUIRE(filter.exit_code().has_value());
+        CHECK(*filter.exit_code() == 3);
+    }
+    // A lone carriage return without a code is no report.
+    ExitMarkerFilter bare(marker);
+    std::string out = bare.feed(marker + "\r\n");
+    out += bare.finish();
+    CHECK(out == marker + "\r\n");
+    CHECK_FALSE(bare.exit_code().has_value());
+}
+
 TEST_CASE("sandbox exit marker: byte-by-byte, forged and incomplete reports", "[sandbox-core]") {
     const std::string marker = make_exit_marker("n1");
     SECTION("byte by byte") {
