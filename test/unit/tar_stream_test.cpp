@@ -4,6 +4,7 @@
 #include "core/tar_stream.hpp"
 #include "core/crypto.hpp"
 #include "support/local_shell.hpp"
+#include "support/scratch_dir.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -19,6 +20,8 @@ namespace {
 using namespace eci::detail;
 using eci::test::run_local;
 namespace fs = std::filesystem;
+using eci::test::ScratchDir;
+using eci::test::slurp;
 
 struct Collected {
     TarEntry entry;
@@ -87,26 +90,6 @@ void check_members(const Collector& got,
     }
 }
 
-struct Scratch {
-    fs::path dir;
-    Scratch() {
-        std::string tmpl = (fs::temp_directory_path() / "eci-tar-XXXXXX").string();
-        REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-        dir = tmpl;
-    }
-    ~Scratch() {
-        std::error_code ignored;
-        fs::remove_all(dir, ignored);
-    }
-};
-
-std::string slurp(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
 }  // namespace
 
 TEST_CASE("tar stream: members round trip whole, byte by byte and in odd chunks", "[tar]") {
@@ -131,7 +114,7 @@ TEST_CASE("tar stream: members round trip whole, byte by byte and in odd chunks"
 }
 
 TEST_CASE("tar stream: GNU tar extracts what the writer wrote, modes and links kept", "[tar]") {
-    Scratch scratch;
+    ScratchDir scratch("eci-tar");
     const auto members = sample_members();
     auto extracted =
         run_local({"tar", "-x", "-f", "-", "-C", scratch.dir.string()}, archive_of(members));
@@ -149,7 +132,7 @@ TEST_CASE("tar stream: GNU tar extracts what the writer wrote, modes and links k
 }
 
 TEST_CASE("tar stream: the reader parses GNU tar's own archives, long names included", "[tar]") {
-    Scratch scratch;
+    ScratchDir scratch("eci-tar");
     const auto deep = scratch.dir / "t" / std::string(120, 'd');
     fs::create_directories(deep);
     { std::ofstream(deep / "f.txt", std::ios::binary) << "payload"; }

@@ -6,6 +6,7 @@
 #include "core/crypto.hpp"
 #include "core/tar_stream.hpp"
 #include "support/local_shell.hpp"
+#include "support/scratch_dir.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -23,27 +24,9 @@ using namespace eci::detail;
 using eci::TransferredEntry;
 using eci::test::run_local;
 namespace fs = std::filesystem;
+using eci::test::ScratchDir;
+using eci::test::slurp;
 using Kind = TransferredEntry::Kind;
-
-struct Scratch {
-    fs::path dir;
-    Scratch() {
-        std::string tmpl = (fs::temp_directory_path() / "eci-tree-XXXXXX").string();
-        REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-        dir = tmpl;
-    }
-    ~Scratch() {
-        std::error_code ignored;
-        fs::remove_all(dir, ignored);
-    }
-};
-
-std::string slurp(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
 
 struct Planned {
     std::vector<TransferredEntry> entries;
@@ -104,7 +87,7 @@ fs::perms perms_of(const fs::path& path) {
 
 TEST_CASE("tree copy: the upload script places a tree with modes, a symlink and an empty dir",
           "[tree_copy]") {
-    Scratch scratch;
+    ScratchDir scratch("eci-tree");
     auto tree = sample_tree();
     std::string manifest;
     auto input = stdin_of(tree, manifest);
@@ -144,7 +127,7 @@ TEST_CASE("tree copy: the upload script places a tree with modes, a symlink and 
 
 TEST_CASE("tree copy: an upload whose file hash differs stops there, nothing half placed",
           "[tree_copy]") {
-    Scratch scratch;
+    ScratchDir scratch("eci-tree");
     auto tree = sample_tree();
     tree.entries[3].sha256 = sha256_hex("something else");
     std::string manifest;
@@ -179,7 +162,7 @@ TEST_CASE("tree copy: an upload whose file hash differs stops there, nothing hal
 
 TEST_CASE("tree copy: the download script's listing and tar stream parse and verify",
           "[tree_copy]") {
-    Scratch scratch;
+    ScratchDir scratch("eci-tree");
     fs::create_directories(scratch.dir / "src/-dash/empty");
     std::ofstream(scratch.dir / "src/-dash/f", std::ios::binary) << std::string("\0x\n", 3);
     std::ofstream(scratch.dir / "src/top", std::ios::binary) << "top";
