@@ -63,6 +63,21 @@ class AsyncSandbox {
     boost::asio::awaitable<Result<FileReadResult>> read_file(std::string path) {
         return read_file(std::move(path), FileTransferOptions{});
     }
+    /// See AsyncEciSandbox::upload / download.
+    boost::asio::awaitable<Result<TransferResult>> upload(std::string local_path,
+                                                          std::string sandbox_path,
+                                                          TransferOptions options);
+    boost::asio::awaitable<Result<TransferResult>> upload(std::string local_path,
+                                                          std::string sandbox_path) {
+        return upload(std::move(local_path), std::move(sandbox_path), TransferOptions{});
+    }
+    boost::asio::awaitable<Result<TransferResult>> download(std::string sandbox_path,
+                                                            std::string local_path,
+                                                            TransferOptions options);
+    boost::asio::awaitable<Result<TransferResult>> download(std::string sandbox_path,
+                                                            std::string local_path) {
+        return download(std::move(sandbox_path), std::move(local_path), TransferOptions{});
+    }
     boost::asio::awaitable<Result<std::string>> tmux_start(std::string command,
                                                            TmuxStartOptions options);
     boost::asio::awaitable<Result<std::string>> tmux_start(std::string command) {

@@ -65,6 +65,11 @@ class EciSandbox {
                                           std::string content, FileTransferOptions options = {});
     Result<FileReadResult> read_file(std::string sandbox_id, std::string path,
                                      FileTransferOptions options = {});
+    /// See AsyncEciSandbox::upload / download (on_progress runs on the runtime's thread).
+    Result<TransferResult> upload(std::string sandbox_id, std::string local_path,
+                                  std::string sandbox_path, TransferOptions options = {});
+    Result<TransferResult> download(std::string sandbox_id, std::string sandbox_path,
+                                    std::string local_path, TransferOptions options = {});
     Result<std::string> tmux_start(std::string sandbox_id, std::string command,
                                    TmuxStartOptions options = {});
     Result<TmuxPollResult> tmux_poll(std::string sandbox_id, std::string session_id,
@@ -109,6 +114,10 @@ class Sandbox {
     Result<FileWriteResult> write_file_ws(std::string path, std::string content,
                                           FileTransferOptions options = {});
     Result<FileReadResult> read_file(std::string path, FileTransferOptions options = {});
+    Result<TransferResult> upload(std::string local_path, std::string sandbox_path,
+                                  TransferOptions options = {});
+    Result<TransferResult> download(std::string sandbox_path, std::string local_path,
+                                    TransferOptions options = {});
     Result<std::string> tmux_start(std::string command, TmuxStartOptions options = {});
     Result<TmuxPollResult> tmux_poll(std::string session_id, TmuxPollOptions options = {});
     Result<TmuxPollResult> tmux_wait(std::string session_id, TmuxWaitOptions options = {});

@@ -10,6 +10,7 @@
 #include <eci/result.hpp>
 #include <eci/sandbox_types.hpp>
 #include <eci/tmux.hpp>
+#include <eci/tree_transfer.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -170,6 +171,42 @@ class AsyncEciSandbox {
     boost::asio::awaitable<Result<FileReadResult>> read_file(std::string sandbox_id,
                                                              std::string path) {
         return read_file(std::move(sandbox_id), std::move(path), FileTransferOptions{});
+    }
+    /// Copies the local file, directory tree or symlink `local_path` to `sandbox_path` (when
+    /// that is an existing directory, into it under the same name): one exec whose stdin
+    /// carries a tar stream read from disk chunk by chunk (bounded memory at any size). Modes,
+    /// symlinks and empty directories are kept; the sandbox checks every file's SHA-256
+    /// before renaming it from a hidden staging directory into place (docs/tmux-and-files.md).
+    /// Needs /bin/sh, tar, sha256sum, base64 and head (GNU or busybox) in the sandbox.
+    /// Errors: invalid_argument (bad paths, unreadable local entries, a local file that
+    /// changed size while sent); not_found (no such local path or sandbox directory);
+    /// protocol (a SHA-256 mismatch); service (the sandbox's tools failed); those of
+    /// exec_command. Every error after the exec started names the entries that were
+    /// complete; no file is ever left half-written under its final name.
+    boost::asio::awaitable<Result<TransferResult>> upload(std::string sandbox_id,
+                                                          std::string local_path,
+                                                          std::string sandbox_path,
+                                                          TransferOptions options);
+    boost::asio::awaitable<Result<TransferResult>> upload(std::string sandbox_id,
+                                                          std::string local_path,
+                                                          std::string sandbox_path) {
+        return upload(std::move(sandbox_id), std::move(local_path), std::move(sandbox_path),
+                      TransferOptions{});
+    }
+    /// Copies `sandbox_path` (file, tree or symlink) to `local_path` (into it when it is an
+    /// existing directory): one exec running `tar c` after hashing every file; each file is
+    /// written to a hidden temporary name and renamed only once its SHA-256 matches the
+    /// sandbox's. Members that would leave the destination (`..`, absolute, through a
+    /// symlink) are refused. Errors: as upload (not_found for no such sandbox path).
+    boost::asio::awaitable<Result<TransferResult>> download(std::string sandbox_id,
+                                                            std::string sandbox_path,
+                                                            std::string local_path,
+                                                            TransferOptions options);
+    boost::asio::awaitable<Result<TransferResult>> download(std::string sandbox_id,
+                                                            std::string sandbox_path,
+                                                            std::string local_path) {
+        return download(std::move(sandbox_id), std::move(sandbox_path), std::move(local_path),
+                        TransferOptions{});
     }
     /// Starts `command` in a new detached tmux session and returns the session id (Python
     /// `tmux_start`). The session is created with `history-limit` and `remain-on-exit` in one

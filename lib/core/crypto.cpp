@@ -92,6 +92,44 @@ std::string sha256_hex(std::string_view data) {
     return out;
 }
 
+Sha256::Sha256() : context_(EVP_MD_CTX_new()) {
+    if (context_ == nullptr ||
+        EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(context_), fetched_sha256(), nullptr) != 1) {
+        EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(context_));
+        throw std::bad_alloc();
+    }
+}
+
+Sha256::Sha256(Sha256&& other) noexcept : context_(std::exchange(other.context_, nullptr)) {}
+
+Sha256& Sha256::operator=(Sha256&& other) noexcept {
+    if (this != &other) {
+        EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(context_));
+        context_ = std::exchange(other.context_, nullptr);
+    }
+    return *this;
+}
+
+Sha256::~Sha256() {
+    EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(context_));
+}
+
+void Sha256::update(std::string_view data) {
+    if (EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(context_), bytes(data), data.size()) != 1)
+        throw std::bad_alloc();
+}
+
+std::string Sha256::finish_hex() {
+    auto* context = static_cast<EVP_MD_CTX*>(context_);
+    std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
+    unsigned int size = 0;
+    if (EVP_DigestFinal_ex(context, out.data(), &size) != 1 ||
+        EVP_DigestInit_ex(context, fetched_sha256(), nullptr) != 1) {
+        throw std::bad_alloc();
+    }
+    return to_hex(out.data(), size);
+}
+
 void append_sha256_hex(std::string& out, std::string_view data) {
     unsigned int size = 0;
     const auto hash = digest(fetched_sha256(), data, size);

@@ -19,6 +19,25 @@ std::string sha256_hex(std::string_view data);
 /// sha256_hex(data) appended to `out`.
 void append_sha256_hex(std::string& out, std::string_view data);
 
+/// SHA-256 over data fed in pieces (a file streamed in chunks): the same hash as sha256_hex of
+/// the concatenation. Thread safety: none. Throws std::bad_alloc only (OpenSSL out of memory).
+class Sha256 {
+  public:
+    Sha256();
+    Sha256(Sha256&& other) noexcept;
+    Sha256& operator=(Sha256&& other) noexcept;
+    Sha256(const Sha256&) = delete;
+    Sha256& operator=(const Sha256&) = delete;
+    ~Sha256();
+
+    void update(std::string_view data);
+    /// Lower-case hex of everything fed so far; the hasher then starts over (empty).
+    std::string finish_hex();
+
+  private:
+    void* context_ = nullptr;  // EVP_MD_CTX, kept out of this header
+};
+
 /// Lower-case hex HMAC-SHA256 of `data` under `key` (64 characters).
 std::string hmac_sha256_hex(std::string_view key, std::string_view data);
 

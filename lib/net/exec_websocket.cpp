@@ -564,18 +564,38 @@ asio::awaitable<Result<void>> read_until_closed(ExecWebSocket& socket, OutputCol
     }
 }
 
-// Writes stdin, then waits until the reader ends (which cancels it). It never completes on
-// its own, so only the reader or the deadline can end the race. A failed write is noted, not
-// returned: the reader sees what happened to the connection and reports it.
-asio::awaitable<void> write_then_wait(ExecWebSocket& socket, std::optional<std::string> data,
-                                      ExecStreamOutcome& outcome) {
+// Writes stdin (the data, then the source's pieces), then waits until the reader ends (which
+// cancels it). It never completes on its own unless the source fails, so only the reader, the
+// deadline or a failed source can end the race. A failed write is noted, not returned: the
+// reader sees what happened to the connection and reports it.
+asio::awaitable<Result<void>> write_then_wait(ExecWebSocket& socket,
+                                              std::optional<std::string> data, StdinSource source,
+                                              ExecStreamOutcome& outcome) {
+    bool writing = true;
     if (data && !data->empty()) {
         auto written = co_await socket.write_stdin(*data);
-        if (!written)
+        if (!written) {
             outcome.stdin_complete = false;
+            writing = false;
+        }
+    }
+    while (writing && source) {
+        auto piece = source();
+        if (!piece.ok()) {
+            outcome.stdin_complete = false;
+            co_return std::move(piece).error();
+        }
+        if (piece->empty())
+            break;
+        auto written = co_await socket.write_stdin(*piece);
+        if (!written) {
+            outcome.stdin_complete = false;
+            writing = false;
+        }
     }
     asio::steady_timer forever(co_await asio::this_coro::executor, Clock::time_point::max());
     co_await forever.async_wait(asio::use_awaitable);  // throws when cancelled: never "wins"
+    co_return Result<void>{};
 }
 
 asio::awaitable<void> wait_until(Clock::time_point deadline) {
@@ -588,7 +608,8 @@ asio::awaitable<void> wait_until(Clock::time_point deadline) {
 asio::awaitable<Result<ExecStreamOutcome>> run_exec_stream(ExecWebSocket& socket,
                                                            std::optional<std::string> stdin_data,
                                                            Clock::time_point deadline,
-                                                           OutputCollector& output) {
+                                                           OutputCollector& output,
+                                                           StdinSource stdin_source) {
     using namespace asio::experimental::awaitable_operators;
     ExecStreamOutcome outcome;
     outcome.stdin_complete = true;
@@ -599,17 +620,26 @@ asio::awaitable<Result<ExecStreamOutcome>> run_exec_stream(ExecWebSocket& socket
         return error;
     };
     try {
-        auto finished = co_await (read_until_closed(socket, output, outcome) ||
-                                  write_then_wait(socket, std::move(stdin_data), outcome) ||
-                                  wait_until(deadline));
+        auto finished = co_await (
+            read_until_closed(socket, output, outcome) ||
+            write_then_wait(socket, std::move(stdin_data), std::move(stdin_source), outcome) ||
+            wait_until(deadline));
         if (finished.index() == 2)
             co_return fail(
                 ErrorKind::timeout,
                 fmt::format("exec stream deadline passed after {} output bytes; the "
                             "partial output is kept",
                             output.stdout_received_bytes() + output.stderr_received_bytes()));
-        if (finished.index() != 0)
+        if (finished.index() == 1) {
+            auto& written = std::get<1>(finished);
+            if (!written.ok()) {
+                // The caller's own failure (e.g. a local file that changed): not the stream's.
+                auto error = std::move(written).error();
+                error.dispatch = Dispatch::unknown;
+                co_return error;
+            }
             co_return fail(ErrorKind::protocol, "exec stream: the stdin writer ended the session");
+        }
         auto& read = std::get<0>(finished);
         if (!read)
             co_return std::move(read).error();

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -186,8 +187,15 @@ struct ExecStreamOutcome {
     bool stdin_complete = true;      ///< all stdin was written (true when there was none)
 };
 
-/// Runs one exec session to its end on a connected socket: writes `stdin_data` (if any)
-/// concurrently with reading every frame into `output` until the server closes.
+/// Produces a command's stdin piece by piece, after `stdin_data`: each call returns the next
+/// bytes, an empty string at the end, or an error that ends the session (the stream is then
+/// closed and run_exec_stream returns that error). Called only when the previous piece was
+/// written, so at most one piece is held in memory.
+using StdinSource = std::function<Result<std::string>()>;
+
+/// Runs one exec session to its end on a connected socket: writes `stdin_data` (if any),
+/// then the pieces of `stdin_source` (if set), concurrently with reading every frame into
+/// `output` until the server closes.
 ///
 /// Errors: timeout when `deadline` passes first (the message says so; `output` keeps what
 /// arrived); network when the connection dropped without a close frame (partial output kept);
@@ -199,6 +207,7 @@ struct ExecStreamOutcome {
 /// Lifetimes: `socket` and `output` must outlive the operation.
 boost::asio::awaitable<Result<ExecStreamOutcome>> run_exec_stream(
     ExecWebSocket& socket, std::optional<std::string> stdin_data,
-    std::chrono::steady_clock::time_point deadline, OutputCollector& output);
+    std::chrono::steady_clock::time_point deadline, OutputCollector& output,
+    StdinSource stdin_source = {});
 
 }  // namespace eci::detail

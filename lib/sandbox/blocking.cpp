@@ -222,6 +222,26 @@ Result<FileReadResult> EciSandbox::read_file(std::string sandbox_id, std::string
     });
 }
 
+Result<TransferResult> EciSandbox::upload(std::string sandbox_id, std::string local_path,
+                                          std::string sandbox_path, TransferOptions options) {
+    return runtime_->call<TransferResult>(
+        [client = *runtime_->client, id = std::move(sandbox_id), local = std::move(local_path),
+         remote = std::move(sandbox_path), options = std::move(options)]() mutable {
+            return client.upload(std::move(id), std::move(local), std::move(remote),
+                                 std::move(options));
+        });
+}
+
+Result<TransferResult> EciSandbox::download(std::string sandbox_id, std::string sandbox_path,
+                                            std::string local_path, TransferOptions options) {
+    return runtime_->call<TransferResult>(
+        [client = *runtime_->client, id = std::move(sandbox_id), remote = std::move(sandbox_path),
+         local = std::move(local_path), options = std::move(options)]() mutable {
+            return client.download(std::move(id), std::move(remote), std::move(local),
+                                   std::move(options));
+        });
+}
+
 Result<std::string> EciSandbox::tmux_start(std::string sandbox_id, std::string command,
                                            TmuxStartOptions options) {
     return runtime_->call<std::string>([client = *runtime_->client, id = std::move(sandbox_id),
@@ -317,6 +337,24 @@ Result<FileWriteResult> Sandbox::write_file_ws(std::string path, std::string con
         return handle.write_file_ws(std::move(path), std::move(content), std::move(options));
     });
 }
+Result<TransferResult> Sandbox::upload(std::string local_path, std::string sandbox_path,
+                                       TransferOptions options) {
+    return runtime_->call<TransferResult>([handle = handle_, local = std::move(local_path),
+                                           remote = std::move(sandbox_path),
+                                           options = std::move(options)]() mutable {
+        return handle.upload(std::move(local), std::move(remote), std::move(options));
+    });
+}
+
+Result<TransferResult> Sandbox::download(std::string sandbox_path, std::string local_path,
+                                         TransferOptions options) {
+    return runtime_->call<TransferResult>([handle = handle_, remote = std::move(sandbox_path),
+                                           local = std::move(local_path),
+                                           options = std::move(options)]() mutable {
+        return handle.download(std::move(remote), std::move(local), std::move(options));
+    });
+}
+
 Result<FileReadResult> Sandbox::read_file(std::string path, FileTransferOptions options) {
     return runtime_->call<FileReadResult>(
         [handle = handle_, path = std::move(path), options = std::move(options)]() mutable {

@@ -156,7 +156,7 @@ asio::awaitable<Result<CommandResult>> run_exec_once(std::shared_ptr<AsyncEciSan
     request.container_name = plan.container_name;
     request.command = plan.argv;
     request.tty = plan.tty;
-    request.stdin = plan.stdin_data.has_value();
+    request.stdin = plan.stdin_data.has_value() || static_cast<bool>(plan.stdin_source);
     request.sync = false;
     CallOptions call;
     call.deadline =
@@ -260,7 +260,8 @@ asio::awaitable<Result<CommandResult>> run_exec_once(std::shared_ptr<AsyncEciSan
     }
     count_ws_connection(*state, socket, plan.sandbox_id, result.request_id, connect_started);
     start_slot->reset();
-    auto streamed = co_await run_exec_stream(socket, plan.stdin_data, deadline, raw);
+    auto streamed =
+        co_await run_exec_stream(socket, plan.stdin_data, deadline, raw, plan.stdin_source);
     if (!streamed.ok()) {
         auto error = std::move(streamed).error();
         log(state->logger, LogLevel::debug,

@@ -30,6 +30,9 @@ struct ExecPlan {
     std::vector<std::string> argv;  ///< sent as the Command JSON array
     /// Sent on stdin after connecting (Stdin is turned on); nullopt = Stdin off.
     std::optional<std::string> stdin_data;
+    /// More stdin, pulled piece by piece after `stdin_data` (Stdin is turned on): a stream of
+    /// any size in bounded memory (upload). A rerun must restart it (see on_rerun). Optional.
+    StdinSource stdin_source;
     bool tty = false;
     /// Non-empty: the command reports its exit code as `<exit_marker><code>\n` on stderr
     /// (core/shell_wrappers.hpp); that line is removed and its code wins over the exit frame.

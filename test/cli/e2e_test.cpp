@@ -350,6 +350,54 @@ std::set<std::string> string_set(const json::value& array) {
 
 }  // namespace
 
+TEST_CASE("cli e2e: cp uploads and downloads a tree, refuses bad operands", "[cli][e2e]") {
+    CliFixture fixture;
+    const std::string id = fixture.create_running("cli-cp");
+    const auto src = fixture.dir.path / "tree";
+    std::filesystem::create_directories(src / "sub");
+    std::filesystem::create_directories(src / "empty");
+    std::string binary = "bin\x01\xff";
+    binary.push_back('\0');
+    std::ofstream(src / "sub" / "data.bin", std::ios::binary) << binary;
+    std::filesystem::permissions(src / "sub" / "data.bin", std::filesystem::perms(0600),
+                                 std::filesystem::perm_options::replace);
+    std::filesystem::create_symlink("sub/data.bin", src / "link");
+
+    auto up = fixture.cli({"cp", src.string(), id + ":/tmp/tree", "--json"});
+    INFO("stdout: " << up.out << " stderr: " << up.err);
+    REQUIRE(up.exit_code == 0);
+    auto object = json::parse(up.out).as_object();
+    CHECK(json::value_to<std::string>(object.at("destination")) == "/tmp/tree");
+    CHECK(object.at("files").to_number<int>() == 1);
+    CHECK(object.at("entries").as_array().size() == 5);
+    // Not a terminal: no progress on stderr.
+    CHECK(up.err.empty());
+
+    auto down = fixture.cli({"cp", id + ":/tmp/tree", (fixture.dir.path / "back").string()});
+    INFO("stdout: " << down.out << " stderr: " << down.err);
+    REQUIRE(down.exit_code == 0);
+    CHECK(down.out.find("copied 5 entries (1 files") == 0);
+    const auto back = fixture.dir.path / "back";
+    std::ifstream in(back / "sub" / "data.bin", std::ios::binary);
+    std::stringstream content;
+    content << in.rdbuf();
+    CHECK(content.str() == binary);
+    CHECK((std::filesystem::status(back / "sub" / "data.bin").permissions() &
+           std::filesystem::perms::all) == std::filesystem::perms(0600));
+    CHECK(std::filesystem::read_symlink(back / "link") == "sub/data.bin");
+    CHECK(std::filesystem::is_empty(back / "empty"));
+
+    // Usage: neither or both operands in a sandbox -> 2; a missing sandbox path -> 1.
+    auto neither = fixture.cli({"cp", src.string(), "elsewhere"});
+    CHECK(neither.exit_code == 2);
+    CHECK(neither.err.find("ID:PATH") != std::string::npos);
+    CHECK(fixture.cli({"cp", id + ":/a", id + ":/b"}).exit_code == 2);
+    CHECK(fixture.cli({"cp", src.string()}).exit_code == 2);
+    auto missing = fixture.cli({"cp", id + ":/tmp/nothing-here", back.string()});
+    CHECK(missing.exit_code == 1);
+    CHECK(missing.err.find("no such file or directory in the sandbox") != std::string::npos);
+}
+
 TEST_CASE("cli e2e: reap selects by owner, lease and orphaned creator, --dry-run deletes nothing",
           "[cli][e2e][reap]") {
     CliFixture fixture;
