@@ -1,16 +1,25 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/app.hpp"
 
+#include "cli/aliyun_profile.hpp"
+#include "cli/json_output.hpp"
 #include "cli/terminal_text.hpp"
+
+#include <boost/json/object.hpp>
 
 #include <fmt/format.h>
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 
 namespace eci::cli {
+
+namespace json = boost::json;
 
 namespace {
 
@@ -21,8 +30,13 @@ constexpr OptionSpec global_option_table[] = {
     {"ca-file", true, false, "PEM", "extra trusted CA bundle (default: ECI_SANDBOX_CA_FILE)"},
     {"env-file", true, false, "PATH", "read this .env file instead of searching for one"},
     {"access-key-id", true, false, "ID", "AccessKey id (the secret: environment or .env only)"},
+    {"profile", true, false, "NAME",
+     "credentials of this profile of ~/.aliyun/config.json (default: ALIBABA_CLOUD_PROFILE)"},
+    {"timeout", true, false, "SECONDS",
+     "give up on each API call after this long, retries included (default 60)"},
+    {"verbose", false, false, "", "the library's diagnostics on stderr (ECI_SANDBOX_LOG_LEVEL)"},
     {"json", false, false, "", "machine-readable output on stdout"},
-    {"help", false, false, "", "show the help of the command"},
+    {"help", false, false, "", "show the help of the command", 'h'},
 };
 
 }  // namespace
@@ -31,10 +45,92 @@ std::span<const OptionSpec> global_options() {
     return global_option_table;
 }
 
+namespace {
+
+void apply_profile(ConfigOverrides& overrides, AliyunProfile profile, bool take_region) {
+    overrides.access_key_id = std::move(profile.access_key_id);
+    overrides.access_key_secret = std::move(profile.access_key_secret);
+    overrides.security_token = std::move(profile.security_token);
+    if (take_region && !profile.region_id.empty())
+        overrides.region_id = std::move(profile.region_id);
+}
+
+}  // namespace
+
+Result<ClientConfig> load_client_config(const ParsedArgs& args) {
+    ConfigOverrides overrides = config_overrides(args);
+    // A profile named on purpose (--profile, else ALIBABA_CLOUD_PROFILE) is used, as the
+    // official CLI does; its region too, unless --region says otherwise.
+    std::optional<std::string> wanted = args.value("profile");
+    if (!wanted)
+        wanted = process_environment("ALIBABA_CLOUD_PROFILE");
+    if (wanted) {
+        auto profile = read_aliyun_profile(aliyun_config_path(), *wanted);
+        if (!profile)
+            return std::move(profile).error();
+        apply_profile(overrides, std::move(*profile), !overrides.region_id.has_value());
+        return load_config(overrides);
+    }
+    // Otherwise the default chain's order: the environment (and .env), then the current
+    // profile of the config file when the environment has no credentials at all.
+    auto config = load_config(overrides);
+    const auto path = aliyun_config_path();
+    std::error_code ec;
+    if (config || config.error().kind != ErrorKind::auth || overrides.access_key_id ||
+        path.empty() || !std::filesystem::exists(path, ec))
+        return config;
+    auto profile = read_aliyun_profile(path, "");
+    if (!profile)
+        return std::move(profile).error();
+    const bool region_given = overrides.region_id || process_environment("ECI_SANDBOX_REGION_ID") ||
+                              process_environment("ALIBABA_CLOUD_REGION_ID");
+    apply_profile(overrides, std::move(*profile), !region_given);
+    return load_config(overrides);
+}
+
+Logger cli_logger(const ParsedArgs& args) {
+    // Retry notices (info) and warnings by default: a call that keeps failing says so as it
+    // goes, instead of a minute of silence. --verbose: every request.
+    LogLevel level = LogLevel::info;
+    if (args.has("verbose")) {
+        level = LogLevel::debug;
+    } else if (auto name = process_environment("ECI_SANDBOX_LOG_LEVEL")) {
+        for (auto candidate : {LogLevel::trace, LogLevel::debug, LogLevel::info, LogLevel::warn,
+                               LogLevel::error, LogLevel::off}) {
+            if (*name == to_string(candidate))
+                level = candidate;
+        }
+    }
+    Logger logger;
+    logger.level = level;
+    logger.sink = [](LogLevel message_level, std::string_view message) {
+        write_fd(STDERR_FILENO, fmt::format("eci-sandbox: {}: {}\n", to_string(message_level),
+                                            bounded_line(terminal_safe(message))));
+    };
+    return logger;
+}
+
 EciSandbox* Invocation::client() {
     if (client_)
         return &*client_;
-    auto created = EciSandbox::create(config_overrides(args));
+    auto config = load_client_config(args);
+    if (!config) {
+        report_error(config.error());
+        return nullptr;
+    }
+    if (auto text = args.value("timeout")) {
+        // Only ever shortens: exec's own --timeout (up to 600 s) must not stretch API calls.
+        auto seconds = parse_number("--timeout", *text, 0.001, 86400);
+        if (seconds) {
+            const std::chrono::milliseconds bound(static_cast<long long>(*seconds * 1000.0 + 0.5));
+            auto& retry = config->retry;
+            if (retry.overall_deadline.count() == 0 || bound < retry.overall_deadline)
+                retry.overall_deadline = bound;
+            config->timeouts.read = std::min(config->timeouts.read, bound);
+            config->timeouts.connect = std::min(config->timeouts.connect, bound);
+        }
+    }
+    auto created = EciSandbox::create(std::move(*config), cli_logger(args));
     if (!created) {
         report_error(created.error());
         return nullptr;
@@ -73,7 +169,19 @@ bool Invocation::expect_positionals(std::initializer_list<std::string_view> name
     return false;
 }
 
+namespace {
+bool json_errors = false;
+}  // namespace
+
+void set_json_errors(bool enabled) {
+    json_errors = enabled;
+}
+
 int usage_error(const Invocation& invocation, std::string_view message) {
+    if (json_errors)
+        print_json(json::object{{"error", json::object{{"kind", "usage"},
+                                                       {"message", message},
+                                                       {"command", invocation.command.name}}}});
     fmt::print(stderr, "eci-sandbox {}: {} (see 'eci-sandbox {} --help')\n",
                invocation.command.name, bounded_line(terminal_safe(message)),
                invocation.command.name);
@@ -81,6 +189,8 @@ int usage_error(const Invocation& invocation, std::string_view message) {
 }
 
 int report_error(const Error& error) {
+    if (json_errors)
+        print_json(error_json(error));
     // Escaped, then bounded: a server's message can neither act on the terminal nor forge
     // or flood lines.
     fmt::print(stderr, "eci-sandbox: error: {}\n", bounded_line(terminal_safe(error.to_string())));
@@ -105,6 +215,23 @@ void write_fd(int fd, std::string_view bytes) {
             return;  // a closed pipe: nothing sensible left to do with the bytes
         }
         bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+}
+
+Result<std::string> read_all_stdin() {
+    std::string content;
+    char buffer[65536];
+    for (;;) {
+        const ssize_t n = ::read(STDIN_FILENO, buffer, sizeof buffer);
+        if (n == 0)
+            return content;
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return Error::make(ErrorKind::invalid_argument,
+                               fmt::format("cannot read stdin: {}", std::strerror(errno)));
+        }
+        content.append(buffer, static_cast<std::size_t>(n));
     }
 }
 

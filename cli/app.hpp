@@ -11,6 +11,8 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
+#include <cstdint>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -42,6 +44,10 @@ struct Command {
     /// The arguments after the name are not parsed: they all go to ParsedArgs::rest (for
     /// `emulator`, whose flags are the emulator's own).
     bool raw_arguments = false;
+    /// Once this many positionals were given, the next one starts a remote command line:
+    /// it and everything after it go to ParsedArgs::rest unparsed (`exec ID ls -l /`, as
+    /// `docker exec`). SIZE_MAX: options may come anywhere.
+    std::size_t positionals_before_command = SIZE_MAX;
 };
 
 /// The options every command accepts (configuration and output).
@@ -68,6 +74,17 @@ struct Invocation {
     std::optional<EciSandbox> client_;
 };
 
+/// The client configuration: load_config over the global options, with the credentials of
+/// the Alibaba Cloud CLI's ~/.aliyun/config.json profiles in the default chain's order: a
+/// profile named by --profile (or ALIBABA_CLOUD_PROFILE) wins; otherwise the environment
+/// and .env, then the file's current profile when they hold no credentials.
+/// Errors: those of load_config and read_aliyun_profile.
+Result<ClientConfig> load_client_config(const ParsedArgs& args);
+
+/// The CLI's logger: `eci-sandbox: <level>: <message>` lines on stderr, from info up (retry
+/// notices, warnings), debug with --verbose, else ECI_SANDBOX_LOG_LEVEL when set.
+Logger cli_logger(const ParsedArgs& args);
+
 /// The configuration the global options (--endpoint, --region, --ca-file, --env-file,
 /// --access-key-id) give, over the environment and `.env` (eci::load_config).
 ConfigOverrides config_overrides(const ParsedArgs& args);
@@ -79,8 +96,13 @@ int usage_error(const Invocation& invocation, std::string_view message);
 /// Prints `eci-sandbox: error: <kind> <code>: <message> [RequestId: ...]` as ONE line on
 /// stderr (control characters escaped by terminal_safe(), at most max_error_line_bytes;
 /// eci::Error never holds a secret) and returns exit_code::timed_out for a timeout,
-/// exit_code::error otherwise.
+/// exit_code::error otherwise. Under --json (set_json_errors) the error is also printed on
+/// stdout as one error_json() line.
 int report_error(const Error& error);
+
+/// Whether errors (report_error, usage_error) are also printed as JSON on stdout: set once
+/// --json is known to be given. Process-wide; the CLI runs one command per process.
+void set_json_errors(bool enabled);
 
 /// Writes `text` to stdout, control characters escaped (terminal_safe(): one record is one
 /// line whatever a server put in it), followed by a newline. Unbuffered.
@@ -88,6 +110,9 @@ void print_line(std::string_view text);
 
 /// Writes raw bytes to a file descriptor (1 or 2), retrying short writes. Never throws.
 void write_fd(int fd, std::string_view bytes);
+
+/// Everything on stdin up to its end. Errors: invalid_argument when it cannot be read.
+Result<std::string> read_all_stdin();
 
 /// Parses a `--timeout SECONDS` style option (seconds, fractions allowed, 0.001..86400).
 /// Absent: `fallback`. On a bad value prints the usage error and returns nullopt.

@@ -6,6 +6,8 @@
 
 #include <eci/result.hpp>
 
+#include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <span>
@@ -23,6 +25,7 @@ struct OptionSpec {
     bool repeatable = false;       ///< may be given more than once (values are kept in order)
     std::string_view value_name;   ///< for the help text, e.g. "K=V"
     std::string_view description;  ///< one line for the help text
+    char short_name = 0;           ///< `-x` spelling as well (0: none), e.g. 'h' for help
 };
 
 /// What a command line said.
@@ -55,13 +58,25 @@ enum class PositionalMode {
 /// Parses `args` (without the program or command name) against `specs`.
 ///
 /// `--name=VALUE` and `--name VALUE` are both accepted for options that take a value (the
-/// value may start with `-`); `-` alone is a positional; `--` ends option parsing.
-/// Errors: ErrorKind::invalid_argument for an unknown option, a short option (`-x`), a
-/// missing value, a value given to a flag, or a non-repeatable option given twice. The
-/// message names the option, never a value (a value could be a secret pasted by mistake).
+/// value may start with `-`); `-x` for an option whose spec has that short name (`-x VALUE`
+/// when it takes one); `-` alone is a positional; `--` ends option parsing.
+/// `positionals_before_rest` (collect mode): once that many positionals were collected, the
+/// next positional and everything after it go to `rest` unparsed, as `docker exec ID CMD
+/// ARGS...` takes the options after CMD as CMD's own.
+/// Errors: ErrorKind::invalid_argument for an unknown option (with a "did you mean" when one
+/// is close), an unknown short option, a missing value, a value given to a flag, or a
+/// non-repeatable option given twice. The message names the option, never a value (a value
+/// could be a secret pasted by mistake).
 /// Thread safety: a pure function.
 Result<ParsedArgs> parse_args(std::span<const std::string> args, std::span<const OptionSpec> specs,
-                              PositionalMode mode = PositionalMode::collect);
+                              PositionalMode mode = PositionalMode::collect,
+                              std::size_t positionals_before_rest = SIZE_MAX);
+
+/// The candidate closest to a mistyped `word` (edit distance, a transposition counting as
+/// one edit), when it is close enough to be what was meant: at most 1 edit for words of up
+/// to 4 characters, 2 up to 8, 3 beyond. nullopt otherwise.
+std::optional<std::string_view> closest_match(std::string_view word,
+                                              std::span<const std::string_view> candidates);
 
 /// The options part of a help text: one line per option, `  --name VALUE   description`.
 std::string format_options(std::span<const OptionSpec> specs);

@@ -6,6 +6,7 @@
 #include "cli/app.hpp"
 
 #include <span>
+#include <vector>
 
 namespace eci::cli {
 
@@ -25,5 +26,10 @@ std::span<const Command> reap_commands();
 std::span<const Command> mcp_commands();
 /// emulator (when the emulator is built).
 std::span<const Command> emulator_commands();
+/// completion bash|zsh.
+std::span<const Command> completion_commands();
+
+/// Every command, in help order (the groups above; defined in main.cpp).
+std::vector<Command> all_commands();
 
 }  // namespace eci::cli

@@ -4,9 +4,17 @@
 #include "cli/commands.hpp"
 #include "cli/json_output.hpp"
 
+#include "core/shell_wrappers.hpp"
+
 #include <fmt/format.h>
 
 #include <unistd.h>
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace eci::cli {
 
@@ -15,6 +23,9 @@ namespace {
 constexpr OptionSpec exec_options[] = {
     {"timeout", true, false, "SECONDS", "deadline of the command (default and maximum 600)"},
     {"container", true, false, "NAME", "container to run in (default: the first)"},
+    {"env", true, true, "K=V", "environment variable of the command", 'e'},
+    {"workdir", true, false, "DIR", "run the command in this directory", 'w'},
+    {"no-stdin", false, false, "", "do not forward stdin (as ssh -n)"},
     {"tty", false, false, "", "allocate a TTY (stdout and stderr arrive merged)"},
     {"raw-argv", false, false, "",
      "send ARGV bare, without the /bin/sh exit-status wrapper (images without /bin/sh)"},
@@ -23,8 +34,48 @@ constexpr OptionSpec exec_options[] = {
 constexpr OptionSpec bash_options[] = {
     {"timeout", true, false, "SECONDS", "deadline of the command (default and maximum 600)"},
     {"container", true, false, "NAME", "container to run in (default: the first)"},
-    {"workdir", true, false, "DIR", "run the command in this directory"},
+    {"env", true, true, "K=V", "environment variable of the command", 'e'},
+    {"workdir", true, false, "DIR", "run the command in this directory", 'w'},
+    {"no-stdin", false, false, "", "do not forward stdin (as ssh -n)"},
 };
+
+/// The --env pairs; nullopt after a usage error.
+std::optional<std::vector<std::pair<std::string, std::string>>> env_pairs(Invocation& invocation) {
+    std::vector<std::pair<std::string, std::string>> pairs;
+    for (const auto& text : invocation.args.all("env")) {
+        auto pair = parse_key_value("--env", text);
+        if (!pair) {
+            usage_error(invocation, pair.error().message);
+            return std::nullopt;
+        }
+        // A shell variable name: it is exported by bash and given to env(1) by exec.
+        const std::string& key = pair->first;
+        const bool valid =
+            !(key[0] >= '0' && key[0] <= '9') && std::all_of(key.begin(), key.end(), [](char c) {
+                return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                       (c >= '0' && c <= '9');
+            });
+        if (!valid) {
+            usage_error(invocation, "--env: the name must be letters, digits and _");
+            return std::nullopt;
+        }
+        pairs.push_back(std::move(*pair));
+    }
+    return pairs;
+}
+
+/// What the command gets on its stdin: the local stdin when it is not a terminal (a pipe or
+/// a file, as `echo hi | eci-sandbox bash ID cat`), read to its end first (the exec protocol
+/// has no end-of-input, so the wrappers need the byte count); nothing with --no-stdin, from
+/// a terminal, or when it is empty or closed.
+std::optional<std::string> forwarded_stdin(const Invocation& invocation) {
+    if (invocation.args.has("no-stdin") || ::isatty(STDIN_FILENO) != 0)
+        return std::nullopt;
+    auto input = read_all_stdin();
+    if (!input || input->empty())
+        return std::nullopt;
+    return std::move(*input);
+}
 
 /// ExecOptions from the shared flags; nullopt after a usage error.
 std::optional<ExecOptions> exec_options_from(Invocation& invocation) {
@@ -41,6 +92,11 @@ std::optional<ExecOptions> exec_options_from(Invocation& invocation) {
     options.exec_dir = invocation.args.value("workdir").value_or("");
     options.tty = invocation.args.has("tty");
     options.raw_argv = invocation.args.has("raw-argv");
+    if (!options.exec_dir.empty() && (options.tty || options.raw_argv)) {
+        usage_error(invocation, "--workdir needs the /bin/sh wrapper (not --tty or --raw-argv)");
+        return std::nullopt;
+    }
+    options.stdin_data = forwarded_stdin(invocation);
     if (!invocation.json) {
         // Stream as it arrives; keep nothing (the output is already on the terminal).
         options.max_output_bytes = 0;
@@ -54,11 +110,8 @@ std::optional<ExecOptions> exec_options_from(Invocation& invocation) {
 
 /// The process exit code for a finished remote command (and its --json line).
 int finish(Invocation& invocation, const Result<CommandResult>& result) {
-    if (!result) {
-        if (invocation.json && result.error().partial)
-            print_json(command_json(*result.error().partial));
-        return report_error(result.error());
-    }
+    if (!result)
+        return report_error(result.error());  // --json: with the output so far ("partial")
     if (invocation.json)
         print_json(command_json(*result));
     switch (result->outcome) {
@@ -104,13 +157,21 @@ int run_exec(Invocation& invocation) {
     const auto& positionals = invocation.args.positionals;
     if (positionals.empty())
         return usage_error(invocation, "missing argument ID");
+    // The command starts at the first word after ID (or after `--`); its own options are
+    // left to it: `exec ID ls -l /`.
     std::vector<std::string> argv = invocation.args.rest;
-    if (!invocation.args.has_separator)
-        argv.assign(positionals.begin() + 1, positionals.end());
-    else if (positionals.size() > 1)
-        return usage_error(invocation, "put the whole command after '--'");
     if (argv.empty())
-        return usage_error(invocation, "missing the command to run (ID -- ARGV...)");
+        return usage_error(invocation, "missing the command to run (ID ARGV...)");
+    auto env = env_pairs(invocation);
+    if (!env)
+        return exit_code::usage;
+    if (!env->empty()) {
+        // env(1) sets them for exactly this program, whatever runs it (wrapper or not).
+        std::vector<std::string> prefix{"env"};
+        for (const auto& [key, value] : *env)
+            prefix.push_back(key + "=" + value);
+        argv.insert(argv.begin(), prefix.begin(), prefix.end());
+    }
     return run_remote(invocation, [&](EciSandbox& client, ExecOptions options) {
         return client.exec_command(positionals[0], std::move(argv), std::move(options));
     });
@@ -129,26 +190,39 @@ int run_bash(Invocation& invocation) {
     } else {
         return usage_error(invocation, "expected ID 'COMMAND' (one argument, quoted)");
     }
+    auto env = env_pairs(invocation);
+    if (!env)
+        return exit_code::usage;
+    std::string exports;
+    for (const auto& [key, value] : *env)
+        exports += fmt::format("export {}={}\n", key, detail::shell_quote(value));
+    command = exports + command;
     return run_remote(invocation, [&](EciSandbox& client, ExecOptions options) {
         return client.bash(positionals[0], std::move(command), std::move(options));
     });
 }
 
 const Command commands[] = {
-    {"exec", "ID [options] -- ARGV...", "run a program (no shell) and exit with its code",
+    {"exec", "ID [options] ARGV...", "run a program (no shell) and exit with its code",
      exec_options,
+     "Options go before ARGV: everything from its first word on is the program's, as with\n"
+     "`docker exec` (`exec ID ls -l /`); `ID [options] -- ARGV...` works too.\n"
+     "A local stdin that is not a terminal is read to its end and forwarded; the program\n"
+     "sees end-of-input after it (--no-stdin: nothing is read, as `ssh -n`).\n"
      "Remote stdout and stderr are streamed to the local stdout and stderr as they arrive.\n"
      "ARGV runs unchanged (no shell parsing of it) under a /bin/sh wrapper that reports its\n"
      "exit code, so the code is known on every service; --raw-argv sends ARGV bare (for an\n"
      "image without /bin/sh), and then the code is known only if the server reports it.\n"
      "With --json nothing is streamed: one object {exit_code, signal, outcome, stdout,\n"
      "stderr, truncated, duration_ms, request_id} is printed at the end.\n",
-     run_exec},
+     run_exec, false, 1},
     {"bash", "ID [options] 'COMMAND'", "run a bash command line and exit with its code",
      bash_options,
      "Runs COMMAND with `bash -lc`; remote stdout and stderr are streamed to the local\n"
      "stdout and stderr, and the process exits with the command's exit code (128+N when a\n"
-     "signal killed it). `ID -- WORDS...` joins the words with spaces.\n",
+     "signal killed it). `ID -- WORDS...` joins the words with spaces.\n"
+     "A local stdin that is not a terminal is read to its end and forwarded (`echo hi |\n"
+     "eci-sandbox bash ID cat` prints hi); --no-stdin reads nothing.\n",
      run_bash},
 };
 

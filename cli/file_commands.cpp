@@ -49,23 +49,6 @@ std::optional<FileTransferOptions> transfer_options(Invocation& invocation) {
     return options;
 }
 
-Result<std::string> read_all_stdin() {
-    std::string content;
-    char buffer[65536];
-    for (;;) {
-        const ssize_t n = ::read(STDIN_FILENO, buffer, sizeof buffer);
-        if (n == 0)
-            return content;
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return Error::make(ErrorKind::invalid_argument,
-                               fmt::format("cannot read stdin: {}", std::strerror(errno)));
-        }
-        content.append(buffer, static_cast<std::size_t>(n));
-    }
-}
-
 Result<std::string> read_local_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in)

@@ -6,6 +6,11 @@
 #include "core/models_json.hpp"
 
 #include <boost/json/serialize.hpp>
+#include <boost/json/string.hpp>
+
+#include <fmt/format.h>
+
+#include <cmath>
 
 #include <unistd.h>
 
@@ -41,8 +46,75 @@ json::value command_json(const CommandResult& result) {
     };
 }
 
+namespace {
+
+// Boost.JSON writes every double in exponent form ("cpu":1E0); people and tools expect the
+// shortest plain form (1, 0.5), which fmt gives. Everything else is serialised as usual.
+void write_value(std::string& out, const json::value& value) {
+    switch (value.kind()) {
+        case json::kind::object: {
+            out += '{';
+            bool first = true;
+            for (const auto& [key, member] : value.get_object()) {
+                if (!first)
+                    out += ',';
+                first = false;
+                out += json::serialize(json::string(key));
+                out += ':';
+                write_value(out, member);
+            }
+            out += '}';
+            return;
+        }
+        case json::kind::array: {
+            out += '[';
+            bool first = true;
+            for (const auto& element : value.get_array()) {
+                if (!first)
+                    out += ',';
+                first = false;
+                write_value(out, element);
+            }
+            out += ']';
+            return;
+        }
+        case json::kind::double_: {
+            const double number = value.get_double();
+            // JSON has no NaN or infinity.
+            out += std::isfinite(number) ? fmt::format("{}", number) : std::string("null");
+            return;
+        }
+        default:
+            out += json::serialize(value);
+            return;
+    }
+}
+
+}  // namespace
+
 std::string json_text(const json::value& value) {
-    return terminal_safe_json(json::serialize(value));
+    std::string out;
+    write_value(out, value);
+    return terminal_safe_json(out);
+}
+
+json::value error_json(const Error& error) {
+    json::object detail{
+        {"kind", to_string(error.kind)},
+        {"code", error.code},
+        {"message", error.message},
+        {"service_message", error.service_message},
+        {"request_id", error.request_id},
+        {"http_status",
+         error.http_status != 0 ? json::value(error.http_status) : json::value(nullptr)},
+    };
+    if (!error.sandbox_id.empty())
+        detail["sandbox_id"] = error.sandbox_id;
+    json::object object{{"error", std::move(detail)}};
+    // What a command printed before it failed (timed out, lost its connection).
+    if (error.partial)
+        object["partial"] = command_json(*error.partial);
+    return object;
 }
 
 void print_json(const json::value& value) {

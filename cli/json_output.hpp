@@ -3,6 +3,7 @@
 #pragma once
 
 #include <eci/command.hpp>
+#include <eci/error.hpp>
 #include <eci/sandbox_types.hpp>
 
 #include <boost/json/value.hpp>
@@ -24,7 +25,14 @@ boost::json::value command_json(const CommandResult& result);
 /// The number, or null.
 boost::json::value optional_int(const std::optional<int>& value);
 
-/// `value` serialised, its control characters escaped (terminal_safe_json).
+/// {"error":{"kind","code","message","service_message","request_id","http_status"
+///  (null when there was no reply)[,"sandbox_id"]}[,"partial":command_json]}: how every
+/// command reports a failure on stdout under --json (the one-line message still goes to
+/// stderr). No field holds a secret (eci::Error never does).
+boost::json::value error_json(const Error& error);
+
+/// `value` serialised, its control characters escaped (terminal_safe_json). Numbers are
+/// JSON numbers in their plain shortest form: 1, 0.5 (never 1E0).
 std::string json_text(const boost::json::value& value);
 
 /// Serialises `value` and prints it as one line on stdout.

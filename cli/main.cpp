@@ -3,6 +3,9 @@
 // dispatches to one command, and turns every failure into one line on stderr and an exit code.
 #include "cli/app.hpp"
 #include "cli/commands.hpp"
+#include "cli/json_output.hpp"
+
+#include <boost/json/object.hpp>
 
 #include <eci/version.hpp>
 
@@ -18,11 +21,7 @@
 #include <string>
 #include <vector>
 
-namespace {
-
-using namespace eci::cli;
-
-std::vector<Command> all_commands() {
+std::vector<eci::cli::Command> eci::cli::all_commands() {
     std::vector<Command> commands;
     auto add = [&](std::span<const Command> group) {
         commands.insert(commands.end(), group.begin(), group.end());
@@ -37,8 +36,13 @@ std::vector<Command> all_commands() {
 #ifdef ECI_CLI_HAVE_EMULATOR
     add(emulator_commands());
 #endif
+    add(completion_commands());
     return commands;
 }
+
+namespace {
+
+using namespace eci::cli;
 
 constexpr eci::cli::OptionSpec version_option[] = {
     {"version", false, false, "", "print the version"},
@@ -57,9 +61,11 @@ std::string general_usage(const std::vector<Command>& commands) {
             format_options(version_option) +
             "\n"
             "Credentials: ECI_SANDBOX_ACCESS_KEY_ID / ECI_SANDBOX_ACCESS_KEY_SECRET (or the\n"
-            "ALIBABA_CLOUD_* names) in the environment or a .env file; the secret is never taken\n"
+            "ALIBABA_CLOUD_* names) in the environment or a .env file, else the current profile\n"
+            "of ~/.aliyun/config.json (--profile NAME picks one); the secret is never taken\n"
             "from the command line. Also read: ECI_SANDBOX_REGION_ID, ECI_SANDBOX_ENDPOINT,\n"
-            "ECI_SANDBOX_CA_FILE, ECI_SANDBOX_TIMEOUT_MS (docs/configuration.md).\n"
+            "ECI_SANDBOX_CA_FILE, ECI_SANDBOX_TIMEOUT_MS, ECI_SANDBOX_LOG_LEVEL\n"
+            "(docs/configuration.md).\n"
             "\n"
             "Exit codes: 0 success; 1 the call failed (one line on stderr); 2 usage error;\n"
             "124 timed out; exec, bash, shell and tmux wait exit with the remote command's code.\n"
@@ -78,11 +84,42 @@ std::string command_usage(const Command& command) {
         text += fmt::format("\n{}", command.details);
     if (!command.options.empty())
         text += "\nOptions:\n" + format_options(command.options);
-    text += "\nGlobal options:\n" + format_options(global_options());
+    // A command's own option of the same name (exec's --timeout) replaces the global one.
+    std::vector<OptionSpec> globals;
+    for (const auto& spec : global_options()) {
+        if (std::none_of(command.options.begin(), command.options.end(),
+                         [&](const OptionSpec& own) { return own.name == spec.name; }))
+            globals.push_back(spec);
+    }
+    text += "\nGlobal options:\n" + format_options(globals);
     return text;
 }
 
+/// "unknown command 'X'", with the closest command name when one is near (`tmux strat`
+/// is compared with the sub-commands of its group).
+std::string unknown_command(const std::vector<Command>& commands, const std::string& name) {
+    std::vector<std::string_view> names;
+    for (const auto& command : commands) {
+        std::string_view candidate = command.name;
+        // Top-level words only, unless the mistake is in a sub-command's word.
+        if (name.find(' ') == std::string::npos)
+            candidate = candidate.substr(0, candidate.find(' '));
+        if (std::find(names.begin(), names.end(), candidate) == names.end())
+            names.push_back(candidate);
+    }
+    if (auto near = closest_match(name, names))
+        return fmt::format("unknown command '{}' (did you mean '{}'?)", name, *near);
+    return fmt::format("unknown command '{}'", name);
+}
+
+/// Whether `--json` appears before any `--`: usage errors found before the command's own
+/// parse are then printed as JSON as well.
+bool json_requested = false;
+
 int top_level_usage_error(std::string_view message) {
+    if (json_requested)
+        print_json(boost::json::object{
+            {"error", boost::json::object{{"kind", "usage"}, {"message", message}}}});
     fmt::print(stderr, "eci-sandbox: {} (see 'eci-sandbox --help')\n", message);
     return exit_code::usage;
 }
@@ -99,6 +136,11 @@ void merge_globals(ParsedArgs& into, const ParsedArgs& globals) {
 
 int run(const std::vector<std::string>& args) {
     const auto commands = all_commands();
+    // Before parsing, so that a usage error is JSON too; corrected once the command's own
+    // parse says whether `--json` was an option (`exec ID cmd --json` is the command's).
+    json_requested =
+        std::find(args.begin(), std::find(args.begin(), args.end(), "--"), "--json") != args.end();
+    set_json_errors(json_requested);
 
     std::vector<OptionSpec> top_specs(global_options().begin(), global_options().end());
     top_specs.push_back(version_option[0]);
@@ -150,7 +192,7 @@ int run(const std::vector<std::string>& args) {
     auto found = std::find_if(commands.begin(), commands.end(),
                               [&](const Command& command) { return command.name == name; });
     if (found == commands.end())
-        return top_level_usage_error(fmt::format("unknown command '{}'", name));
+        return top_level_usage_error(unknown_command(commands, name));
     const Command& command = *found;
 
     Invocation invocation(command);
@@ -160,7 +202,8 @@ int run(const std::vector<std::string>& args) {
     }
     std::vector<OptionSpec> specs(command.options.begin(), command.options.end());
     specs.insert(specs.end(), global_options().begin(), global_options().end());
-    auto parsed = parse_args(rest, specs);
+    auto parsed =
+        parse_args(rest, specs, PositionalMode::collect, command.positionals_before_command);
     if (!parsed)
         return usage_error(invocation, parsed.error().message);
     invocation.args = std::move(*parsed);
@@ -170,6 +213,12 @@ int run(const std::vector<std::string>& args) {
         return exit_code::ok;
     }
     invocation.json = invocation.args.has("json");
+    set_json_errors(invocation.json);
+    if (auto text = invocation.args.value("timeout")) {
+        // Checked here for every command; exec and the like check their own bounds again.
+        if (auto seconds = parse_number("--timeout", *text, 0.001, 86400); !seconds)
+            return usage_error(invocation, seconds.error().message);
+    }
     return command.run(invocation);
 }
 

@@ -14,7 +14,6 @@ constexpr OptionSpec mcp_options[] = {
      "lease of each sandbox it creates: the service ends it then (default 1800, at most 86400)"},
     {"keep-sandboxes", false, false, "",
      "leave the sandboxes it created running at exit (default: delete them)"},
-    {"verbose", false, false, "", "log the library's diagnostics (stderr)"},
 };
 
 int run_mcp(Invocation& invocation) {

@@ -78,6 +78,8 @@ class EciSandbox {
                                      TmuxWaitOptions options = {});
     Result<bool> tmux_kill(std::string sandbox_id, std::string session_id);
     Result<std::vector<TmuxSessionInfo>> tmux_list(std::string sandbox_id);
+    /// See AsyncEciSandbox::logs.
+    Result<ContainerLog> logs(std::string sandbox_id, LogOptions options = {});
     /// See AsyncEciSandbox::reap (docs/leases.md).
     Result<ReapReport> reap(ReapOptions options = {});
     /// See AsyncEciSandbox::lease_owner.

@@ -83,8 +83,11 @@ struct ExecOptions {
     /// connected) runs again from the start within the same timeout (`on_output` then sees
     /// the new run's output from its beginning). Default false (retried only after a refusal).
     bool idempotent = false;
-    /// exec_command only: bytes sent to the command's stdin (Stdin is turned on). There is
-    /// no end-of-input in this protocol, so the command must know when to stop reading.
+    /// exec_command and bash: bytes sent to the command's stdin (Stdin is turned on). The
+    /// protocol has no end-of-input of its own, so the wrappers hand the command exactly these
+    /// bytes and then end-of-input (`head -c N |`): `cat` ends. With `raw_argv`, `tty` or
+    /// `sync == false` the bytes are sent bare and the command must know when to stop
+    /// reading. bash then runs the command from a temporary file (see bash_stdin_argv).
     std::optional<std::string> stdin_data;
     /// exec_command only: allocate a TTY (stdout and stderr then arrive merged). Default false.
     bool tty = false;
@@ -95,7 +98,9 @@ struct ExecOptions {
     /// parsing. Set this for an image without /bin/sh: the exit code is then known only when
     /// the service's stream reports one. The wrapper is never used with `tty` or `sync=false`.
     bool raw_argv = false;
-    /// bash, bash_ws: run the command in this directory (quoted: any value is safe).
+    /// bash, bash_ws, exec_command: run the command in this directory (any value is safe).
+    /// exec_command needs its exit-status wrapper for it (invalid_argument with `raw_argv`,
+    /// `tty` or `sync == false`).
     std::string exec_dir;
     /// exec_command, bash: false returns the WebSocket and HTTP URLs without attaching (the
     /// Python `sync=False`); nothing is read and no exit code is known. Default true.

@@ -244,6 +244,11 @@ class AsyncEciSandbox {
     boost::asio::awaitable<Result<bool>> tmux_kill(std::string sandbox_id, std::string session_id);
     /// The sandbox's tmux sessions (empty when tmux runs none).
     boost::asio::awaitable<Result<std::vector<TmuxSessionInfo>>> tmux_list(std::string sandbox_id);
+    /// A container's log (DescribeContainerLog; Python has no counterpart). Errors:
+    /// invalid_argument for an empty id or an option out of range (before any call);
+    /// not_found for an unknown sandbox or container; the service's errors. Defined in
+    /// lib/sandbox/container_log.cpp.
+    boost::asio::awaitable<Result<ContainerLog>> logs(std::string sandbox_id, LogOptions options);
     /// Finds the sandboxes this library tagged whose lease expired (and, with
     /// `options.include_orphans`, whose creating process on this host is gone), walking every
     /// page of DescribeContainerGroups filtered by the owner tag, and deletes them unless

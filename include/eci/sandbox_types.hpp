@@ -131,4 +131,22 @@ struct Receipt {
     std::string request_id;  ///< empty when no call was needed (e.g. delete of a gone sandbox)
 };
 
+/// Which part of a container's log to fetch (DescribeContainerLog).
+struct LogOptions {
+    /// The container. Empty (default): the first container of the group.
+    std::string container_name;
+    std::optional<int> tail;           ///< the last N lines, 1..2000; default: the service's 500
+    std::optional<int> since_seconds;  ///< only lines of the last N seconds, >= 1
+    std::optional<int> limit_bytes;    ///< at most N bytes, 1..1048576 (the service's bound)
+    bool timestamps = false;           ///< prefix each line with its RFC 3339 time
+    bool previous = false;             ///< the run before the last restart (`LastTime`)
+};
+
+/// A container's log as DescribeContainerLog returned it (at most 1 MiB).
+struct ContainerLog {
+    std::string container_name;
+    std::string content;
+    std::string request_id;
+};
+
 }  // namespace eci

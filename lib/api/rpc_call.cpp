@@ -154,9 +154,16 @@ asio::awaitable<Result<void>> run_attempts(std::shared_ptr<OpenApiClient::State>
     // sending): a later attempt's refusal (throttled, 503) then does not undo that, and the
     // final error must say the outcome is unknown, or a create would look safely not done.
     bool maybe_carried_out = false;
-    auto final_error = [&maybe_carried_out](Error error) {
+    int attempts_made = 0;
+    auto final_error = [&maybe_carried_out, &attempts_made, started](Error error) {
         if (maybe_carried_out)
             error.dispatch = Dispatch::unknown;
+        // The last attempt's reason alone ("connect timed out after 10000 ms") reads wrong
+        // after a minute of retries: say how long the whole call tried.
+        if (attempts_made > 1 && error.kind != ErrorKind::cancelled)
+            error.message += fmt::format(
+                " (gave up after {} attempts in {:.1f} s)", attempts_made,
+                duration_cast<milliseconds>(steady_clock::now() - started).count() / 1000.0);
         return error;
     };
     for (int attempt = 1;; ++attempt) {
@@ -218,6 +225,7 @@ asio::awaitable<Result<void>> run_attempts(std::shared_ptr<OpenApiClient::State>
             ++state->stats.concurrency_waits;
         detail::SemaphorePermit permit(state->call_slots);
 
+        attempts_made = attempt;
         HttpRequest request = build_signed_request(*state, action, params);
         request.idempotent = safety == RetrySafety::always;
         ++entry_of(state->stats.api_calls, action);

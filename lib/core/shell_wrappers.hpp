@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,22 +36,33 @@ std::string with_exec_dir(std::string_view command, std::string_view exec_dir);
 std::string exit_report(std::string_view marker);
 
 /// The argv of `bash` for a command that fits (Python's wrapper plus the exit report):
-/// {"bash", "-lc", "echo <b64> | base64 -d | bash; <exit_report>"}.
+/// {"bash", "-lc", "{ echo <b64> | base64 -d | bash ...; } ...; <exit_report>"}. The wrapper
+/// shell's own stderr is silenced around the pipeline, so a command killed by a signal never
+/// shows the wrapper's text (bash reports the pipeline it waited for); the command's stderr
+/// is untouched.
 std::vector<std::string> bash_base64_argv(std::string_view command, std::string_view marker);
 
 /// The argv of `bash` for a command sent on stdin (any length): reads exactly
 /// `script_bytes` bytes of stdin into a temp file with `head -c`, runs it with stdin from
 /// /dev/null (as the base64 path has no stdin either), removes it, reports the exit code.
-/// The protocol has no end-of-input, hence the byte count.
-std::vector<std::string> bash_stdin_argv(std::size_t script_bytes, std::string_view marker);
+/// The protocol has no end-of-input, hence the byte count. With `input_bytes`, the script's
+/// stdin is instead the next `input_bytes` bytes of stdin (after the script), then
+/// end-of-input: how `bash` forwards a caller's input.
+std::vector<std::string> bash_stdin_argv(std::size_t script_bytes, std::string_view marker,
+                                         std::optional<std::size_t> input_bytes = std::nullopt);
 
 /// The argv that runs `argv` unchanged and then reports its exit status (exec_command on a
 /// service whose exec stream carries no exit frame, the real ECI's convention):
 /// {"/bin/sh", "-c", "\"$@\"; <exit_report>", "sh", argv...}. The arguments reach the program
 /// as they are, with no shell parsing of them: `"$@"` expands to exactly the words given. The
-/// wrapper costs four Command elements and about 110 bytes of the 2048-byte total.
+/// wrapper costs four Command elements and about 150 bytes of the 2048-byte total.
+/// `exec_dir` (non-empty): the program runs in that directory (one more element; a failed
+/// `cd` is the command's failure). `input_bytes`: the program's stdin is exactly that many
+/// bytes of the exec's stdin, then end-of-input. As for bash, the wrapper shell's own
+/// stderr is silenced, so a killed program shows no shell job report.
 std::vector<std::string> exit_status_argv(const std::vector<std::string>& argv,
-                                          std::string_view marker);
+                                          std::string_view marker, std::string_view exec_dir = {},
+                                          std::optional<std::size_t> input_bytes = std::nullopt);
 
 /// The argv of `sh` for a script sent at the start of stdin (the exec API limits each
 /// Command element to 256 characters, far below the framed scripts of core/tmux_commands

@@ -287,6 +287,13 @@ ClientStats EciSandbox::stats() const {
     return runtime_->stats();
 }
 
+Result<ContainerLog> EciSandbox::logs(std::string sandbox_id, LogOptions options) {
+    return runtime_->call<ContainerLog>([client = *runtime_->client, id = std::move(sandbox_id),
+                                         options = std::move(options)]() mutable {
+        return client.logs(std::move(id), std::move(options));
+    });
+}
+
 // ---------------------------------------------------------------------------------------
 
 Sandbox::Sandbox(std::shared_ptr<EciSandbox::Runtime> runtime, AsyncSandbox handle)

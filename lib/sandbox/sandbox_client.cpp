@@ -590,8 +590,16 @@ asio::awaitable<Result<CommandResult>> AsyncEciSandbox::exec_command(std::string
     // sync nothing reads the stream, so those run argv as given.
     if (!options.raw_argv && !options.tty && options.sync) {
         plan.exit_marker = detail::new_exit_marker();
-        plan.argv = detail::exit_status_argv(argv, plan.exit_marker);
+        std::optional<std::size_t> input_bytes;
+        if (options.stdin_data)
+            input_bytes = options.stdin_data->size();
+        plan.argv = detail::exit_status_argv(argv, plan.exit_marker, options.exec_dir, input_bytes);
     } else {
+        // The directory change lives in the wrapper; a bare argv has nowhere to put it.
+        if (!options.exec_dir.empty())
+            co_return invalid(
+                "exec_dir needs the exit-status wrapper (not raw_argv, tty or "
+                "sync=false)");
         plan.argv = std::move(argv);
     }
     plan.stdin_data = std::move(options.stdin_data);
@@ -610,7 +618,18 @@ asio::awaitable<Result<CommandResult>> AsyncEciSandbox::bash(std::string sandbox
     const auto script = detail::with_exec_dir(command, options.exec_dir);
     plan.exit_marker = detail::new_exit_marker();
     plan.argv = detail::bash_base64_argv(script, plan.exit_marker);
-    if (plan.argv.back().size() > detail::exec_command_element_limit) {
+    if (options.stdin_data) {
+        // The caller's input follows the script on stdin; the command reads exactly those
+        // bytes, then end-of-input.
+        if (!options.sync)
+            co_return invalid(
+                "bash with stdin_data needs sync=true (the input is sent on the "
+                "attached stream)");
+        plan.argv =
+            detail::bash_stdin_argv(script.size(), plan.exit_marker, options.stdin_data->size());
+        plan.stdin_data = script + *options.stdin_data;
+        plan.command_on_stdin = true;
+    } else if (plan.argv.back().size() > detail::exec_command_element_limit) {
         // Too long for one Command element: the script travels on stdin instead, which
         // needs an attached stream.
         if (!options.sync)

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The fixture of the CLI's end-to-end tests: `eci-sandbox emulator` as a child process (its
-// ready line says where it listens), and CLI runs with the configuration in their environment
-// (ECI_SANDBOX_ENDPOINT, ECI_SANDBOX_CA_FILE, ...). Built only with ECI_CLI_PATH and the
-// emulator.
+// ready line says where it listens), and one CLI process per command with the configuration
+// in its environment (ECI_SANDBOX_ENDPOINT, ECI_SANDBOX_CA_FILE, ...).
 #pragma once
 
 #include "support/child_process.hpp"
@@ -13,16 +12,17 @@
 
 #include <catch2/catch.hpp>
 
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <vector>
 
-#if defined(ECI_CLI_PATH)
+#ifdef ECI_CLI_PATH
 
 namespace eci::test::cli {
 
@@ -125,6 +125,11 @@ struct CliFixture {
     std::string endpoint;
     std::string ca_file;
 };
+
+inline bool mentions_secret(const ProcessResult& result) {
+    return result.out.find(test_secret) != std::string::npos ||
+           result.err.find(test_secret) != std::string::npos;
+}
 
 }  // namespace eci::test::cli
 

@@ -31,22 +31,9 @@
 
 #if defined(ECI_CLI_PATH) && !defined(ECI_CLI_NO_EMULATOR)
 
-namespace {
-
+using namespace eci::test::cli;
 using eci::test::ProcessResult;
 namespace json = boost::json;
-
-using eci::test::cli::cli_path;
-using eci::test::cli::CliFixture;
-using eci::test::cli::TempDir;
-using eci::test::cli::test_secret;
-
-bool mentions_secret(const ProcessResult& result) {
-    return result.out.find(test_secret) != std::string::npos ||
-           result.err.find(test_secret) != std::string::npos;
-}
-
-}  // namespace
 
 TEST_CASE("cli e2e: create, bash with exit code and streams, exec, list, info, delete",
           "[cli][e2e]") {

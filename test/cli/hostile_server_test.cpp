@@ -290,14 +290,19 @@ TEST_CASE("cli hostile: list prints each page as it arrives, a failure keeps wha
     CHECK(failed.out.find("eci-p2-1") != std::string::npos);
     CHECK(std::count(failed.out.begin(), failed.out.end(), '\n') == 5);  // header + 4 rows
     // --json: the array so far, left unterminated so that no parser takes it for a whole
-    // listing.
+    // listing, then the error object on a line of its own.
     auto json_failed = servers.cli({"list", "--name", "paged", "--json"});
     CHECK(json_failed.exit_code == 1);
     REQUIRE_FALSE(json_failed.out.empty());
     CHECK(json_failed.out.front() == '[');
-    CHECK(json_failed.out.back() != ']');
     boost::system::error_code parse_error;
     boost::json::parse(json_failed.out, parse_error);
     CHECK(parse_error);
-    CHECK(boost::json::parse(json_failed.out + "]").as_array().size() == 4);
+    const auto newline = json_failed.out.find('\n');
+    REQUIRE(newline != std::string::npos);
+    const std::string partial = json_failed.out.substr(0, newline);
+    CHECK(partial.back() != ']');
+    CHECK(boost::json::parse(partial + "]").as_array().size() == 4);
+    const auto error = boost::json::parse(json_failed.out.substr(newline + 1));
+    CHECK(error.at("error").at("code") == "Forbidden.PageThree");
 }
