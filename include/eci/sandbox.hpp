@@ -4,9 +4,12 @@
 
 #include <eci/async_sandbox.hpp>
 #include <eci/blocking.hpp>
+#include <eci/call_hook.hpp>
 #include <eci/command.hpp>
 #include <eci/config.hpp>
 #include <eci/error.hpp>
+#include <eci/interactive_exec.hpp>
+#include <eci/latency_histogram.hpp>
 #include <eci/logger.hpp>
 #include <eci/models.hpp>
 #include <eci/openapi_client.hpp>
@@ -17,4 +20,5 @@
 #include <eci/sandbox_types.hpp>
 #include <eci/shell_session.hpp>
 #include <eci/tmux.hpp>
+#include <eci/tree_transfer.hpp>
 #include <eci/version.hpp>
