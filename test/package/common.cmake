@@ -1,4 +1,5 @@
 # Helpers of the package tests (cmake -P scripts in this directory).
+cmake_policy(VERSION 3.25)
 
 # run_step(<what> <command>...): runs the command; a non-zero exit fails the test with its
 # output. The output is left in step_output.
@@ -24,7 +25,7 @@ endfunction()
 # find_package, checking the version it prints.
 function(consume_with_cmake build prefix_path expected_prefix compiler flags)
     run_step("configure the consumer" ${CMAKE_COMMAND} -S ${ECI_CONSUMER_DIR} -B ${build}
-             -G ${ECI_GENERATOR} "-DCMAKE_PREFIX_PATH=${prefix_path}" -DCMAKE_BUILD_TYPE=Debug
+             -G ${ECI_GENERATOR} "-DCMAKE_PREFIX_PATH=${prefix_path}" -DCMAKE_BUILD_TYPE=
              -DCMAKE_CXX_COMPILER=${compiler} "-DCMAKE_CXX_FLAGS=${flags}"
              "-DCMAKE_EXE_LINKER_FLAGS=${ECI_EXE_LINKER_FLAGS}"
              "-DCMAKE_SHARED_LINKER_FLAGS=${ECI_EXE_LINKER_FLAGS}"
