@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// Built against an installed eci-sandbox: the umbrella header gives the whole API, the
-// exported target brings the separate-compilation definitions, and a real call runs through
-// the library's compiled Asio/Beast/OpenSSL (a refused loopback connection, so nothing leaves
-// the machine).
+// Built against eci-sandbox the ways docs/getting-started.md gives (find_package, pkg-config,
+// FetchContent, the .deb): the umbrella header gives the whole API, the target or .pc file
+// brings the separate-compilation definitions, and real calls run through the library's
+// compiled Asio/Beast/OpenSSL (a refused loopback connection, so nothing leaves the machine),
+// blocking here and async in the consumer's own shared library (async_check.cpp).
+#include "async_check.hpp"
+
 #include <eci/sandbox.hpp>
 #include <eci/version.hpp>
 
@@ -15,7 +18,6 @@
 
 #include <fmt/core.h>
 
-#include <chrono>
 #include <string>
 
 int main() {
@@ -24,15 +26,7 @@ int main() {
                    eci::version());
         return 1;
     }
-    eci::ClientConfig config;
-    config.credentials.access_key_id = "LTAIconsumer0000";
-    config.credentials.access_key_secret = "consumer-secret";
-    config.region_id = "cn-hangzhou";
-    config.endpoint.scheme = "http";
-    config.endpoint.host = "127.0.0.1";
-    config.endpoint.port = 1;  // nothing listens on port 1: connect is refused at once
-    config.retry.enabled = false;
-    config.timeouts.connect = std::chrono::seconds(5);
+    const eci::ClientConfig config = eci_consumer_refused_config();
 
     auto client = eci::EciSandbox::create(config);
     if (!client) {
@@ -45,6 +39,10 @@ int main() {
                    info.ok() ? std::string("success") : info.error().to_string());
         return 1;
     }
-    fmt::print("eci-sandbox {}: {}\n", eci::version(), eci::to_string(info.error().kind));
+    if (int rc = eci_consumer_async_check(); rc != 0) {
+        fmt::print(stderr, "the async check failed ({})\n", rc);
+        return 1;
+    }
+    fmt::print("eci-sandbox {}: {}, async ok\n", eci::version(), eci::to_string(info.error().kind));
     return 0;
 }
