@@ -116,10 +116,15 @@ void Server::remove_now(const std::shared_ptr<SandboxEntry>& entry) {
 
 asio::awaitable<void> Server::settle_processes(std::shared_ptr<SandboxEntry> entry) {
     auto self = shared_from_this();
-    // Destroying an already destroyed one returns at once; one being destroyed by another
-    // caller is waited for.
-    for (std::size_t i = 0; i < entry->dying.size(); ++i) {
-        auto processes = entry->dying[i];
+    // One being destroyed by another caller is waited for; the list may change while this
+    // waits (another restart or delete adds to it, another settle prunes it), so look again
+    // after each wait. destroy_async always ends destroyed, so this ends.
+    for (;;) {
+        auto alive = std::find_if(entry->dying.begin(), entry->dying.end(),
+                                  [](const auto& processes) { return !processes->destroyed(); });
+        if (alive == entry->dying.end())
+            break;
+        auto processes = *alive;
         (void)co_await processes->destroy_async();
     }
     while (auto under_way = entry->starting)
