@@ -580,8 +580,8 @@ asio::awaitable<Result<ExecProcess>> SandboxProcesses::exec(ExecSpec spec) {
                 process.kill_now();
         }
     } guard{process};
-    auto report = co_await read_child_report_async(
-        runtime_->executor, report_pipe->first.get(), runtime_->options.kill_timeout);
+    auto report = co_await read_child_report_async(runtime_->executor, report_pipe->first.get(),
+                                                   runtime_->options.kill_timeout);
     guard.reported = true;
     if (!report || *report) {
         // SIGKILL, not kill(): a relay that never reported may still have SIGTERM blocked.
@@ -717,14 +717,12 @@ asio::awaitable<Result<void>> SandboxProcesses::stop_async() {
     Result<void> result;
     send_signal(init_pidfd_->native_handle(), SIGKILL);
     asio::steady_timer deadline(runtime_->executor, runtime_->options.kill_timeout);
-    const auto exited =
-        co_await (init_pidfd_->async_wait(stream_descriptor::wait_read,
-                                          asio::as_tuple(asio::use_awaitable)) ||
-                  deadline.async_wait(asio::as_tuple(asio::use_awaitable)));
+    const auto exited = co_await (init_pidfd_->async_wait(stream_descriptor::wait_read,
+                                                          asio::as_tuple(asio::use_awaitable)) ||
+                                  deadline.async_wait(asio::as_tuple(asio::use_awaitable)));
     // Without a pidfd a blocking stop() (the runtime shutting down) finished the job meanwhile.
-    if (init_pidfd_ &&
-        (exited.index() != 0 ||
-         !detail::reap_pidfd(init_pidfd_->native_handle(), std::chrono::milliseconds(0)))) {
+    if (init_pidfd_ && (exited.index() != 0 || !detail::reap_pidfd(init_pidfd_->native_handle(),
+                                                                   std::chrono::milliseconds(0)))) {
         result = Error::make(ErrorKind::timeout,
                              "processes of sandbox " + spec_.id + " survived SIGKILL");
     }

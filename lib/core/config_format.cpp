@@ -69,10 +69,10 @@ fmt::format_context::iterator fmt::formatter<eci::ClientConfig>::format(
         config.proxy.no_proxy.empty() ? "<none>" : config.proxy.no_proxy, retry.enabled,
         retry.max_attempts, retry.initial_backoff.count(), retry.max_backoff.count(),
         retry.multiplier, retry.overall_deadline.count(), retry.cleanup_deadline.count(),
-        retry.throttle_initial_backoff.count(),
-        retry.throttle_max_backoff.count(), config.pool.max_connections_per_endpoint,
-        config.pool.idle_timeout.count(), config.rate_limit.enabled,
-        config.rate_limit.per_action.size(), config.rate_limit.max_concurrent,
-        config.rate_limit.max_concurrent_exec_starts, config.max_response_body_bytes);
+        retry.throttle_initial_backoff.count(), retry.throttle_max_backoff.count(),
+        config.pool.max_connections_per_endpoint, config.pool.idle_timeout.count(),
+        config.rate_limit.enabled, config.rate_limit.per_action.size(),
+        config.rate_limit.max_concurrent, config.rate_limit.max_concurrent_exec_starts,
+        config.max_response_body_bytes);
     return fmt::formatter<std::string_view>::format(text, ctx);
 }

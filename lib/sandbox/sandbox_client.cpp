@@ -90,9 +90,9 @@ asio::awaitable<Result<Receipt>> delete_until_gone(std::shared_ptr<AsyncEciSandb
         if (force)
             request.force = true;
         CallOptions call;
-        call.deadline = std::clamp(
-            std::chrono::duration_cast<milliseconds>(limit - steady_clock::now()), milliseconds(1),
-            std::max(milliseconds(1), call_budget));
+        call.deadline =
+            std::clamp(std::chrono::duration_cast<milliseconds>(limit - steady_clock::now()),
+                       milliseconds(1), std::max(milliseconds(1), call_budget));
         auto reply = co_await state->api.delete_container_group(std::move(request), call);
         if (reply.ok())
             co_return Receipt{reply->request_id};

@@ -458,10 +458,9 @@ TEST_CASE("emulator: a slow sandbox start holds up no other request", "[emulator
         CHECK(status_of(co_await describe_one(client, doomed)) == "<gone>");
 
         CHECK(co_await wait_status(client, slow, "Running") == "Running");
-        auto ran = co_await must_call(
-            client, "ExecContainerCommand",
-            P("ContainerGroupId", slow, "ContainerName", "main", "Command", "[\"true\"]", "Sync",
-              "true"));
+        auto ran = co_await must_call(client, "ExecContainerCommand",
+                                      P("ContainerGroupId", slow, "ContainerName", "main",
+                                        "Command", "[\"true\"]", "Sync", "true"));
         CHECK(ran.status == 200);
         auto removed =
             co_await must_call(client, "DeleteContainerGroup", P("ContainerGroupId", slow));
