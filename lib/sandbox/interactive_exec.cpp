@@ -163,6 +163,7 @@ asio::awaitable<Result<InteractiveExec>> InteractiveExec::open(AsyncSandbox sand
         error.request_id = reply->request_id;
         co_return error;
     }
+    const auto connect_started = steady_clock::now();
     {
         using namespace asio::experimental::awaitable_operators;
         asio::steady_timer timer(executor, deadline);
@@ -178,7 +179,8 @@ asio::awaitable<Result<InteractiveExec>> InteractiveExec::open(AsyncSandbox sand
             co_return std::move(*error);
         }
     }
-    detail::count_ws_connection(*client, state->socket);
+    detail::count_ws_connection(*client, state->socket, sandbox.id(), reply->request_id,
+                                connect_started);
     start_slot->reset();
 
     InteractiveExec stream(state);
