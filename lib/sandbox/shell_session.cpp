@@ -344,8 +344,11 @@ asio::awaitable<Result<void>> connect_shell_once(std::shared_ptr<SessionState> s
         auto connected = co_await (connection->socket.connect(reply->web_socket_uri) ||
                                    timer.async_wait(asio::as_tuple(asio::use_awaitable)));
         if (connected.index() == 1) {
-            auto error = Error::make(ErrorKind::timeout,
-                                     "timed out connecting the session's exec WebSocket");
+            auto error = Error::make(
+                ErrorKind::timeout,
+                fmt::format(
+                    "timed out connecting the session's exec WebSocket (open_timeout {} ms)",
+                    state->options.open_timeout.count()));
             error.request_id = reply->request_id;
             co_return with_dispatch(std::move(error), Dispatch::not_sent);
         }
@@ -386,6 +389,15 @@ asio::awaitable<Result<void>> connect_shell_once(std::shared_ptr<SessionState> s
             ? Error::make(ErrorKind::protocol, fmt::format("the session's shell did not start ({})",
                                                            probe.result->output.substr(0, 200)))
             : std::move(probe.result).error();
+    if (!probe.result.ok() && probe.result.error().kind == ErrorKind::timeout) {
+        // The probe ran under the open deadline, not a command timeout: say which one passed
+        // (its own message would name the probe's unused 600 s command timeout).
+        error =
+            Error::make(ErrorKind::timeout,
+                        fmt::format("the session's shell did not answer before the open deadline "
+                                    "(open_timeout {} ms)",
+                                    state->options.open_timeout.count()));
+    }
     if (probe.end == AttemptEnd::not_started) {
         exited_early = true;
         error = Error::make(ErrorKind::protocol,
