@@ -16,6 +16,10 @@
 
 namespace eci {
 
+namespace detail {
+struct RunningWaits;
+}
+
 struct AsyncEciSandbox::State {
     OpenApiClient api;
     std::shared_ptr<boost::asio::ssl::context> ws_tls;  ///< for wss:// exec URLs
@@ -26,6 +30,8 @@ struct AsyncEciSandbox::State {
     std::map<std::string, std::string, std::less<>> container_names;
     /// RateLimitConfig::max_concurrent_exec_starts (see detail::acquire_exec_start).
     std::unique_ptr<detail::AsyncSemaphore> exec_starts;
+    /// The shared wait for Running (sandbox/running_waits.hpp), made by its first waiter.
+    std::shared_ptr<detail::RunningWaits> running_waits;
 };
 
 }  // namespace eci
