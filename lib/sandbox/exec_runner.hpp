@@ -7,7 +7,7 @@
 #include <eci/command.hpp>
 #include <eci/sandbox_client.hpp>
 
-#include "api/async_semaphore.hpp"
+#include "async/async_semaphore.hpp"
 #include "net/exec_websocket.hpp"
 
 #include <boost/asio/awaitable.hpp>

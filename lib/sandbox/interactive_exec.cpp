@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <eci/interactive_exec.hpp>
 
-#include "api/async_semaphore.hpp"
+#include "async/async_semaphore.hpp"
 #include "core/exec_frames.hpp"
 #include "core/exit_marker.hpp"
 #include "core/shell_wrappers.hpp"

@@ -5,7 +5,7 @@
 
 #include <eci/sandbox_client.hpp>
 
-#include "api/async_semaphore.hpp"
+#include "async/async_semaphore.hpp"
 #include "net/exec_websocket.hpp"
 
 #include <boost/asio/ssl/context.hpp>

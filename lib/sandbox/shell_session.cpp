@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <eci/shell_session.hpp>
 
-#include "api/async_semaphore.hpp"
+#include "async/async_semaphore.hpp"
 #include "core/log.hpp"
 #include "core/shell_session_protocol.hpp"
 #include "core/shell_wrappers.hpp"
