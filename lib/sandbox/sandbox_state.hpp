@@ -24,7 +24,7 @@ struct AsyncEciSandbox::State {
     /// sandbox id -> container name, learned by describe calls; touched only on the
     /// client's executor.
     std::map<std::string, std::string, std::less<>> container_names;
-    /// RateLimitConfig::max_concurrent_exec_starts (see detail::acquire_exec_start).
+    /// RateLimitConfig::max_concurrent_exec_starts (see detail::start_exec).
     std::unique_ptr<detail::AsyncSemaphore> exec_starts;
 };
 
