@@ -118,6 +118,18 @@ struct ExecWebSocket::Impl {
         return error;
     }
 
+    // Why `doing` ("read", "write") cannot go ahead on a connection that is not open: its
+    // first failure, else "not connected". Nothing when it is open.
+    std::optional<Error> not_open(std::string_view doing) const {
+        if (open)
+            return std::nullopt;
+        if (failure)
+            return failure;
+        return make_error(ErrorKind::network,
+                          fmt::format("exec WebSocket {}: not connected", doing),
+                          Dispatch::unknown);
+    }
+
     // Maps a transport failure of an established connection, records it, closes the socket.
     Error fail(error_code ec, const asio::cancellation_state& state, std::string_view doing) {
         Error error = classify(ec, state, doing);
@@ -417,12 +429,8 @@ asio::awaitable<Result<void>> ExecWebSocket::connect(std::string url) {
 asio::awaitable<Result<ExecEvent>> ExecWebSocket::read() {
     Impl& d = *impl_;
     const asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
-    if (!d.open) {
-        if (d.failure)
-            co_return *d.failure;
-        co_return d.make_error(ErrorKind::network, "exec WebSocket read: not connected",
-                               Dispatch::unknown);
-    }
+    if (auto refused = d.not_open("read"))
+        co_return std::move(*refused);
     d.read_buffer.clear();
     auto [ec, bytes] = co_await d.with_stream([&](auto& ws) {
         return ws.async_read(d.read_buffer, asio::as_tuple(asio::use_awaitable));
@@ -459,12 +467,8 @@ asio::awaitable<Result<ExecEvent>> ExecWebSocket::read() {
 
 asio::awaitable<Result<void>> ExecWebSocket::write_stdin(std::string_view data) {
     Impl& d = *impl_;
-    if (!d.open) {
-        if (d.failure)
-            co_return *d.failure;
-        co_return d.make_error(ErrorKind::network, "exec WebSocket write: not connected",
-                               Dispatch::unknown);
-    }
+    if (auto refused = d.not_open("write"))
+        co_return std::move(*refused);
     while (!data.empty()) {
         const std::string_view chunk = data.substr(0, d.options.max_stdin_frame_bytes);
         data.remove_prefix(chunk.size());
@@ -479,12 +483,8 @@ asio::awaitable<Result<void>> ExecWebSocket::write_frame(ExecChannel channel,
                                                          std::string_view payload) {
     Impl& d = *impl_;
     const asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
-    if (!d.open) {
-        if (d.failure)
-            co_return *d.failure;
-        co_return d.make_error(ErrorKind::network, "exec WebSocket write: not connected",
-                               Dispatch::unknown);
-    }
+    if (auto refused = d.not_open("write"))
+        co_return std::move(*refused);
     const char channel_byte = static_cast<char>(channel);
     // Gathered: the channel byte and the caller's bytes, without copying them.
     const std::array<asio::const_buffer, 2> frame{asio::buffer(&channel_byte, 1),
