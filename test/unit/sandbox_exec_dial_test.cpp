@@ -9,7 +9,7 @@
 #include <eci/sandbox_client.hpp>
 #include <eci/shell_session.hpp>
 
-#include "net/certificates.hpp"
+#include "emulator/certificate_authority.hpp"
 #include "support/connect_proxy.hpp"
 #include "support/run_with_deadline.hpp"
 #include "support/tls_test_server.hpp"
@@ -51,7 +51,7 @@ struct WsCertificates {
     asio::ssl::context server{asio::ssl::context::tls_server};
     std::string ca_pem;
     WsCertificates() {
-        auto generated = eci::detail::generate_certificates();
+        auto generated = eci::emulator::generate_certificates();
         REQUIRE(generated.ok());
         ca_pem = generated->ca_certificate_pem;
         server.use_certificate_chain(asio::buffer(generated->server_certificate_pem));
@@ -66,7 +66,7 @@ struct CaBundle {
         path = (std::filesystem::temp_directory_path() /
                 fmt::format("eci-dial-ca-{}-{}.pem", ::getpid(), counter()++))
                    .string();
-        REQUIRE(eci::detail::write_pem_file(path, pem).ok());
+        REQUIRE(eci::emulator::write_pem_file(path, pem).ok());
     }
     ~CaBundle() { std::remove(path.c_str()); }
     static int& counter() {
