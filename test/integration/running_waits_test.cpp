@@ -80,7 +80,7 @@ TEST_CASE("running waits: 40 sandboxes waited for at once share batched describe
         seconds(120));
 }
 
-TEST_CASE("running waits: an unknown id fails only its own wait; a timeout names the status",
+TEST_CASE("running waits: an unknown id fails only its own wait, a timeout names the status",
           "[sandbox-e2e]") {
     auto options = sandbox_emulator_options();
     options.start_delay = milliseconds(800);
