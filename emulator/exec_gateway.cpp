@@ -28,6 +28,10 @@
 
 #include <fmt/format.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <cerrno>
 
 namespace eci::emulator {
@@ -55,6 +59,16 @@ constexpr char channel_stdout = 1;
 constexpr char channel_stderr = 2;
 
 using FrameChannel = asio::experimental::channel<void(boost::system::error_code, std::string)>;
+
+/// True when the peer has closed its side of the connection (or reset it): the kernel moved the
+/// socket out of ESTABLISHED. A socket whose state cannot be read counts as closed.
+bool peer_has_closed(tcp::socket& socket) {
+    tcp_info info{};
+    socklen_t size = sizeof info;
+    if (::getsockopt(socket.native_handle(), IPPROTO_TCP, TCP_INFO, &info, &size) != 0)
+        return true;
+    return info.tcpi_state != TCP_ESTABLISHED;
+}
 
 void close_socket(tcp::socket& socket) {
     boost::system::error_code ignored;
@@ -185,7 +199,14 @@ asio::awaitable<void> ExecGateway::serve(Stream stream, Request request) {
     spec.argv = ticket.command;
     spec.tty = ticket.tty;
     spec.open_stdin = ticket.stdin && !ticket.tty;
+    // Starts wait for a slot; a client that gave up meanwhile has closed its end (FIN or RST).
+    // TCP's own state says so without reading the socket, whose frames belong to the command.
+    spec.requester_gone = [&socket] { return peer_has_closed(socket); };
     auto started = co_await processes->exec(std::move(spec));
+    if (!started && started.error().kind == ErrorKind::cancelled) {
+        ++stats_.exec_starts_abandoned;
+        co_return;
+    }
     if (!started) {
         // As a container runtime does: the error is output, the exit code 126/127.
         std::string frame(1, ticket.tty ? channel_stdout : channel_stderr);

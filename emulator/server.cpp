@@ -234,6 +234,7 @@ std::string Server::stats_json() const {
     doc["open_connections"] = transport_.open_connections();
     doc["connection_limit"] = transport_.connection_limit();
     doc["connections_refused"] = stats_.connections_refused;
+    doc["exec_starts_abandoned"] = stats_.exec_starts_abandoned;
     return boost::json::serialize(doc);
 }
 

@@ -2,6 +2,7 @@
 // eci::emulator::ExecSpec: one command to run inside a sandbox.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,6 +29,11 @@ struct ExecSpec {
     std::vector<std::pair<std::string, std::string>> env;
     /// Working directory; empty: the container's.
     std::string working_dir;
+    /// Asked once a start slot is free, just before the process is spawned: true when whoever
+    /// asked for the command has gone (the exec WebSocket's peer closed while the start was
+    /// queued). The start is then dropped, so a queue of starts that nobody will read does
+    /// not hold the slots that live requests wait for (issue 14). Empty: always wanted.
+    std::function<bool()> requester_gone;
 };
 
 }  // namespace eci::emulator

@@ -536,6 +536,10 @@ asio::awaitable<Result<ExecProcess>> SandboxProcesses::exec(ExecSpec spec) {
         co_return Error::make(ErrorKind::invalid_argument,
                               "the sandbox " + spec_.id + " is not running");
     }
+    if (spec.requester_gone && spec.requester_gone()) {
+        co_return Error::make(ErrorKind::cancelled,
+                              "the exec's requester went away before it started");
+    }
 
     detail::ExecLaunch launch;
     launch.image = &*image;

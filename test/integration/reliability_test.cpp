@@ -110,6 +110,14 @@ std::function<bool()> after(std::chrono::milliseconds delay) {
     };
 }
 
+// Runs `command` and appends its result to `results` (a coroutine to co_spawn: its
+// parameters live in its own frame).
+asio::awaitable<void> exec_into(AsyncSandbox sandbox, std::vector<std::string> command,
+                                std::shared_ptr<std::vector<Result<CommandResult>>> results) {
+    auto ran = co_await sandbox.exec_command(std::move(command));
+    results->push_back(std::move(ran));
+}
+
 }  // namespace
 
 TEST_CASE("reliability e2e: creates retried after connection resets make one sandbox each",
@@ -372,6 +380,57 @@ TEST_CASE("reliability e2e: cancelling a streaming exec of sleep 30 returns with
         const bool closed = co_await wait_until(back_to_baseline, 2s);
         CHECK(closed);
     });
+}
+
+TEST_CASE("reliability e2e: an exec start whose client left while it queued is dropped",
+          "[reliability-e2e][cancel]") {
+    // The emulator starts two execs at a time. When 1000 session opens queued behind slow
+    // starts, clients that had given up still got their shells started, one slot at a time,
+    // ahead of the clients still waiting (issue 14). A start whose WebSocket peer has closed
+    // is now dropped when its slot comes.
+    auto options = sandbox_emulator_options();
+    options.exec_child_stall = 3s;  // each start holds its slot this long
+    AsyncSandboxFixture fx(std::move(options));
+    fx.run(
+        [&]() -> asio::awaitable<void> {
+            auto sandbox = co_await make_running_sandbox(*fx.client, "abandoned-start");
+            const auto sessions = stat_of(*fx.emulator, "exec_sessions");
+            // Two commands take both start slots.
+            auto results = std::make_shared<std::vector<Result<CommandResult>>>();
+            for (int i = 0; i < 2; ++i) {
+                std::vector<std::string> command{"sh", "-c", fmt::format("echo slot{}", i)};
+                asio::co_spawn(co_await asio::this_coro::executor,
+                               exec_into(sandbox, std::move(command), results), asio::detached);
+            }
+            const std::function<bool()> both_started = [&] {
+                return stat_of(*fx.emulator, "exec_sessions") >= sessions + 2;
+            };
+            const bool started = co_await wait_until(both_started, 20s);
+            REQUIRE(started);
+            // A third queues behind them and gives up before a slot is free.
+            ExecOptions impatient;
+            impatient.timeout = 1s;
+            const std::vector<std::string> late{"sh", "-c", "echo late"};
+            auto gave_up = co_await sandbox.exec_command(late, impatient);
+            REQUIRE_FALSE(gave_up.ok());
+            CHECK(gave_up.error().kind == ErrorKind::timeout);
+            const std::function<bool()> dropped = [&] {
+                return stat_of(*fx.emulator, "exec_starts_abandoned") >= 1;
+            };
+            const bool was_dropped = co_await wait_until(dropped, 20s);
+            CHECK(was_dropped);
+            const std::function<bool()> both_done = [&] { return results->size() == 2; };
+            const bool done = co_await wait_until(both_done, 30s);
+            REQUIRE(done);
+            for (const auto& ran : *results) {
+                REQUIRE(ran.ok());
+                CHECK(ran->success());
+            }
+            CHECK(stat_of(*fx.emulator, "exec_starts_abandoned") == 1);
+            auto removed = co_await sandbox.remove();
+            CHECK(removed.ok());
+        },
+        90s);
 }
 
 TEST_CASE("reliability e2e: cancelling a create waiting for Running returns within 100 ms",
