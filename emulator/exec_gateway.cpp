@@ -33,6 +33,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <optional>
 
 namespace eci::emulator {
 
@@ -53,6 +54,8 @@ constexpr std::size_t chunk_bytes = 32 * 1024;
 constexpr auto drain_grace = std::chrono::seconds(1);
 /// After the client closed the socket, how long the process may run on before it is killed.
 constexpr auto orphan_grace = std::chrono::seconds(10);
+/// Stdin kept for a process that has not started yet; past this the reader pauses.
+constexpr std::size_t early_stdin_limit = 1024 * 1024;
 
 constexpr char channel_stdin = 0;
 constexpr char channel_stdout = 1;
@@ -195,40 +198,201 @@ asio::awaitable<void> ExecGateway::serve(Stream stream, Request request) {
     if (drop_mid_stream)
         ++stats_.faults_injected["ws_drop"];
 
-    ExecSpec spec;
-    spec.argv = ticket.command;
-    spec.tty = ticket.tty;
-    spec.open_stdin = ticket.stdin && !ticket.tty;
-    // Starts wait for a slot; a client that gave up meanwhile has closed its end (FIN or RST).
-    // TCP's own state says so without reading the socket, whose frames belong to the command.
-    spec.requester_gone = [&socket] { return peer_has_closed(socket); };
-    auto started = co_await processes->exec(std::move(spec));
-    if (!started && started.error().kind == ErrorKind::cancelled) {
-        ++stats_.exec_starts_abandoned;
-        co_return;
-    }
-    if (!started) {
-        // As a container runtime does: the error is output, the exit code 126/127.
-        std::string frame(1, ticket.tty ? channel_stdout : channel_stderr);
-        frame += started.error().message + "\n";
-        co_await ws.async_write(asio::buffer(frame), tuple_awaitable);
-        if (options_.exit_status != ExitStatusMode::none) {
-            std::string status = status_frame(options_.exit_status, ExitStatus{127, 0});
-            co_await ws.async_write(asio::buffer(status), tuple_awaitable);
-        }
-        co_await ws.async_close(websocket::close_code::normal, tuple_awaitable);
-        co_return;
-    }
-    ExecProcess process = std::move(*started);
+    // ---- the client's frames, read from the accept on
+    // The reader runs for the whole connection, also while the start waits for a slot: Beast
+    // answers the client's keep-alive pings only inside a read, and a client whose pings went
+    // unanswered while its start queued gave up after its idle timeout (30 s by default) and
+    // asked again with a new ExecContainerCommand (issue 14: 1000 session opens at once).
+    // Until the process exists, its stdin and terminal size are kept here, in order.
+    std::optional<ExecProcess> process;
+    std::string early_stdin;
+    bool early_stdin_eof = false;
+    std::optional<TerminalSize> early_size;
+    bool delivering_early = false;  // early stdin is being written: later stdin queues behind it
+    bool start_settled = false;
+    asio::steady_timer start_settled_timer(strand_, asio::steady_timer::time_point::max());
 
     FrameChannel frames(strand_);
     bool client_gone = false;    // the socket failed: kill the process
     bool client_closed = false;  // the client sent a close frame: stdin is done
     bool process_done = false;
     bool outputs_done = false;
-    int readers = process.tty() ? 1 : 2;
     asio::steady_timer drain_timer(strand_, asio::steady_timer::time_point::max());
     asio::steady_timer orphan_timer(strand_, asio::steady_timer::time_point::max());
+
+    auto terminal_size = [](std::string_view data) -> std::optional<TerminalSize> {
+        boost::system::error_code json_ec;
+        auto doc = boost::json::parse(data, json_ec);
+        if (json_ec || !doc.is_object())
+            return std::nullopt;
+        const auto& o = doc.as_object();
+        auto dimension = [&](const char* key) -> unsigned short {
+            auto it = o.find(key);
+            if (it == o.end() || !it->value().is_number())
+                return 0;
+            auto v = it->value().to_number<double>(json_ec);
+            return json_ec || v < 1 || v > 10000 ? 0 : static_cast<unsigned short>(v);
+        };
+        unsigned short columns = dimension("Width");
+        unsigned short rows = dimension("Height");
+        if (rows == 0 || columns == 0)
+            return std::nullopt;
+        return TerminalSize{rows, columns};
+    };
+
+    // Client -> process: stdin, resize, close.
+    auto reader = [&]() -> asio::awaitable<void> {
+        beast::flat_buffer buffer;
+        char resize_channel = options_.exit_status == ExitStatusMode::k8s ? '\x04' : '\x03';
+        for (;;) {
+            if (!process && !start_settled && early_stdin.size() >= early_stdin_limit) {
+                // Enough kept: stop reading (the client's writes back up) until the start
+                // settles.
+                auto [wait_ec] = co_await start_settled_timer.async_wait(tuple_awaitable);
+                (void)wait_ec;
+            }
+            buffer.clear();
+            auto [ec, n] = co_await ws.async_read(buffer, tuple_awaitable);
+            if (ec) {
+                if (ec == websocket::error::closed) {
+                    client_closed = true;
+                    if (process) {
+                        process->close_stdin();
+                        if (!process_done) {
+                            // Nothing can be delivered any more; let it finish briefly.
+                            orphan_timer.expires_after(orphan_grace);
+                            auto [timer_ec] = co_await orphan_timer.async_wait(tuple_awaitable);
+                            (void)timer_ec;
+                            if (!process_done)
+                                process->kill();
+                        }
+                    }
+                } else {
+                    client_gone = true;
+                    if (process && !process_done)
+                        process->kill();
+                }
+                co_return;
+            }
+            std::string_view data(static_cast<const char*>(buffer.data().data()), n);
+            if (data.empty())
+                continue;
+            char channel = data.front();
+            data.remove_prefix(1);
+            const bool deliver_now = process && !delivering_early;
+            if (channel == channel_stdin && !ticket.stdin) {
+                continue;  // the exec was granted without stdin
+            } else if (channel == channel_stdin && !deliver_now) {
+                if (data.empty() && !ticket.tty)
+                    early_stdin_eof = true;
+                else
+                    early_stdin.append(data);
+            } else if (channel == channel_stdin) {
+                if (process->tty()) {
+                    auto [write_ec, written] = co_await asio::async_write(
+                        process->terminal(), asio::buffer(data), tuple_awaitable);
+                    (void)write_ec;
+                    (void)written;
+                } else if (process->has_stdin()) {
+                    if (data.empty()) {
+                        process->close_stdin();  // an empty stdin frame is EOF
+                        continue;
+                    }
+                    auto [write_ec, written] = co_await asio::async_write(
+                        process->stdin_pipe(), asio::buffer(data), tuple_awaitable);
+                    (void)write_ec;
+                    (void)written;
+                }
+            } else if (channel == resize_channel && ticket.tty) {
+                if (auto size = terminal_size(data)) {
+                    if (process)
+                        (void)process->resize(*size);
+                    else
+                        early_size = size;
+                }
+            } else if (static_cast<unsigned char>(channel) == 0xFF && data.size() == 1 &&
+                       data.front() == channel_stdin && !ticket.tty) {
+                // Kubernetes v5 CLOSE of stream 0
+                if (deliver_now && process->has_stdin())
+                    process->close_stdin();
+                else if (!deliver_now)
+                    early_stdin_eof = true;
+            }
+        }
+    };
+
+    // The reader runs on its own: it ends when the socket closes, which happens below.
+    bool reader_done = false;
+    asio::steady_timer reader_finished(strand_, asio::steady_timer::time_point::max());
+    asio::co_spawn(
+        strand_,
+        [&]() -> asio::awaitable<void> {
+            co_await reader();
+            reader_done = true;
+            reader_finished.cancel();
+        },
+        asio::detached);
+    // Ends the connection once the reader has let go of this frame.
+    auto finish = [&]() -> asio::awaitable<void> {
+        if (!reader_done) {
+            close_socket(socket);
+            co_await reader_finished.async_wait(tuple_awaitable);
+        }
+    };
+
+    ExecSpec spec;
+    spec.argv = ticket.command;
+    spec.tty = ticket.tty;
+    spec.open_stdin = ticket.stdin && !ticket.tty;
+    // A start that waited for a slot is dropped when its client has gone meanwhile: it closed
+    // (the reader saw it) or its TCP peer is gone (FIN or RST not yet read).
+    spec.requester_gone = [&] { return client_gone || client_closed || peer_has_closed(socket); };
+    auto started = co_await processes->exec(std::move(spec));
+    start_settled = true;
+    start_settled_timer.cancel();
+    if (!started) {
+        if (started.error().kind == ErrorKind::cancelled) {
+            ++stats_.exec_starts_abandoned;
+        } else if (!client_gone && !client_closed) {
+            // As a container runtime does: the error is output, the exit code 126/127.
+            std::string frame(1, ticket.tty ? channel_stdout : channel_stderr);
+            frame += started.error().message + "\n";
+            co_await ws.async_write(asio::buffer(frame), tuple_awaitable);
+            if (options_.exit_status != ExitStatusMode::none) {
+                std::string status = status_frame(options_.exit_status, ExitStatus{127, 0});
+                co_await ws.async_write(asio::buffer(status), tuple_awaitable);
+            }
+            co_await ws.async_close(websocket::close_code::normal, tuple_awaitable);
+        }
+        co_await finish();
+        co_return;
+    }
+    process.emplace(std::move(*started));
+    if (client_gone || client_closed)
+        process->kill();  // the client left while the child was being spawned
+    if (early_size)
+        (void)process->resize(*early_size);
+    const int readers = process->tty() ? 1 : 2;
+
+    // The stdin that came before the process, then what the reader queued meanwhile; only
+    // then does the reader write on its own, so the order is the client's.
+    auto deliver_early = [&]() -> asio::awaitable<void> {
+        delivering_early = true;
+        while (!early_stdin.empty() && (process->tty() || process->has_stdin())) {
+            std::string chunk = std::move(early_stdin);
+            early_stdin.clear();
+            auto& sink = process->tty() ? process->terminal() : process->stdin_pipe();
+            auto [write_ec, written] =
+                co_await asio::async_write(sink, asio::buffer(chunk), tuple_awaitable);
+            (void)written;
+            if (write_ec)
+                break;
+        }
+        early_stdin.clear();
+        delivering_early = false;
+        if (early_stdin_eof && process->has_stdin())
+            process->close_stdin();
+    };
 
     // Reads one pipe (or the terminal) into frames for the writer.
     auto pump = [&](asio::posix::stream_descriptor& source, char channel) -> asio::awaitable<void> {
@@ -267,93 +431,21 @@ asio::awaitable<void> ExecGateway::serve(Stream stream, Request request) {
             if (write_ec) {
                 if (!client_closed)
                     client_gone = true;
-                process.kill();
+                process->kill();
                 continue;
             }
             if (drop_mid_stream) {
                 // Fault: the connection dies mid-stream; the process goes with it.
                 close_socket(socket);
                 client_gone = true;
-                process.kill();
-            }
-        }
-    };
-
-    // Client -> process: stdin, resize, close.
-    auto reader = [&]() -> asio::awaitable<void> {
-        beast::flat_buffer buffer;
-        char resize_channel = options_.exit_status == ExitStatusMode::k8s ? '\x04' : '\x03';
-        for (;;) {
-            buffer.clear();
-            auto [ec, n] = co_await ws.async_read(buffer, tuple_awaitable);
-            if (ec) {
-                if (ec == websocket::error::closed) {
-                    client_closed = true;
-                    process.close_stdin();
-                    if (!process_done) {
-                        // Nothing can be delivered any more; let it finish briefly.
-                        orphan_timer.expires_after(orphan_grace);
-                        auto [timer_ec] = co_await orphan_timer.async_wait(tuple_awaitable);
-                        (void)timer_ec;
-                        if (!process_done)
-                            process.kill();
-                    }
-                } else if (!process_done) {
-                    client_gone = true;
-                    process.kill();
-                }
-                co_return;
-            }
-            std::string_view data(static_cast<const char*>(buffer.data().data()), n);
-            if (data.empty())
-                continue;
-            char channel = data.front();
-            data.remove_prefix(1);
-            if (channel == channel_stdin && !ticket.stdin) {
-                continue;  // the exec was granted without stdin
-            } else if (channel == channel_stdin) {
-                if (process.tty()) {
-                    auto [write_ec, written] = co_await asio::async_write(
-                        process.terminal(), asio::buffer(data), tuple_awaitable);
-                    (void)write_ec;
-                    (void)written;
-                } else if (process.has_stdin()) {
-                    if (data.empty()) {
-                        process.close_stdin();  // an empty stdin frame is EOF
-                        continue;
-                    }
-                    auto [write_ec, written] = co_await asio::async_write(
-                        process.stdin_pipe(), asio::buffer(data), tuple_awaitable);
-                    (void)write_ec;
-                    (void)written;
-                }
-            } else if (channel == resize_channel && process.tty()) {
-                boost::system::error_code json_ec;
-                auto doc = boost::json::parse(data, json_ec);
-                if (!json_ec && doc.is_object()) {
-                    const auto& o = doc.as_object();
-                    auto dimension = [&](const char* key) -> unsigned short {
-                        auto it = o.find(key);
-                        if (it == o.end() || !it->value().is_number())
-                            return 0;
-                        auto v = it->value().to_number<double>(json_ec);
-                        return json_ec || v < 1 || v > 10000 ? 0 : static_cast<unsigned short>(v);
-                    };
-                    unsigned short columns = dimension("Width");
-                    unsigned short rows = dimension("Height");
-                    if (rows > 0 && columns > 0)
-                        (void)process.resize(TerminalSize{rows, columns});
-                }
-            } else if (static_cast<unsigned char>(channel) == 0xFF && data.size() == 1 &&
-                       data.front() == channel_stdin && process.has_stdin()) {
-                process.close_stdin();  // Kubernetes v5 CLOSE of stream 0
+                process->kill();
             }
         }
     };
 
     // Waits for the exit, then gives the pipes a moment to drain before cutting them.
     auto waiter = [&]() -> asio::awaitable<Result<ExitStatus>> {
-        auto status = co_await process.wait();
+        auto status = co_await process->wait();
         process_done = true;
         orphan_timer.cancel();
         if (outputs_done)
@@ -362,40 +454,28 @@ asio::awaitable<void> ExecGateway::serve(Stream stream, Request request) {
         auto [ec] = co_await drain_timer.async_wait(tuple_awaitable);
         if (!ec) {
             boost::system::error_code ignored;
-            if (process.tty()) {
-                process.terminal().cancel(ignored);
+            if (process->tty()) {
+                process->terminal().cancel(ignored);
             } else {
-                process.stdout_pipe().cancel(ignored);
-                process.stderr_pipe().cancel(ignored);
+                process->stdout_pipe().cancel(ignored);
+                process->stderr_pipe().cancel(ignored);
             }
         }
         co_return status;
     };
 
     auto outputs = [&]() -> asio::awaitable<void> {
-        if (process.tty()) {
-            co_await (pump(process.terminal(), channel_stdout) && writer());
+        if (process->tty()) {
+            co_await (pump(process->terminal(), channel_stdout) && writer());
         } else {
-            co_await (pump(process.stdout_pipe(), channel_stdout) &&
-                      pump(process.stderr_pipe(), channel_stderr) && writer());
+            co_await (pump(process->stdout_pipe(), channel_stdout) &&
+                      pump(process->stderr_pipe(), channel_stderr) && writer());
         }
         outputs_done = true;
         drain_timer.cancel();  // every pipe reached EOF: no need to wait any longer
     };
 
-    // The reader runs on its own: it ends when the socket closes, which happens below.
-    bool reader_done = false;
-    asio::steady_timer reader_finished(strand_, asio::steady_timer::time_point::max());
-    asio::co_spawn(
-        strand_,
-        [&]() -> asio::awaitable<void> {
-            co_await reader();
-            reader_done = true;
-            reader_finished.cancel();
-        },
-        asio::detached);
-
-    Result<ExitStatus> exit_status = co_await (waiter() && outputs());
+    Result<ExitStatus> exit_status = co_await (waiter() && outputs() && deliver_early());
     if (!client_gone && !client_closed) {
         if (options_.exit_status != ExitStatusMode::none && exit_status) {
             std::string frame = status_frame(options_.exit_status, *exit_status);
@@ -406,10 +486,7 @@ asio::awaitable<void> ExecGateway::serve(Stream stream, Request request) {
         close_socket(socket);
     }
     // The reader holds references into this frame: wait until it has returned.
-    if (!reader_done) {
-        close_socket(socket);
-        co_await reader_finished.async_wait(tuple_awaitable);
-    }
+    co_await finish();
 }
 
 template asio::awaitable<void> ExecGateway::serve<beast::tcp_stream, HttpRequest>(beast::tcp_stream,

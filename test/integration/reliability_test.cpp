@@ -3,6 +3,8 @@
 // a second sandbox, an exec never runs twice, a throttling storm is survived by backing off
 // together, and cancellation returns within 100 ms without leaving a socket behind.
 #include "integration/sandbox_fixture.hpp"
+#include "net/exec_websocket.hpp"
+#include "net/tls_context.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -431,6 +433,72 @@ TEST_CASE("reliability e2e: an exec start whose client left while it queued is d
             CHECK(removed.ok());
         },
         90s);
+}
+
+TEST_CASE("reliability e2e: an exec WebSocket whose start is queued answers keep-alive pings",
+          "[reliability-e2e]") {
+    // A client pings an idle WebSocket and gives up when no pong comes within its idle timeout
+    // (30 s by default). The emulator answered pings only once the command had started, so
+    // starts queued longer than that on a loaded host lost their clients, who asked again with
+    // new ExecContainerCommands (issue 14). Here the start takes 3 s and the client's idle
+    // timeout is 1 s; the stdin it sends before the start must still reach the command, in
+    // order, with its end.
+    auto options = sandbox_emulator_options();
+    options.exec_child_stall = 3s;
+    AsyncSandboxFixture fx(std::move(options));
+    fx.run(
+        [&]() -> asio::awaitable<void> {
+            auto sandbox = co_await make_running_sandbox(*fx.client, "queued-pings");
+            auto api = OpenApiClient::create(fx.io.get_executor(),
+                                             client_config_for(fx.emulator->ready()));
+            REQUIRE(api.ok());
+            ExecContainerCommandRequest request;
+            request.container_group_id = sandbox.id();
+            request.container_name = sandbox.container_name();
+            request.command = {"sh", "-c", "while read line; do echo \"got:$line\"; done"};
+            request.stdin = true;
+            request.sync = false;
+            CallOptions call;  // named: no class-type temporary in a co_await (GCC 12)
+            auto reply = co_await api->exec_container_command(request, call);
+            REQUIRE(reply.ok());
+
+            eci::detail::TlsClientOptions tls_options;
+            tls_options.ca_file = fx.emulator->ready().ca_file;
+            auto tls = eci::detail::make_client_tls_context(tls_options);
+            REQUIRE(tls.ok());
+            eci::detail::ExecWebSocketOptions ws_options;
+            ws_options.idle_timeout = 1s;
+            ws_options.keep_alive_pings = true;
+            eci::detail::ExecWebSocket ws(fx.io.get_executor(), **tls, ws_options);
+            auto connected = co_await ws.connect(reply->web_socket_uri);
+            REQUIRE(connected.ok());
+            auto wrote = co_await ws.write_stdin("one\ntwo\n");
+            REQUIRE(wrote.ok());
+            // An empty stdin frame is the end of input.
+            auto ended = co_await ws.write_frame(eci::detail::ExecChannel::stdin_, "");
+            REQUIRE(ended.ok());
+            const auto started = steady_clock::now();
+            std::string out;
+            std::optional<Error> failure;
+            bool closed = false;
+            while (!closed && !failure) {
+                auto event = co_await ws.read();
+                if (!event.ok())
+                    failure = event.error();
+                else if (auto* frame = std::get_if<eci::detail::ExecFrame>(&*event))
+                    out += frame->payload;
+                else
+                    closed = true;
+            }
+            INFO((failure ? failure->to_string() : std::string("closed normally")));
+            CHECK_FALSE(failure.has_value());
+            CHECK(out == "got:one\ngot:two\n");
+            // It did wait for the start, well past the idle timeout.
+            CHECK(steady_clock::now() - started >= 2s);
+            auto removed = co_await sandbox.remove();
+            CHECK(removed.ok());
+        },
+        60s);
 }
 
 TEST_CASE("reliability e2e: cancelling a create waiting for Running returns within 100 ms",
