@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -49,6 +50,26 @@ struct FaultOptions {
     /// (default) = every action. Tests use it to fail one action only (e.g. every
     /// CreateContainerGroup reset) while the others answer.
     std::set<std::string, std::less<>> actions;
+};
+
+class IssuedCredentials;
+
+/// The ECS instance metadata service the emulator can serve on a listener of its own
+/// (`--metadata-listen`; emulator/metadata_service.hpp, docs/emulator.md "Metadata service").
+struct MetadataOptions {
+    bool enabled = false;                         ///< serve it (default off)
+    std::string listen_host = "127.0.0.1";        ///< loopback unless EmulatorOptions::allow_remote
+    std::uint16_t listen_port = 0;                ///< 0 = ephemeral (ReadyInfo::metadata_endpoint)
+    std::string role_name = "eci-emulator-role";  ///< the role attached to the "instance"
+    /// How long each set of credentials lives. Default 1 h; tests use seconds to see a refresh.
+    std::chrono::seconds credential_ttl{3600};
+    /// Hardened mode (IMDSv2 only): a request without a valid session token gets 403.
+    bool require_token = false;
+    /// false: PUT /latest/api/token answers 404, as a service without IMDSv2 would, so a
+    /// client's IMDSv1 fallback can be tested.
+    bool token_endpoint = true;
+    /// Where the issued credentials are kept; Emulator::start() makes it (no flag).
+    std::shared_ptr<IssuedCredentials> issued{};
 };
 
 struct EmulatorOptions {
@@ -107,6 +128,7 @@ struct EmulatorOptions {
     std::chrono::milliseconds init_child_stall{0};
     std::chrono::milliseconds kill_timeout{10'000};
     FaultOptions faults;
+    MetadataOptions metadata;
 };
 
 /// Parsed command line: options, or a request for --help.

@@ -3,6 +3,7 @@
 // request decoding, authentication, faults, and the Emulator facade.
 #include "emulator/server.hpp"
 
+#include "emulator/metadata_service.hpp"
 #include "emulator/request_decode.hpp"
 
 #include "core/crypto.hpp"
@@ -152,6 +153,7 @@ Result<void> Server::open() {
     default_security_group_id_ = "sg-" + random_alnum(ids_, 20);
     default_vpc_id_ = "vpc-" + random_alnum(ids_, 24);
     auth_ = AuthConfig{options_.access_key_id, options_.access_key_secret, options_.security_token};
+    auth_.issued = options_.metadata.issued;  // the metadata service's STS credentials
 
     ready_.region_id = options_.region_id;
     ready_.access_key_id = options_.access_key_id;
@@ -653,10 +655,16 @@ std::string ReadyInfo::to_json_line() const {
         line["userns_warning"] = userns_warning;
     if (!isolation_warning.empty())
         line["isolation_warning"] = isolation_warning;
+    if (!metadata_endpoint.empty())
+        line["metadata_endpoint"] = metadata_endpoint;
     return boost::json::serialize(line);
 }
 
-Emulator::Emulator(std::shared_ptr<Server> server) : server_(std::move(server)) {}
+Emulator::Emulator(std::shared_ptr<Server> server, std::unique_ptr<MetadataService> metadata)
+    : server_(std::move(server)), metadata_(std::move(metadata)), ready_(server_->ready()) {
+    if (metadata_)
+        ready_.metadata_endpoint = metadata_->endpoint();
+}
 
 Emulator::~Emulator() {
     if (server_)
@@ -665,20 +673,37 @@ Emulator::~Emulator() {
 
 Result<std::unique_ptr<Emulator>> Emulator::start(asio::any_io_executor executor,
                                                   EmulatorOptions options) {
+    // The metadata service is a listener of its own (emulator/metadata_service.cpp); the
+    // server only learns which STS credentials it issued.
+    std::unique_ptr<MetadataService> metadata;
+    if (options.metadata.enabled) {
+        options.metadata.issued = std::make_shared<IssuedCredentials>();
+        auto started = MetadataService::start(executor, options.metadata, options.allow_remote,
+                                              options.metadata.issued);
+        if (!started)
+            return started.error();
+        metadata = std::move(*started);
+    }
     auto server = std::make_shared<Server>(std::move(executor), std::move(options));
     if (auto opened = server->open(); !opened)
         return opened.error();
     server->start();
-    return std::unique_ptr<Emulator>(new Emulator(std::move(server)));
+    return std::unique_ptr<Emulator>(new Emulator(std::move(server), std::move(metadata)));
 }
 
 asio::awaitable<void> Emulator::stop() {
+    if (metadata_)
+        co_await metadata_->stop();
     auto server = server_;
     co_await asio::co_spawn(server->strand(), server->stop(), asio::use_awaitable);
 }
 
 const ReadyInfo& Emulator::ready() const noexcept {
-    return server_->ready();
+    return ready_;  // the server's, copied at start (immutable after), and the metadata's
+}
+
+MetadataStats Emulator::metadata_stats() const noexcept {
+    return metadata_ ? metadata_->stats() : MetadataStats{};
 }
 
 std::string Emulator::stats_json() const {
