@@ -486,6 +486,17 @@ int main(int argc, char** argv) {
         stats.total_api_calls() ? cpu * 1e6 / static_cast<double>(stats.total_api_calls()) : 0.0;
     out["retries"] = stats.retries;
     out["throttled"] = stats.throttled;
+    // Issue 16's names: Throttling replies received, and DescribeContainerGroups calls per
+    // lifecycle (the bench's own final listing included).
+    out["throttled_replies"] = stats.throttled;
+    {
+        const auto describes = stats.api_calls.find("DescribeContainerGroups");
+        const auto lifecycles = run.completed + run.failed;
+        out["describe_per_lifecycle"] =
+            lifecycles > 0 && describes != stats.api_calls.end()
+                ? static_cast<double>(describes->second) / static_cast<double>(lifecycles)
+                : 0.0;
+    }
     out["tls_handshakes"] = stats.tls_handshakes;
     out["tls_resumptions"] = stats.tls_resumptions;
     out["connections_opened"] = stats.connections_opened;

@@ -1,11 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// The OpenAPI actions: parameter validation as the service does it, the store, and the
-// responses (built from the typed models with lib/core/models_json).
-#include "emulator/server.hpp"
+#include "emulator/actions.hpp"
 
-#include "core/crypto.hpp"
 #include "core/encoding.hpp"
 #include "core/models_json.hpp"
+#include "core/time_format.hpp"
 
 #include <boost/json/object.hpp>
 
@@ -16,6 +14,8 @@
 #include <set>
 
 namespace eci::emulator {
+
+namespace asio = boost::asio;
 
 namespace {
 
@@ -109,27 +109,59 @@ std::string_view last_lines(std::string_view text, std::size_t n) {
 
 }  // namespace
 
-asio::awaitable<ActionOutcome> Server::run_action(std::string action, IncomingRequest request,
-                                                  std::string request_id) {
-    if (action == "CreateContainerGroup")
-        co_return create_container_group(request, request_id);
-    if (action == "DescribeContainerGroups") {
-        co_return describe_container_groups(request, request_id);
-    }
-    if (action == "DeleteContainerGroup")
-        co_return co_await delete_container_group(std::move(request), std::move(request_id));
-    if (action == "RestartContainerGroup")
-        co_return restart_container_group(request, request_id);
-    if (action == "ExecContainerCommand") {
-        co_return co_await exec_container_command(std::move(request), std::move(request_id));
-    }
-    if (action == "DescribeContainerLog")
-        co_return describe_container_log(request, request_id);
-    co_return errors::invalid_action(action);
+ActionHandlers::ActionHandlers(const EmulatorOptions& options, const ReadyInfo& ready,
+                               SandboxStore& store, IdSource& ids, Lifecycle& lifecycle,
+                               ExecGateway& exec)
+    : options_(options),
+      ready_(ready),
+      store_(store),
+      ids_(ids),
+      lifecycle_(lifecycle),
+      exec_(exec) {}
+
+void ActionHandlers::choose_network_defaults() {
+    default_v_switch_id_ = "vsw-" + ids_.alnum(24);
+    default_security_group_id_ = "sg-" + ids_.alnum(20);
+    default_vpc_id_ = "vpc-" + ids_.alnum(24);
 }
 
-std::optional<ApiError> Server::check_region(const eci::detail::Params& params,
-                                             bool required) const {
+void ActionHandlers::add_routes(Router& router) {
+    auto route = [&](std::string action, AsyncHandler handler) {
+        router.add(std::move(action),
+                   [this, handler](IncomingRequest request, std::string request_id) {
+                       return (this->*handler)(std::move(request), std::move(request_id));
+                   });
+    };
+    auto route_sync = [&](std::string action, SyncHandler handler) {
+        router.add(std::move(action),
+                   [this, handler](IncomingRequest request, std::string request_id) {
+                       return run_sync(this, handler, std::move(request), std::move(request_id));
+                   });
+    };
+    route_sync("CreateContainerGroup", &ActionHandlers::create_container_group);
+    route_sync("DescribeContainerGroups", &ActionHandlers::describe_container_groups);
+    route("DeleteContainerGroup", &ActionHandlers::delete_container_group);
+    route_sync("RestartContainerGroup", &ActionHandlers::restart_container_group);
+    route("ExecContainerCommand", &ActionHandlers::exec_container_command);
+    route_sync("DescribeContainerLog", &ActionHandlers::describe_container_log);
+}
+
+ActionHandlers::Awaitable ActionHandlers::run_sync(ActionHandlers* self, SyncHandler handler,
+                                                   IncomingRequest request,
+                                                   std::string request_id) {
+    co_return (self->*handler)(request, request_id);
+}
+
+std::string ActionHandlers::new_container_group_id() {
+    for (;;) {
+        std::string id = "eci-" + ids_.alnum(20);
+        if (!store_.find(id))
+            return id;
+    }
+}
+
+std::optional<ApiError> ActionHandlers::check_region(const eci::detail::Params& params,
+                                                     bool required) const {
     auto region = eci::detail::find_param(params, "RegionId");
     if (!region || region->empty()) {
         if (required)
@@ -143,8 +175,8 @@ std::optional<ApiError> Server::check_region(const eci::detail::Params& params,
 
 // ------------------------------------------------------------------------------------------
 
-ActionOutcome Server::create_container_group(const IncomingRequest& request,
-                                             const std::string& request_id) {
+ActionOutcome ActionHandlers::create_container_group(const IncomingRequest& request,
+                                                     const std::string& request_id) {
     if (auto e = check_region(request.params, true))
         return *e;
     auto parsed = eci::detail::from_params<CreateContainerGroupRequest>(request.params);
@@ -233,9 +265,9 @@ ActionOutcome Server::create_container_group(const IncomingRequest& request,
     std::uint32_t ip_index = next_ip_index_++;
     group.intranet_ip = fmt::format("172.16.{}.{}", (ip_index / 250) % 256, ip_index % 250 + 2);
     group.restart_policy = req.restart_policy.empty() ? "Always" : req.restart_policy;
-    group.creation_time = now_rfc3339();
+    group.creation_time = eci::detail::format_utc_timestamp(std::chrono::system_clock::now());
     group.tags = req.tags;
-    if (!over_cpu_stock(group.cpu)) {
+    if (!lifecycle_.over_cpu_stock(group.cpu)) {
         group.events.push_back(Event{1, "Normal", group.container_group_name, "Scheduled",
                                      fmt::format("Successfully assigned {} to {}",
                                                  group.container_group_name, group.zone_id),
@@ -266,15 +298,15 @@ ActionOutcome Server::create_container_group(const IncomingRequest& request,
         store_.remember_token(req.client_token,
                               {std::move(request_fingerprint), entry->group.container_group_id});
     }
-    launch(entry);
+    lifecycle_.launch(entry);
     return eci::detail::to_json(
         CreateContainerGroupResponse{request_id, entry->group.container_group_id});
 }
 
 // ------------------------------------------------------------------------------------------
 
-ActionOutcome Server::describe_container_groups(const IncomingRequest& request,
-                                                const std::string& request_id) {
+ActionOutcome ActionHandlers::describe_container_groups(const IncomingRequest& request,
+                                                        const std::string& request_id) {
     if (auto e = check_region(request.params, true))
         return *e;
     auto parsed = eci::detail::from_params<DescribeContainerGroupsRequest>(request.params);
@@ -350,9 +382,8 @@ ActionOutcome Server::describe_container_groups(const IncomingRequest& request,
 
 // ------------------------------------------------------------------------------------------
 
-asio::awaitable<ActionOutcome> Server::delete_container_group(IncomingRequest request,
-                                                              std::string request_id) {
-    auto self = shared_from_this();
+asio::awaitable<ActionOutcome> ActionHandlers::delete_container_group(IncomingRequest request,
+                                                                      std::string request_id) {
     if (auto e = check_region(request.params, true))
         co_return *e;
     auto parsed = eci::detail::from_params<DeleteContainerGroupRequest>(request.params);
@@ -361,24 +392,13 @@ asio::awaitable<ActionOutcome> Server::delete_container_group(IncomingRequest re
     auto entry = store_.find(parsed->container_group_id);
     if (!entry)
         co_return errors::container_group_not_found();
-    // A second delete while the first is in progress succeeds: the outcome is the same.
-    if (entry->group.status != status::terminating)
-        remove(entry);
-    // The reply comes once no process of the sandbox is left (the server goes on serving
-    // meanwhile); without a terminate delay the sandbox is then gone from the list as well.
-    co_await settle_processes(entry);
-    if (options_.terminate_delay.count() == 0 && !entry->removed && !stopping_ &&
-        entry->group.status == status::terminating) {
-        entry->removed = true;
-        if (entry->deadline_timer)
-            entry->deadline_timer->cancel();
-        store_.erase(entry->group.container_group_id);
-    }
+    // The reply comes once no process of the sandbox is left.
+    co_await lifecycle_.remove(entry);
     co_return eci::detail::to_json(DeleteContainerGroupResponse{request_id});
 }
 
-ActionOutcome Server::restart_container_group(const IncomingRequest& request,
-                                              const std::string& request_id) {
+ActionOutcome ActionHandlers::restart_container_group(const IncomingRequest& request,
+                                                      const std::string& request_id) {
     if (auto e = check_region(request.params, true))
         return *e;
     auto parsed = eci::detail::from_params<RestartContainerGroupRequest>(request.params);
@@ -390,14 +410,14 @@ ActionOutcome Server::restart_container_group(const IncomingRequest& request,
     const std::string& s = entry->group.status;
     if (s != status::pending && s != status::running)
         return errors::incorrect_status(s);
-    restart(entry);
+    lifecycle_.restart(entry);
     return eci::detail::to_json(RestartContainerGroupResponse{request_id});
 }
 
 // ------------------------------------------------------------------------------------------
 
-asio::awaitable<ActionOutcome> Server::exec_container_command(IncomingRequest request,
-                                                              std::string request_id) {
+asio::awaitable<ActionOutcome> ActionHandlers::exec_container_command(IncomingRequest request,
+                                                                      std::string request_id) {
     if (auto e = check_region(request.params, true))
         co_return *e;
     if (auto raw = eci::detail::find_param(request.params, "Command");
@@ -435,21 +455,21 @@ asio::awaitable<ActionOutcome> Server::exec_container_command(IncomingRequest re
     if (req.sync.value_or(false)) {
         if (req.tty.value_or(false))
             co_return errors::invalid_parameter("TTY");
-        auto output = co_await run_sync_exec(entry, req.container_name, req.command);
+        auto output = co_await lifecycle_.run_sync_exec(entry, req.container_name, req.command);
         if (auto* error = std::get_if<ApiError>(&output))
             co_return *error;
         response.sync_response = std::get<std::string>(std::move(output));
         co_return eci::detail::to_json(response);
     }
 
-    prune_exec_tickets();
-    auto token = eci::detail::random_hex(24);
+    auto token = exec_.grant(ExecTicket{req.container_group_id,
+                                        req.container_name,
+                                        std::move(req.command),
+                                        req.stdin.value_or(true),
+                                        req.tty.value_or(false),
+                                        {}});
     if (!token)
         co_return errors::internal_error();
-    exec_tickets_[*token] = ExecTicket{
-        req.container_group_id,  req.container_name,
-        std::move(req.command),  req.stdin.value_or(true),
-        req.tty.value_or(false), std::chrono::steady_clock::now() + options_.exec_url_ttl};
     bool tls = options_.tls != TlsMode::off;
     response.web_socket_uri =
         fmt::format("{}://{}/exec/?s={}", tls ? "wss" : "ws", ready_.endpoint, *token);
@@ -458,15 +478,10 @@ asio::awaitable<ActionOutcome> Server::exec_container_command(IncomingRequest re
     co_return eci::detail::to_json(response);
 }
 
-void Server::prune_exec_tickets() {
-    auto now = std::chrono::steady_clock::now();
-    std::erase_if(exec_tickets_, [&](const auto& item) { return item.second.expires <= now; });
-}
-
 // ------------------------------------------------------------------------------------------
 
-ActionOutcome Server::describe_container_log(const IncomingRequest& request,
-                                             const std::string& request_id) {
+ActionOutcome ActionHandlers::describe_container_log(const IncomingRequest& request,
+                                                     const std::string& request_id) {
     if (auto e = check_region(request.params, false))
         return *e;
     auto parsed = eci::detail::from_params<DescribeContainerLogRequest>(request.params);
@@ -487,7 +502,7 @@ ActionOutcome Server::describe_container_log(const IncomingRequest& request,
     if (container == entry->group.containers.end()) {
         return errors::container_not_found(req.container_name);
     }
-    std::string log = container_log(*entry, req.container_name);
+    std::string log = lifecycle_.container_log(*entry, req.container_name);
     // Keep the last `tail` lines, then the last `limit_bytes` bytes.
     std::string content(last_lines(log, static_cast<std::size_t>(tail)));
     if (content.size() > static_cast<std::size_t>(limit_bytes)) {

@@ -88,10 +88,8 @@ class Emulator {
     Emulator& operator=(const Emulator&) = delete;
 
   private:
-    Emulator(std::shared_ptr<Server> server, std::unique_ptr<MetadataService> metadata);
+    explicit Emulator(std::shared_ptr<Server> server);
     std::shared_ptr<Server> server_;
-    std::unique_ptr<MetadataService> metadata_;
-    ReadyInfo ready_;
 };
 
 }  // namespace eci::emulator

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "faults.hpp"
+#include "emulator/faults.hpp"
 
 #include <algorithm>
 
@@ -36,22 +36,18 @@ bool FaultInjector::draw(double probability) {
 
 FaultKind FaultInjector::decide(std::string_view action, Clock::time_point now) {
     if (auto it = options_.qps_limits.find(action); it != options_.qps_limits.end()) {
-        double rate = it->second;
-        double capacity = std::max(1.0, rate);
-        auto bucket_it = buckets_.find(action);
-        if (bucket_it == buckets_.end())
-            bucket_it = buckets_.emplace(std::string(action), Bucket{}).first;
-        Bucket& bucket = bucket_it->second;
-        if (!bucket.started) {
-            bucket = {capacity, now, true};
-        } else {
-            std::chrono::duration<double> elapsed = now - bucket.refilled;
-            bucket.tokens = std::min(capacity, bucket.tokens + elapsed.count() * rate);
-            bucket.refilled = now;
-        }
-        if (bucket.tokens < 1.0)
+        // `rate` tokens a second, as many at once (at least one); a call that finds no token
+        // is refused rather than queued (the bucket never goes negative here).
+        // A rate of 0 (only a library caller can set one) allows one call, then none.
+        const double rate = std::max(it->second, 1e-9);
+        auto bucket = buckets_.find(action);
+        if (bucket == buckets_.end())
+            bucket =
+                buckets_.emplace(std::string(action), eci::detail::TokenBucket(rate, rate, now))
+                    .first;
+        if (bucket->second.peek(now) > Clock::duration::zero())
             return FaultKind::qps_limit;
-        bucket.tokens -= 1.0;
+        (void)bucket->second.reserve(now);
     }
     if (!options_.actions.empty() && !options_.actions.contains(action))
         return FaultKind::none;

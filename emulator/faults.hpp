@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // FaultInjector: decides, deterministically for a seed, which requests fail and how, and
-// enforces per-action QPS limits with token buckets. Sans-io: the server carries out the
-// decision. Not thread-safe (the emulator calls it from its strand only).
+// enforces per-action QPS limits with core's token bucket (lib/core/rate_limiter). Sans-io: the
+// server carries out the decision. Not thread-safe (the emulator calls it from its strand only).
 #pragma once
 
-#include "options.hpp"
+#include "emulator/options.hpp"
+
+#include "core/rate_limiter.hpp"
 
 #include <chrono>
 #include <map>
@@ -43,14 +45,10 @@ class FaultInjector {
   private:
     bool draw(double probability);
 
-    struct Bucket {
-        double tokens = 0;
-        Clock::time_point refilled{};
-        bool started = false;
-    };
     FaultOptions options_;
     std::mt19937_64 random_;
-    std::map<std::string, Bucket, std::less<>> buckets_;
+    /// Per action with a --qps-limit: core's token bucket, full when the action is first seen.
+    std::map<std::string, eci::detail::TokenBucket, std::less<>> buckets_;
 };
 
 }  // namespace eci::emulator

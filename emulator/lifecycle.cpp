@@ -1,19 +1,23 @@
 // SPDX-License-Identifier: Apache-2.0
-// The sandbox state machine: Pending -> Running -> (Succeeded | Failed) per RestartPolicy,
-// Restarting, Terminating, ActiveDeadlineSeconds; one runtime sandbox per container.
-#include "emulator/server.hpp"
+#include "emulator/lifecycle.hpp"
+
+#include "core/time_format.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 
 namespace eci::emulator {
+
+namespace asio = boost::asio;
 
 namespace {
 
@@ -48,6 +52,10 @@ ContainerState terminated_state(const ContainerState& running, const ExitStatus&
     return state;
 }
 
+std::string now_rfc3339() {
+    return eci::detail::format_utc_timestamp(std::chrono::system_clock::now());
+}
+
 std::string runtime_id(const SandboxEntry& entry, std::size_t index) {
     return fmt::format("{}-c{}", entry.group.container_group_id, index + 1);
 }
@@ -56,7 +64,21 @@ std::string runtime_id(const SandboxEntry& entry, std::size_t index) {
 
 // ------------------------------------------------------------------------------------------
 
-void Server::launch(const std::shared_ptr<SandboxEntry>& entry) {
+Lifecycle::Lifecycle(Strand strand, const EmulatorOptions& options, SandboxStore& store,
+                     const bool& stopping, KeepAlive keep_alive)
+    : strand_(std::move(strand)),
+      options_(options),
+      store_(store),
+      stopping_(stopping),
+      keep_alive_(std::move(keep_alive)) {}
+
+Lifecycle::~Lifecycle() = default;
+
+void Lifecycle::use_runtime(std::unique_ptr<Runtime> runtime) {
+    runtime_ = std::move(runtime);
+}
+
+void Lifecycle::launch(const std::shared_ptr<SandboxEntry>& entry) {
     std::uint64_t generation = ++entry->generation;
     asio::co_spawn(strand_, run_phase(entry, generation, Phase::starting), asio::detached);
     if (entry->active_deadline_seconds > 0) {
@@ -64,7 +86,7 @@ void Server::launch(const std::shared_ptr<SandboxEntry>& entry) {
     }
 }
 
-void Server::restart(const std::shared_ptr<SandboxEntry>& entry) {
+void Lifecycle::restart(const std::shared_ptr<SandboxEntry>& entry) {
     std::uint64_t generation = ++entry->generation;
     if (entry->phase_timer)
         entry->phase_timer->cancel();
@@ -76,7 +98,21 @@ void Server::restart(const std::shared_ptr<SandboxEntry>& entry) {
     asio::co_spawn(strand_, run_phase(entry, generation, Phase::restarting), asio::detached);
 }
 
-void Server::remove(const std::shared_ptr<SandboxEntry>& entry) {
+asio::awaitable<void> Lifecycle::remove(std::shared_ptr<SandboxEntry> entry) {
+    const auto hold = keep_alive_();
+    // A second delete while the first is in progress succeeds: the outcome is the same.
+    if (entry->group.status != status::terminating)
+        begin_termination(entry);
+    // Completes once no process of the sandbox is left (the server goes on serving
+    // meanwhile); without a terminate delay the sandbox is then gone from the list as well.
+    co_await settle_processes(entry);
+    if (options_.terminate_delay.count() == 0 && !entry->removed && !stopping_ &&
+        entry->group.status == status::terminating) {
+        forget(*entry);
+    }
+}
+
+void Lifecycle::begin_termination(const std::shared_ptr<SandboxEntry>& entry) {
     std::uint64_t generation = ++entry->generation;
     if (entry->phase_timer)
         entry->phase_timer->cancel();
@@ -92,7 +128,7 @@ void Server::remove(const std::shared_ptr<SandboxEntry>& entry) {
         asio::co_spawn(strand_, run_phase(entry, generation, Phase::terminating), asio::detached);
 }
 
-void Server::take_processes(SandboxEntry& entry) {
+void Lifecycle::take_processes(SandboxEntry& entry) {
     for (auto& processes : entry.processes) {
         if (processes)
             entry.dying.push_back(std::move(processes));
@@ -100,22 +136,34 @@ void Server::take_processes(SandboxEntry& entry) {
     entry.processes.clear();
 }
 
-void Server::remove_now(const std::shared_ptr<SandboxEntry>& entry) {
+void Lifecycle::remove_now(const std::shared_ptr<SandboxEntry>& entry) {
     ++entry->generation;
-    entry->removed = true;
+    entry->removed = true;  // before its processes die: their exit callbacks see it gone
     if (entry->phase_timer)
         entry->phase_timer->cancel();
-    if (entry->deadline_timer)
-        entry->deadline_timer->cancel();
     take_processes(*entry);
     for (auto& processes : entry->dying)
         (void)processes->destroy();
     entry->dying.clear();
-    store_.erase(entry->group.container_group_id);
+    forget(*entry);
 }
 
-asio::awaitable<void> Server::settle_processes(std::shared_ptr<SandboxEntry> entry) {
-    auto self = shared_from_this();
+void Lifecycle::remove_all() {
+    for (auto& entry : store_.all())
+        remove_now(entry);
+    if (runtime_)
+        runtime_->shutdown();
+}
+
+void Lifecycle::forget(SandboxEntry& entry) {
+    entry.removed = true;
+    if (entry.deadline_timer)
+        entry.deadline_timer->cancel();
+    store_.erase(entry.group.container_group_id);
+}
+
+asio::awaitable<void> Lifecycle::settle_processes(std::shared_ptr<SandboxEntry> entry) {
+    const auto hold = keep_alive_();
     // One being destroyed by another caller is waited for; the list may change while this
     // waits (another restart or delete adds to it, another settle prunes it), so look again
     // after each wait. destroy_async always ends destroyed, so this ends.
@@ -132,9 +180,9 @@ asio::awaitable<void> Server::settle_processes(std::shared_ptr<SandboxEntry> ent
     std::erase_if(entry->dying, [](const auto& processes) { return processes->destroyed(); });
 }
 
-asio::awaitable<void> Server::run_phase(std::shared_ptr<SandboxEntry> entry,
-                                        std::uint64_t generation, Phase phase) {
-    auto self = shared_from_this();
+asio::awaitable<void> Lifecycle::run_phase(std::shared_ptr<SandboxEntry> entry,
+                                           std::uint64_t generation, Phase phase) {
+    const auto hold = keep_alive_();
     co_await settle_processes(entry);
     if (entry->removed || entry->generation != generation || stopping_)
         co_return;
@@ -155,16 +203,13 @@ asio::awaitable<void> Server::run_phase(std::shared_ptr<SandboxEntry> entry,
             co_await start_containers(entry, generation, true);
             break;
         case Phase::terminating:
-            entry->removed = true;
-            if (entry->deadline_timer)
-                entry->deadline_timer->cancel();
-            store_.erase(entry->group.container_group_id);
+            forget(*entry);
             break;
     }
 }
 
-asio::awaitable<void> Server::watch_deadline(std::shared_ptr<SandboxEntry> entry) {
-    auto self = shared_from_this();
+asio::awaitable<void> Lifecycle::watch_deadline(std::shared_ptr<SandboxEntry> entry) {
+    const auto hold = keep_alive_();
     entry->deadline_timer = std::make_unique<asio::steady_timer>(
         strand_, std::chrono::seconds(entry->active_deadline_seconds));
     auto [ec] = co_await entry->deadline_timer->async_wait(tuple_awaitable);
@@ -200,7 +245,7 @@ asio::awaitable<void> Server::watch_deadline(std::shared_ptr<SandboxEntry> entry
 
 // ------------------------------------------------------------------------------------------
 
-void Server::fail_scheduling(SandboxEntry& entry) {
+void Lifecycle::fail_scheduling(SandboxEntry& entry) {
     // The service's NoStock event (docs: "Custom events of ECI", instance events); the
     // containers stay Waiting and nothing runs, so nothing is billed.
     ContainerGroup& group = entry.group;
@@ -215,9 +260,9 @@ void Server::fail_scheduling(SandboxEntry& entry) {
               now);
 }
 
-asio::awaitable<void> Server::start_containers(std::shared_ptr<SandboxEntry> entry_ptr,
-                                               std::uint64_t generation, bool restarted) {
-    auto self = shared_from_this();
+asio::awaitable<void> Lifecycle::start_containers(std::shared_ptr<SandboxEntry> entry_ptr,
+                                                  std::uint64_t generation, bool restarted) {
+    const auto hold = keep_alive_();
     SandboxEntry& entry = *entry_ptr;
     ContainerGroup& group = entry.group;
     std::string now = now_rfc3339();
@@ -249,10 +294,11 @@ asio::awaitable<void> Server::start_containers(std::shared_ptr<SandboxEntry> ent
         // is what the emulator runs in practice).
         spec.cpu = c.cpu > 0 ? c.cpu : group.cpu;
         spec.memory_gib = c.memory > 0 ? c.memory : group.memory;
-        std::weak_ptr<Server> weak = weak_from_this();
-        spec.on_main_exit = [weak, id = group.container_group_id, i](const MainExit& exit) {
-            if (auto server = weak.lock())
-                server->on_main_exit(id, i, exit);
+        // The runtime calls this later, perhaps after the server is gone.
+        std::weak_ptr<const void> alive = keep_alive_();
+        spec.on_main_exit = [this, alive, id = group.container_group_id, i](const MainExit& exit) {
+            if (auto server = alive.lock())
+                on_main_exit(id, i, exit);
         };
         if (!c.current_state.state.empty() && c.current_state.state != container_state::waiting) {
             c.previous_state = c.current_state;
@@ -314,7 +360,7 @@ asio::awaitable<void> Server::start_containers(std::shared_ptr<SandboxEntry> ent
     }
 }
 
-void Server::on_main_exit(const std::string& id, std::size_t index, const MainExit& exit) {
+void Lifecycle::on_main_exit(const std::string& id, std::size_t index, const MainExit& exit) {
     auto entry = store_.find(id);
     if (!entry || entry->removed || index >= entry->group.containers.size() ||
         index >= entry->processes.size()) {
@@ -352,11 +398,12 @@ void Server::on_main_exit(const std::string& id, std::size_t index, const MainEx
     settle(*entry);
 }
 
-asio::awaitable<void> Server::restart_container_later(std::shared_ptr<SandboxEntry> entry,
-                                                      std::size_t index, std::uint64_t generation,
-                                                      std::uint64_t run,
-                                                      std::chrono::milliseconds delay) {
-    auto self = shared_from_this();
+asio::awaitable<void> Lifecycle::restart_container_later(std::shared_ptr<SandboxEntry> entry,
+                                                         std::size_t index,
+                                                         std::uint64_t generation,
+                                                         std::uint64_t run,
+                                                         std::chrono::milliseconds delay) {
+    const auto hold = keep_alive_();
     asio::steady_timer timer(strand_, delay);
     co_await timer.async_wait(tuple_awaitable);
     if (stopping_ || entry->removed || entry->generation != generation ||
@@ -389,7 +436,7 @@ asio::awaitable<void> Server::restart_container_later(std::shared_ptr<SandboxEnt
     settle(*entry);
 }
 
-void Server::settle(SandboxEntry& entry) {
+void Lifecycle::settle(SandboxEntry& entry) {
     ContainerGroup& group = entry.group;
     bool all_done = std::all_of(
         group.containers.begin(), group.containers.end(),
@@ -411,18 +458,18 @@ void Server::settle(SandboxEntry& entry) {
     }
 }
 
-void Server::stop_processes(SandboxEntry& entry) {
+void Lifecycle::stop_processes(SandboxEntry& entry) {
     for (auto& processes : entry.processes) {
         if (processes)
             asio::co_spawn(strand_, processes->stop_async(), asio::detached);
     }
 }
 
-std::size_t Server::live_processes() const {
+std::size_t Lifecycle::live_processes() const {
     return runtime_ ? runtime_->live_process_count() : 0;
 }
 
-std::shared_ptr<SandboxProcesses> Server::container_processes(
+std::shared_ptr<SandboxProcesses> Lifecycle::container_processes(
     const SandboxEntry& entry, std::string_view container_name) const {
     for (std::size_t i = 0; i < entry.group.containers.size() && i < entry.processes.size(); ++i) {
         if (entry.group.containers[i].name == container_name)
@@ -431,8 +478,8 @@ std::shared_ptr<SandboxProcesses> Server::container_processes(
     return nullptr;
 }
 
-std::string Server::container_log(const SandboxEntry& entry,
-                                  const std::string& container_name) const {
+std::string Lifecycle::container_log(const SandboxEntry& entry,
+                                     const std::string& container_name) const {
     auto processes = container_processes(entry, container_name);
     return processes ? processes->recent_log(1024 * 1024) : std::string();
 }
@@ -454,11 +501,11 @@ asio::awaitable<void> read_all(asio::posix::stream_descriptor& pipe, std::string
 
 }  // namespace
 
-asio::awaitable<std::variant<std::string, ApiError>> Server::run_sync_exec(
+asio::awaitable<std::variant<std::string, ApiError>> Lifecycle::run_sync_exec(
     std::shared_ptr<SandboxEntry> entry, std::string container_name,
     std::vector<std::string> command) {
     using namespace asio::experimental::awaitable_operators;
-    auto self = shared_from_this();
+    const auto hold = keep_alive_();
     auto processes = container_processes(*entry, container_name);
     if (!processes || !processes->running())
         co_return errors::incorrect_status(entry->group.status);

@@ -1,18 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "emulator/metadata_service.hpp"
 
+#include "emulator/connection_registry.hpp"
 #include "emulator/options.hpp"
 
 #include "core/crypto.hpp"
 #include "core/ecs_metadata.hpp"
+#include "core/host_syntax.hpp"
 #include "core/time_format.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -23,7 +23,6 @@
 #include <fmt/format.h>
 
 #include <charconv>
-#include <list>
 
 namespace eci::emulator {
 
@@ -54,7 +53,6 @@ IssuedCredential IssuedCredentials::issue(std::chrono::seconds ttl,
     issued.access_key_secret = random_text(16);
     issued.security_token = "CAIS" + random_text(32);
     issued.expiration = std::chrono::floor<std::chrono::seconds>(now + ttl);
-    std::lock_guard lock(mutex_);
     // Expired ones are kept: a request signed with them must get InvalidSecurityToken.Expired,
     // not InvalidAccessKeyId.NotFound. A test's emulator issues a handful.
     by_id_[issued.access_key_id] = issued;
@@ -62,7 +60,6 @@ IssuedCredential IssuedCredentials::issue(std::chrono::seconds ttl,
 }
 
 std::optional<IssuedCredential> IssuedCredentials::find(std::string_view access_key_id) const {
-    std::lock_guard lock(mutex_);
     auto found = by_id_.find(access_key_id);
     if (found == by_id_.end())
         return std::nullopt;
@@ -70,20 +67,22 @@ std::optional<IssuedCredential> IssuedCredentials::find(std::string_view access_
 }
 
 struct MetadataService::State : std::enable_shared_from_this<State> {
-    State(asio::any_io_executor executor, MetadataOptions options_in,
+    State(Strand strand_in, MetadataOptions options_in,
           std::shared_ptr<IssuedCredentials> issued_in)
-        : strand(asio::make_strand(std::move(executor))),
+        : strand(std::move(strand_in)),
           options(std::move(options_in)),
           issued(std::move(issued_in)),
           acceptor(strand) {}
 
-    asio::strand<asio::any_io_executor> strand;
+    Strand strand;
     MetadataOptions options;
     std::shared_ptr<IssuedCredentials> issued;
     tcp::acceptor acceptor;
     std::string endpoint;
     std::map<std::string, steady_clock::time_point, std::less<>> tokens;  // token -> expiry
-    std::list<beast::tcp_stream*> connections;  // open ones, closed by stop()
+    // Open connections, closed by close(). A connection deregisters when its coroutine
+    // ends, however it ends (also when the io_context destroys the suspended frame).
+    ConnectionRegistry connections;
     bool stopped = false;
     std::atomic<std::uint64_t> token_requests{0};
     std::atomic<std::uint64_t> role_list_requests{0};
@@ -165,8 +164,12 @@ struct MetadataService::State : std::enable_shared_from_this<State> {
     asio::awaitable<void> serve(tcp::socket socket) {
         auto self = shared_from_this();
         beast::tcp_stream stream(std::move(socket));
-        connections.push_front(&stream);
-        const auto registered = connections.begin();
+        if (stopped)
+            co_return;  // accepted as close() ran
+        auto registration = connections.add([&stream] {
+            beast::error_code ignored;
+            stream.socket().close(ignored);
+        });
         beast::flat_buffer buffer;
         for (;;) {
             http::request_parser<http::string_body> parser;
@@ -185,7 +188,7 @@ struct MetadataService::State : std::enable_shared_from_this<State> {
             if (write_error || !response.keep_alive())
                 break;
         }
-        connections.erase(registered);
+        registration.release();
         beast::error_code ignored;
         stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
         stream.socket().close(ignored);
@@ -209,21 +212,19 @@ struct MetadataService::State : std::enable_shared_from_this<State> {
         stopped = true;
         beast::error_code ignored;
         acceptor.close(ignored);
-        for (auto* stream : connections)
-            stream->socket().close(ignored);
+        connections.close_all();
     }
 };
 
-Result<std::unique_ptr<MetadataService>> MetadataService::start(
-    asio::any_io_executor executor, MetadataOptions options, bool allow_remote,
+Result<std::unique_ptr<MetadataService>> MetadataService::open(
+    Strand strand, MetadataOptions options, bool allow_remote,
     std::shared_ptr<IssuedCredentials> issued) {
     if (!allow_remote && !is_loopback_host(options.listen_host))
         return Error::make(ErrorKind::invalid_argument,
                            fmt::format("metadata listen address {} is not loopback (allow_remote "
                                        "is off)",
                                        options.listen_host));
-    auto state =
-        std::make_shared<State>(std::move(executor), std::move(options), std::move(issued));
+    auto state = std::make_shared<State>(std::move(strand), std::move(options), std::move(issued));
     beast::error_code ec;
     const std::string host =
         state->options.listen_host == "localhost" ? "127.0.0.1" : state->options.listen_host;
@@ -246,19 +247,20 @@ Result<std::unique_ptr<MetadataService>> MetadataService::start(
             fmt::format("cannot listen for the metadata service on {}:{}: {}",
                         state->options.listen_host, state->options.listen_port, ec.message()));
     const auto bound = state->acceptor.local_endpoint();
-    state->endpoint = bound.address().is_v6()
-                          ? fmt::format("[{}]:{}", bound.address().to_string(), bound.port())
-                          : fmt::format("{}:{}", bound.address().to_string(), bound.port());
-    asio::co_spawn(state->strand, state->accept_loop(), asio::detached);
+    state->endpoint = eci::detail::host_and_port(bound.address().to_string(), bound.port());
     return std::unique_ptr<MetadataService>(new MetadataService(std::move(state)));
 }
 
 MetadataService::MetadataService(std::shared_ptr<State> state) : state_(std::move(state)) {}
 
-MetadataService::~MetadataService() {
-    if (state_) {
-        asio::dispatch(state_->strand, [state = state_] { state->close_all(); });
-    }
+MetadataService::~MetadataService() = default;
+
+void MetadataService::start() {
+    asio::co_spawn(state_->strand, state_->accept_loop(), asio::detached);
+}
+
+void MetadataService::close() {
+    state_->close_all();
 }
 
 const std::string& MetadataService::endpoint() const noexcept {
@@ -273,17 +275,6 @@ MetadataStats MetadataService::stats() const noexcept {
     stats.without_token = state_->without_token;
     stats.refused = state_->refused;
     return stats;
-}
-
-asio::awaitable<void> MetadataService::stop() {
-    auto state = state_;
-    co_await asio::co_spawn(
-        state->strand,
-        [state]() -> asio::awaitable<void> {
-            state->close_all();
-            co_return;
-        },
-        asio::use_awaitable);
 }
 
 }  // namespace eci::emulator

@@ -5,19 +5,16 @@
 // authentication accepts until they expire (docs/emulator.md, "Metadata service").
 #pragma once
 
+#include "emulator/execution.hpp"
 #include "emulator/options.hpp"
 
 #include <eci/result.hpp>
-
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/awaitable.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,8 +29,8 @@ struct IssuedCredential {
     std::chrono::system_clock::time_point expiration;  ///< whole seconds, as the service says
 };
 
-/// The STS credentials issued so far. Thread-safe: the metadata listener adds, the API's
-/// authentication looks up, each on its own strand.
+/// The STS credentials issued so far: the metadata listener adds, the API's authentication
+/// looks up, both on the server's strand (so no lock).
 class IssuedCredentials {
   public:
     /// New random credentials valid for `ttl` from `now` (the expiration rounded down to a
@@ -43,7 +40,6 @@ class IssuedCredentials {
     std::optional<IssuedCredential> find(std::string_view access_key_id) const;
 
   private:
-    mutable std::mutex mutex_;
     std::map<std::string, IssuedCredential, std::less<>> by_id_;
 };
 
@@ -56,21 +52,27 @@ struct MetadataStats {
     std::uint64_t refused = 0;              ///< answered 4xx
 };
 
+/// Part of the emulator's Server (emulator/server.hpp): it runs on the server's strand, the
+/// server opens and starts it with its own listener and closes it in its one teardown.
 class MetadataService {
   public:
-    /// Binds and starts serving on a strand of `executor`; returns once the port is bound.
+    /// Binds the listener (not accepting yet). Not on the strand yet.
     /// Errors: invalid_argument for a non-loopback address without `allow_remote`, or a
     /// failed bind (naming the address).
-    static Result<std::unique_ptr<MetadataService>> start(
-        boost::asio::any_io_executor executor, MetadataOptions options, bool allow_remote,
-        std::shared_ptr<IssuedCredentials> issued);
+    static Result<std::unique_ptr<MetadataService>> open(Strand strand, MetadataOptions options,
+                                                         bool allow_remote,
+                                                         std::shared_ptr<IssuedCredentials> issued);
+
+    /// Starts accepting (on the strand).
+    void start();
+    /// Closes the listener and every connection; their coroutines notice. Idempotent. On
+    /// the strand, or while the io_context is not running.
+    void close();
 
     /// "host:port" as bound (for http://).
     const std::string& endpoint() const noexcept;
+    /// Any thread.
     MetadataStats stats() const noexcept;
-
-    /// Closes the listener and every connection. Idempotent.
-    boost::asio::awaitable<void> stop();
 
     ~MetadataService();
     MetadataService(const MetadataService&) = delete;

@@ -12,7 +12,6 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -52,8 +51,6 @@ struct FaultOptions {
     std::set<std::string, std::less<>> actions;
 };
 
-class IssuedCredentials;
-
 /// The ECS instance metadata service the emulator can serve on a listener of its own
 /// (`--metadata-listen`; emulator/metadata_service.hpp, docs/emulator.md "Metadata service").
 struct MetadataOptions {
@@ -68,8 +65,6 @@ struct MetadataOptions {
     /// false: PUT /latest/api/token answers 404, as a service without IMDSv2 would, so a
     /// client's IMDSv1 fallback can be tested.
     bool token_endpoint = true;
-    /// Where the issued credentials are kept; Emulator::start() makes it (no flag).
-    std::shared_ptr<IssuedCredentials> issued{};
 };
 
 struct EmulatorOptions {

@@ -8,7 +8,7 @@
 #include "emulator/runtime/unique_fd.hpp"
 #include "emulator/runtime/userns.hpp"
 
-#include "api/async_semaphore.hpp"
+#include "async/async_semaphore.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 

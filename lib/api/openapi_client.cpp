@@ -24,9 +24,11 @@ HttpClientOptions http_options_for(const ClientConfig& config) {
     options.verify_peer = config.tls.verify_peer;
     options.ca_file = config.tls.ca_file;
     // HTTPS_PROXY applies to TLS endpoints only (a plain-HTTP emulator is always local).
-    if (config.endpoint.uses_tls() && !config.proxy.https_proxy.empty() &&
-        !proxy_bypassed(config.proxy, config.endpoint.host, options.port))
+    // NO_PROXY is the dialer's to apply, for the endpoint's host (plan_dial).
+    if (config.endpoint.uses_tls()) {
         options.proxy_url = config.proxy.https_proxy;
+        options.no_proxy = config.proxy.no_proxy;
+    }
     options.connect_timeout = config.timeouts.connect;
     options.read_timeout = config.timeouts.read;
     options.max_connections = config.pool.max_connections_per_endpoint;

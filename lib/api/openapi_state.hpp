@@ -5,8 +5,8 @@
 
 #include <eci/openapi_client.hpp>
 
-#include "api/async_semaphore.hpp"
 #include "api/credentials_provider.hpp"
+#include "async/async_semaphore.hpp"
 #include "core/crypto.hpp"
 #include "core/rate_limiter.hpp"
 #include "core/retry.hpp"

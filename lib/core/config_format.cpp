@@ -2,6 +2,7 @@
 // fmt formatters of the configuration types. Secrets never reach the output.
 #include <eci/config.hpp>
 
+#include "core/host_syntax.hpp"
 #include "core/redact.hpp"
 
 #include <fmt/format.h>
@@ -20,9 +21,8 @@ std::string describe_proxy(const std::string& url) {
     if (!proxy.ok())
         return "<invalid, redacted>";
     const bool has_user_info = !proxy->username.empty() || !proxy->password.empty();
-    const bool is_v6 = proxy->host.find(':') != std::string::npos;
-    return fmt::format("http://{}{}{}{}:{}", has_user_info ? "<redacted>@" : "", is_v6 ? "[" : "",
-                       proxy->host, is_v6 ? "]" : "", proxy->port);
+    return fmt::format("http://{}{}", has_user_info ? "<redacted>@" : "",
+                       eci::detail::host_and_port(proxy->host, proxy->port));
 }
 
 }  // namespace

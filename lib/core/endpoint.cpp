@@ -15,11 +15,10 @@ std::uint16_t Endpoint::effective_port() const noexcept {
 }
 
 std::string Endpoint::authority() const {
-    std::string out = host.find(':') != std::string::npos ? "[" + host + "]" : host;
     const std::uint16_t default_port = scheme == "http" ? 80 : 443;
     if (port != 0 && port != default_port)
-        out += fmt::format(":{}", port);
-    return out;
+        return detail::host_and_port(host, port);
+    return detail::url_host(host);
 }
 
 Result<Endpoint> parse_endpoint(std::string_view text) {

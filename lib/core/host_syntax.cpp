@@ -3,6 +3,8 @@
 
 #include <arpa/inet.h>  // inet_pton: address parsing only, no sockets
 
+#include <fmt/format.h>
+
 #include <charconv>
 
 namespace eci::detail {
@@ -130,6 +132,19 @@ std::string_view trim_ascii_space(std::string_view text) noexcept {
         return {};
     const std::size_t end = text.find_last_not_of(space);
     return text.substr(begin, end - begin + 1);
+}
+
+std::string url_host(std::string_view host) {
+    // A DNS name or IPv4 address never holds a ':', so one is enough to tell IPv6.
+    if (host.find(':') != std::string_view::npos)
+        return fmt::format("[{}]", host);
+    return std::string(host);
+}
+
+std::string host_and_port(std::string_view host, std::uint16_t port) {
+    if (host.find(':') != std::string_view::npos)
+        return fmt::format("[{}]:{}", host, port);
+    return fmt::format("{}:{}", host, port);
 }
 
 }  // namespace eci::detail

@@ -37,6 +37,14 @@ struct HostPort {
 /// input) in `reason` and nullopt.
 std::optional<HostPort> parse_host_port(std::string_view authority, std::string& reason);
 
+/// `host` as a URL authority or a Host header writes it: an IPv6 literal (any host with a
+/// ':') in brackets, anything else as is.
+std::string url_host(std::string_view host);
+
+/// `host:port` as a CONNECT target, a Host header or an error's endpoint writes it, with
+/// url_host's brackets: "example.com:443", "[::1]:8443". The one formatter for this shape.
+std::string host_and_port(std::string_view host, std::uint16_t port);
+
 /// ASCII lower-case copy.
 std::string ascii_lower(std::string_view text);
 

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// The proxy URL parser and the NO_PROXY matcher.
+// The proxy URL parser, the NO_PROXY matcher, and the route they decide together.
 #include <eci/config.hpp>
 
+#include "core/encoding.hpp"
 #include "core/host_syntax.hpp"
+#include "core/proxy_route.hpp"
 
 #include <fmt/format.h>
 
@@ -10,35 +12,6 @@
 
 namespace eci {
 namespace {
-
-std::optional<std::string> percent_decode(std::string_view text) {
-    auto hex = [](char c) -> int {
-        if (c >= '0' && c <= '9')
-            return c - '0';
-        if (c >= 'a' && c <= 'f')
-            return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-            return c - 'A' + 10;
-        return -1;
-    };
-    std::string out;
-    out.reserve(text.size());
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] != '%') {
-            out += text[i];
-            continue;
-        }
-        if (i + 2 >= text.size())
-            return std::nullopt;
-        const int high = hex(text[i + 1]);
-        const int low = hex(text[i + 2]);
-        if (high < 0 || low < 0)
-            return std::nullopt;
-        out += static_cast<char>(high * 16 + low);
-        i += 2;
-    }
-    return out;
-}
 
 // Whether the first `prefix_bits` bits of two addresses of the same family agree.
 bool same_prefix(const detail::IpAddress& a, const detail::IpAddress& b, unsigned prefix_bits) {
@@ -168,10 +141,10 @@ Result<ProxyUrl> parse_proxy_url(std::string_view text) {
     if (const std::size_t at = rest.rfind('@'); at != std::string_view::npos) {
         const std::string_view user_info = rest.substr(0, at);
         const std::size_t colon = user_info.find(':');
-        auto username = percent_decode(user_info.substr(0, colon));
+        auto username = detail::percent_decode(user_info.substr(0, colon), false);
         auto password = colon == std::string_view::npos
                             ? std::optional<std::string>(std::string())
-                            : percent_decode(user_info.substr(colon + 1));
+                            : detail::percent_decode(user_info.substr(colon + 1), false);
         if (!username || !password)
             return fail("bad percent-encoding in the user info");
         proxy.username = std::move(*username);
@@ -212,3 +185,24 @@ bool proxy_bypassed(const ProxyConfig& proxy, std::string_view host, std::uint16
 }
 
 }  // namespace eci
+
+namespace eci::detail {
+
+Result<std::optional<ProxyRoute>> proxy_route_for(const ProxyConfig& proxy, std::string_view host,
+                                                  std::uint16_t port) {
+    if (proxy.https_proxy.empty() || proxy_bypassed(proxy, host, port))
+        return std::optional<ProxyRoute>();
+    auto url = parse_proxy_url(proxy.https_proxy);
+    if (!url)
+        return std::move(url).error();
+    ProxyRoute route;
+    route.host = std::move(url->host);
+    route.port = url->port;
+    route.authority = host_and_port(route.host, route.port);
+    if (!url->username.empty() || !url->password.empty())
+        route.authorization =
+            "Basic " + base64_encode(fmt::format("{}:{}", url->username, url->password));
+    return std::optional<ProxyRoute>(std::move(route));
+}
+
+}  // namespace eci::detail

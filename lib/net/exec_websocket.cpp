@@ -4,9 +4,10 @@
 
 #include <eci/config.hpp>
 
-#include "net/http_connect_proxy.hpp"
+#include "core/host_syntax.hpp"
+#include "net/coroutine_support.hpp"
 #include "net/tls_context.hpp"
-#include "net/tls_session_cache.hpp"
+#include "net/tls_dialer.hpp"
 
 #include <fmt/format.h>
 #include <boost/asio/as_tuple.hpp>
@@ -46,10 +47,6 @@ using TlsWebSocket = websocket::stream<ssl::stream<beast::tcp_stream>>;
 
 constexpr std::uint16_t normal_close_code = 1000;
 constexpr std::size_t max_service_message_bytes = 512;
-
-bool is_cancelled(const asio::cancellation_state& state) {
-    return state.cancelled() != asio::cancellation_type::none;
-}
 
 // The error kind of a rejected upgrade (the server answered with a plain HTTP response).
 ErrorKind upgrade_rejection_kind(unsigned status) {
@@ -118,6 +115,18 @@ struct ExecWebSocket::Impl {
         return error;
     }
 
+    // Why `doing` ("read", "write") cannot go ahead on a connection that is not open: its
+    // first failure, else "not connected". Nothing when it is open.
+    std::optional<Error> not_open(std::string_view doing) const {
+        if (open)
+            return std::nullopt;
+        if (failure)
+            return failure;
+        return make_error(ErrorKind::network,
+                          fmt::format("exec WebSocket {}: not connected", doing),
+                          Dispatch::unknown);
+    }
+
     // Maps a transport failure of an established connection, records it, closes the socket.
     Error fail(error_code ec, const asio::cancellation_state& state, std::string_view doing) {
         Error error = classify(ec, state, doing);
@@ -130,7 +139,7 @@ struct ExecWebSocket::Impl {
     Error classify(error_code ec, const asio::cancellation_state& state,
                    std::string_view doing) const {
         const Dispatch dispatch = Dispatch::unknown;
-        if (is_cancelled(state))
+        if (was_cancelled(state))
             return make_error(ErrorKind::cancelled,
                               fmt::format("exec WebSocket {} cancelled", doing), dispatch);
         if (ec == asio::error::operation_aborted) {
@@ -183,12 +192,13 @@ struct ExecWebSocket::Impl {
                           dispatch);
     }
 
-    // Failures before the upgrade completed: the session never started.
+    // A failed upgrade (the dial before it is the dialer's to classify): the session never
+    // started.
     Error connect_error(error_code ec, const asio::cancellation_state& state,
                         std::string_view doing) const {
         ErrorKind kind = ErrorKind::network;
         std::string message = fmt::format("exec WebSocket {} failed: {}", doing, ec.message());
-        if (is_cancelled(state) || ec == asio::error::operation_aborted) {
+        if (was_cancelled(state) || ec == asio::error::operation_aborted) {
             kind = ErrorKind::cancelled;
             message = fmt::format("exec WebSocket {} cancelled", doing);
         } else if (ec == beast::error::timeout) {
@@ -251,7 +261,6 @@ const ExecWebSocketOptions& ExecWebSocket::options() const noexcept {
 }
 
 asio::awaitable<Result<void>> ExecWebSocket::connect(std::string url) {
-    using namespace asio::experimental::awaitable_operators;
     Impl& d = *impl_;
     d.close_socket();
     d.stream = std::monostate{};
@@ -280,62 +289,30 @@ asio::awaitable<Result<void>> ExecWebSocket::connect(std::string url) {
         error.dispatch = Dispatch::not_sent;
         co_return error;
     }
-    const std::string port =
-        parsed->has_port() ? std::string(parsed->port()) : std::string(secure ? "443" : "80");
+    const std::uint16_t port =
+        parsed->has_port() ? parsed->port_number() : std::uint16_t(secure ? 443 : 80);
     std::string target(parsed->encoded_target());
     if (target.empty())
         target = "/";
     const std::string host_header = std::string(parsed->encoded_host_and_port());
-    d.endpoint = host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, port)
-                                                     : fmt::format("{}:{}", host, port);
+    d.endpoint = host_and_port(host, port);
 
-    // The proxy decision belongs to the WebSocket's own host, which may differ from the API's.
-    const std::uint16_t port_number =
-        parsed->has_port() ? parsed->port_number() : std::uint16_t(secure ? 443 : 80);
-    std::optional<HttpProxy> proxy;
-    if (!d.options.proxy_url.empty() &&
-        !proxy_bypassed(ProxyConfig{d.options.proxy_url, d.options.no_proxy}, host, port_number)) {
-        auto parsed_proxy = parse_http_proxy_url(d.options.proxy_url);
-        if (!parsed_proxy)
-            co_return std::move(parsed_proxy).error();
-        proxy = std::move(*parsed_proxy);
-    }
+    // The proxy decision belongs to the WebSocket's own host, which may differ from the API's:
+    // plan_dial makes it for `host`, as the HTTP client does for its endpoint.
+    DialSettings settings;
+    settings.proxy = ProxyConfig{d.options.proxy_url, d.options.no_proxy};
+    // SNI and host name verification as for HTTPS; whether the peer is verified at all is the
+    // shared context's setting (make_client_tls_context verifies by default).
+    settings.verify_peer = true;
+    settings.connect_timeout = d.options.connect_timeout;
+    settings.handshake_timeout = d.options.handshake_timeout;
+    auto plan = plan_dial(host, port, settings);
+    if (!plan)
+        co_return std::move(plan).error();
 
-    // Connect phase: resolve, TCP connect, proxy tunnel, all within connect_timeout.
-    const auto connect_deadline = Clock::now() + d.options.connect_timeout;
-    tcp::resolver resolver(d.executor);
-    asio::steady_timer resolve_timer(d.executor, connect_deadline);
-    const std::string& dial_host = proxy ? proxy->host : host;
-    const std::string& dial_port = proxy ? proxy->port : port;
-    auto resolved = co_await (
-        resolver.async_resolve(dial_host, dial_port, asio::as_tuple(asio::use_awaitable)) ||
-        resolve_timer.async_wait(asio::as_tuple(asio::use_awaitable)));
-    if (is_cancelled(state))
-        co_return d.connect_error(asio::error::operation_aborted, state, "resolve");
-    if (resolved.index() == 1)
-        co_return d.connect_error(beast::error::timeout, state, "resolve");
-    auto [resolve_ec, endpoints] = std::get<0>(std::move(resolved));
-    if (resolve_ec)
-        co_return d.connect_error(resolve_ec, state, "resolve");
-
-    beast::tcp_stream tcp_stream(d.executor);
-    tcp_stream.expires_at(connect_deadline);
-    auto [connect_ec, connected] =
-        co_await tcp_stream.async_connect(endpoints, asio::as_tuple(asio::use_awaitable));
-    (void)connected;
-    if (connect_ec)
-        co_return d.connect_error(connect_ec, state, "connect");
-    if (proxy) {
-        auto tunnel = co_await open_http_proxy_tunnel(tcp_stream, *proxy, host, port);
-        if (!tunnel) {
-            if (is_cancelled(state))
-                co_return d.connect_error(asio::error::operation_aborted, state, "proxy CONNECT");
-            co_return std::move(tunnel).error();
-        }
-    }
-
-    // Handshake phase: TLS and the upgrade, within handshake_timeout.
-    const auto handshake_deadline = Clock::now() + d.options.handshake_timeout;
+    // Handshake phase: TLS and the upgrade, within handshake_timeout (from the end of the
+    // connect phase).
+    Clock::time_point handshake_deadline;
     auto upgrade = [&](auto& ws) -> asio::awaitable<Result<void>> {
         beast::get_lowest_layer(ws).expires_never();  // the WebSocket's own timers take over
         d.configure(ws, std::max(handshake_deadline - Clock::now(), Clock::duration(1)));
@@ -365,38 +342,30 @@ asio::awaitable<Result<void>> ExecWebSocket::connect(std::string url) {
         co_return Result<void>{};
     };
 
+    // Connect phase (resolve, TCP connect, proxy tunnel) within connect_timeout, then TLS:
+    // the dialer's, shared with the HTTP client.
+    const auto connect_deadline = Clock::now() + d.options.connect_timeout;
     if (secure) {
-        auto ws = std::make_unique<TlsWebSocket>(std::move(tcp_stream), d.tls_context);
-        auto& tls = ws->next_layer();
-        // SNI and host name verification as for HTTPS; whether the peer is verified at all is
-        // the shared context's setting (make_client_tls_context verifies by default).
-        if (auto prepared = prepare_tls_connection(tls, host, port, true); !prepared) {
-            Error error = std::move(prepared).error();
-            error.endpoint = d.endpoint;
-            error.dispatch = Dispatch::not_sent;
-            co_return error;
-        }
-        beast::get_lowest_layer(*ws).expires_at(handshake_deadline);
-        auto [tls_ec] = co_await tls.async_handshake(ssl::stream_base::client,
-                                                     asio::as_tuple(asio::use_awaitable));
-        if (tls_ec) {
-            if (is_cancelled(state) || tls_ec == beast::error::timeout ||
-                tls_ec == asio::error::operation_aborted || !is_tls_error(tls_ec) ||
-                tls_ec == ssl::error::stream_truncated)
-                co_return d.connect_error(tls_ec, state, "TLS handshake");
-            Error error = tls_handshake_error(tls.native_handle(), tls_ec, d.endpoint);
-            error.endpoint = d.endpoint;
-            error.dispatch = Dispatch::not_sent;
-            co_return error;
-        }
-        if (tls_session_resumed(tls.native_handle()))
+        auto ws = std::make_unique<TlsWebSocket>(d.executor, d.tls_context);
+        auto dialed = co_await dial_tcp(beast::get_lowest_layer(*ws), *plan, connect_deadline);
+        if (!dialed)
+            co_return dialed;
+        handshake_deadline = Clock::now() + d.options.handshake_timeout;
+        auto handshake = co_await handshake_tls(ws->next_layer(), *plan, handshake_deadline);
+        if (!handshake)
+            co_return std::move(handshake).error();
+        if (handshake->resumed)
             ++d.counters.tls_resumptions;
         auto upgraded = co_await upgrade(*ws);
         if (!upgraded)
             co_return upgraded;
         d.stream = std::move(ws);
     } else {
-        auto ws = std::make_unique<PlainWebSocket>(std::move(tcp_stream));
+        auto ws = std::make_unique<PlainWebSocket>(d.executor);
+        auto dialed = co_await dial_tcp(beast::get_lowest_layer(*ws), *plan, connect_deadline);
+        if (!dialed)
+            co_return dialed;
+        handshake_deadline = Clock::now() + d.options.handshake_timeout;
         auto upgraded = co_await upgrade(*ws);
         if (!upgraded)
             co_return upgraded;
@@ -417,12 +386,8 @@ asio::awaitable<Result<void>> ExecWebSocket::connect(std::string url) {
 asio::awaitable<Result<ExecEvent>> ExecWebSocket::read() {
     Impl& d = *impl_;
     const asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
-    if (!d.open) {
-        if (d.failure)
-            co_return *d.failure;
-        co_return d.make_error(ErrorKind::network, "exec WebSocket read: not connected",
-                               Dispatch::unknown);
-    }
+    if (auto refused = d.not_open("read"))
+        co_return std::move(*refused);
     d.read_buffer.clear();
     auto [ec, bytes] = co_await d.with_stream([&](auto& ws) {
         return ws.async_read(d.read_buffer, asio::as_tuple(asio::use_awaitable));
@@ -432,7 +397,7 @@ asio::awaitable<Result<ExecEvent>> ExecWebSocket::read() {
         d.open = false;
         co_return d.received_close();
     }
-    if (ec && d.close_received && !is_cancelled(state)) {
+    if (ec && d.close_received && !was_cancelled(state)) {
         // The close frame came, then answering it or the teardown failed (e.g. TCP closed
         // without TLS close_notify): a received close frame is a close, not a drop.
         d.close_socket();
@@ -459,12 +424,8 @@ asio::awaitable<Result<ExecEvent>> ExecWebSocket::read() {
 
 asio::awaitable<Result<void>> ExecWebSocket::write_stdin(std::string_view data) {
     Impl& d = *impl_;
-    if (!d.open) {
-        if (d.failure)
-            co_return *d.failure;
-        co_return d.make_error(ErrorKind::network, "exec WebSocket write: not connected",
-                               Dispatch::unknown);
-    }
+    if (auto refused = d.not_open("write"))
+        co_return std::move(*refused);
     while (!data.empty()) {
         const std::string_view chunk = data.substr(0, d.options.max_stdin_frame_bytes);
         data.remove_prefix(chunk.size());
@@ -479,12 +440,8 @@ asio::awaitable<Result<void>> ExecWebSocket::write_frame(ExecChannel channel,
                                                          std::string_view payload) {
     Impl& d = *impl_;
     const asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
-    if (!d.open) {
-        if (d.failure)
-            co_return *d.failure;
-        co_return d.make_error(ErrorKind::network, "exec WebSocket write: not connected",
-                               Dispatch::unknown);
-    }
+    if (auto refused = d.not_open("write"))
+        co_return std::move(*refused);
     const char channel_byte = static_cast<char>(channel);
     // Gathered: the channel byte and the caller's bytes, without copying them.
     const std::array<asio::const_buffer, 2> frame{asio::buffer(&channel_byte, 1),

@@ -118,10 +118,14 @@ class ExecWebSocket {
     /// verified when the context verifies peers)
     /// and the WebSocket upgrade. A previous connection is dropped first.
     ///
-    /// Errors (all with Error::endpoint = host:port):
-    /// - invalid_argument: the URL is not ws:// or wss:// with a host;
+    /// Errors (all with Error::endpoint = host:port). Up to the TLS handshake the dial is the
+    /// dialer's (tls_dialer.hpp), classified exactly as for the HTTP client, with messages that
+    /// start with the stage ("resolve: ", "connect: ", "proxy: ", "TLS handshake: "):
+    /// - invalid_argument: the URL is not ws:// or wss:// with a host, or the proxy URL needed
+    ///   for this host does not parse;
     /// - protocol: a ws:// URL while require_tls is set (nothing is sent);
     /// - network, dispatch not_sent: resolving or connecting failed, the proxy refused;
+    /// - auth, dispatch not_sent: the proxy answered CONNECT with 407 (http_status set);
     /// - timeout, dispatch not_sent: connect_timeout or handshake_timeout passed;
     /// - tls, dispatch not_sent: the TLS handshake or certificate verification failed;
     /// - the upgrade was answered with an HTTP status (http_status set, the body in

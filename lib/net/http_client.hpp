@@ -2,6 +2,8 @@
 // HttpClient: HTTP/1.1 requests to ONE endpoint over a pool of keep-alive connections, plain
 // or TLS, directly or through an HTTP CONNECT proxy. Internal to the library (lib/net); the
 // public configuration (eci::ClientConfig) is mapped onto HttpClientOptions by the caller.
+// Its pool is http_connection_pool.hpp, its wire exchange http_exchange.hpp, and its
+// connections are dialed by tls_dialer.hpp (as the exec WebSocket's are).
 #pragma once
 
 #include <eci/result.hpp>
@@ -33,6 +35,9 @@ struct HttpClientOptions {
     /// schemes); empty: connect directly. Credentials are sent as Proxy-Authorization: Basic
     /// and never appear in an error message.
     std::string proxy_url;
+    /// Hosts that bypass proxy_url (ProxyConfig::no_proxy syntax), matched against `host` and
+    /// `port` by the dialer (plan_dial), as for the exec WebSocket. Default empty.
+    std::string no_proxy;
 
     /// Covers resolve + TCP connect + proxy CONNECT + TLS handshake of one new connection.
     std::chrono::steady_clock::duration connect_timeout = std::chrono::seconds(10);
@@ -73,7 +78,7 @@ struct HttpResponse {
 /// Counters since construction. Bytes are HTTP bytes (before TLS), excluding proxy CONNECTs.
 struct HttpClientStats {
     std::uint64_t requests = 0;            ///< calls to send()
-    std::uint64_t connections_opened = 0;  ///< TCP connections established
+    std::uint64_t connections_opened = 0;  ///< TCP connections established (and tunnelled)
     std::uint64_t tls_handshakes = 0;      ///< completed TLS handshakes
     std::uint64_t tls_resumptions = 0;     ///< of those, resumed sessions (no full handshake)
     std::uint64_t bytes_sent = 0;
@@ -105,8 +110,11 @@ class HttpClient {
     /// its turn (FIFO). Any HTTP status is a successful result.
     ///
     /// Errors (error.endpoint is "host:port"; error.dispatch is `not_sent` when the request
-    /// never left this process, `unknown` when it may have been sent):
+    /// never left this process, `unknown` when it may have been sent). A failed dial is
+    /// classified by the dialer (dial_error: the message starts with its stage, "resolve: ",
+    /// "connect: ", "proxy: " or "TLS handshake: "), exactly as for the exec WebSocket:
     /// - network: DNS, refused, reset, closed before a complete response, proxy refused CONNECT
+    /// - auth: the proxy answered CONNECT with 407 (http_status 407)
     /// - tls: handshake or certificate verification failed (message says how to trust a CA)
     /// - timeout: connect_timeout, read_timeout or acquire_timeout passed
     /// - protocol: malformed response, or header/body over the configured limits

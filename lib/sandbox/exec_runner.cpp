@@ -1,30 +1,27 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "sandbox/exec_runner.hpp"
 
-#include "api/openapi_state.hpp"
 #include "core/crypto.hpp"
 #include "core/exit_marker.hpp"
 #include "core/log.hpp"
 #include "core/shell_wrappers.hpp"
+#include "sandbox/exec_output.hpp"
+#include "sandbox/exec_start.hpp"
 #include "sandbox/sandbox_state.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/error.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <random>
 
 namespace eci::detail {
 namespace asio = boost::asio;
-using namespace asio::experimental::awaitable_operators;
 using std::chrono::steady_clock;
 
 namespace {
@@ -44,45 +41,6 @@ CommandOutcome outcome_of_error(ErrorKind kind) {
         default:
             return CommandOutcome::connection_lost;
     }
-}
-
-void count_ws_connection(const AsyncEciSandbox::State& state, const ExecWebSocket& socket,
-                         std::string_view sandbox_id, std::string_view request_id,
-                         steady_clock::time_point connect_started) {
-    auto& stats = state.api.state()->stats;
-    ++stats.ws_connections;
-    const bool resumed = socket.counters().tls_resumptions > 0;
-    if (resumed)
-        ++stats.ws_tls_resumptions;
-    if (!state.logger.enabled(LogLevel::debug))
-        return;
-    // The endpoint only (host:port): the URL's query is the exec token.
-    log(state.logger, LogLevel::debug,
-        LogFields{.action = "exec",
-                  .sandbox_id = sandbox_id,
-                  .request_id = request_id,
-                  .latency = std::chrono::duration_cast<std::chrono::microseconds>(
-                      steady_clock::now() - connect_started),
-                  .endpoint = socket.endpoint()},
-        "exec WebSocket connected to {}{}", socket.endpoint(),
-        resumed ? " (TLS session resumed)" : "");
-}
-
-asio::awaitable<Result<SemaphorePermit>> acquire_exec_start(
-    std::shared_ptr<AsyncEciSandbox::State> state, steady_clock::time_point deadline,
-    bool after_exec_call) {
-    if (after_exec_call)
-        deadline = std::min(deadline, steady_clock::now() + exec_uri_slot_wait);
-    auto waited = co_await state->exec_starts->acquire(deadline);
-    if (!waited.ok()) {
-        auto error = std::move(waited).error();
-        error.message = fmt::format("waiting for an exec start slot: {}", error.message);
-        error.dispatch = Dispatch::not_sent;
-        co_return error;
-    }
-    if (*waited)
-        ++state->api.state()->stats.exec_start_waits;
-    co_return SemaphorePermit(*state->exec_starts);
 }
 
 // The shell's convention: 128 + N means "killed by signal N" (N up to 64 on Linux).
@@ -139,67 +97,37 @@ namespace {
 asio::awaitable<Result<CommandResult>> run_exec_once(std::shared_ptr<AsyncEciSandbox::State> state,
                                                      ExecPlan plan, ExecOptions options,
                                                      steady_clock::time_point deadline) {
-    // Held until the WebSocket is connected (or the start failed); see acquire_exec_start for
-    // why a command on stdin takes it only once ExecContainerCommand has answered.
-    std::optional<SemaphorePermit> start_slot;
-    if (!plan.command_on_stdin || !options.sync) {
-        auto acquired = co_await acquire_exec_start(state, deadline);
-        if (!acquired.ok())
-            co_return std::move(acquired).error();
-        start_slot.emplace(std::move(acquired).value());
-    }
     const auto started = steady_clock::now();
     const auto timeout = options.effective_timeout();
-
-    ExecContainerCommandRequest request;
-    request.container_group_id = plan.sandbox_id;
-    request.container_name = plan.container_name;
-    request.command = plan.argv;
-    request.tty = plan.tty;
-    request.stdin = plan.stdin_data.has_value() || static_cast<bool>(plan.stdin_source);
-    request.sync = false;
-    CallOptions call;
-    call.deadline =
-        std::max(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - started),
-                 std::chrono::milliseconds(1));
-    call.idempotent = options.idempotent;
-    auto reply = co_await state->api.exec_container_command(std::move(request), call);
-    if (!reply.ok()) {
-        auto error = std::move(reply).error();
-        if (error.dispatch == Dispatch::not_applicable)
-            error.dispatch = Dispatch::unknown;
-        co_return error;
-    }
-
-    CommandResult result;
-    result.request_id = reply->request_id;
-    result.dispatch = Dispatch::accepted;
-    if (!options.sync) {
-        result.websocket_url = reply->web_socket_uri;
-        result.http_url = reply->http_url;
+    auto executor = co_await asio::this_coro::executor;
+    ExecWebSocket socket(executor, *state->ws_tls, state->ws_options);
+    ExecStartRequest start;
+    start.sandbox_id = plan.sandbox_id;
+    start.container_name = plan.container_name;
+    start.argv = plan.argv;
+    start.stdin = plan.stdin_data.has_value() || static_cast<bool>(plan.stdin_source);
+    start.tty = plan.tty;
+    start.idempotent = options.idempotent;
+    start.command_on_stdin = plan.command_on_stdin;
+    start.connect = options.sync;
+    auto begun = co_await start_exec(state, std::move(start), socket, deadline);
+    if (begun.started.ok() && !options.sync) {
+        CommandResult result;
+        result.request_id = begun.started->request_id;
+        result.dispatch = Dispatch::accepted;
+        result.websocket_url = std::move(begun.started->websocket_url);
+        result.http_url = std::move(begun.started->http_url);
         result.duration = elapsed_since(started);
         co_return result;
     }
-    if (reply->web_socket_uri.empty()) {
-        auto error =
-            Error::make(ErrorKind::protocol, "ExecContainerCommand returned no WebSocketUri");
-        error.request_id = reply->request_id;
-        error.dispatch = plan.command_on_stdin ? Dispatch::not_sent : Dispatch::unknown;
-        co_return error;
-    }
+    if (!begun.started.ok() && !begun.stream_failed)
+        co_return std::move(begun.started).error();
 
-    auto executor = co_await asio::this_coro::executor;
-    ExecWebSocket socket(executor, *state->ws_tls, state->ws_options);
+    CommandResult result;
+    result.dispatch = Dispatch::accepted;
 
     // Fails `error` with what the command produced so far attached.
-    OutputCollector visible(
-        options.max_output_bytes, [&options](ExecChannel channel, std::string_view bytes) {
-            if (!options.on_output)
-                return;
-            options.on_output(channel == ExecChannel::stderr_ ? OutputStream::standard_error
-                                                              : OutputStream::standard_output,
-                              bytes);
-        });
+    OutputCollector visible(options.max_output_bytes, forward_output(options));
     std::optional<ExitMarkerFilter> marker_filter;
     if (!plan.exit_marker.empty())
         marker_filter.emplace(plan.exit_marker);
@@ -237,29 +165,15 @@ asio::awaitable<Result<CommandResult>> run_exec_once(std::shared_ptr<AsyncEciSan
         return error;
     };
 
-    const Dispatch before_stream = plan.command_on_stdin ? Dispatch::not_sent : Dispatch::unknown;
-    if (!start_slot) {
-        auto acquired = co_await acquire_exec_start(state, deadline, true);
-        if (!acquired.ok())
-            co_return fail_with_partial(std::move(acquired).error(), Dispatch::not_sent);
-        start_slot.emplace(std::move(acquired).value());
+    if (!begun.started.ok()) {
+        // The stream never opened: a broken stream to run_exec (Error::partial), which may
+        // run the command again.
+        auto error = std::move(begun.started).error();
+        result.request_id = error.request_id;
+        const auto dispatch = error.dispatch;
+        co_return fail_with_partial(std::move(error), dispatch);
     }
-    asio::steady_timer connect_timer(executor, deadline);
-    const auto connect_started = steady_clock::now();
-    auto connected = co_await (socket.connect(reply->web_socket_uri) ||
-                               connect_timer.async_wait(asio::as_tuple(asio::use_awaitable)));
-    if (connected.index() == 1) {
-        co_return fail_with_partial(
-            Error::make(ErrorKind::timeout,
-                        fmt::format("command timed out after {} ms while connecting its stream",
-                                    timeout.count())),
-            before_stream);
-    }
-    if (auto& outcome = std::get<0>(connected); !outcome.ok()) {
-        co_return fail_with_partial(std::move(outcome).error(), before_stream);
-    }
-    count_ws_connection(*state, socket, plan.sandbox_id, result.request_id, connect_started);
-    start_slot->reset();
+    result.request_id = begun.started->request_id;
     auto streamed =
         co_await run_exec_stream(socket, plan.stdin_data, deadline, raw, plan.stdin_source);
     if (!streamed.ok()) {

@@ -2,23 +2,20 @@
 // The exec primitive every command of the sandbox layer runs on: ExecContainerCommand, then
 // the exec WebSocket, with a deadline, bounded output, streaming, the exit-code marker and
 // dispatch evidence. bash, bash_ws, exec_command and the tmux operations are built on it.
+// The start (slot, call, connect) is sandbox/exec_start.hpp's, shared with the other exec paths.
 #pragma once
 
 #include <eci/command.hpp>
 #include <eci/sandbox_client.hpp>
 
-#include "api/async_semaphore.hpp"
 #include "net/exec_websocket.hpp"
 
 #include <boost/asio/awaitable.hpp>
-
-#include <chrono>
 
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace eci::detail {
@@ -104,32 +101,6 @@ CommandOutcome outcome_of_error(ErrorKind kind);
 /// Sets `outcome` (and `signal`) from `exit_code`: 128 + N (N <= 64) is "signalled by N", by
 /// the shell's convention; anything else "exited".
 void classify_exit(CommandResult& result);
-
-/// Counts one exec WebSocket connection in the client's ClientStats::ws_connections (and
-/// ws_tls_resumptions when its TLS handshake resumed a session), and logs it at debug with
-/// the sandbox, the exec call's RequestId, the endpoint and how long the connect took since
-/// `connect_started`.
-void count_ws_connection(const AsyncEciSandbox::State& state, const ExecWebSocket& socket,
-                         std::string_view sandbox_id, std::string_view request_id,
-                         std::chrono::steady_clock::time_point connect_started);
-
-/// Takes one of the client's exec start slots (RateLimitConfig::max_concurrent_exec_starts),
-/// waiting FIFO behind other starts until `deadline`, and holds it until the WebSocket is
-/// connected. When the command travels on stdin (`after_exec_call`: bash_ws, tmux and file
-/// operations, a bash script too long for argv, shell sessions) the slot is taken after
-/// ExecContainerCommand answered, so a start whose call is throttled and backing off holds none;
-/// the wait is then capped by exec_uri_slot_wait, since the WebSocketUri in hand expires, and a
-/// start that waited that long fails as not_sent (nothing can have run) and is started afresh by
-/// its caller. A command in argv takes the slot before the call (its URI must not age; whether it
-/// ran without a connect is unknown). Counts a wait in ClientStats::exec_start_waits. Errors:
-/// timeout (the deadline passed while waiting), cancelled; dispatch not_sent.
-boost::asio::awaitable<Result<SemaphorePermit>> acquire_exec_start(
-    std::shared_ptr<AsyncEciSandbox::State> state, std::chrono::steady_clock::time_point deadline,
-    bool after_exec_call = false);
-
-/// The longest a start waits for its slot with a WebSocketUri in hand: the service's URI is
-/// valid 30 s after the call (../shared/reference/eci-api.md), which leaves 10 s to connect.
-inline constexpr std::chrono::seconds exec_uri_slot_wait{20};
 
 /// A fresh exit marker with a random 128-bit nonce ("__ECI_EXIT_<32 hex>__").
 std::string new_exit_marker();

@@ -1,23 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <eci/interactive_exec.hpp>
 
-#include "api/async_semaphore.hpp"
+#include "async/async_semaphore.hpp"
 #include "core/exec_frames.hpp"
 #include "core/exit_marker.hpp"
 #include "core/shell_wrappers.hpp"
 #include "net/exec_websocket.hpp"
+#include "sandbox/exec_output.hpp"
 #include "sandbox/exec_runner.hpp"
+#include "sandbox/exec_start.hpp"
 #include "sandbox/sandbox_state.hpp"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
-#include <fmt/format.h>
-
-#include <algorithm>
 #include <deque>
 
 namespace eci {
@@ -65,13 +60,12 @@ Error accepted(Error error, const std::string& request_id) {
 
 // The output of one frame, the wrapper's report removed; empty when nothing is left to show.
 std::optional<InteractiveOutput> filtered(State& state, detail::ExecFrame& frame) {
-    const bool is_err = frame.channel == detail::ExecChannel::stderr_;
-    auto& filter = is_err ? state.err_filter : state.out_filter;
+    const OutputStream stream = detail::output_stream_of(frame.channel);
+    auto& filter = stream == OutputStream::standard_error ? state.err_filter : state.out_filter;
     std::string bytes = filter ? filter->feed(frame.payload) : std::move(frame.payload);
     if (bytes.empty())
         return std::nullopt;
-    return InteractiveOutput{is_err ? OutputStream::standard_error : OutputStream::standard_output,
-                             std::move(bytes)};
+    return InteractiveOutput{stream, std::move(bytes)};
 }
 
 // The connection closed: what the filters held back, then the exit.
@@ -138,50 +132,16 @@ asio::awaitable<Result<InteractiveExec>> InteractiveExec::open(AsyncSandbox sand
     auto executor = co_await asio::this_coro::executor;
     auto state = std::make_shared<State>(client, executor, std::move(marker), options);
 
-    // Held until the WebSocket is connected, as for every exec start.
-    auto start_slot = co_await detail::acquire_exec_start(client, deadline);
-    if (!start_slot.ok())
-        co_return std::move(start_slot).error();
-    ExecContainerCommandRequest request;
-    request.container_group_id = sandbox.id();
-    request.container_name = std::move(container).value();
-    request.command = std::move(argv);
-    request.stdin = true;
-    request.tty = options.tty;
-    request.sync = false;
-    CallOptions call;
-    call.deadline = std::max(
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady_clock::now()),
-        std::chrono::milliseconds(1));
-    auto reply = co_await client->api.exec_container_command(std::move(request), call);
-    if (!reply.ok())
-        co_return std::move(reply).error();
-    state->request_id = reply->request_id;
-    if (reply->web_socket_uri.empty()) {
-        auto error =
-            Error::make(ErrorKind::protocol, "ExecContainerCommand returned no WebSocketUri");
-        error.request_id = reply->request_id;
-        co_return error;
-    }
-    const auto connect_started = steady_clock::now();
-    {
-        using namespace asio::experimental::awaitable_operators;
-        asio::steady_timer timer(executor, deadline);
-        auto connected = co_await (state->socket.connect(reply->web_socket_uri) ||
-                                   timer.async_wait(asio::as_tuple(asio::use_awaitable)));
-        std::optional<Error> error;
-        if (connected.index() == 1)
-            error = Error::make(ErrorKind::timeout, "timed out connecting the exec WebSocket");
-        else if (auto& outcome = std::get<0>(connected); !outcome.ok())
-            error = std::move(outcome).error();
-        if (error) {
-            error->request_id = reply->request_id;
-            co_return std::move(*error);
-        }
-    }
-    detail::count_ws_connection(*client, state->socket, sandbox.id(), reply->request_id,
-                                connect_started);
-    start_slot->reset();
+    detail::ExecStartRequest start;
+    start.sandbox_id = sandbox.id();
+    start.container_name = std::move(container).value();
+    start.argv = std::move(argv);
+    start.stdin = true;
+    start.tty = options.tty;
+    auto begun = co_await detail::start_exec(client, std::move(start), state->socket, deadline);
+    if (!begun.started.ok())
+        co_return std::move(begun.started).error();
+    state->request_id = begun.started->request_id;
 
     InteractiveExec stream(state);
     if (options.terminal_size) {

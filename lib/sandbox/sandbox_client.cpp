@@ -12,6 +12,7 @@
 #include "core/shell_wrappers.hpp"
 #include "net/tls_context.hpp"
 #include "sandbox/exec_runner.hpp"
+#include "sandbox/running_waits.hpp"
 #include "sandbox/sandbox_state.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -35,23 +36,6 @@ namespace {
 
 Error invalid(std::string message) {
     return Error::make(ErrorKind::invalid_argument, std::move(message));
-}
-
-// Why a group failed to start, in the service's words: the last Warning event, else the
-// first container's state reason and message.
-std::string failure_reason(const ContainerGroup& group) {
-    for (auto it = group.events.rbegin(); it != group.events.rend(); ++it) {
-        if (it->type == "Warning" && (!it->reason.empty() || !it->message.empty())) {
-            return fmt::format("{}: {}", it->reason, it->message);
-        }
-    }
-    for (const auto& container : group.containers) {
-        const auto& state = container.current_state;
-        if (!state.reason.empty() || !state.message.empty()) {
-            return fmt::format("{}: {}", state.reason, state.message);
-        }
-    }
-    return "no reason reported";
 }
 
 // Sleeps `duration`; false when the awaiting coroutine was cancelled. The check is made here,
@@ -199,7 +183,8 @@ Result<AsyncEciSandbox> AsyncEciSandbox::create(asio::any_io_executor executor, 
                                       ws,
                                       std::move(logger),
                                       {},
-                                      std::make_unique<detail::AsyncSemaphore>(exec_starts)});
+                                      std::make_unique<detail::AsyncSemaphore>(exec_starts),
+                                      {}});
     return AsyncEciSandbox(std::move(state));
 }
 
@@ -513,45 +498,19 @@ asio::awaitable<Result<Receipt>> AsyncEciSandbox::restart(std::string sandbox_id
 
 asio::awaitable<Result<SandboxInfo>> AsyncEciSandbox::wait_until_running(std::string sandbox_id,
                                                                          milliseconds timeout) {
-    const auto deadline = steady_clock::now() + timeout;
-    milliseconds delay(100);
-    constexpr milliseconds max_delay(5000);
-    for (;;) {
-        auto info = co_await get_sandbox(sandbox_id);
-        if (!info.ok())
-            co_return std::move(info).error();
-        if (info->status == status::running) {
-            detail::log(state_->logger, LogLevel::debug,
-                        LogFields{.sandbox_id = sandbox_id,
-                                  .request_id = info->request_id,
-                                  .latency = std::chrono::duration_cast<std::chrono::microseconds>(
-                                      steady_clock::now() - (deadline - timeout))},
-                        "sandbox {} is Running", sandbox_id);
-            co_return std::move(info).value();
-        }
-        if (is_terminal_status(info->status)) {
-            auto error = Error::make(
-                ErrorKind::service,
-                fmt::format("sandbox {} reached {} instead of Running", sandbox_id, info->status));
-            error.code = info->status;
-            error.service_message = detail::redact_secrets(failure_reason(info->group));
-            error.request_id = info->request_id;
-            co_return error;
-        }
-        const auto now = steady_clock::now();
-        if (now >= deadline) {
-            co_return Error::make(ErrorKind::timeout,
-                                  fmt::format("sandbox {} not Running after {} ms (status {})",
-                                              sandbox_id, timeout.count(), info->status));
-        }
-        const auto pause = std::min(
-            delay, std::chrono::duration_cast<milliseconds>(deadline - now) + milliseconds(1));
-        if (!co_await sleep_for(pause)) {
-            co_return Error::make(ErrorKind::cancelled, "wait_until_running was cancelled");
-        }
-        delay =
-            std::min(milliseconds(static_cast<milliseconds::rep>(delay.count() * 1.5)), max_delay);
+    if (sandbox_id.empty())
+        co_return invalid("sandbox_id is required");
+    const auto started = steady_clock::now();
+    auto running = co_await detail::wait_running_shared(state_, sandbox_id, timeout);
+    if (running.ok()) {
+        detail::log(state_->logger, LogLevel::debug,
+                    LogFields{.sandbox_id = sandbox_id,
+                              .request_id = running->request_id,
+                              .latency = std::chrono::duration_cast<std::chrono::microseconds>(
+                                  steady_clock::now() - started)},
+                    "sandbox {} is Running", sandbox_id);
     }
+    co_return running;
 }
 
 namespace {

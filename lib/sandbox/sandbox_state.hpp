@@ -5,7 +5,7 @@
 
 #include <eci/sandbox_client.hpp>
 
-#include "api/async_semaphore.hpp"
+#include "async/async_semaphore.hpp"
 #include "net/exec_websocket.hpp"
 
 #include <boost/asio/ssl/context.hpp>
@@ -16,6 +16,10 @@
 
 namespace eci {
 
+namespace detail {
+struct RunningWaits;
+}
+
 struct AsyncEciSandbox::State {
     OpenApiClient api;
     std::shared_ptr<boost::asio::ssl::context> ws_tls;  ///< for wss:// exec URLs
@@ -24,8 +28,10 @@ struct AsyncEciSandbox::State {
     /// sandbox id -> container name, learned by describe calls; touched only on the
     /// client's executor.
     std::map<std::string, std::string, std::less<>> container_names;
-    /// RateLimitConfig::max_concurrent_exec_starts (see detail::acquire_exec_start).
+    /// RateLimitConfig::max_concurrent_exec_starts (see detail::start_exec).
     std::unique_ptr<detail::AsyncSemaphore> exec_starts;
+    /// The shared wait for Running (sandbox/running_waits.hpp), made by its first waiter.
+    std::shared_ptr<detail::RunningWaits> running_waits;
 };
 
 }  // namespace eci

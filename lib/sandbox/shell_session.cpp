@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <eci/shell_session.hpp>
 
-#include "api/async_semaphore.hpp"
+#include "async/async_semaphore.hpp"
 #include "core/log.hpp"
 #include "core/shell_session_protocol.hpp"
 #include "core/shell_wrappers.hpp"
 #include "net/exec_websocket.hpp"
+#include "sandbox/exec_output.hpp"
 #include "sandbox/exec_runner.hpp"
+#include "sandbox/exec_start.hpp"
 #include "sandbox/sandbox_state.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -14,7 +16,6 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -33,11 +34,6 @@ using std::chrono::steady_clock;
 namespace detail {
 namespace {
 
-milliseconds remaining_until(steady_clock::time_point deadline) {
-    return std::max(milliseconds(1),
-                    std::chrono::duration_cast<milliseconds>(deadline - steady_clock::now()));
-}
-
 // One command in flight: the two stream framers, the visible output, and the timer its
 // coroutine sleeps on until the reader has news.
 struct ActiveCommand {
@@ -45,15 +41,7 @@ struct ActiveCommand {
                   const ExecOptions& options)
         : out(begin, end),
           err(begin, end),
-          visible(options.max_output_bytes,
-                  [&options](ExecChannel channel, std::string_view bytes) {
-                      if (options.on_output) {
-                          options.on_output(channel == ExecChannel::stderr_
-                                                ? OutputStream::standard_error
-                                                : OutputStream::standard_output,
-                                            bytes);
-                      }
-                  }),
+          visible(options.max_output_bytes, forward_output(options)),
           wake(std::move(executor)) {}
 
     void on_output(ExecChannel channel, std::string_view bytes) {
@@ -304,60 +292,23 @@ asio::awaitable<Result<void>> connect_shell_once(std::shared_ptr<SessionState> s
     state->connection.reset();
     const auto started = steady_clock::now();
 
-    ExecContainerCommandRequest request;
-    request.container_group_id = state->sandbox_id;
-    request.container_name = state->container_name;
-    request.command = state->options.shell;
-    request.stdin = true;
-    request.tty = false;
-    request.sync = false;
-    CallOptions call;
-    call.deadline = remaining_until(deadline);
-    // Starting a shell has no effect of its own: it may be retried after any failure.
-    call.idempotent = true;
-    auto reply = co_await state->client->api.exec_container_command(std::move(request), call);
-    if (!reply.ok())
-        co_return with_dispatch(std::move(reply).error(), Dispatch::not_sent);
-    if (reply->web_socket_uri.empty()) {
-        auto error =
-            Error::make(ErrorKind::protocol, "ExecContainerCommand returned no WebSocketUri");
-        error.request_id = reply->request_id;
-        co_return with_dispatch(std::move(error), Dispatch::not_sent);
-    }
-
-    // Held until the WebSocket is connected (or the start failed); taken only now, so a
-    // start whose ExecContainerCommand backs off holds none (acquire_exec_start).
-    auto start_slot = co_await acquire_exec_start(state->client, deadline, true);
-    if (!start_slot.ok()) {
-        auto error = std::move(start_slot).error();
-        error.request_id = reply->request_id;
-        co_return with_dispatch(std::move(error), Dispatch::not_sent);
-    }
     auto executor = co_await asio::this_coro::executor;
     auto connection = std::make_shared<ShellConnection>(executor, *state->client->ws_tls,
                                                         state->client->ws_options);
-    connection->request_id = reply->request_id;
-    const auto connect_started = steady_clock::now();
-    {
-        asio::steady_timer timer(executor, deadline);
-        using namespace asio::experimental::awaitable_operators;
-        auto connected = co_await (connection->socket.connect(reply->web_socket_uri) ||
-                                   timer.async_wait(asio::as_tuple(asio::use_awaitable)));
-        if (connected.index() == 1) {
-            auto error = Error::make(ErrorKind::timeout,
-                                     "timed out connecting the session's exec WebSocket");
-            error.request_id = reply->request_id;
-            co_return with_dispatch(std::move(error), Dispatch::not_sent);
-        }
-        if (auto& outcome = std::get<0>(connected); !outcome.ok()) {
-            auto error = std::move(outcome).error();
-            error.request_id = reply->request_id;
-            co_return with_dispatch(std::move(error), Dispatch::not_sent);
-        }
-    }
-    count_ws_connection(*state->client, connection->socket, state->sandbox_id, reply->request_id,
-                        connect_started);
-    start_slot->reset();
+    ExecStartRequest start;
+    start.sandbox_id = state->sandbox_id;
+    start.container_name = state->container_name;
+    start.argv = state->options.shell;
+    start.stdin = true;
+    // Starting a shell has no effect of its own: it may be retried after any failure, and no
+    // failure of it ran anything of the caller's (not_sent).
+    start.idempotent = true;
+    start.command_on_stdin = true;
+    auto begun = co_await start_exec(state->client, std::move(start), connection->socket, deadline);
+    if (!begun.started.ok())
+        co_return with_dispatch(std::move(begun.started).error(), Dispatch::not_sent);
+    const std::string request_id = begun.started->request_id;
+    connection->request_id = request_id;
     connection->open = true;
     connection->reader_running = true;
     asio::co_spawn(executor, read_shell(connection),
@@ -366,8 +317,7 @@ asio::awaitable<Result<void>> connect_shell_once(std::shared_ptr<SessionState> s
     if (state->stats.connections++ > 0) {
         ++state->stats.reconnects;
         log(state->client->logger, LogLevel::debug,
-            LogFields{
-                .action = "exec", .sandbox_id = state->sandbox_id, .request_id = reply->request_id},
+            LogFields{.action = "exec", .sandbox_id = state->sandbox_id, .request_id = request_id},
             "shell session resumed on a new exec WebSocket (reconnect {})",
             state->stats.reconnects);
     }
@@ -386,13 +336,22 @@ asio::awaitable<Result<void>> connect_shell_once(std::shared_ptr<SessionState> s
             ? Error::make(ErrorKind::protocol, fmt::format("the session's shell did not start ({})",
                                                            probe.result->output.substr(0, 200)))
             : std::move(probe.result).error();
+    if (!probe.result.ok() && probe.result.error().kind == ErrorKind::timeout) {
+        // The probe ran under the open deadline, not a command timeout: say which one passed
+        // (its own message would name the probe's unused 600 s command timeout).
+        error =
+            Error::make(ErrorKind::timeout,
+                        fmt::format("the session's shell did not answer before the open deadline "
+                                    "(open_timeout {} ms)",
+                                    state->options.open_timeout.count()));
+    }
     if (probe.end == AttemptEnd::not_started) {
         exited_early = true;
         error = Error::make(ErrorKind::protocol,
                             "the session's shell exited at once (is the shell installed?)");
     }
     error.partial.reset();
-    error.request_id = reply->request_id;
+    error.request_id = request_id;
     co_return with_dispatch(std::move(error), Dispatch::not_sent);
 }
 

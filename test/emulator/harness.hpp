@@ -33,6 +33,20 @@ inline emulator::EmulatorOptions fast_options() {
     return options;
 }
 
+/// Where and how the test client reaches an emulator that is ready.
+inline TestEndpoint endpoint_of(const emulator::ReadyInfo& ready) {
+    TestEndpoint e;
+    e.host = "127.0.0.1";
+    e.port = ready.port;
+    e.tls = ready.scheme == "https";
+    e.ca_pem = ready.ca_pem;
+    e.region_id = ready.region_id;
+    e.access_key_id = ready.access_key_id;
+    e.access_key_secret = ready.access_key_secret;
+    e.security_token = ready.security_token;
+    return e;
+}
+
 class Harness {
   public:
     explicit Harness(emulator::EmulatorOptions options = fast_options()) {
@@ -42,19 +56,7 @@ class Harness {
         emulator = std::move(*started);
     }
 
-    TestEndpoint endpoint() const {
-        const auto& ready = emulator->ready();
-        TestEndpoint e;
-        e.host = "127.0.0.1";
-        e.port = ready.port;
-        e.tls = ready.scheme == "https";
-        e.ca_pem = ready.ca_pem;
-        e.region_id = ready.region_id;
-        e.access_key_id = ready.access_key_id;
-        e.access_key_secret = ready.access_key_secret;
-        e.security_token = ready.security_token;
-        return e;
-    }
+    TestEndpoint endpoint() const { return endpoint_of(emulator->ready()); }
 
     TestApiClient client() { return TestApiClient(io.get_executor(), endpoint()); }
 

@@ -436,3 +436,35 @@ TEST_CASE(
         },
         seconds(60));
 }
+
+TEST_CASE("shell session: an open that passes its open_timeout names that timeout",
+          "[shell-session-e2e]") {
+    // The emulator's exec child hangs before it starts the shell, so the open can only end by
+    // its own deadline. Its error once named the probe's unused 600 s command timeout, which
+    // sent a reader of a 1000-sandbox run looking for a 10-minute wait that never happened.
+    auto options = sandbox_emulator_options();
+    options.exec_child_stall = seconds(60);
+    options.kill_timeout = seconds(5);
+    AsyncSandboxFixture fx(std::move(options));
+    fx.run(
+        [&]() -> asio::awaitable<void> {
+            auto sandbox = co_await make_running_sandbox(*fx.client, "session-open-timeout");
+            ShellSessionOptions session_options;
+            session_options.open_timeout = milliseconds(1500);
+            const auto started = std::chrono::steady_clock::now();
+            auto session = co_await ShellSession::open(sandbox, session_options);
+            const auto took = std::chrono::steady_clock::now() - started;
+            REQUIRE_FALSE(session.ok());
+            const auto text = session.error().to_string();
+            INFO(text);
+            CHECK(session.error().kind == ErrorKind::timeout);
+            CHECK(text.find("open_timeout 1500 ms") != std::string::npos);
+            CHECK(text.find("600000") == std::string::npos);
+            CHECK(session.error().dispatch == Dispatch::not_sent);
+            CHECK(took >= milliseconds(1400));
+            CHECK(took < seconds(10));
+            auto removed = co_await sandbox.remove();
+            CHECK(removed.ok());
+        },
+        seconds(90));
+}

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "support/tls_test_server.hpp"
 
-#include "net/certificates.hpp"
+#include "emulator/certificate_authority.hpp"
 
 #include <fmt/format.h>
 #include <boost/asio/as_tuple.hpp>
@@ -212,15 +212,15 @@ asio::awaitable<void> accept_loop(std::shared_ptr<State> state) {
 
 TlsTestServer::TlsTestServer(asio::io_context& io, TestHandler handler, TestServerOptions options)
     : state_(std::make_shared<State>(io, std::move(handler), std::move(options))) {
-    detail::CertificateOptions certificate_options;
+    emulator::CertificateOptions certificate_options;
     certificate_options.dns_names = state_->options.dns_names;
     certificate_options.ip_addresses = state_->options.ip_addresses;
-    auto certificates = detail::generate_certificates(certificate_options);
+    auto certificates = emulator::generate_certificates(certificate_options);
     if (!certificates)
         throw std::runtime_error(certificates.error().to_string());
     state_->ca_pem = certificates->ca_certificate_pem;
     state_->ca_file = unique_temp_path("eci-test-ca");
-    auto written = detail::write_pem_file(state_->ca_file, state_->ca_pem);
+    auto written = emulator::write_pem_file(state_->ca_file, state_->ca_pem);
     if (!written)
         throw std::runtime_error(written.error().to_string());
     state_->tls_context.use_certificate_chain(asio::buffer(certificates->server_certificate_pem));

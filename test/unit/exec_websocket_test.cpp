@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // ExecWebSocket and run_exec_stream against the scripted loopback server.
 #include "net/exec_websocket.hpp"
-#include "net/certificates.hpp"
+#include "emulator/certificate_authority.hpp"
 #include "support/connect_proxy.hpp"
 #include "support/ws_test_server.hpp"
 
@@ -500,8 +500,8 @@ namespace {
 struct TestCertificates {
     asio::ssl::context server{asio::ssl::context::tls_server};
     std::string ca_pem;
-    explicit TestCertificates(const eci::detail::CertificateOptions& options = {}) {
-        auto generated = eci::detail::generate_certificates(options);
+    explicit TestCertificates(const eci::emulator::CertificateOptions& options = {}) {
+        auto generated = eci::emulator::generate_certificates(options);
         REQUIRE(generated.ok());
         ca_pem = generated->ca_certificate_pem;
         server.use_certificate_chain(asio::buffer(generated->server_certificate_pem));
@@ -545,7 +545,7 @@ TEST_CASE("exec websocket: wss refuses an untrusted certificate or a wrong host 
           "[exec_websocket]") {
     const bool trust_ca = GENERATE(false, true);
     // With the CA trusted, the certificate names someone else than 127.0.0.1.
-    eci::detail::CertificateOptions names;
+    eci::emulator::CertificateOptions names;
     if (trust_ca)
         names = {{"elsewhere.test"}, {"192.0.2.1"}};
     TestCertificates certificates(names);

@@ -463,7 +463,10 @@ TEST_CASE("http_client: proxy authentication", "[http_client]") {
     run_with_deadline(io, [&]() -> asio::awaitable<void> {
         auto refused = co_await refused_client.send(get());
         REQUIRE_FALSE(refused.ok());
-        CHECK(refused.error().kind == ErrorKind::network);
+        // 407 is the proxy asking for other credentials: auth, as the exec WebSocket says it
+        // (one dialer, one classification); a retry could not help.
+        CHECK(refused.error().kind == ErrorKind::auth);
+        CHECK(refused.error().http_status == 407);
         CHECK(refused.error().dispatch == Dispatch::not_sent);
         CHECK(contains(refused.error().message, "407"));
         CHECK_FALSE(contains(refused.error().to_string(), "wrong-password"));

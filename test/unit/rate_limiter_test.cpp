@@ -2,7 +2,7 @@
 // The client-side rate limiter: token buckets, per-action limits and their defaults, the
 // configuration checks, and the FIFO semaphore behind the concurrency cap.
 #include "core/rate_limiter.hpp"
-#include "api/async_semaphore.hpp"
+#include "async/async_semaphore.hpp"
 #include "support/run_with_deadline.hpp"
 
 #include <eci/config.hpp>

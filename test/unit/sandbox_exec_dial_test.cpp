@@ -3,9 +3,13 @@
 // decision is made for the WebSocket's own host (not the API's), TimeoutConfig::connect bounds
 // its connect, and an https client refuses a ws:// URL. A scripted API server answers every
 // call with a WebSocketUri pointing at a scripted WebSocket server on another host name.
+// A start that fails there fails alike on every exec path (one start, lib/sandbox/exec_start).
+#include <eci/async_sandbox.hpp>
+#include <eci/interactive_exec.hpp>
 #include <eci/sandbox_client.hpp>
+#include <eci/shell_session.hpp>
 
-#include "net/certificates.hpp"
+#include "emulator/certificate_authority.hpp"
 #include "support/connect_proxy.hpp"
 #include "support/run_with_deadline.hpp"
 #include "support/tls_test_server.hpp"
@@ -47,7 +51,7 @@ struct WsCertificates {
     asio::ssl::context server{asio::ssl::context::tls_server};
     std::string ca_pem;
     WsCertificates() {
-        auto generated = eci::detail::generate_certificates();
+        auto generated = eci::emulator::generate_certificates();
         REQUIRE(generated.ok());
         ca_pem = generated->ca_certificate_pem;
         server.use_certificate_chain(asio::buffer(generated->server_certificate_pem));
@@ -62,7 +66,7 @@ struct CaBundle {
         path = (std::filesystem::temp_directory_path() /
                 fmt::format("eci-dial-ca-{}-{}.pem", ::getpid(), counter()++))
                    .string();
-        REQUIRE(eci::detail::write_pem_file(path, pem).ok());
+        REQUIRE(eci::emulator::write_pem_file(path, pem).ok());
     }
     ~CaBundle() { std::remove(path.c_str()); }
     static int& counter() {
@@ -209,4 +213,101 @@ TEST_CASE("exec dial: an https client refuses a ws:// WebSocketUri, a plain-http
     CHECK_THAT(error.message, Catch::Contains("ws://"));
     CHECK_THAT(error.to_string(), !Catch::Contains("PLAIN-TOKEN"));
     CHECK(ws.connections() == 0);  // nothing went out in clear
+}
+
+namespace {
+
+// How a start ends on one exec path.
+struct PathFailure {
+    std::string path;
+    eci::Dispatch expected_dispatch;
+    std::optional<eci::Error> error;  ///< empty when the path succeeded (it must not)
+};
+
+template <class T>
+std::optional<eci::Error> error_of(const eci::Result<T>& result) {
+    if (result.ok())
+        return std::nullopt;
+    return result.error();
+}
+
+// Starts one command on each exec path of the sandbox layer, each bounded by `budget`: the
+// argv command (exec_command), the command on stdin (bash_ws), a shell session, an
+// interactive exec.
+std::vector<PathFailure> start_on_every_path(asio::io_context& io, eci::ClientConfig config,
+                                             std::chrono::milliseconds budget) {
+    auto client = eci::AsyncEciSandbox::create(io.get_executor(), std::move(config));
+    REQUIRE(client.ok());
+    std::vector<PathFailure> failures{
+        {"exec_command", eci::Dispatch::unknown, std::nullopt},
+        {"bash_ws", eci::Dispatch::not_sent, std::nullopt},
+        {"ShellSession::open", eci::Dispatch::not_sent, std::nullopt},
+        {"InteractiveExec::open", eci::Dispatch::unknown, std::nullopt},
+    };
+    eci::test::run_with_deadline(io, [&]() -> asio::awaitable<void> {
+        eci::AsyncSandbox sandbox(*client, "eci-dial", "sandbox");
+        eci::ExecOptions exec_options;
+        exec_options.timeout = budget;
+        std::vector<std::string> argv{"echo", "x"};
+        auto in_argv = co_await sandbox.exec_command(argv, exec_options);
+        failures[0].error = error_of(in_argv);
+        std::string command = "echo x";
+        auto on_stdin = co_await sandbox.bash_ws(command, exec_options);
+        failures[1].error = error_of(on_stdin);
+        eci::ShellSessionOptions shell_options;
+        shell_options.open_timeout = budget;
+        auto shell = co_await eci::ShellSession::open(sandbox, shell_options);
+        failures[2].error = error_of(shell);
+        eci::InteractiveExecOptions interactive_options;
+        interactive_options.open_timeout = budget;
+        auto interactive = co_await eci::InteractiveExec::open(sandbox, argv, interactive_options);
+        failures[3].error = error_of(interactive);
+    });
+    return failures;
+}
+
+}  // namespace
+
+TEST_CASE("exec dial: a failed start reads the same on every exec path", "[exec_dial]") {
+    enum class Failure { no_websocket_uri, upgrade_refused, upgrade_never_answered };
+    const auto failure = GENERATE(Failure::no_websocket_uri, Failure::upgrade_refused,
+                                  Failure::upgrade_never_answered);
+    asio::io_context io;
+    WsCertificates ws_certificates;
+    WsTestScript script;
+    if (failure == Failure::upgrade_refused)
+        script.reject_status = 403;
+    if (failure == Failure::upgrade_never_answered)
+        script.stall_before_upgrade = true;
+    WsTestServer ws(io.get_executor(), script, ws_certificates.server);
+    const std::string ws_url = failure == Failure::no_websocket_uri ? std::string() : ws.url();
+    TlsTestServer api(io, [&](const TestRequest&) { return exec_reply(ws_url); });
+    CaBundle cas(api.ca_pem() + ws_certificates.ca_pem);
+    // The start's own deadline ends a stalled upgrade, long before TimeoutConfig::connect.
+    const auto budget = failure == Failure::upgrade_never_answered ? 400ms : 10000ms;
+
+    const auto failures =
+        start_on_every_path(io, config_for("https", "127.0.0.1", api.port(), cas.path), budget);
+    const auto& first = *failures.front().error;
+    for (const auto& path : failures) {
+        INFO(path.path);
+        REQUIRE(path.error);
+        INFO(path.error->to_string());
+        CHECK(path.error->request_id == "req-dial");
+        CHECK(path.error->dispatch == path.expected_dispatch);
+        CHECK(path.error->kind == first.kind);
+        if (failure == Failure::upgrade_never_answered) {
+            // The text says how long this path's connect ran: the same words, not the same ms.
+            CHECK(path.error->kind == ErrorKind::timeout);
+            CHECK_THAT(path.error->message, Catch::Contains("connecting the exec WebSocket"));
+        } else {
+            CHECK(path.error->message == first.message);
+        }
+    }
+    if (failure == Failure::no_websocket_uri) {
+        CHECK(first.kind == ErrorKind::protocol);
+        CHECK(first.message == "ExecContainerCommand returned no WebSocketUri");
+    }
+    if (failure == Failure::upgrade_refused)
+        CHECK(first.kind == ErrorKind::auth);
 }

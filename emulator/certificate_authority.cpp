@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "net/certificates.hpp"
+#include "emulator/certificate_authority.hpp"
 
 #include <fmt/format.h>
 #include <openssl/bio.h>
@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace eci::detail {
+namespace eci::emulator {
 namespace {
 
 struct OpenSslDeleter {
@@ -231,4 +231,4 @@ Result<void> write_pem_file(const std::string& path, std::string_view pem) {
     return {};
 }
 
-}  // namespace eci::detail
+}  // namespace eci::emulator

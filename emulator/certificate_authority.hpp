@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// Generates a throw-away certificate authority and a server certificate signed by it (PEM).
-// Used by the emulator (which serves HTTPS with them and writes the CA to a file for clients)
-// and by the tests. No sockets here: only OpenSSL 3's key and X.509 API.
+// The emulator's certificate authority: a throw-away CA and a server certificate signed by
+// it (PEM). The emulator serves HTTPS with them and writes the CA to a file for clients; the
+// tests' TLS servers use it too (they link the emulator's library). The client library never
+// makes certificates, so this lives here, not in lib/. No sockets: only OpenSSL 3's key and
+// X.509 API.
 #pragma once
 
 #include <eci/result.hpp>
@@ -10,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-namespace eci::detail {
+namespace eci::emulator {
 
 /// What the generated server certificate is valid for.
 struct CertificateOptions {
@@ -46,4 +48,4 @@ Result<GeneratedCertificates> generate_certificates(const CertificateOptions& op
 /// Errors: ErrorKind::invalid_argument naming the path when it cannot be written.
 Result<void> write_pem_file(const std::string& path, std::string_view pem);
 
-}  // namespace eci::detail
+}  // namespace eci::emulator

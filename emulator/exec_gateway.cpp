@@ -5,7 +5,7 @@
 // the previous frame of that pipe has been handed to the single writer, and the writer takes
 // the next frame only when its previous write completed, so at most three frames are in
 // memory however slow the client reads.
-#include "emulator/server.hpp"
+#include "emulator/exec_gateway.hpp"
 
 #include "core/encoding.hpp"
 
@@ -32,6 +32,7 @@
 
 namespace eci::emulator {
 
+namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
@@ -103,10 +104,28 @@ asio::awaitable<void> refuse(Stream& stream, const HttpRequest& request, http::s
 
 }  // namespace
 
+ExecGateway::ExecGateway(Strand strand, const EmulatorOptions& options, SandboxStore& store,
+                         Lifecycle& lifecycle, FaultInjector& faults, Stats& stats,
+                         ConnectionRegistry& connections, KeepAlive keep_alive)
+    : strand_(std::move(strand)),
+      options_(options),
+      store_(store),
+      lifecycle_(lifecycle),
+      faults_(faults),
+      stats_(stats),
+      connections_(connections),
+      keep_alive_(std::move(keep_alive)) {}
+
+std::optional<std::string> ExecGateway::grant(ExecTicket ticket) {
+    const auto now = std::chrono::steady_clock::now();
+    ticket.expires = now + options_.exec_url_ttl;
+    return tickets_.grant(std::move(ticket), now);
+}
+
 template <class Stream, class Request>
-asio::awaitable<void> Server::serve_exec(Stream stream, Request request) {
+asio::awaitable<void> ExecGateway::serve(Stream stream, Request request) {
     using namespace asio::experimental::awaitable_operators;
-    auto self = shared_from_this();
+    const auto hold = keep_alive_();
 
     // ---- the ticket: single use, valid for exec_url_ttl
     std::string_view target = request.target();
@@ -123,20 +142,20 @@ asio::awaitable<void> Server::serve_exec(Stream stream, Request request) {
                 token = std::string(*s);
         }
     }
-    auto ticket_it = exec_tickets_.find(token);
-    if (token.empty() || ticket_it == exec_tickets_.end()) {
+    auto redeemed = tickets_.redeem(token);
+    if (!redeemed) {
         co_await refuse(stream, request, http::status::forbidden,
                         "the exec URL is unknown, expired or already used");
         co_return;
     }
-    ExecTicket ticket = std::move(ticket_it->second);
-    exec_tickets_.erase(ticket_it);
+    ExecTicket ticket = std::move(*redeemed);
     if (ticket.expires <= std::chrono::steady_clock::now()) {
         co_await refuse(stream, request, http::status::forbidden, "the exec URL has expired");
         co_return;
     }
     auto entry = store_.find(ticket.container_group_id);
-    auto processes = entry ? container_processes(*entry, ticket.container_name) : nullptr;
+    auto processes =
+        entry ? lifecycle_.container_processes(*entry, ticket.container_name) : nullptr;
     if (!entry || entry->group.status != status::running || !processes || !processes->running()) {
         co_await refuse(stream, request, http::status::not_found,
                         "the container group is not running");
@@ -156,13 +175,7 @@ asio::awaitable<void> Server::serve_exec(Stream stream, Request request) {
     ++stats_.exec_sessions;
 
     tcp::socket& socket = beast::get_lowest_layer(ws).socket();
-    std::uint64_t connection_id = next_connection_id_++;
-    connections_[connection_id] = [&socket] { close_socket(socket); };
-    struct Deregister {
-        Server* server;
-        std::uint64_t id;
-        ~Deregister() { server->connections_.erase(id); }
-    } deregister{this, connection_id};
+    const auto registration = connections_.add([&socket] { close_socket(socket); });
 
     bool drop_mid_stream = faults_.drop_websocket();
     if (drop_mid_stream)
@@ -378,8 +391,8 @@ asio::awaitable<void> Server::serve_exec(Stream stream, Request request) {
     }
 }
 
-template asio::awaitable<void> Server::serve_exec<beast::tcp_stream, HttpRequest>(beast::tcp_stream,
+template asio::awaitable<void> ExecGateway::serve<beast::tcp_stream, HttpRequest>(beast::tcp_stream,
                                                                                   HttpRequest);
-template asio::awaitable<void> Server::serve_exec<TlsStream, HttpRequest>(TlsStream, HttpRequest);
+template asio::awaitable<void> ExecGateway::serve<TlsStream, HttpRequest>(TlsStream, HttpRequest);
 
 }  // namespace eci::emulator

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Generated certificates form a chain OpenSSL accepts, for the names they claim.
-#include "net/certificates.hpp"
+#include "emulator/certificate_authority.hpp"
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -15,8 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-using eci::detail::CertificateOptions;
-using eci::detail::generate_certificates;
+using eci::emulator::CertificateOptions;
+using eci::emulator::generate_certificates;
 
 namespace {
 
@@ -107,7 +107,7 @@ TEST_CASE("certificates: write_pem_file writes a world-readable file", "[certifi
                  ("eci-certificates-test-" + std::to_string(::getpid()) + ".pem"))
                     .string();
     ::mode_t previous = ::umask(077);  // must not narrow the mode of a CA file
-    auto written = eci::detail::write_pem_file(path, "PEM TEXT\n");
+    auto written = eci::emulator::write_pem_file(path, "PEM TEXT\n");
     ::umask(previous);
     REQUIRE(written.ok());
     struct ::stat info {};
@@ -119,7 +119,7 @@ TEST_CASE("certificates: write_pem_file writes a world-readable file", "[certifi
     CHECK(content.str() == "PEM TEXT\n");
     std::filesystem::remove(path);
 
-    auto refused = eci::detail::write_pem_file("/nonexistent-dir/ca.pem", "x");
+    auto refused = eci::emulator::write_pem_file("/nonexistent-dir/ca.pem", "x");
     REQUIRE_FALSE(refused.ok());
     CHECK(refused.error().kind == eci::ErrorKind::invalid_argument);
     CHECK(refused.error().message.find("/nonexistent-dir/ca.pem") != std::string::npos);

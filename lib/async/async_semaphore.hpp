@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// A FIFO counting semaphore for coroutines on one executor: the cap on concurrent API calls
-// and the queue of ShellSession::run calls.
+// A FIFO counting semaphore for coroutines on one executor: the cap on concurrent API calls,
+// the exec start slots, the queue of ShellSession::run calls, and the emulator's start caps.
+// lib/async holds Asio primitives that do no I/O of their own, so every layer above core (and
+// the emulator) can use them without depending on the transport (docs/architecture.md).
 #pragma once
 
 #include <eci/result.hpp>
