@@ -18,16 +18,6 @@ namespace asio = boost::asio;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-namespace {
-
-std::uint64_t describe_calls(const AsyncEciSandbox& client) {
-    const auto stats = client.api().stats();
-    const auto found = stats.api_calls.find("DescribeContainerGroups");
-    return found == stats.api_calls.end() ? 0 : found->second;
-}
-
-}  // namespace
-
 TEST_CASE("running waits: 40 sandboxes waited for at once share batched describes",
           "[sandbox-e2e]") {
     auto options = sandbox_emulator_options();
@@ -46,7 +36,7 @@ TEST_CASE("running waits: 40 sandboxes waited for at once share batched describe
                 REQUIRE(created.ok());
                 ids.push_back(created->id());
             }
-            const auto before = describe_calls(*fx.client);
+            const auto before = api_calls(*fx.client, "DescribeContainerGroups");
             int running = 0;
             int finished = 0;
             auto executor = co_await asio::this_coro::executor;
@@ -64,7 +54,7 @@ TEST_CASE("running waits: 40 sandboxes waited for at once share batched describe
                     asio::detached);
             }
             co_await all_done.async_wait(asio::as_tuple(asio::use_awaitable));
-            const auto describes = describe_calls(*fx.client) - before;
+            const auto describes = api_calls(*fx.client, "DescribeContainerGroups") - before;
             // Alone, each wait polls at 0, 100, 250, 475, 812 and 1318 ms and about 2 s: some
             // 280 describes for 40 sandboxes that take 1.5 s to start. Shared: a couple of
             // 20-id calls per round.
@@ -80,7 +70,7 @@ TEST_CASE("running waits: 40 sandboxes waited for at once share batched describe
         seconds(120));
 }
 
-TEST_CASE("running waits: an unknown id fails only its own wait; a timeout names the status",
+TEST_CASE("running waits: an unknown id fails only its own wait, a timeout names the status",
           "[sandbox-e2e]") {
     auto options = sandbox_emulator_options();
     options.start_delay = milliseconds(800);

@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 
 namespace eci::test {
@@ -96,6 +97,13 @@ template <class R>
 void require_ok(const R& result) {
     if (!result.ok())
         FAIL(result.error().to_string());
+}
+
+/// How many calls of `action` (e.g. "DescribeContainerGroups") the client has made.
+inline std::uint64_t api_calls(const AsyncEciSandbox& client, std::string_view action) {
+    const auto stats = client.api().stats();
+    const auto found = stats.api_calls.find(std::string(action));
+    return found == stats.api_calls.end() ? 0 : found->second;
 }
 
 /// Creates a Running sandbox named `name` and requires success.

@@ -22,9 +22,7 @@ using std::chrono::seconds;
 namespace {
 
 std::uint64_t exec_calls(const AsyncEciSandbox& client) {
-    const auto stats = client.api().stats();
-    const auto found = stats.api_calls.find("ExecContainerCommand");
-    return found == stats.api_calls.end() ? 0 : found->second;
+    return api_calls(client, "ExecContainerCommand");
 }
 
 std::uint64_t ws_connections(const AsyncEciSandbox& client) {

@@ -42,6 +42,10 @@ LocalRun run_local(const std::vector<std::string>& argv, std::string_view stdin_
         ::dup2(in[0], 0);
         ::dup2(out[1], 1);
         ::dup2(err[1], 2);
+        // The wrappers run `bash -l`, which would read the host user's ~/.profile: on a machine
+        // whose profile waits (pyenv's rehash behind a lock a killed shell left), every run
+        // timed out. A sandbox's login shell reads its image's profile, not ours.
+        ::setenv("HOME", "/nonexistent-eci-test-home", 1);
         for (const auto& [name, value] : options.env) {
             if (value) {
                 ::setenv(name.c_str(), value->c_str(), 1);
