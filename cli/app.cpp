@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/app.hpp"
 
-#include "cli/aliyun_profile.hpp"
 #include "cli/json_output.hpp"
 #include "cli/terminal_text.hpp"
 
@@ -15,7 +14,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 
 namespace eci::cli {
 
@@ -45,47 +43,11 @@ std::span<const OptionSpec> global_options() {
     return global_option_table;
 }
 
-namespace {
-
-void apply_profile(ConfigOverrides& overrides, AliyunProfile profile, bool take_region) {
-    overrides.access_key_id = std::move(profile.access_key_id);
-    overrides.access_key_secret = std::move(profile.access_key_secret);
-    overrides.security_token = std::move(profile.security_token);
-    if (take_region && !profile.region_id.empty())
-        overrides.region_id = std::move(profile.region_id);
-}
-
-}  // namespace
-
 Result<ClientConfig> load_client_config(const ParsedArgs& args) {
-    ConfigOverrides overrides = config_overrides(args);
-    // A profile named on purpose (--profile, else ALIBABA_CLOUD_PROFILE) is used, as the
-    // official CLI does; its region too, unless --region says otherwise.
-    std::optional<std::string> wanted = args.value("profile");
-    if (!wanted)
-        wanted = process_environment("ALIBABA_CLOUD_PROFILE");
-    if (wanted) {
-        auto profile = read_aliyun_profile(aliyun_config_path(), *wanted);
-        if (!profile)
-            return std::move(profile).error();
-        apply_profile(overrides, std::move(*profile), !overrides.region_id.has_value());
-        return load_config(overrides);
-    }
-    // Otherwise the default chain's order: the environment (and .env), then the current
-    // profile of the config file when the environment has no credentials at all.
-    auto config = load_config(overrides);
-    const auto path = aliyun_config_path();
-    std::error_code ec;
-    if (config || config.error().kind != ErrorKind::auth || overrides.access_key_id ||
-        path.empty() || !std::filesystem::exists(path, ec))
-        return config;
-    auto profile = read_aliyun_profile(path, "");
-    if (!profile)
-        return std::move(profile).error();
-    const bool region_given = overrides.region_id || process_environment("ECI_SANDBOX_REGION_ID") ||
-                              process_environment("ALIBABA_CLOUD_REGION_ID");
-    apply_profile(overrides, std::move(*profile), !region_given);
-    return load_config(overrides);
+    // The credential chain (the profiles of ~/.aliyun/config.json and the ECS RAM role
+    // included) is load_config()'s: the CLI, `mcp` and `shell` all pass --profile through
+    // config_overrides().
+    return load_config(config_overrides(args));
 }
 
 Logger cli_logger(const ParsedArgs& args) {
@@ -151,6 +113,8 @@ ConfigOverrides config_overrides(const ParsedArgs& args) {
         overrides.dotenv_path = *value;
     if (auto value = args.value("access-key-id"))
         overrides.access_key_id = *value;
+    if (auto value = args.value("profile"))
+        overrides.profile = *value;
     return overrides;
 }
 

@@ -74,11 +74,11 @@ struct Invocation {
     std::optional<EciSandbox> client_;
 };
 
-/// The client configuration: load_config over the global options, with the credentials of
-/// the Alibaba Cloud CLI's ~/.aliyun/config.json profiles in the default chain's order: a
-/// profile named by --profile (or ALIBABA_CLOUD_PROFILE) wins; otherwise the environment
-/// and .env, then the file's current profile when they hold no credentials.
-/// Errors: those of load_config and read_aliyun_profile.
+/// The client configuration: load_config over the global options (config_overrides), which
+/// follows the official credential chain: --profile, else the environment and .env, then a
+/// profile of ~/.aliyun/config.json (ALIBABA_CLOUD_PROFILE or the current one), then the ECS
+/// RAM role (docs/configuration.md, "Credential chain").
+/// Errors: those of load_config.
 Result<ClientConfig> load_client_config(const ParsedArgs& args);
 
 /// The CLI's logger: `eci-sandbox: <level>: <message>` lines on stderr, from info up (retry
@@ -86,7 +86,7 @@ Result<ClientConfig> load_client_config(const ParsedArgs& args);
 Logger cli_logger(const ParsedArgs& args);
 
 /// The configuration the global options (--endpoint, --region, --ca-file, --env-file,
-/// --access-key-id) give, over the environment and `.env` (eci::load_config).
+/// --access-key-id, --profile) give, over the environment and `.env` (eci::load_config).
 ConfigOverrides config_overrides(const ParsedArgs& args);
 
 /// Prints `eci-sandbox <command>: <message>` and a hint to --help on stderr; returns

@@ -75,6 +75,10 @@ ApiError invalid_security_token() {
             "Specified SecurityToken mismatch with the AccessKey."};
 }
 
+ApiError security_token_expired() {
+    return {400, "InvalidSecurityToken.Expired", "Specified SecurityToken is expired."};
+}
+
 ApiError content_sha256_mismatch() {
     return {400, "ContentSHA256NotMatched",
             "The x-acs-content-sha256 header does not match the SHA-256 of the request body."};

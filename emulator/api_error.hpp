@@ -30,6 +30,7 @@ ApiError timestamp_expired();
 ApiError timestamp_format();
 ApiError missing_security_token();
 ApiError invalid_security_token();
+ApiError security_token_expired();
 ApiError content_sha256_mismatch();
 ApiError throttling_user(int http_status);
 ApiError service_unavailable();

@@ -31,6 +31,8 @@ std::string ReadyInfo::to_json_line() const {
         line["userns_warning"] = userns_warning;
     if (!isolation_warning.empty())
         line["isolation_warning"] = isolation_warning;
+    if (!metadata_endpoint.empty())
+        line["metadata_endpoint"] = metadata_endpoint;
     return boost::json::serialize(line);
 }
 
@@ -57,6 +59,10 @@ asio::awaitable<void> Emulator::stop() {
 
 const ReadyInfo& Emulator::ready() const noexcept {
     return server_->ready();
+}
+
+MetadataStats Emulator::metadata_stats() const noexcept {
+    return server_->metadata_stats();
 }
 
 std::string Emulator::stats_json() const {

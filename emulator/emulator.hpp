@@ -3,6 +3,7 @@
 // `eci-emulator` start it on an executor, read where it listens from ready(), and stop it.
 #pragma once
 
+#include "emulator/metadata_service.hpp"
 #include "emulator/options.hpp"
 
 #include <eci/result.hpp>
@@ -41,11 +42,13 @@ struct ReadyInfo {
     std::uint32_t userns_base = 0;  ///< 0 when userns is "off"
     std::string userns_warning;     ///< isolated without user namespaces: why
     std::uint16_t port = 0;
+    /// "127.0.0.1:PORT" of the metadata service (http://); empty when it is off.
+    std::string metadata_endpoint;
 
     /// The single JSON line `eci-emulator` prints when ready (without the newline):
     /// {"endpoint","scheme","ca_file","region_id","access_key_id","access_key_secret",
     ///  "isolation","sandbox_network","limits","userns"[,"userns_base"][,"userns_warning"]
-    ///  [,"isolation_warning"]}.
+    ///  [,"isolation_warning"][,"metadata_endpoint"]}.
     std::string to_json_line() const;
 };
 
@@ -70,6 +73,9 @@ class Emulator {
 
     /// Connection details. Thread safety: immutable after start.
     const ReadyInfo& ready() const noexcept;
+
+    /// The metadata service's counters (all zero when it is off). Thread safety: any thread.
+    MetadataStats metadata_stats() const noexcept;
 
     /// The /_emulator/stats JSON document, for tests and tools. Call from the strand or
     /// while the io_context is not running.

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "options.hpp"
 
+#include "core/ecs_metadata.hpp"
+
 #include <boost/asio/ip/address.hpp>
 
 #include <fmt/format.h>
@@ -57,6 +59,13 @@ Connection limits (docs/emulator.md, "Connection limits"):
   --max-connections-per-peer N  open connections from one client address (default 2048)
   --handshake-timeout-ms N   a new connection's TLS handshake and first request (default 10000)
   --idle-timeout-ms N        a keep-alive connection idle between requests (default 60000)
+ECS instance metadata service (docs/emulator.md, "Metadata service"):
+  --metadata-listen HOST:PORT  also serve it over plain HTTP (PORT 0 = ephemeral; the ready
+                             line then has "metadata_endpoint"); its STS credentials are
+                             accepted by the API until they expire
+  --metadata-role NAME       the RAM role attached (default eci-emulator-role)
+  --metadata-credential-ttl SECONDS  lifetime of each set of credentials (default 3600)
+  --metadata-imdsv2-only     refuse requests without a session token (hardened mode)
 Faults (probabilities in [0,1]):
   --fault-throttle P         reply Throttling.User
   --throttle-status 400|429  HTTP status for Throttling.User (default 400)
@@ -104,21 +113,22 @@ Result<double> parse_double(std::string_view flag, std::string_view text, double
     return value;
 }
 
-Result<void> parse_listen(std::string_view text, EmulatorOptions& options) {
+Result<void> parse_listen(std::string_view flag, std::string_view text, std::string& host_out,
+                          std::uint16_t& port_out) {
     auto colon = text.rfind(':');
     if (colon == std::string_view::npos)
-        return bad("--listen: expected HOST:PORT");
+        return bad(fmt::format("{}: expected HOST:PORT", flag));
     std::string_view host = text.substr(0, colon);
     if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
         host = host.substr(1, host.size() - 2);
     }
     if (host.empty())
-        return bad("--listen: empty host");
-    auto port = parse_int<std::uint16_t>("--listen", text.substr(colon + 1));
+        return bad(fmt::format("{}: empty host", flag));
+    auto port = parse_int<std::uint16_t>(flag, text.substr(colon + 1));
     if (!port)
         return port.error();
-    options.listen_host = std::string(host);
-    options.listen_port = *port;
+    host_out = std::string(host);
+    port_out = *port;
     return {};
 }
 
@@ -171,7 +181,33 @@ Result<CommandLine> parse_command_line(
         } else if (flag == "--allow-remote") {
             o.allow_remote = true;
         } else if (flag == "--listen") {
-            step = take([&](std::string_view v) { return parse_listen(v, o); });
+            step = take([&](std::string_view v) {
+                return parse_listen(flag, v, o.listen_host, o.listen_port);
+            });
+        } else if (flag == "--metadata-listen") {
+            o.metadata.enabled = true;
+            step = take([&](std::string_view v) {
+                return parse_listen(flag, v, o.metadata.listen_host, o.metadata.listen_port);
+            });
+        } else if (flag == "--metadata-role") {
+            step = take([&](std::string_view v) -> Result<void> {
+                if (!eci::detail::is_valid_role_name(v))
+                    return bad("--metadata-role: at most 64 letters, digits, '-', '_' or '.'");
+                o.metadata.role_name = std::string(v);
+                return {};
+            });
+        } else if (flag == "--metadata-credential-ttl") {
+            step = take([&](std::string_view v) -> Result<void> {
+                auto n = parse_int<std::uint32_t>(flag, v);
+                if (!n)
+                    return n.error();
+                if (*n < 1 || *n > 43200)
+                    return bad("--metadata-credential-ttl: expected 1 to 43200 seconds");
+                o.metadata.credential_ttl = std::chrono::seconds(*n);
+                return {};
+            });
+        } else if (flag == "--metadata-imdsv2-only") {
+            o.metadata.require_token = true;
         } else if (flag == "--region") {
             step = take([&](std::string_view v) -> Result<void> {
                 if (v.empty())
@@ -389,6 +425,10 @@ Result<CommandLine> parse_command_line(
     if (!o.allow_remote && !is_loopback_host(o.listen_host)) {
         return bad(
             fmt::format("--listen {}: not a loopback address (use --allow-remote)", o.listen_host));
+    }
+    if (o.metadata.enabled && !o.allow_remote && !is_loopback_host(o.metadata.listen_host)) {
+        return bad(fmt::format("--metadata-listen {}: not a loopback address (use --allow-remote)",
+                               o.metadata.listen_host));
     }
     auto fill = [&](std::string& target, std::string& from_file, std::string_view variable) {
         if (!target.empty())

@@ -51,6 +51,22 @@ struct FaultOptions {
     std::set<std::string, std::less<>> actions;
 };
 
+/// The ECS instance metadata service the emulator can serve on a listener of its own
+/// (`--metadata-listen`; emulator/metadata_service.hpp, docs/emulator.md "Metadata service").
+struct MetadataOptions {
+    bool enabled = false;                         ///< serve it (default off)
+    std::string listen_host = "127.0.0.1";        ///< loopback unless EmulatorOptions::allow_remote
+    std::uint16_t listen_port = 0;                ///< 0 = ephemeral (ReadyInfo::metadata_endpoint)
+    std::string role_name = "eci-emulator-role";  ///< the role attached to the "instance"
+    /// How long each set of credentials lives. Default 1 h; tests use seconds to see a refresh.
+    std::chrono::seconds credential_ttl{3600};
+    /// Hardened mode (IMDSv2 only): a request without a valid session token gets 403.
+    bool require_token = false;
+    /// false: PUT /latest/api/token answers 404, as a service without IMDSv2 would, so a
+    /// client's IMDSv1 fallback can be tested.
+    bool token_endpoint = true;
+};
+
 struct EmulatorOptions {
     std::string listen_host = "127.0.0.1";  ///< address to bind; loopback unless allow_remote
     std::uint16_t listen_port = 0;          ///< 0 = ephemeral (see Emulator::ready())
@@ -107,6 +123,7 @@ struct EmulatorOptions {
     std::chrono::milliseconds init_child_stall{0};
     std::chrono::milliseconds kill_timeout{10'000};
     FaultOptions faults;
+    MetadataOptions metadata;
 };
 
 /// Parsed command line: options, or a request for --help.

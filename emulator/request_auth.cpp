@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "emulator/request_auth.hpp"
 
+#include "emulator/metadata_service.hpp"
+
 #include "core/crypto.hpp"
 #include "core/signing.hpp"
 #include "core/time_format.hpp"
@@ -48,15 +50,37 @@ std::optional<ApiError> check_token(std::optional<std::string_view> token,
     return std::nullopt;
 }
 
+// The keys `key_id` names: the configured ones, or STS credentials the metadata listener
+// issued (while they last). Fills `selected` on success.
+std::optional<ApiError> select_keys(std::string_view key_id, const AuthConfig& configured,
+                                    std::chrono::system_clock::time_point now,
+                                    AuthConfig& selected) {
+    selected = configured;
+    if (key_id == configured.access_key_id)
+        return std::nullopt;
+    if (configured.issued) {
+        if (auto issued = configured.issued->find(key_id)) {
+            if (now >= issued->expiration)
+                return errors::security_token_expired();
+            selected.access_key_id = std::move(issued->access_key_id);
+            selected.access_key_secret = std::move(issued->access_key_secret);
+            selected.security_token = std::move(issued->security_token);
+            return std::nullopt;
+        }
+    }
+    return errors::access_key_not_found();
+}
+
 std::variant<AuthenticatedCall, ApiError> authenticate_acs3(
-    const IncomingRequest& request, std::string_view authorization, const AuthConfig& config,
+    const IncomingRequest& request, std::string_view authorization, const AuthConfig& configured,
     NonceCache& nonces, std::chrono::system_clock::time_point now,
     NonceCache::Clock::time_point steady_now) {
     auto parsed = eci::detail::parse_acs3_authorization(authorization);
     if (!parsed)
         return errors::incomplete_signature();
-    if (parsed->credential != config.access_key_id)
-        return errors::access_key_not_found();
+    AuthConfig config;
+    if (auto e = select_keys(parsed->credential, configured, now, config))
+        return *e;
 
     auto date = request.header("x-acs-date");
     if (!date)
@@ -102,7 +126,7 @@ std::variant<AuthenticatedCall, ApiError> authenticate_acs3(
 }
 
 std::variant<AuthenticatedCall, ApiError> authenticate_rpc(
-    const IncomingRequest& request, const AuthConfig& config, NonceCache& nonces,
+    const IncomingRequest& request, const AuthConfig& configured, NonceCache& nonces,
     std::chrono::system_clock::time_point now, NonceCache::Clock::time_point steady_now) {
     const auto& params = request.params;
     auto signature = eci::detail::find_param(params, "Signature");
@@ -126,8 +150,9 @@ std::variant<AuthenticatedCall, ApiError> authenticate_rpc(
     if (!timestamp || timestamp->empty())
         return errors::missing_parameter("Timestamp");
 
-    if (*key_id != config.access_key_id)
-        return errors::access_key_not_found();
+    AuthConfig config;
+    if (auto e = select_keys(*key_id, configured, now, config))
+        return *e;
     if (auto e = check_timestamp(*timestamp, config, now))
         return *e;
 

@@ -9,10 +9,13 @@
 #include "emulator/request.hpp"
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <variant>
 
 namespace eci::emulator {
+
+class IssuedCredentials;
 
 /// The credentials the emulator accepts.
 struct AuthConfig {
@@ -20,6 +23,10 @@ struct AuthConfig {
     std::string access_key_secret;
     std::string security_token;  ///< non-empty: every call must carry exactly this token
     std::chrono::seconds max_clock_skew{15 * 60};
+    /// STS credentials the metadata listener handed out (emulator/metadata_service.hpp),
+    /// accepted with their own secret and token until they expire
+    /// (InvalidSecurityToken.Expired after). Null = none.
+    std::shared_ptr<const IssuedCredentials> issued{};
 };
 
 /// An authenticated call: which action and API version it asks for.

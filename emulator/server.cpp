@@ -60,8 +60,12 @@ Result<void> Server::open() {
     if (options_.access_key_secret.empty())
         options_.access_key_secret = generated_secret();
     actions_.choose_network_defaults();
-    router_.set_credentials(
-        AuthConfig{options_.access_key_id, options_.access_key_secret, options_.security_token});
+    AuthConfig auth{options_.access_key_id, options_.access_key_secret, options_.security_token};
+    if (options_.metadata.enabled) {
+        issued_ = std::make_shared<IssuedCredentials>();
+        auth.issued = issued_;  // the metadata service's STS credentials
+    }
+    router_.set_credentials(std::move(auth));
 
     ready_.region_id = options_.region_id;
     ready_.access_key_id = options_.access_key_id;
@@ -91,6 +95,17 @@ Result<void> Server::open() {
     ready_.port = *port;
     ready_.endpoint = address.is_v6() ? fmt::format("[{}]:{}", host, ready_.port)
                                       : fmt::format("{}:{}", host, ready_.port);
+    return open_metadata();
+}
+
+Result<void> Server::open_metadata() {
+    if (!options_.metadata.enabled)
+        return {};
+    auto opened = MetadataService::open(strand_, options_.metadata, options_.allow_remote, issued_);
+    if (!opened)
+        return opened.error();
+    metadata_ = std::move(*opened);
+    ready_.metadata_endpoint = metadata_->endpoint();
     return {};
 }
 
@@ -180,6 +195,8 @@ Result<void> Server::open_tls() {
 
 void Server::start() {
     transport_.start();
+    if (metadata_)
+        metadata_->start();
 }
 
 asio::awaitable<void> Server::stop() {
@@ -196,6 +213,8 @@ void Server::teardown() {
         return;
     stopping_ = true;
     transport_.close();
+    if (metadata_)
+        metadata_->close();  // its listener and connections
     // Every connection (HTTP sessions and exec WebSockets); their coroutines notice.
     connections_.close_all();
     exec_.clear_tickets();
@@ -208,6 +227,10 @@ void Server::teardown() {
 }
 
 // ------------------------------------------------------------------------------------------
+
+MetadataStats Server::metadata_stats() const noexcept {
+    return metadata_ ? metadata_->stats() : MetadataStats{};
+}
 
 std::string Server::stats_json() const {
     boost::json::object doc;

@@ -15,6 +15,7 @@
 #include "emulator/faults.hpp"
 #include "emulator/ids.hpp"
 #include "emulator/lifecycle.hpp"
+#include "emulator/metadata_service.hpp"
 #include "emulator/router.hpp"
 #include "emulator/sandbox_store.hpp"
 #include "emulator/stats.hpp"
@@ -46,6 +47,8 @@ class Server : public std::enable_shared_from_this<Server> {
 
     const ReadyInfo& ready() const noexcept { return ready_; }
     std::string stats_json() const;
+    /// The metadata service's counters; all zero when it is off. Any thread.
+    MetadataStats metadata_stats() const noexcept;
     const Strand& strand() const noexcept { return strand_; }
 
   private:
@@ -59,6 +62,8 @@ class Server : public std::enable_shared_from_this<Server> {
     Result<void> open_runtime();
     /// Generates the certificates, writes the CA file and switches the transport to TLS.
     Result<void> open_tls();
+    /// Binds the metadata service's own listener (when enabled) and says where in ready_.
+    Result<void> open_metadata();
 
     Strand strand_;
     EmulatorOptions options_;
@@ -76,6 +81,9 @@ class Server : public std::enable_shared_from_this<Server> {
     ActionHandlers actions_;
     Router router_;
     Transport transport_;
+    /// The STS credentials the metadata service issued, which the Router accepts.
+    std::shared_ptr<IssuedCredentials> issued_;
+    std::unique_ptr<MetadataService> metadata_;  ///< null when --metadata-listen is off
 };
 
 }  // namespace eci::emulator

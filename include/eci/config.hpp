@@ -31,6 +31,40 @@ struct Credentials {
                                     ///< sent. Never logged.
 };
 
+/// Where a client's credentials come from (docs/configuration.md, "Credential chain").
+enum class CredentialSource {
+    /// ClientConfig::credentials as given: an AccessKey pair, optionally with an STS token.
+    static_keys,
+    /// The STS credentials of the ECS instance's RAM role, from the instance metadata service
+    /// (ClientConfig::ecs_metadata), fetched before the first call and refreshed before they
+    /// expire. ClientConfig::credentials is ignored.
+    ecs_ram_role,
+};
+
+/// The stable name of a credential source: "static" or "ecs_ram_role".
+std::string_view to_string(CredentialSource source) noexcept;
+
+/// The ECS instance metadata service that hands out a RAM role's STS credentials.
+struct EcsMetadataConfig {
+    /// `http://host[:port]`; plain HTTP only, never through a proxy (the service is a
+    /// link-local address on the instance). Default "http://100.100.100.200". Tests point it
+    /// at the emulator's metadata listener.
+    std::string endpoint = "http://100.100.100.200";
+    /// The RAM role's name. Default empty = ask the service which role is attached (one more
+    /// request, once per client).
+    std::string role_name;
+    /// Refuse the IMDSv1 fallback: when getting the session token (PUT /latest/api/token)
+    /// fails, fail instead of asking without a token. Default false (the official libraries'
+    /// default; env ALIBABA_CLOUD_IMDSV1_DISABLED=true sets it).
+    bool imdsv1_disabled = false;
+    /// The deadline of each request to the service (connect, then write and read), like the
+    /// official libraries' 1 s. Default 1 s; 1 ms..60 s.
+    std::chrono::milliseconds timeout{1000};
+    /// How long the IMDSv2 session token lives (X-aliyun-ecs-metadata-token-ttl-seconds).
+    /// Default 6 h (the official libraries' value); 1 s..6 h.
+    std::chrono::seconds token_ttl{21600};
+};
+
 /// How requests are signed.
 enum class SignatureVersion {
     acs3,    ///< ACS3-HMAC-SHA256 in the Authorization header (what the official SDK uses)
@@ -232,7 +266,12 @@ inline constexpr std::chrono::seconds no_lease{0};
 /// Everything a client needs. Build one with load_config() or by hand (then check it with
 /// validate_config()). Formatting with fmt redacts every secret.
 struct ClientConfig {
-    Credentials credentials;                ///< required: id and secret
+    /// Required (id and secret) with CredentialSource::static_keys; ignored otherwise.
+    Credentials credentials;
+    /// Default static_keys. load_config() picks ecs_ram_role when asked to or when the chain
+    /// gets there (docs/configuration.md, "Credential chain").
+    CredentialSource credential_source = CredentialSource::static_keys;
+    EcsMetadataConfig ecs_metadata;         ///< used with CredentialSource::ecs_ram_role only
     std::string region_id = "cn-shanghai";  ///< RegionId of every call; default "cn-shanghai"
     Endpoint endpoint;  ///< default: https://eci.<region_id>.aliyuncs.com (filled by load_config)
     SignatureVersion signature_version = SignatureVersion::acs3;  ///< default acs3
@@ -273,6 +312,16 @@ struct ConfigOverrides {
     std::optional<std::string> https_proxy;  ///< an empty string explicitly means "no proxy"
     std::optional<std::string> no_proxy;     ///< an empty string explicitly means "bypass none"
     std::optional<SignatureVersion> signature_version;
+    /// A profile of the Alibaba Cloud CLI's config file to take the credentials (and, unless
+    /// a region is given, the region) from; beats every other credential source. Its mode
+    /// must be AK, StsToken or EcsRamRole.
+    std::optional<std::string> profile;
+    /// The credential source, chosen explicitly (beats the chain; like ECI_CREDENTIALS).
+    std::optional<CredentialSource> credential_source;
+    /// The RAM role for ecs_ram_role (like ALIBABA_CLOUD_ECS_METADATA).
+    std::optional<std::string> ram_role_name;
+    /// The metadata endpoint for ecs_ram_role (like ECI_ECS_METADATA_ENDPOINT).
+    std::optional<std::string> ecs_metadata_endpoint;
     /// A .env file to read instead of searching for one; relative paths are resolved against
     /// ConfigSources::working_directory. It must exist and be readable.
     std::optional<std::filesystem::path> dotenv_path;
@@ -295,7 +344,18 @@ struct ConfigSources {
     bool read_dotenv = true;
 };
 
-/// Builds a ClientConfig. For each value the first source that has it wins:
+/// Builds a ClientConfig. Credentials follow the official credential chain (the first
+/// source that has them wins; docs/configuration.md, "Credential chain"):
+///  0. an explicit choice: ConfigOverrides::profile, ConfigOverrides::credential_source or
+///     ECI_CREDENTIALS=ecs_ram_role;
+///  1. an AccessKey from the overrides, the environment or the .env file (below);
+///  2. (OIDC, the official chain's second step, is not supported and skipped);
+///  3. a profile of the Alibaba Cloud CLI's config file (ALIBABA_CLOUD_CONFIG_FILE, else
+///     $HOME/.aliyun/config.json), the one ALIBABA_CLOUD_PROFILE names or the file's current
+///     one, when the file exists;
+///  4. the ECS RAM role, when ALIBABA_CLOUD_ECS_METADATA names it (and
+///     ALIBABA_CLOUD_ECS_METADATA_DISABLED is not true).
+/// For every other value the first source that has it wins:
 ///  1. the explicit override;
 ///  2. the `ECI_SANDBOX_*` environment variable;
 ///  3. the `ALIBABA_CLOUD_*` environment variable (credentials and region only);
@@ -308,10 +368,11 @@ struct ConfigSources {
 /// See docs/configuration.md for every variable.
 ///
 /// Errors: ErrorKind::auth when the access key id or secret is missing (the message names
-/// the variables to set); ErrorKind::invalid_argument for an invalid number, region,
-/// endpoint, proxy URL, signature version, a missing CA file, a .env syntax error (with its
-/// line number) or an explicit .env that cannot be read. No message holds a value.
-/// Thread safety: safe to call concurrently if `sources.getenv` is.
+/// the variables to set) or the RAM role is chosen while ALIBABA_CLOUD_ECS_METADATA_DISABLED
+/// is true; ErrorKind::invalid_argument for an unreadable or unsupported profile, an invalid
+/// number, region, endpoint, metadata endpoint, proxy URL, signature version, a missing CA file, a
+/// .env syntax error (with its line number) or an explicit .env that cannot be read. No message
+/// holds a value. Thread safety: safe to call concurrently if `sources.getenv` is.
 Result<ClientConfig> load_config(const ConfigOverrides& overrides = {},
                                  const ConfigSources& sources = {});
 
@@ -320,6 +381,12 @@ Result<ClientConfig> load_config(const ConfigOverrides& overrides = {},
 template <>
 struct fmt::formatter<eci::Credentials> : fmt::formatter<std::string_view> {
     fmt::format_context::iterator format(const eci::Credentials& credentials,
+                                         fmt::format_context& ctx) const;
+};
+
+template <>
+struct fmt::formatter<eci::CredentialSource> : fmt::formatter<std::string_view> {
+    fmt::format_context::iterator format(eci::CredentialSource source,
                                          fmt::format_context& ctx) const;
 };
 

@@ -36,8 +36,10 @@ struct CallOptions {
 /// What the client has spent so far. Counters only grow.
 struct ClientStats {
     std::map<std::string, std::uint64_t, std::less<>> api_calls;  ///< attempts sent, per action
-    std::uint64_t retries = 0;         ///< attempts after the first, over all actions
-    std::uint64_t throttled = 0;       ///< replies that were a throttling error
+    std::uint64_t retries = 0;    ///< attempts after the first, over all actions
+    std::uint64_t throttled = 0;  ///< replies that were a throttling error
+    /// ECS RAM-role credentials fetched from the metadata service (0 with static keys).
+    std::uint64_t credential_fetches = 0;
     std::uint64_t tls_handshakes = 0;  ///< completed TLS handshakes (API connections)
     /// Of tls_handshakes, those that resumed an earlier TLS session (no certificate exchange).
     std::uint64_t tls_resumptions = 0;

@@ -91,7 +91,8 @@ asio::awaitable<Result<Response>> typed_call(std::shared_ptr<OpenApiClient::Stat
 }  // namespace detail
 
 OpenApiClient::State::State(asio::any_io_executor executor_in, ClientConfig config_in,
-                            Logger logger_in, detail::HttpClient http_in)
+                            Logger logger_in, detail::HttpClient http_in,
+                            std::shared_ptr<detail::CredentialsProvider> credentials_in)
     : executor(std::move(executor_in)),
       config(std::move(config_in)),
       logger(std::move(logger_in)),
@@ -102,12 +103,7 @@ OpenApiClient::State::State(asio::any_io_executor executor_in, ClientConfig conf
       call_slots(config.rate_limit.max_concurrent),
       host_header(config.endpoint.authority()),
       random(std::random_device{}()),
-      signing_mac(
-          config.signature_version == SignatureVersion::rpc_v2
-              ? detail::HmacKey(detail::HmacAlgorithm::sha1,
-                                detail::rpc_signing_key(config.credentials.access_key_secret))
-              : detail::HmacKey(detail::HmacAlgorithm::sha256,
-                                config.credentials.access_key_secret)) {}
+      credentials(std::move(credentials_in)) {}
 
 std::uint64_t ClientStats::total_api_calls() const noexcept {
     std::uint64_t total = 0;
@@ -133,8 +129,12 @@ Result<OpenApiClient> OpenApiClient::create(asio::any_io_executor executor, Clie
     auto http = detail::HttpClient::create(executor, detail::http_options_for(config));
     if (!http.ok())
         return std::move(http).error();
+    auto credentials = detail::CredentialsProvider::create(executor, config, logger);
+    if (!credentials.ok())
+        return std::move(credentials).error();
     return OpenApiClient(std::make_shared<State>(std::move(executor), std::move(config),
-                                                 std::move(logger), std::move(http).value()));
+                                                 std::move(logger), std::move(http).value(),
+                                                 std::move(credentials).value()));
 }
 
 asio::awaitable<Result<CreateContainerGroupResponse>> OpenApiClient::create_container_group(
@@ -189,6 +189,7 @@ ClientStats OpenApiClient::stats() const {
     snapshot.connections_opened = http.connections_opened;
     snapshot.bytes_sent = http.bytes_sent;
     snapshot.bytes_received = http.bytes_received;
+    snapshot.credential_fetches = state_->credentials->fetches();
     return snapshot;
 }
 

@@ -5,6 +5,7 @@
 
 #include <eci/openapi_client.hpp>
 
+#include "api/credentials_provider.hpp"
 #include "async/async_semaphore.hpp"
 #include "core/crypto.hpp"
 #include "core/rate_limiter.hpp"
@@ -22,7 +23,7 @@ namespace eci {
 
 struct OpenApiClient::State {
     State(boost::asio::any_io_executor executor_in, ClientConfig config_in, Logger logger_in,
-          detail::HttpClient http_in);
+          detail::HttpClient http_in, std::shared_ptr<detail::CredentialsProvider> credentials_in);
 
     boost::asio::any_io_executor executor;
     ClientConfig config;
@@ -35,8 +36,9 @@ struct OpenApiClient::State {
     std::string host_header;            ///< host[:port] exactly as signed and sent
     std::mt19937_64 random;             ///< jitter only; nonces come from the OS CSPRNG
     ClientStats stats;                  ///< the API counters (transport counters live in `http`)
-    /// The secret's MAC key for config.signature_version, keyed once (the secret is constant).
-    detail::HmacKey signing_mac;
+    /// The credentials each attempt signs with (with their MAC key): the configured keys, or
+    /// the ECS RAM role's, refreshed before they expire.
+    std::shared_ptr<detail::CredentialsProvider> credentials;
     detail::NonceSource nonces;           ///< SignatureNonce per attempt
     detail::Acs3Scratch signing_scratch;  ///< ACS3 signing buffers, reused per attempt
     /// The last x-acs-date/Timestamp rendered and the second it stands for: calls within one

@@ -63,9 +63,9 @@ const std::string& current_date(OpenApiClient::State& state) {
 
 }  // namespace
 
-HttpRequest build_signed_request(OpenApiClient::State& state, std::string_view action,
-                                 const Params& params) {
-    const auto& credentials = state.config.credentials;
+HttpRequest build_signed_request(OpenApiClient::State& state, const SigningCredentials& signing,
+                                 std::string_view action, const Params& params) {
+    const auto& credentials = signing.credentials;
     const SigningKey key{credentials.access_key_id, credentials.access_key_secret,
                          credentials.security_token};
     const std::string& date = current_date(state);
@@ -76,7 +76,7 @@ HttpRequest build_signed_request(OpenApiClient::State& state, std::string_view a
     // As the official SDK does: every business parameter in the query, an empty body.
     if (state.config.signature_version == SignatureVersion::rpc_v2) {
         const Params signed_params = sign_rpc(
-            key, state.signing_mac, RpcRequest{action, api_version, "POST", params}, date, nonce);
+            key, signing.mac, RpcRequest{action, api_version, "POST", params}, date, nonce);
         request.target = "/?" + build_query(signed_params);
         request.headers = {{"host", state.host_header},
                            {"x-acs-action", std::string(action)},
@@ -89,8 +89,7 @@ HttpRequest build_signed_request(OpenApiClient::State& state, std::string_view a
         acs3.query = params;
         request.target = "/?";
         append_query(request.target, params);
-        request.headers =
-            sign_acs3(key, state.signing_mac, acs3, date, nonce, state.signing_scratch);
+        request.headers = sign_acs3(key, signing.mac, acs3, date, nonce, state.signing_scratch);
     }
     request.headers.emplace_back("accept", "application/json");
     request.headers.emplace_back("user-agent", std::string(user_agent));
@@ -167,6 +166,16 @@ asio::awaitable<Result<void>> run_attempts(std::shared_ptr<OpenApiClient::State>
         return error;
     };
     for (int attempt = 1;; ++attempt) {
+        // The credentials first: cached, or fetched (ECS RAM role). A failure to get them is
+        // not retried here: the provider's own deadlines bound it, and the error says why.
+        auto signing = state->credentials->fresh(steady_clock::now());
+        if (!signing) {
+            auto fetched = co_await state->credentials->get();
+            if (!fetched.ok())
+                co_return final_error(std::move(fetched).error());
+            signing = std::move(fetched).value();
+        }
+
         // The client-side rate limit: every attempt takes a token of its action's bucket.
         {
             const auto now = steady_clock::now();
@@ -226,7 +235,7 @@ asio::awaitable<Result<void>> run_attempts(std::shared_ptr<OpenApiClient::State>
         detail::SemaphorePermit permit(state->call_slots);
 
         attempts_made = attempt;
-        HttpRequest request = build_signed_request(*state, action, params);
+        HttpRequest request = build_signed_request(*state, *signing, action, params);
         request.idempotent = safety == RetrySafety::always;
         ++entry_of(state->stats.api_calls, action);
         if (attempt > 1)

@@ -31,9 +31,9 @@ boost::asio::awaitable<Result<void>> rpc_call(std::shared_ptr<OpenApiClient::Sta
                                               std::string action, Params params, RetrySafety safety,
                                               CallOptions options, ReplyReader reader);
 
-/// Builds the signed HTTP request of one attempt (a fresh date and nonce each time; takes
-/// the nonce from, and caches the date text in, `state`).
-HttpRequest build_signed_request(OpenApiClient::State& state, std::string_view action,
-                                 const Params& params);
+/// Builds the signed HTTP request of one attempt with `signing` (a fresh date and nonce each
+/// time; takes the nonce from, and caches the date text in, `state`).
+HttpRequest build_signed_request(OpenApiClient::State& state, const SigningCredentials& signing,
+                                 std::string_view action, const Params& params);
 
 }  // namespace eci::detail

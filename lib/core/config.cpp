@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// load_config(): explicit values, then the environment, then a .env file.
+// load_config(): explicit values, then the environment, then a .env file; credentials by the
+// official credential chain.
 #include <eci/config.hpp>
 
+#include "core/aliyun_profile.hpp"
 #include "core/dotenv.hpp"
+#include "core/ecs_metadata.hpp"
 #include "core/host_syntax.hpp"
 #include "core/lease.hpp"
 
@@ -18,6 +21,16 @@
 namespace eci {
 
 namespace fs = std::filesystem;
+
+std::string_view to_string(CredentialSource source) noexcept {
+    switch (source) {
+        case CredentialSource::static_keys:
+            return "static";
+        case CredentialSource::ecs_ram_role:
+            return "ecs_ram_role";
+    }
+    return "unknown";
+}
 
 std::string_view to_string(SignatureVersion version) noexcept {
     switch (version) {
@@ -42,7 +55,8 @@ namespace {
 constexpr std::string_view credentials_help =
     "set ECI_SANDBOX_ACCESS_KEY_ID (or ALIBABA_CLOUD_ACCESS_KEY_ID) and "
     "ECI_SANDBOX_ACCESS_KEY_SECRET (or ALIBABA_CLOUD_ACCESS_KEY_SECRET) in the environment or "
-    "a .env file, or pass them explicitly";
+    "a .env file, or pass them explicitly; or keep them in a profile of ~/.aliyun/config.json, "
+    "or use the ECS RAM role (ECI_CREDENTIALS=ecs_ram_role; docs/configuration.md)";
 
 constexpr long long max_timeout_ms = 86'400'000;  // one day
 
@@ -179,10 +193,21 @@ Result<std::pair<std::map<std::string, std::string, std::less<>>, fs::path>> loa
     return std::pair{std::move(values), std::move(*path)};
 }
 
-}  // namespace
+Result<void> validate_ecs_metadata(const EcsMetadataConfig& metadata) {
+    if (auto endpoint = detail::parse_metadata_endpoint(metadata.endpoint); !endpoint)
+        return std::move(endpoint).error();
+    if (!metadata.role_name.empty() && !detail::is_valid_role_name(metadata.role_name))
+        return invalid(
+            "ecs_metadata.role_name must be at most 64 letters, digits, '-', '_' or '.'");
+    if (metadata.timeout < std::chrono::milliseconds(1) ||
+        metadata.timeout > std::chrono::seconds(60))
+        return invalid("ecs_metadata.timeout must be between 1 ms and 60 s");
+    if (metadata.token_ttl < std::chrono::seconds(1) || metadata.token_ttl > std::chrono::hours(6))
+        return invalid("ecs_metadata.token_ttl must be between 1 s and 6 h");
+    return {};
+}
 
-Result<void> validate_config(const ClientConfig& config) {
-    const Credentials& credentials = config.credentials;
+Result<void> validate_credentials(const Credentials& credentials) {
     if (credentials.access_key_id.empty() && credentials.access_key_secret.empty()) {
         return Error::make(ErrorKind::auth,
                            fmt::format("no access key id or secret: {}", credentials_help));
@@ -200,6 +225,155 @@ Result<void> validate_config(const ClientConfig& config) {
         return Error::make(ErrorKind::auth,
                            "the access key id, secret or security token contains whitespace or "
                            "control characters (a stray newline?)");
+    }
+    return {};
+}
+
+bool is_true(std::string_view text) {
+    const std::string value = detail::ascii_lower(detail::trim_ascii_space(text));
+    return value == "true" || value == "1";
+}
+
+// Where the credential chain ended.
+struct ChosenCredentials {
+    CredentialSource source = CredentialSource::static_keys;
+    Credentials credentials;
+    std::string ram_role_name;   // ecs_ram_role: empty = ask the metadata service
+    std::string profile_name;    // the profile they came from, if any
+    std::string profile_region;  // that profile's region_id (used when no region is given)
+};
+
+// The Alibaba Cloud CLI's config file: ALIBABA_CLOUD_CONFIG_FILE, else
+// $HOME/.aliyun/config.json; empty when neither can be known.
+fs::path aliyun_config_path(const Sources& from) {
+    if (auto file = from.find(std::nullopt, "config file", {"ALIBABA_CLOUD_CONFIG_FILE"}))
+        return fs::path(file->value);
+    if (auto home = from.find(std::nullopt, "home", {"HOME"}))
+        return fs::path(home->value) / ".aliyun" / "config.json";
+    return {};
+}
+
+Result<ChosenCredentials> ecs_ram_role(const Sources& from, std::string role_name) {
+    if (auto disabled =
+            from.find(std::nullopt, "metadata switch", {"ALIBABA_CLOUD_ECS_METADATA_DISABLED"});
+        disabled && is_true(disabled->value)) {
+        return Error::make(ErrorKind::auth,
+                           "the ECS RAM role's credentials were asked for, but "
+                           "ALIBABA_CLOUD_ECS_METADATA_DISABLED is true");
+    }
+    if (role_name.empty()) {
+        if (auto found = from.find(std::nullopt, "role", {"ALIBABA_CLOUD_ECS_METADATA"}))
+            role_name = std::move(found->value);
+    }
+    ChosenCredentials chosen;
+    chosen.source = CredentialSource::ecs_ram_role;
+    chosen.ram_role_name = std::move(role_name);
+    return chosen;
+}
+
+// The credentials of profile `wanted` (empty: the current one) of the CLI's config file.
+Result<ChosenCredentials> from_profile(const Sources& from, const fs::path& path,
+                                       std::string_view wanted, std::string role_override) {
+    auto profile = detail::read_aliyun_profile(path, wanted);
+    if (!profile)
+        return std::move(profile).error();
+    ChosenCredentials chosen;
+    if (profile->uses_ecs_ram_role()) {
+        auto role = ecs_ram_role(from, role_override.empty() ? std::move(profile->ram_role_name)
+                                                             : std::move(role_override));
+        if (!role)
+            return role;
+        chosen = std::move(*role);
+    } else {
+        chosen.credentials.access_key_id = std::move(profile->access_key_id);
+        chosen.credentials.access_key_secret = std::move(profile->access_key_secret);
+        chosen.credentials.security_token = std::move(profile->security_token);
+    }
+    chosen.profile_name = std::move(profile->name);
+    chosen.profile_region = std::move(profile->region_id);
+    return chosen;
+}
+
+// The credential chain (docs/configuration.md, "Credential chain"): an explicit choice, then
+// the official default chain's order: AccessKey in the environment, (OIDC: not supported),
+// the CLI's config file, the ECS RAM role.
+Result<ChosenCredentials> choose_credentials(const ConfigOverrides& overrides,
+                                             const Sources& from) {
+    const std::string role_override = overrides.ram_role_name.value_or("");
+    if (overrides.profile && !overrides.profile->empty()) {
+        auto path = aliyun_config_path(from);
+        if (path.empty())
+            return invalid(
+                "a profile was named, but neither ALIBABA_CLOUD_CONFIG_FILE nor HOME is set");
+        return from_profile(from, path, *overrides.profile, role_override);
+    }
+    std::optional<CredentialSource> explicit_source = overrides.credential_source;
+    if (!explicit_source) {
+        if (auto found = from.find(std::nullopt, "credential source", {"ECI_CREDENTIALS"})) {
+            const std::string value = detail::ascii_lower(detail::trim_ascii_space(found->value));
+            if (value == "ecs_ram_role")
+                explicit_source = CredentialSource::ecs_ram_role;
+            else if (value == "static" || value == "default" || value == "chain")
+                explicit_source.reset();  // the chain, as when unset
+            else
+                return invalid(
+                    fmt::format("{} must be ecs_ram_role, or default for the credential chain",
+                                found->description));
+        }
+    }
+    if (explicit_source == CredentialSource::ecs_ram_role)
+        return ecs_ram_role(from, role_override);
+
+    // 1. An AccessKey: each value by its own precedence, except that the STS token is dropped
+    // when it comes from a weaker source than the key id: a token left in the environment
+    // must not be sent along with a key given explicitly (the service would refuse the pair).
+    const auto key_id = from.find(overrides.access_key_id, "access_key_id",
+                                  {"ECI_SANDBOX_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_ID"});
+    const auto key_secret =
+        from.find(overrides.access_key_secret, "access_key_secret",
+                  {"ECI_SANDBOX_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_ACCESS_KEY_SECRET"});
+    const auto token = from.find(overrides.security_token, "security_token",
+                                 {"ECI_SANDBOX_SECURITY_TOKEN", "ALIBABA_CLOUD_SECURITY_TOKEN"});
+    ChosenCredentials chosen;
+    if (key_id || key_secret || explicit_source == CredentialSource::static_keys) {
+        // Half a key pair stops here: validate_config() says which half is missing.
+        if (key_id)
+            chosen.credentials.access_key_id = key_id->value;
+        if (key_secret)
+            chosen.credentials.access_key_secret = key_secret->value;
+        if (token && key_id && token->rank <= key_id->rank)
+            chosen.credentials.security_token = token->value;
+        return chosen;
+    }
+    // 2. OIDC (ALIBABA_CLOUD_OIDC_*) is not supported: skipped.
+    // 3. The CLI's config file, when there is one.
+    if (const auto path = aliyun_config_path(from); !path.empty()) {
+        std::error_code ec;
+        if (fs::exists(path, ec)) {
+            const auto wanted = from.find(std::nullopt, "profile", {"ALIBABA_CLOUD_PROFILE"});
+            return from_profile(from, path, wanted ? wanted->value : "", role_override);
+        }
+    }
+    // 4. The ECS RAM role, when a role is named: probing the metadata service without one
+    // would turn "no credentials" into a timeout at the first call on every machine that
+    // is not an ECS instance.
+    if (auto role = from.find(std::nullopt, "role", {"ALIBABA_CLOUD_ECS_METADATA"})) {
+        if (auto disabled =
+                from.find(std::nullopt, "metadata switch", {"ALIBABA_CLOUD_ECS_METADATA_DISABLED"});
+            !disabled || !is_true(disabled->value))
+            return ecs_ram_role(from, role->value);
+    }
+    return chosen;  // empty: validate_config() names the variables to set
+}
+
+}  // namespace
+
+Result<void> validate_config(const ClientConfig& config) {
+    if (config.credential_source == CredentialSource::ecs_ram_role) {
+        if (auto valid = validate_ecs_metadata(config.ecs_metadata); !valid)
+            return valid;
+    } else if (auto valid = validate_credentials(config.credentials); !valid) {
+        return valid;
     }
     if (!is_valid_region_id(config.region_id)) {
         return invalid("the region id must be made of a-z, 0-9 and '-', e.g. cn-hangzhou");
@@ -294,26 +468,30 @@ Result<ClientConfig> load_config(const ConfigOverrides& overrides, const ConfigS
 
     ClientConfig config;
 
-    // Credentials. Each value by its own precedence, except that the STS token is dropped
-    // when it comes from a weaker source than the key id: a token left in the environment
-    // must not be sent along with a key given explicitly (the service would refuse the pair).
-    const auto key_id = from.find(overrides.access_key_id, "access_key_id",
-                                  {"ECI_SANDBOX_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_ID"});
-    const auto key_secret =
-        from.find(overrides.access_key_secret, "access_key_secret",
-                  {"ECI_SANDBOX_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_ACCESS_KEY_SECRET"});
-    const auto token = from.find(overrides.security_token, "security_token",
-                                 {"ECI_SANDBOX_SECURITY_TOKEN", "ALIBABA_CLOUD_SECURITY_TOKEN"});
-    if (key_id)
-        config.credentials.access_key_id = key_id->value;
-    if (key_secret)
-        config.credentials.access_key_secret = key_secret->value;
-    if (token && key_id && token->rank <= key_id->rank) {
-        config.credentials.security_token = token->value;
+    auto chosen = choose_credentials(overrides, from);
+    if (!chosen)
+        return std::move(chosen).error();
+    config.credentials = std::move(chosen->credentials);
+    config.credential_source = chosen->source;
+    if (chosen->source == CredentialSource::ecs_ram_role) {
+        config.ecs_metadata.role_name = std::move(chosen->ram_role_name);
+        if (auto found = from.find(overrides.ecs_metadata_endpoint, "ecs_metadata_endpoint",
+                                   {"ECI_ECS_METADATA_ENDPOINT"})) {
+            if (auto parsed = detail::parse_metadata_endpoint(found->value); !parsed)
+                return invalid(fmt::format("{}: {}", found->description, parsed.error().message));
+            config.ecs_metadata.endpoint = found->value;
+        }
+        if (auto found =
+                from.find(std::nullopt, "imdsv1_disabled", {"ALIBABA_CLOUD_IMDSV1_DISABLED"}))
+            config.ecs_metadata.imdsv1_disabled = is_true(found->value);
     }
 
-    if (auto region = from.find(overrides.region_id, "region_id",
-                                {"ECI_SANDBOX_REGION_ID", "ALIBABA_CLOUD_REGION_ID"})) {
+    auto region = from.find(overrides.region_id, "region_id",
+                            {"ECI_SANDBOX_REGION_ID", "ALIBABA_CLOUD_REGION_ID"});
+    if (!region && !chosen->profile_region.empty())
+        region = Found{chosen->profile_region, Origin::override_value, 0,
+                       fmt::format("the region_id of profile '{}'", chosen->profile_name)};
+    if (region) {
         if (!is_valid_region_id(region->value)) {
             return invalid(
                 fmt::format("{} must be a region id made of a-z, 0-9 and '-', e.g. cn-hangzhou",

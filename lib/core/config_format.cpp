@@ -37,6 +37,11 @@ fmt::format_context::iterator fmt::formatter<eci::Credentials>::format(
         ctx);
 }
 
+fmt::format_context::iterator fmt::formatter<eci::CredentialSource>::format(
+    eci::CredentialSource source, fmt::format_context& ctx) const {
+    return fmt::formatter<std::string_view>::format(eci::to_string(source), ctx);
+}
+
 fmt::format_context::iterator fmt::formatter<eci::SignatureVersion>::format(
     eci::SignatureVersion version, fmt::format_context& ctx) const {
     return fmt::formatter<std::string_view>::format(eci::to_string(version), ctx);
@@ -51,6 +56,14 @@ fmt::format_context::iterator fmt::formatter<eci::Endpoint>::format(
 fmt::format_context::iterator fmt::formatter<eci::ClientConfig>::format(
     const eci::ClientConfig& config, fmt::format_context& ctx) const {
     const auto& retry = config.retry;
+    // The RAM role's credentials are fetched later: say where from instead of empty keys.
+    const std::string credentials =
+        config.credential_source == eci::CredentialSource::ecs_ram_role
+            ? fmt::format("{{source: ecs_ram_role, role: {}, metadata: {}}}",
+                          config.ecs_metadata.role_name.empty() ? "<attached>"
+                                                                : config.ecs_metadata.role_name,
+                          config.ecs_metadata.endpoint)
+            : fmt::format("{}", config.credentials);
     std::string text = fmt::format(
         "{{credentials: {}, region_id: {}, endpoint: {}, signature_version: {}, "
         "timeouts: {{connect: {}ms, read: {}ms}}, tls: {{verify_peer: {}, ca_file: {}}}, "
@@ -62,7 +75,7 @@ fmt::format_context::iterator fmt::formatter<eci::ClientConfig>::format(
         "rate_limit: {{enabled: {}, overrides: {}, max_concurrent: {}, "
         "max_concurrent_exec_starts: {}}}, "
         "max_response_body_bytes: {}}}",
-        config.credentials, config.region_id, config.endpoint, config.signature_version,
+        credentials, config.region_id, config.endpoint, config.signature_version,
         config.timeouts.connect.count(), config.timeouts.read.count(), config.tls.verify_peer,
         config.tls.ca_file.empty() ? "<none>" : config.tls.ca_file,
         describe_proxy(config.proxy.https_proxy),

@@ -70,6 +70,8 @@ struct CliFixture {
         auto ready = json::parse(*line).as_object();
         endpoint = json::value_to<std::string>(ready.at("endpoint"));
         ca_file = json::value_to<std::string>(ready.at("ca_file"));
+        if (ready.contains("metadata_endpoint"))  // --metadata-listen among the args
+            metadata_endpoint = json::value_to<std::string>(ready.at("metadata_endpoint"));
         REQUIRE(json::value_to<std::string>(ready.at("scheme")) == "https");
         REQUIRE_FALSE(ca_file.empty());
     }
@@ -124,6 +126,7 @@ struct CliFixture {
     eci::test::ChildProcess emulator;
     std::string endpoint;
     std::string ca_file;
+    std::string metadata_endpoint;  ///< host:port of its metadata service, if it serves one
 };
 
 inline bool mentions_secret(const ProcessResult& result) {

@@ -389,7 +389,7 @@ TEST_CASE("cli habits: credentials from ~/.aliyun/config.json in the default cha
     const std::string home =
         write_aliyun_config(fixture.dir, "home", "good",
                             ak_profile("good", test_secret) + "," + ak_profile("bad", wrong) +
-                                R"(,{"name":"role","mode":"EcsRamRole","ram_role_name":"r"})");
+                                R"(,{"name":"role","mode":"RamRoleArn","ram_role_arn":"r"})");
 
     // No credentials in the environment: the current profile of the file.
     auto from_file = fixture.cli({"list"}, {}, without_keys(fixture, home));
@@ -413,7 +413,7 @@ TEST_CASE("cli habits: credentials from ~/.aliyun/config.json in the default cha
 
     auto unsupported = fixture.cli({"list", "--profile", "role"}, {}, env);
     CHECK(unsupported.exit_code == 1);
-    CHECK(unsupported.err.find("EcsRamRole") != std::string::npos);
+    CHECK(unsupported.err.find("RamRoleArn") != std::string::npos);
     auto missing = fixture.cli({"list", "--profile", "nobody"}, {}, env);
     CHECK(missing.exit_code == 1);
     CHECK(missing.err.find("no profile 'nobody'") != std::string::npos);
@@ -440,6 +440,67 @@ TEST_CASE("cli habits: an StsToken profile sends its token", "[cli][e2e]") {
     auto stale = fixture.cli({"list", "--profile", "old"}, {}, env);
     CHECK(stale.exit_code == 1);
     CHECK(stale.err.find(token) == std::string::npos);
+}
+
+TEST_CASE("cli habits: mcp honours --profile like the other commands", "[cli][e2e]") {
+    CliFixture fixture;
+    const std::string wrong = "wrong-secret-Mc42";
+    const std::string home =
+        write_aliyun_config(fixture.dir, "home", "bad",
+                            ak_profile("good", test_secret) + "," + ak_profile("bad", wrong));
+    const auto env = without_keys(fixture, home);
+    const std::string session =
+        R"({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}})"
+        "\n"
+        R"({"jsonrpc":"2.0","method":"notifications/initialized"})"
+        "\n"
+        R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_sandboxes","arguments":{}}})"
+        "\n";
+    // The named profile's keys list the sandboxes; without --profile the current ("bad") one
+    // is used and the service refuses it.
+    auto good = fixture.cli({"--profile", "good", "mcp"}, session, env);
+    INFO("stdout: " << good.out << " stderr: " << good.err);
+    CHECK(good.exit_code == 0);
+    CHECK(good.out.find(R"("id":1,"result")") != std::string::npos);
+    CHECK(good.out.find(R"("isError":false)") != std::string::npos);
+    auto current = fixture.cli({"mcp"}, session, env);
+    CHECK(current.out.find(R"("isError":true)") != std::string::npos);
+    auto missing = fixture.cli({"mcp", "--profile", "nobody"}, session, env);
+    CHECK(missing.exit_code == 1);
+    CHECK(missing.err.find("no profile 'nobody'") != std::string::npos);
+    for (const auto* result : {&good, &current, &missing}) {
+        CHECK_FALSE(mentions_secret(*result));
+        CHECK(result->out.find(wrong) == std::string::npos);
+        CHECK(result->err.find(wrong) == std::string::npos);
+    }
+}
+
+TEST_CASE("cli habits: an EcsRamRole profile and ECI_CREDENTIALS use the metadata service",
+          "[cli][e2e]") {
+    CliFixture fixture("none", {"--access-key-secret", test_secret, "--metadata-listen",
+                                "127.0.0.1:0", "--metadata-role", "cli-role"});
+    REQUIRE_FALSE(fixture.metadata_endpoint.empty());
+    const std::string home = write_aliyun_config(
+        fixture.dir, "home", "instance",
+        R"({"name":"instance","mode":"EcsRamRole","ram_role_name":"cli-role"})");
+    auto env = without_keys(fixture, home);
+    env.push_back("ECI_ECS_METADATA_ENDPOINT=http://" + fixture.metadata_endpoint);
+    auto by_profile = fixture.cli({"--profile", "instance", "list"}, {}, env);
+    INFO("stderr: " << by_profile.err);
+    CHECK(by_profile.exit_code == 0);
+    // The file's current profile, in the chain, gets there too.
+    CHECK(fixture.cli({"list"}, {}, env).exit_code == 0);
+    // An unreachable metadata service: a quick, clear failure.
+    auto unreachable_env = without_keys(fixture, (fixture.dir.path / "no-home").string());
+    unreachable_env.push_back("ECI_CREDENTIALS=ecs_ram_role");
+    unreachable_env.push_back("ECI_ECS_METADATA_ENDPOINT=http://127.0.0.1:1");
+    const auto started = std::chrono::steady_clock::now();
+    auto unreachable = fixture.cli({"list"}, {}, unreachable_env);
+    CHECK(unreachable.exit_code == 1);
+    CHECK(unreachable.err.find("metadata service at http://127.0.0.1:1") != std::string::npos);
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
+    for (const auto* result : {&by_profile, &unreachable})
+        CHECK_FALSE(mentions_secret(*result));
 }
 
 #endif  // ECI_CLI_PATH, the emulator

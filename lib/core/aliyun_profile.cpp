@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "cli/aliyun_profile.hpp"
-
-#include <eci/config.hpp>
+#include "core/aliyun_profile.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
@@ -11,7 +9,7 @@
 #include <fstream>
 #include <sstream>
 
-namespace eci::cli {
+namespace eci::detail {
 
 namespace json = boost::json;
 
@@ -48,21 +46,28 @@ Result<AliyunProfile> parse_aliyun_config(std::string_view text, std::string_vie
         if (!entry.is_object() || text_field(entry.get_object(), "name") != name)
             continue;
         const auto& profile = entry.get_object();
-        const std::string mode = text_field(profile, "mode");
         AliyunProfile found;
         found.name = name;
+        found.mode = text_field(profile, "mode");
+        if (found.mode.empty())
+            found.mode = "AK";  // what `aliyun configure` writes when no mode is given
+        found.region_id = text_field(profile, "region_id");
+        if (found.mode == "EcsRamRole") {
+            // The keys come from the instance's metadata service when a call needs them.
+            found.ram_role_name = text_field(profile, "ram_role_name");
+            return found;
+        }
         found.access_key_id = text_field(profile, "access_key_id");
         found.access_key_secret = text_field(profile, "access_key_secret");
-        found.region_id = text_field(profile, "region_id");
-        if (mode == "StsToken") {
+        if (found.mode == "StsToken") {
             found.security_token = text_field(profile, "sts_token");
             if (found.security_token.empty())
                 return invalid(fmt::format("profile '{}' (StsToken) has no sts_token", name));
-        } else if (mode != "AK" && !mode.empty()) {
+        } else if (found.mode != "AK") {
             return invalid(fmt::format(
-                "profile '{}' uses mode {}, which eci-sandbox does not support (AK and StsToken "
-                "are; see docs/configuration.md)",
-                name, mode.size() <= 40 ? mode : std::string("(unreadable)")));
+                "profile '{}' uses mode {}, which eci-sandbox does not support (AK, StsToken and "
+                "EcsRamRole are; see docs/configuration.md)",
+                name, found.mode.size() <= 40 ? found.mode : std::string("(unreadable)")));
         }
         if (found.access_key_id.empty() || found.access_key_secret.empty())
             return invalid(
@@ -70,13 +75,6 @@ Result<AliyunProfile> parse_aliyun_config(std::string_view text, std::string_vie
         return found;
     }
     return invalid(fmt::format("no profile '{}' in the Alibaba Cloud CLI config", name));
-}
-
-std::filesystem::path aliyun_config_path() {
-    auto home = process_environment("HOME");
-    if (!home)
-        return {};
-    return std::filesystem::path(*home) / ".aliyun" / "config.json";
 }
 
 Result<AliyunProfile> read_aliyun_profile(const std::filesystem::path& path,
@@ -95,4 +93,4 @@ Result<AliyunProfile> read_aliyun_profile(const std::filesystem::path& path,
     return parsed;
 }
 
-}  // namespace eci::cli
+}  // namespace eci::detail
