@@ -240,6 +240,13 @@ asio::awaitable<void> ExecGateway::serve(Stream stream, Request request) {
         return TerminalSize{rows, columns};
     };
 
+    // Where the command's stdin goes once it runs: its terminal, its stdin pipe, or nowhere.
+    auto stdin_sink = [&]() -> asio::posix::stream_descriptor* {
+        if (process->tty())
+            return &process->terminal();
+        return process->has_stdin() ? &process->stdin_pipe() : nullptr;
+    };
+
     // Client -> process: stdin, resize, close.
     auto reader = [&]() -> asio::awaitable<void> {
         beast::flat_buffer buffer;
@@ -288,21 +295,17 @@ asio::awaitable<void> ExecGateway::serve(Stream stream, Request request) {
                 else
                     early_stdin.append(data);
             } else if (channel == channel_stdin) {
-                if (process->tty()) {
-                    auto [write_ec, written] = co_await asio::async_write(
-                        process->terminal(), asio::buffer(data), tuple_awaitable);
-                    (void)write_ec;
-                    (void)written;
-                } else if (process->has_stdin()) {
-                    if (data.empty()) {
-                        process->close_stdin();  // an empty stdin frame is EOF
-                        continue;
-                    }
-                    auto [write_ec, written] = co_await asio::async_write(
-                        process->stdin_pipe(), asio::buffer(data), tuple_awaitable);
-                    (void)write_ec;
-                    (void)written;
+                auto* sink = stdin_sink();
+                if (sink == nullptr)
+                    continue;
+                if (data.empty() && !process->tty()) {
+                    process->close_stdin();  // an empty stdin frame is EOF
+                    continue;
                 }
+                auto [write_ec, written] =
+                    co_await asio::async_write(*sink, asio::buffer(data), tuple_awaitable);
+                (void)write_ec;
+                (void)written;
             } else if (channel == resize_channel && ticket.tty) {
                 if (auto size = terminal_size(data)) {
                     if (process)
@@ -378,12 +381,11 @@ asio::awaitable<void> ExecGateway::serve(Stream stream, Request request) {
     // then does the reader write on its own, so the order is the client's.
     auto deliver_early = [&]() -> asio::awaitable<void> {
         delivering_early = true;
-        while (!early_stdin.empty() && (process->tty() || process->has_stdin())) {
+        while (!early_stdin.empty() && stdin_sink() != nullptr) {
             std::string chunk = std::move(early_stdin);
             early_stdin.clear();
-            auto& sink = process->tty() ? process->terminal() : process->stdin_pipe();
             auto [write_ec, written] =
-                co_await asio::async_write(sink, asio::buffer(chunk), tuple_awaitable);
+                co_await asio::async_write(*stdin_sink(), asio::buffer(chunk), tuple_awaitable);
             (void)written;
             if (write_ec)
                 break;
