@@ -18,7 +18,7 @@ field() { printf '%s' "$ready" | sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }
 export ECI_SANDBOX_ENDPOINT="https://$(field endpoint)" ECI_SANDBOX_CA_FILE=$(field ca_file) \
     ECI_SANDBOX_REGION_ID=cn-hangzhou ECI_SANDBOX_ACCESS_KEY_ID=LTAIcpbench00001 \
     ECI_SANDBOX_ACCESS_KEY_SECRET=$secret
-id=$("$cli" create --image bench --name cp-bench --wait --json | sed -n 's/.*"sandbox_id":"\([^"]*\)".*/\1/p')
+id=$("$cli" create --image bench --name cp-bench --json | sed -n 's/.*"sandbox_id":"\([^"]*\)".*/\1/p')
 head -c "$((megabytes * 1000000))" /dev/urandom >"$work/big.bin"
 measure() {
     /usr/bin/time -v "$@" 2>"$work/time" >/dev/null

@@ -217,17 +217,21 @@ asio::awaitable<void> lifecycle(Run& run, int n) {
     eci::ShellSession* shell = session ? &*session : nullptr;
     for (int i = 0; i < run.options.commands && ok; ++i) {
         const auto expected = fmt::format("{}-{}", sandbox->id(), i);
-        auto exec = eci::ExecOptions{};
-        exec.idempotent = true;
-        exec.timeout = seconds(120);
         begun = steady_clock::now();
         auto command = fmt::format("echo {}", expected);
         // No co_await inside a conditional expression (GCC 12 pitfalls): one branch each.
         std::optional<eci::Result<eci::CommandResult>> result;
-        if (shell != nullptr)
-            result.emplace(co_await shell->run(std::move(command), std::move(exec)));
-        else
+        if (shell != nullptr) {
+            auto in_session = eci::ShellRunOptions{};
+            in_session.idempotent = true;
+            in_session.timeout = seconds(120);
+            result.emplace(co_await shell->run(std::move(command), std::move(in_session)));
+        } else {
+            auto exec = eci::ExecOptions{};
+            exec.idempotent = true;
+            exec.timeout = seconds(120);
             result.emplace(co_await sandbox->bash(std::move(command), std::move(exec)));
+        }
         auto& ran = *result;
         if (!ran.ok()) {
             run.fail(n, "bash", ran.error().to_string());
@@ -245,17 +249,25 @@ asio::awaitable<void> lifecycle(Run& run, int n) {
     if (ok) {
         begun = steady_clock::now();
         auto start = eci::TmuxStartOptions{};
-        start.session = shell;
         auto job_command = fmt::format("sleep 0.2; echo job-{}; exit 7", n);
-        auto job = co_await sandbox->tmux_start(std::move(job_command), std::move(start));
+        // Through the shell session when there is one (no API call), else one exec each.
+        eci::Result<std::string> job = eci::Error::make(eci::ErrorKind::cancelled, "not started");
+        if (shell != nullptr)
+            job = co_await shell->tmux_start(std::move(job_command), std::move(start));
+        else
+            job = co_await sandbox->tmux_start(std::move(job_command), std::move(start));
         if (!job.ok()) {
             run.fail(n, "tmux", job.error().to_string());
             ok = false;
         } else {
             auto wait = eci::TmuxWaitOptions{};
             wait.timeout = seconds(300);
-            wait.session = shell;
-            auto waited = co_await sandbox->tmux_wait(*job, std::move(wait));
+            eci::Result<eci::TmuxPollResult> waited =
+                eci::Error::make(eci::ErrorKind::cancelled, "not waited");
+            if (shell != nullptr)
+                waited = co_await shell->tmux_wait(*job, std::move(wait));
+            else
+                waited = co_await sandbox->tmux_wait(*job, std::move(wait));
             if (!waited.ok()) {
                 run.fail(n, "tmux", waited.error().to_string());
                 ok = false;
@@ -445,7 +457,7 @@ int main(int argc, char** argv) {
     config.lease.tag_sandboxes = false;          // the peer does not tag either: same API payloads
     config.lease.default_lease = eci::no_lease;  // nor sets ActiveDeadlineSeconds
     config.rate_limit.enabled = options.rate_limit;
-    auto client = eci::AsyncEciSandbox::create(io.get_executor(), config);
+    auto client = eci::AsyncEciSandbox::from_config(io.get_executor(), config);
     if (!client.ok())
         return fmt::print(stderr, "{}\n", client.error()), 1;
 

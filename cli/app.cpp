@@ -92,7 +92,7 @@ EciSandbox* Invocation::client() {
             config->timeouts.connect = std::min(config->timeouts.connect, bound);
         }
     }
-    auto created = EciSandbox::create(std::move(*config), cli_logger(args));
+    auto created = EciSandbox::from_config(std::move(*config), cli_logger(args));
     if (!created) {
         report_error(created.error());
         return nullptr;

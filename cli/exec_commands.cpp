@@ -4,7 +4,7 @@
 #include "cli/commands.hpp"
 #include "cli/json_output.hpp"
 
-#include "core/shell_wrappers.hpp"
+#include <eci/text.hpp>
 
 #include <fmt/format.h>
 
@@ -77,9 +77,10 @@ std::optional<std::string> forwarded_stdin(const Invocation& invocation) {
     return std::move(*input);
 }
 
-/// ExecOptions from the shared flags; nullopt after a usage error.
-std::optional<ExecOptions> exec_options_from(Invocation& invocation) {
-    ExecOptions options;
+/// The options from the shared flags (`--tty` and `--raw-argv` are exec's only: bash has no
+/// such flags, so they stay off); nullopt after a usage error.
+std::optional<ExecCommandOptions> exec_options_from(Invocation& invocation) {
+    ExecCommandOptions options;
     auto timeout = seconds_option(invocation, "timeout", ExecOptions::max_timeout);
     if (!timeout)
         return std::nullopt;
@@ -172,7 +173,7 @@ int run_exec(Invocation& invocation) {
             prefix.push_back(key + "=" + value);
         argv.insert(argv.begin(), prefix.begin(), prefix.end());
     }
-    return run_remote(invocation, [&](EciSandbox& client, ExecOptions options) {
+    return run_remote(invocation, [&](EciSandbox& client, ExecCommandOptions options) {
         return client.exec_command(positionals[0], std::move(argv), std::move(options));
     });
 }
@@ -195,9 +196,10 @@ int run_bash(Invocation& invocation) {
         return exit_code::usage;
     std::string exports;
     for (const auto& [key, value] : *env)
-        exports += fmt::format("export {}={}\n", key, detail::shell_quote(value));
+        exports += fmt::format("export {}={}\n", key, shell_quote(value));
     command = exports + command;
-    return run_remote(invocation, [&](EciSandbox& client, ExecOptions options) {
+    return run_remote(invocation, [&](EciSandbox& client, ExecCommandOptions options) {
+        // bash reads the common part (its flags cannot set tty or raw_argv).
         return client.bash(positionals[0], std::move(command), std::move(options));
     });
 }

@@ -3,8 +3,10 @@
 
 #include "cli/app.hpp"
 #include "cli/terminal_text.hpp"
-#include "core/models_json.hpp"
 
+#include <eci/models.hpp>
+
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 
@@ -29,7 +31,7 @@ json::value sandbox_json(const SandboxInfo& info) {
         {"memory", info.memory},           {"region_id", info.region_id},
         {"zone_id", info.zone_id},         {"intranet_ip", info.intranet_ip},
         {"internet_ip", info.internet_ip}, {"creation_time", info.creation_time},
-        {"request_id", info.request_id},   {"group", detail::to_json(info.group)},
+        {"request_id", info.request_id},   {"group", json::parse(to_json_text(info.group))},
     };
 }
 

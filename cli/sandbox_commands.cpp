@@ -32,8 +32,9 @@ constexpr OptionSpec create_options[] = {
     {"port", true, true, "N[/TCP|UDP]", "container port"},
     {"tag", true, true, "K=V", "tag of the sandbox"},
     {"container-name", true, false, "NAME", "name of the container (default sandbox)"},
-    {"wait", false, false, "", "wait until the sandbox is Running"},
-    {"wait-timeout", true, false, "SECONDS", "bound of --wait (default 300)"},
+    {"no-wait", false, false, "", "return once the create is accepted, before Running"},
+    {"wait", false, false, "", "deprecated, the default since 0.2: wait until Running"},
+    {"wait-timeout", true, false, "SECONDS", "bound of the wait for Running (default 300)"},
     {"quiet", false, false, "", "print the id only", 'q'},
 };
 
@@ -137,7 +138,12 @@ int run_create(Invocation& invocation) {
             return usage_error(invocation, port.error().message);
         options.ports.push_back({port->first, std::move(port->second)});
     }
-    const bool wait = invocation.args.has("wait");
+    // Waiting for Running is the default (0.2); --wait is kept, as a no-op, for one version.
+    const bool wait = !invocation.args.has("no-wait");
+    if (!wait && invocation.args.has("wait"))
+        return usage_error(invocation, "--wait and --no-wait contradict each other");
+    if (!wait && invocation.args.value("wait-timeout"))
+        return usage_error(invocation, "--wait-timeout bounds the wait, which --no-wait skips");
     auto wait_timeout =
         seconds_option(invocation, "wait-timeout", std::chrono::milliseconds(300000));
     if (!wait_timeout)
@@ -146,11 +152,13 @@ int run_create(Invocation& invocation) {
     auto* client = invocation.client();
     if (client == nullptr)
         return exit_code::error;
+    // The wait below is this command's own, with progress on stderr.
+    options.wait_until_running = false;
     auto created = client->create(std::move(options));
     if (!created)
         return report_error(created.error());
     const std::string id = created->id();
-    // --json prints the same description with or without --wait; a failure after the create
+    // --json prints the same description with or without --no-wait; a failure after the create
     // names the sandbox in the error ("sandbox_id"), so it can be deleted.
     auto failed_after_create = [&](Error error) {
         if (error.sandbox_id.empty())
@@ -385,9 +393,9 @@ const Command commands[] = {
     {"create", "--image IMAGE [options] [-- COMMAND...]", "create a sandbox and print its id",
      create_options,
      "Prints the new sandbox id on stdout; with --json the sandbox's description (as `info\n"
-     "--json`), with or without --wait. With --wait, a sandbox that never reaches Running is\n"
-     "still named (its id before the error; with --json the error's sandbox_id), so it can\n"
-     "be deleted.\n",
+     "--json`). It waits until the sandbox is Running (bounded by --wait-timeout) unless\n"
+     "--no-wait is given. A sandbox that never reaches Running is still named (its id before\n"
+     "the error; with --json the error's sandbox_id), so it can be deleted.\n",
      run_create},
     {"list", "[options]", "list sandboxes (every page)", list_options, "", run_list},
     {"info", "ID", "describe one sandbox", {}, "", run_info},

@@ -5,8 +5,8 @@
 #include "cli/commands.hpp"
 #include "cli/local_terminal.hpp"
 
+#include <eci/async_sandbox.hpp>
 #include <eci/interactive_exec.hpp>
-#include <eci/sandbox_client.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -216,7 +216,8 @@ int run_shell(Invocation& invocation) {
     plan.options.tty =
         invocation.args.has("tty") || (terminal.is_terminal() && !invocation.args.has("no-tty"));
 
-    auto client = AsyncEciSandbox::create(io.get_executor(), config_overrides(invocation.args));
+    auto client =
+        AsyncEciSandbox::from_config(io.get_executor(), config_overrides(invocation.args));
     if (!client)
         return report_error(client.error());
     int code = exit_code::error;

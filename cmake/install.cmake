@@ -4,7 +4,7 @@
 #   development  headers, libeci_sandbox.a or the .so link, CMake package, eci_sandbox.pc
 #   tools        eci-sandbox, eci-emulator, eci-sandbox-init
 # (`cmake --install build --component development`). Another project then does
-#   find_package(eci_sandbox 0.1 CONFIG REQUIRED)
+#   find_package(eci_sandbox 0.2 CONFIG REQUIRED)
 #   target_link_libraries(app PRIVATE eci::sandbox)
 # or `pkg-config --cflags --libs eci_sandbox`. The exported target carries the public compile
 # definitions (BOOST_ASIO_SEPARATE_COMPILATION, BOOST_BEAST_SEPARATE_COMPILATION,
@@ -31,8 +31,8 @@ configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/eci_sandboxConfig.cmak
                               ${PROJECT_BINARY_DIR}/eci_sandboxConfig.cmake
                               INSTALL_DESTINATION ${ECI_INSTALL_CMAKEDIR})
 # CHANGELOG.md: while the major version is 0, a minor release may change the API, so only the
-# same MAJOR.MINOR is compatible: find_package(eci_sandbox 0.1) accepts 0.1.0, 0.1.1, ... and
-# refuses 0.2.0 (and 1.x). From 1.0 on this becomes SameMajorVersion.
+# same MAJOR.MINOR is compatible: find_package(eci_sandbox 0.2) accepts 0.2.0, 0.2.1, ... and
+# refuses 0.3.0 (and 1.x). From 1.0 on this becomes SameMajorVersion.
 if(PROJECT_VERSION_MAJOR EQUAL 0)
     set(ECI_VERSION_COMPATIBILITY SameMinorVersion)
 else()

@@ -1,7 +1,7 @@
 # CPack: `cpack -G DEB` in a build directory makes Debian packages, one per install component:
 #   libeci-sandbox-dev   development: headers, library, CMake package, eci_sandbox.pc
 #   eci-sandbox-tools    tools: eci-sandbox, eci-emulator, eci-sandbox-init
-#   libeci-sandbox0.1    runtime: libeci_sandbox.so.0.1 (BUILD_SHARED_LIBS=ON builds only)
+#   libeci-sandbox0.2    runtime: libeci_sandbox.so.0.2 (BUILD_SHARED_LIBS=ON builds only)
 # installed under /usr. The Depends name Debian 12's packages, so
 # `apt-get install ./libeci-sandbox-dev_*.deb` on a fresh machine brings what a build needs.
 # ctest "package: deb installs and consumes" builds, unpacks (or installs) and uses them.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "emulator/actions.hpp"
 
+#include "core/actions.hpp"
 #include "core/encoding.hpp"
 #include "core/models_json.hpp"
 #include "core/time_format.hpp"
@@ -138,12 +139,19 @@ void ActionHandlers::add_routes(Router& router) {
                        return run_sync(this, handler, std::move(request), std::move(request_id));
                    });
     };
-    route_sync("CreateContainerGroup", &ActionHandlers::create_container_group);
-    route_sync("DescribeContainerGroups", &ActionHandlers::describe_container_groups);
-    route("DeleteContainerGroup", &ActionHandlers::delete_container_group);
-    route_sync("RestartContainerGroup", &ActionHandlers::restart_container_group);
-    route("ExecContainerCommand", &ActionHandlers::exec_container_command);
-    route_sync("DescribeContainerLog", &ActionHandlers::describe_container_log);
+    // The names come from the one action table the client sends them by (core/actions.hpp).
+    route_sync(std::string(eci::detail::create_container_group.name),
+               &ActionHandlers::create_container_group);
+    route_sync(std::string(eci::detail::describe_container_groups.name),
+               &ActionHandlers::describe_container_groups);
+    route(std::string(eci::detail::delete_container_group.name),
+          &ActionHandlers::delete_container_group);
+    route_sync(std::string(eci::detail::restart_container_group.name),
+               &ActionHandlers::restart_container_group);
+    route(std::string(eci::detail::exec_container_command.name),
+          &ActionHandlers::exec_container_command);
+    route_sync(std::string(eci::detail::describe_container_log.name),
+               &ActionHandlers::describe_container_log);
 }
 
 ActionHandlers::Awaitable ActionHandlers::run_sync(ActionHandlers* self, SyncHandler handler,

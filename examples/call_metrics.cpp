@@ -112,7 +112,7 @@ int main() {
     logger.level = eci::LogLevel::debug;  // the exec WebSocket's life is logged at debug
     logger.record_sink = print_json_line;
 
-    auto client = eci::EciSandbox::create(std::move(*config), std::move(logger));
+    auto client = eci::EciSandbox::from_config(std::move(*config), std::move(logger));
     if (!client) {
         fmt::print(stderr, "client: {}\n", client.error());
         return 1;

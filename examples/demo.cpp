@@ -179,7 +179,7 @@ int main() {
         fmt::print(stderr, "demo: {}\n", config.error());
     } else {
         asio::io_context io;
-        auto client = eci::AsyncEciSandbox::create(io.get_executor(), *config);
+        auto client = eci::AsyncEciSandbox::from_config(io.get_executor(), *config);
         if (!client.ok()) {
             fmt::print(stderr, "demo: {}\n", client.error());
         } else {

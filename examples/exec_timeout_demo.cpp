@@ -17,7 +17,7 @@
 using namespace std::chrono_literals;
 
 int main() {
-    auto client = eci::EciSandbox::create();
+    auto client = eci::EciSandbox::from_config();
     if (!client) {
         fmt::print(stderr, "configuration: {}\n", client.error());
         return 1;

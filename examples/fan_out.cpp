@@ -71,7 +71,7 @@ int main() {
     const char* image = std::getenv("ECI_EXAMPLE_IMAGE");
 
     asio::io_context io;
-    auto client = eci::AsyncEciSandbox::create(io.get_executor());
+    auto client = eci::AsyncEciSandbox::from_config(io.get_executor());
     if (!client) {
         fmt::print(stderr, "configuration: {}\n", client.error());
         return 1;

@@ -79,7 +79,7 @@ int run(eci::Sandbox& sandbox) {
 }  // namespace
 
 int main() {
-    auto client = eci::EciSandbox::create();
+    auto client = eci::EciSandbox::from_config();
     if (!client) {
         fmt::print(stderr, "configuration: {}\n", client.error());
         return 1;

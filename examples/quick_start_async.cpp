@@ -85,7 +85,7 @@ asio::awaitable<int> quick_start(eci::AsyncEciSandbox client) {
 
 int main() {
     asio::io_context io;
-    auto client = eci::AsyncEciSandbox::create(io.get_executor());
+    auto client = eci::AsyncEciSandbox::from_config(io.get_executor());
     if (!client) {
         fmt::print(stderr, "configuration: {}\n", client.error());
         return 1;

@@ -16,7 +16,7 @@
 #include <string>
 
 int main() {
-    auto client = eci::EciSandbox::create();  // eci::load_config(): environment, then .env
+    auto client = eci::EciSandbox::from_config();  // eci::load_config(): environment, then .env
     if (!client) {
         fmt::print(stderr, "configuration: {}\n", client.error());
         return 1;

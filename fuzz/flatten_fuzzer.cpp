@@ -4,7 +4,8 @@
 // reads back as the same double.
 #include "fuzz_input.hpp"
 
-#include "core/flatten.hpp"
+#include "core/js_number.hpp"
+#include "test/support/flatten_json.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/parse_options.hpp>
@@ -34,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const boost::json::value value = boost::json::parse(text, ec, {}, options);
     if (ec)
         return 0;
-    (void)eci::detail::flatten_json(value, "");
-    (void)eci::detail::flatten_json(value, "Container");
+    (void)eci::test::flatten_json(value, "");
+    (void)eci::test::flatten_json(value, "Container");
     return 0;
 }

@@ -350,7 +350,7 @@ class Server {
 Result<int> serve_stdio(const ConfigOverrides& overrides, ServerOptions options) {
     std::signal(SIGPIPE, SIG_IGN);  // a gone host is seen as EPIPE on write
     asio::io_context io;
-    auto client = AsyncEciSandbox::create(io.get_executor(), overrides, options.logger);
+    auto client = AsyncEciSandbox::from_config(io.get_executor(), overrides, options.logger);
     if (!client)
         return std::move(client).error();
     auto context = std::make_shared<ToolContext>(ToolContext{*client, options.lease, {}});

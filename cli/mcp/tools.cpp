@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/mcp/tools.hpp"
 
-#include "core/encoding.hpp"
-
 #include <eci/async_sandbox.hpp>
+#include <eci/text.hpp>
 
 #include <boost/json/array.hpp>
 
@@ -179,13 +178,12 @@ awaitable<ToolOutcome> read_file(ToolContext& context, json::object args) {
     if (!file)
         co_return error_outcome(file.error());
     const bool text = is_valid_utf8(file->content);
-    co_return ok(
-        json::object{{"sandbox_id", id},
-                     {"path", file->path},
-                     {"content", text ? file->content : detail::base64_encode(file->content)},
-                     {"encoding", text ? "utf-8" : "base64"},
-                     {"size", file->content.size()},
-                     {"sha256", file->sha256}});
+    co_return ok(json::object{{"sandbox_id", id},
+                              {"path", file->path},
+                              {"content", text ? file->content : base64_encode(file->content)},
+                              {"encoding", text ? "utf-8" : "base64"},
+                              {"size", file->content.size()},
+                              {"sha256", file->sha256}});
 }
 
 awaitable<ToolOutcome> write_file(ToolContext& context, json::object args) {
@@ -193,7 +191,7 @@ awaitable<ToolOutcome> write_file(ToolContext& context, json::object args) {
     std::string path = text_arg(args, "path");
     std::string content = text_arg(args, "content");
     if (text_arg(args, "encoding") == "base64") {
-        auto decoded = detail::base64_decode(content);
+        auto decoded = base64_decode(content);
         if (!decoded)
             co_return error_outcome(Error::make(ErrorKind::invalid_argument,
                                                 "content is not valid base64 (encoding base64)"));

@@ -8,7 +8,7 @@
 
 #include "cli/mcp/protocol.hpp"
 
-#include <eci/sandbox_client.hpp>
+#include <eci/async_sandbox.hpp>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>

@@ -35,12 +35,12 @@ class AsyncSandbox {
         std::chrono::milliseconds timeout = std::chrono::milliseconds(300000));
     /// The exec operations: `options.container_name` empty means this handle's container.
     boost::asio::awaitable<Result<CommandResult>> exec_command(std::vector<std::string> argv,
-                                                               ExecOptions options);
+                                                               ExecCommandOptions options);
     boost::asio::awaitable<Result<CommandResult>> bash(std::string command, ExecOptions options);
     boost::asio::awaitable<Result<CommandResult>> bash_ws(std::string command, ExecOptions options);
     /// With default options (overloads, not default arguments: see AsyncEciSandbox::list).
     boost::asio::awaitable<Result<CommandResult>> exec_command(std::vector<std::string> argv) {
-        return exec_command(std::move(argv), ExecOptions{});
+        return exec_command(std::move(argv), ExecCommandOptions{});
     }
     boost::asio::awaitable<Result<CommandResult>> bash(std::string command) {
         return bash(std::move(command), ExecOptions{});
@@ -98,6 +98,7 @@ class AsyncSandbox {
 
   private:
     ExecOptions with_container(ExecOptions options) const;
+    ExecCommandOptions with_container(ExecCommandOptions options) const;
 
     AsyncEciSandbox client_;
     std::string sandbox_id_;

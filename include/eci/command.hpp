@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace eci {
 
@@ -61,7 +62,9 @@ struct CommandResult {
     }
 };
 
-/// How to run one command. Every field has a usable default.
+/// How to run one command of its own exec (bash, bash_ws; exec_command's options add
+/// ExecCommandOptions's). Every field has a usable default. (ShellSession::run takes
+/// ShellRunOptions: a command of a shell that already runs has no container, stdin or sync.)
 struct ExecOptions {
     /// The longest accepted timeout, as in the Python package: 600 s.
     static constexpr std::chrono::milliseconds max_timeout{600000};
@@ -83,27 +86,19 @@ struct ExecOptions {
     /// connected) runs again from the start within the same timeout (`on_output` then sees
     /// the new run's output from its beginning). Default false (retried only after a refusal).
     bool idempotent = false;
-    /// exec_command and bash: bytes sent to the command's stdin (Stdin is turned on). The
+    /// exec_command and bash (bash_ws refuses it: its stdin carries the command): bytes sent to
+    /// the command's stdin (Stdin is turned on). The
     /// protocol has no end-of-input of its own, so the wrappers hand the command exactly these
     /// bytes and then end-of-input (`head -c N |`): `cat` ends. With `raw_argv`, `tty` or
     /// `sync == false` the bytes are sent bare and the command must know when to stop
     /// reading. bash then runs the command from a temporary file (see bash_stdin_argv).
     std::optional<std::string> stdin_data;
-    /// exec_command only: allocate a TTY (stdout and stderr then arrive merged). Default false.
-    bool tty = false;
-    /// exec_command only: send `argv` exactly as given. By default (false) a synchronous,
-    /// non-TTY exec_command runs argv under `/bin/sh -c '"$@"; <report the status>' sh ARGV...`
-    /// so the exit code is known on every exec-stream convention (the real service's stream
-    /// carries no exit status); the arguments still reach the program untouched, with no shell
-    /// parsing. Set this for an image without /bin/sh: the exit code is then known only when
-    /// the service's stream reports one. The wrapper is never used with `tty` or `sync=false`.
-    bool raw_argv = false;
-    /// bash, bash_ws, exec_command: run the command in this directory (any value is safe).
-    /// exec_command needs its exit-status wrapper for it (invalid_argument with `raw_argv`,
-    /// `tty` or `sync == false`).
+    /// Run the command in this directory (any value is safe). exec_command needs its
+    /// exit-status wrapper for it (invalid_argument with `raw_argv`, `tty` or `sync == false`).
     std::string exec_dir;
-    /// exec_command, bash: false returns the WebSocket and HTTP URLs without attaching (the
-    /// Python `sync=False`); nothing is read and no exit code is known. Default true.
+    /// exec_command, bash (bash_ws refuses false): false returns the WebSocket and HTTP URLs
+    /// without attaching (the Python `sync=False`); nothing is read and no exit code is
+    /// known. Default true.
     bool sync = true;
 
     /// `timeout` clamped to (0, 600 s].
@@ -111,6 +106,42 @@ struct ExecOptions {
         return (timeout <= std::chrono::milliseconds::zero() || timeout > max_timeout) ? max_timeout
                                                                                        : timeout;
     }
+};
+
+/// exec_command's options: ExecOptions plus the two fields only exec_command reads (in 0.1
+/// they were ExecOptions fields that bash and bash_ws ignored).
+struct ExecCommandOptions : ExecOptions {
+    ExecCommandOptions() = default;
+    /// The common options, with `tty` and `raw_argv` off: `exec_command(argv, exec_options)`.
+    ExecCommandOptions(ExecOptions common)  // NOLINT(google-explicit-constructor): by design
+        : ExecOptions(std::move(common)) {}
+
+    /// Allocate a TTY (stdout and stderr then arrive merged). Default false.
+    bool tty = false;
+    /// Send `argv` exactly as given. By default (false) a synchronous, non-TTY exec_command
+    /// runs argv under `/bin/sh -c '"$@"; <report the status>' sh ARGV...` so the exit code is
+    /// known on every exec-stream convention (the real service's stream carries no exit
+    /// status); the arguments still reach the program untouched, with no shell parsing. Set
+    /// this for an image without /bin/sh: the exit code is then known only when the service's
+    /// stream reports one. The wrapper is never used with `tty` or `sync=false`.
+    bool raw_argv = false;
+};
+
+/// What ShellSession::run reads: a command of a shell that already runs has no container to
+/// choose (the session's), no stdin (it reads /dev/null), no TTY and no `sync == false`.
+struct ShellRunOptions {
+    /// Deadline of the command, waiting in the session's queue included. Default and maximum
+    /// 600 s; values <= 0 or above 600 s mean 600 s.
+    std::chrono::milliseconds timeout = ExecOptions::max_timeout;
+    /// Bound of each kept buffer, as ExecOptions::max_output_bytes. Default 16 MiB.
+    std::size_t max_output_bytes = 16u * 1024u * 1024u;
+    /// Receives every chunk as it arrives, as ExecOptions::on_output.
+    std::function<void(OutputStream, std::string_view)> on_output;
+    /// The command may run again after the connection dropped during it (a new shell). Default
+    /// false: such a drop is an error.
+    bool idempotent = false;
+    /// Run the command in this directory (any value is safe).
+    std::string exec_dir;
 };
 
 }  // namespace eci

@@ -148,6 +148,11 @@ struct ContainerGroup {
     friend bool operator==(const ContainerGroup&, const ContainerGroup&) = default;
 };
 
+/// `group` as compact JSON with the service's field names (as DescribeContainerGroups
+/// returns one group), e.g. for a tool's `--json` output. Fields left at their defaults are
+/// written too.
+std::string to_json_text(const ContainerGroup& group);
+
 // ---------------------------------------------------------------------------------------
 // Requests. region_id is not part of them: the client adds its configured region.
 

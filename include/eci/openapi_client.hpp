@@ -20,6 +20,10 @@
 
 namespace eci {
 
+namespace detail {
+struct StateAccess;
+}
+
 /// Options that travel with one call.
 struct CallOptions {
     /// Deadline for the whole call, retries and backoff included. Default 0 = the client's
@@ -116,10 +120,10 @@ class OpenApiClient {
     const ClientConfig& config() const noexcept;
     boost::asio::any_io_executor get_executor() const noexcept;
 
-    struct State;  ///< defined in lib/api; the pool, the TLS context, the counters
-    const std::shared_ptr<State>& state() const noexcept { return state_; }
+    struct State;  ///< defined in lib/api; the pool, the TLS context, the counters; opaque
 
   private:
+    friend struct detail::StateAccess;  // the library's layers (lib/api/state_access.hpp)
     explicit OpenApiClient(std::shared_ptr<State> state);
     std::shared_ptr<State> state_;
 };

@@ -19,6 +19,7 @@
 #include <eci/sandbox_guard.hpp>
 #include <eci/sandbox_types.hpp>
 #include <eci/shell_session.hpp>
+#include <eci/text.hpp>
 #include <eci/tmux.hpp>
 #include <eci/tree_transfer.hpp>
 #include <eci/version.hpp>

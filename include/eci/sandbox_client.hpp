@@ -23,6 +23,9 @@
 
 namespace eci {
 
+// Defined in <eci/async_sandbox.hpp>, which includes this header (not the other way round:
+// public headers have no include cycle). Include that one, or <eci/sandbox.hpp>, to use
+// what create() and get() return.
 class AsyncSandbox;
 
 /// The asynchronous sandbox client, mirroring the Python `AsyncEciSandbox`: create, find,
@@ -41,13 +44,13 @@ class AsyncEciSandbox {
   public:
     /// A client for `config` (validated) on `executor`.
     /// Errors: auth / invalid_argument from validate_config or an unreadable CA file.
-    static Result<AsyncEciSandbox> create(boost::asio::any_io_executor executor,
-                                          ClientConfig config, Logger logger = {});
+    static Result<AsyncEciSandbox> from_config(boost::asio::any_io_executor executor,
+                                               ClientConfig config, Logger logger = {});
     /// A client configured by load_config(overrides) (environment, .env).
     /// Errors: those of load_config and the overload above.
-    static Result<AsyncEciSandbox> create(boost::asio::any_io_executor executor,
-                                          const ConfigOverrides& overrides = {},
-                                          Logger logger = {});
+    static Result<AsyncEciSandbox> from_config(boost::asio::any_io_executor executor,
+                                               const ConfigOverrides& overrides = {},
+                                               Logger logger = {});
 
     /// Creates a sandbox with one container (CreateContainerGroup) and returns its handle,
     /// which knows the container name. With `options.wait_until_running`, returns once it
@@ -112,13 +115,13 @@ class AsyncEciSandbox {
     /// Runs `argv` (ExecContainerCommand, TTY and Stdin off unless options say otherwise)
     /// and reads its output over the exec WebSocket. The exit code is always known: argv runs
     /// under a `/bin/sh` wrapper that reports it (arguments untouched; see
-    /// ExecOptions::raw_argv to send argv bare, when the code is known only if the server
+    /// ExecCommandOptions::raw_argv to send argv bare, when the code is known only if the server
     /// reports it). With `options.sync == false`, only returns the URLs.
     /// Errors: the service's (dispatch refused or unknown); timeout / cancelled / network
     /// after it started (dispatch accepted, output so far in Error::partial).
     boost::asio::awaitable<Result<CommandResult>> exec_command(std::string sandbox_id,
                                                                std::vector<std::string> argv,
-                                                               ExecOptions options);
+                                                               ExecCommandOptions options);
     boost::asio::awaitable<Result<CommandResult>> bash_ws(std::string sandbox_id,
                                                           std::string command) {
         return bash_ws(std::move(sandbox_id), std::move(command), ExecOptions{});
@@ -129,7 +132,7 @@ class AsyncEciSandbox {
     }
     boost::asio::awaitable<Result<CommandResult>> exec_command(std::string sandbox_id,
                                                                std::vector<std::string> argv) {
-        return exec_command(std::move(sandbox_id), std::move(argv), ExecOptions{});
+        return exec_command(std::move(sandbox_id), std::move(argv), ExecCommandOptions{});
     }
 
     /// Runs a bash command line (Python `bash`): base64-wrapped into `bash -lc`, its exit
@@ -265,14 +268,12 @@ class AsyncEciSandbox {
     const OpenApiClient& api() const noexcept;
     boost::asio::any_io_executor get_executor() const noexcept;
 
-    struct State;  ///< defined in lib/sandbox
-    const std::shared_ptr<State>& state() const noexcept { return state_; }
-    explicit AsyncEciSandbox(std::shared_ptr<State> state);
+    struct State;  ///< defined in lib/sandbox; opaque
 
   private:
+    friend struct detail::StateAccess;  // the library's layers (lib/api/state_access.hpp)
+    explicit AsyncEciSandbox(std::shared_ptr<State> state);
     std::shared_ptr<State> state_;
 };
 
 }  // namespace eci
-
-#include <eci/async_sandbox.hpp>

@@ -70,8 +70,11 @@ struct CreateOptions {
     std::optional<std::chrono::seconds> lease;
     /// Idempotency token; empty = one is generated, and reused by every retry of this call.
     std::string client_token;
-    /// Wait until the sandbox is Running before returning (see wait_until_running).
-    bool wait_until_running = false;
+    /// Wait until the sandbox is Running before returning (see wait_until_running), so the
+    /// handle is ready for exec at once. Default true (since 0.2; it was false, and an exec
+    /// right after create then failed while the sandbox was Pending). false returns as soon
+    /// as the service has accepted the create.
+    bool wait_until_running = true;
     /// Bound of that wait. Default 300 s.
     std::chrono::milliseconds wait_timeout{300000};
     /// What happens to the sandbox when that wait fails, times out or is cancelled. Default

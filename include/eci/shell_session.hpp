@@ -5,6 +5,7 @@
 #include <eci/async_sandbox.hpp>
 #include <eci/command.hpp>
 #include <eci/result.hpp>
+#include <eci/tmux.hpp>
 
 #include <boost/asio/awaitable.hpp>
 
@@ -62,7 +63,7 @@ struct ShellSessionStats {
 /// Reconnection: a connection that dropped between commands is replaced transparently by the
 /// next run() (one more ExecContainerCommand). A drop during a command is an error
 /// (ErrorKind::network, outcome connection_lost, the output so far in Error::partial);
-/// the command is not run again unless ExecOptions::idempotent. After a timeout or a
+/// the command is not run again unless ShellRunOptions::idempotent. After a timeout or a
 /// cancellation mid-command the connection is dropped (the service ends the shell with it),
 /// so the next run() starts a fresh shell.
 ///
@@ -86,18 +87,43 @@ class ShellSession {
         return open(std::move(sandbox), ShellSessionOptions{});
     }
 
-    /// Runs `command` (shell text) and returns its output and exit code. Honours
-    /// `options.timeout` (waiting in the queue included), `max_output_bytes`, `on_output`,
-    /// `exec_dir` and `idempotent`; `container_name`, `stdin_data`, `tty` and `sync` do not
-    /// apply (the session's shell is fixed; a command's stdin is /dev/null).
+    /// Runs `command` (shell text) and returns its output and exit code, as `options` say
+    /// (ShellRunOptions: the session's container is fixed and a command's stdin is /dev/null).
     /// Errors: invalid_argument (empty command, closed session); timeout / cancelled (while
     /// queued: dispatch not_sent; mid-command: the output so far in Error::partial, the
     /// connection is dropped); network when the connection dropped during the command
     /// (dispatch accepted once it started, unknown when it may have); the errors of reconnecting
     /// (dispatch not_sent).
-    boost::asio::awaitable<Result<CommandResult>> run(std::string command, ExecOptions options);
+    boost::asio::awaitable<Result<CommandResult>> run(std::string command, ShellRunOptions options);
     boost::asio::awaitable<Result<CommandResult>> run(std::string command) {
-        return run(std::move(command), ExecOptions{});
+        return run(std::move(command), ShellRunOptions{});
+    }
+    /// The 0.1 form: ExecOptions, whose container_name, stdin_data and sync a session ignores.
+    [[deprecated(
+        "pass ShellRunOptions: a session ignores container_name, stdin_data and sync")]] boost::
+        asio::awaitable<Result<CommandResult>>
+        run(std::string command, ExecOptions options);
+
+    /// The tmux jobs (see AsyncEciSandbox::tmux_start, tmux_poll, tmux_wait) run through this
+    /// session: each script is a command of this shell, so a start costs no API call (a long
+    /// command's script file is still written with one exec of its own) and a wait of K polls
+    /// none at all. The job runs in the session's sandbox and container: an
+    /// `options.container_name` naming another container is refused (invalid_argument).
+    /// The session is kept alive for the call by the call itself.
+    boost::asio::awaitable<Result<std::string>> tmux_start(std::string command,
+                                                           TmuxStartOptions options);
+    boost::asio::awaitable<Result<std::string>> tmux_start(std::string command) {
+        return tmux_start(std::move(command), TmuxStartOptions{});
+    }
+    boost::asio::awaitable<Result<TmuxPollResult>> tmux_poll(std::string session_id,
+                                                             TmuxPollOptions options);
+    boost::asio::awaitable<Result<TmuxPollResult>> tmux_poll(std::string session_id) {
+        return tmux_poll(std::move(session_id), TmuxPollOptions{});
+    }
+    boost::asio::awaitable<Result<TmuxPollResult>> tmux_wait(std::string session_id,
+                                                             TmuxWaitOptions options);
+    boost::asio::awaitable<Result<TmuxPollResult>> tmux_wait(std::string session_id) {
+        return tmux_wait(std::move(session_id), TmuxWaitOptions{});
     }
 
     /// Ends the shell (`exit` on its stdin, then the connection closes) after queued commands.

@@ -17,6 +17,25 @@ namespace eci {
 
 class ShellSession;  // <eci/shell_session.hpp>
 
+namespace detail {
+/// The 0.1 way to run a tmux job through a shell session: a `ShellSession*` in its options.
+/// Setting it still works in 0.2 and warns (deprecated); it goes in 0.3. The warning is on
+/// the converting constructor, not on the options' member, so copying options never warns.
+class DeprecatedSessionPointer {
+  public:
+    constexpr DeprecatedSessionPointer() noexcept = default;
+    [[deprecated(
+        "call ShellSession::tmux_start, tmux_poll or tmux_wait "
+        "instead")]] constexpr DeprecatedSessionPointer(ShellSession*
+                                                            session) noexcept  // NOLINT: implicit
+        : session_(session) {}
+    constexpr ShellSession* get() const noexcept { return session_; }
+
+  private:
+    ShellSession* session_ = nullptr;
+};
+}  // namespace detail
+
 /// The Python package's tmux constants, same values.
 namespace tmux_defaults {
 inline constexpr std::string_view session_prefix = "eci_cmd_";
@@ -41,11 +60,9 @@ struct TmuxStartOptions {
     std::chrono::milliseconds timeout{60000};
     /// The container; empty = the handle's container (or the group's first on the client).
     std::string container_name;
-    /// Run the start script (and the check after an uncertain start) as commands of this
-    /// shell session: no API call, no new WebSocket. A long command's script file (see
-    /// plan_tmux_start) is still written with one exec of its own. Default none. Not owned:
-    /// it must outlive the call, and be a session on the same sandbox (and container).
-    ShellSession* session = nullptr;
+    /// Deprecated (0.2; removed in 0.3): call ShellSession::tmux_start, which runs the job
+    /// through that session and needs no pointer that must outlive the call.
+    detail::DeprecatedSessionPointer session;
 };
 
 /// The state of a tmux job.
@@ -79,10 +96,8 @@ struct TmuxPollOptions {
     std::chrono::milliseconds timeout{60000};
     /// The container; empty = the handle's container (or the group's first on the client).
     std::string container_name;
-    /// Run the poll as a command of this shell session (no API call, no new WebSocket)
-    /// instead of one exec. Default none. Not owned: it must outlive the call, and be a
-    /// session on the same sandbox (and container).
-    ShellSession* session = nullptr;
+    /// Deprecated (0.2; removed in 0.3): call ShellSession::tmux_poll.
+    detail::DeprecatedSessionPointer session;
 };
 
 /// How to wait for a tmux job (Python `tmux_wait`).
@@ -98,10 +113,8 @@ struct TmuxWaitOptions {
     bool cleanup = true;
     /// The container; empty = the handle's container (or the group's first on the client).
     std::string container_name;
-    /// Run every poll (and the cleanup kill) as a command of this shell session: a wait of K
-    /// polls then costs no API call at all. Default none. Not owned: it must outlive the call,
-    /// and be a session on the same sandbox (and container).
-    ShellSession* session = nullptr;
+    /// Deprecated (0.2; removed in 0.3): call ShellSession::tmux_wait.
+    detail::DeprecatedSessionPointer session;
 };
 
 /// A tmux session in a sandbox (Python `tmux_list` entries).

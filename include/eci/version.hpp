@@ -8,10 +8,10 @@
 namespace eci {
 
 inline constexpr int version_major = 0;
-inline constexpr int version_minor = 1;
+inline constexpr int version_minor = 2;
 inline constexpr int version_patch = 0;
 /// "MAJOR.MINOR.PATCH" of the headers.
-inline constexpr std::string_view version_string = "0.1.0";
+inline constexpr std::string_view version_string = "0.2.0";
 
 /// "MAJOR.MINOR.PATCH" of the compiled library that is linked in (equal to version_string
 /// unless headers and library come from different installs). Thread safety: a pure function.

@@ -3,6 +3,7 @@
 
 #include "api/openapi_state.hpp"
 #include "api/rpc_call.hpp"
+#include "core/actions.hpp"
 #include "core/crypto.hpp"
 #include "core/log.hpp"
 #include "core/models_json.hpp"
@@ -66,10 +67,11 @@ std::string ensure_client_token(std::string token) {
     return random.ok() ? std::move(random).value() : std::string();
 }
 
-template <class Response>
+// One call of the action `Request` is sent as (core/actions.hpp: its name and retry safety).
+template <class Request, class Response = typename Action<Request>::Response>
 asio::awaitable<Result<Response>> typed_call(std::shared_ptr<OpenApiClient::State> state,
-                                             std::string action, Params params, RetrySafety safety,
-                                             CallOptions options) {
+                                             Params params, CallOptions options) {
+    constexpr const ActionDescription& action = Action<Request>::description;
     Response response{};
     const ReplyReader reader{[](std::string_view body, void* out) -> Result<std::string_view> {
                                  auto parsed = parse_reply<Response>(body);
@@ -80,8 +82,8 @@ asio::awaitable<Result<Response>> typed_call(std::shared_ptr<OpenApiClient::Stat
                                  return std::string_view(typed.request_id);
                              },
                              &response};
-    auto done = co_await rpc_call(std::move(state), std::move(action), std::move(params), safety,
-                                  options, reader);
+    auto done = co_await rpc_call(std::move(state), std::string(action.name), std::move(params),
+                                  action.retry, options, reader);
     if (!done.ok())
         co_return std::move(done).error();
     co_return std::move(response);
@@ -141,44 +143,38 @@ asio::awaitable<Result<CreateContainerGroupResponse>> OpenApiClient::create_cont
     CreateContainerGroupRequest request, CallOptions options) {
     request.client_token = detail::ensure_client_token(std::move(request.client_token));
     auto params = detail::to_params(request, state_->config.region_id);
-    return detail::typed_call<CreateContainerGroupResponse>(
-        state_, "CreateContainerGroup", std::move(params), RetrySafety::always, options);
+    return detail::typed_call<CreateContainerGroupRequest>(state_, std::move(params), options);
 }
 
 asio::awaitable<Result<DescribeContainerGroupsResponse>> OpenApiClient::describe_container_groups(
     DescribeContainerGroupsRequest request, CallOptions options) {
     auto params = detail::to_params(request, state_->config.region_id);
-    return detail::typed_call<DescribeContainerGroupsResponse>(
-        state_, "DescribeContainerGroups", std::move(params), RetrySafety::always, options);
+    return detail::typed_call<DescribeContainerGroupsRequest>(state_, std::move(params), options);
 }
 
 asio::awaitable<Result<DeleteContainerGroupResponse>> OpenApiClient::delete_container_group(
     DeleteContainerGroupRequest request, CallOptions options) {
     auto params = detail::to_params(request, state_->config.region_id);
-    return detail::typed_call<DeleteContainerGroupResponse>(
-        state_, "DeleteContainerGroup", std::move(params), RetrySafety::always, options);
+    return detail::typed_call<DeleteContainerGroupRequest>(state_, std::move(params), options);
 }
 
 asio::awaitable<Result<RestartContainerGroupResponse>> OpenApiClient::restart_container_group(
     RestartContainerGroupRequest request, CallOptions options) {
     request.client_token = detail::ensure_client_token(std::move(request.client_token));
     auto params = detail::to_params(request, state_->config.region_id);
-    return detail::typed_call<RestartContainerGroupResponse>(
-        state_, "RestartContainerGroup", std::move(params), RetrySafety::always, options);
+    return detail::typed_call<RestartContainerGroupRequest>(state_, std::move(params), options);
 }
 
 asio::awaitable<Result<ExecContainerCommandResponse>> OpenApiClient::exec_container_command(
     ExecContainerCommandRequest request, CallOptions options) {
     auto params = detail::to_params(request, state_->config.region_id);
-    return detail::typed_call<ExecContainerCommandResponse>(
-        state_, "ExecContainerCommand", std::move(params), RetrySafety::only_if_not_sent, options);
+    return detail::typed_call<ExecContainerCommandRequest>(state_, std::move(params), options);
 }
 
 asio::awaitable<Result<DescribeContainerLogResponse>> OpenApiClient::describe_container_log(
     DescribeContainerLogRequest request, CallOptions options) {
     auto params = detail::to_params(request, state_->config.region_id);
-    return detail::typed_call<DescribeContainerLogResponse>(
-        state_, "DescribeContainerLog", std::move(params), RetrySafety::always, options);
+    return detail::typed_call<DescribeContainerLogRequest>(state_, std::move(params), options);
 }
 
 ClientStats OpenApiClient::stats() const {

@@ -116,6 +116,14 @@ Error Error::make(ErrorKind kind, std::string message) {
 BadResultAccess::BadResultAccess(Error error)
     : error_(std::move(error)), what_("eci::Result::value() on an error: " + error_.to_string()) {}
 
+BadResultAccess::BadResultAccess(Error error, std::string what)
+    : error_(std::move(error)), what_(std::move(what)) {}
+
+BadResultAccess BadResultAccess::error_on_success() {
+    std::string what = "eci::Result::error() called on a success";
+    return BadResultAccess(Error::make(ErrorKind::invalid_argument, what), what);
+}
+
 const char* BadResultAccess::what() const noexcept {
     return what_.c_str();
 }

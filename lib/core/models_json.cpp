@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/models_json.hpp"
 
-#include "core/flatten.hpp"
+#include "core/js_number.hpp"
 #include "core/service_error.hpp"
 
 #include <fmt/format.h>
@@ -676,3 +676,11 @@ Result<std::string> region_id_from_params(const Params& params) {
 }
 
 }  // namespace eci::detail
+
+namespace eci {
+
+std::string to_json_text(const ContainerGroup& group) {
+    return boost::json::serialize(detail::to_json(group));
+}
+
+}  // namespace eci

@@ -70,7 +70,7 @@ boost::json::value to_json(const DescribeContainerLogResponse& response);
 // as JavaScript prints them (1.0 -> "1"). Unset optionals, empty strings and empty lists
 // are not sent, except an EnvironmentVar value, which is sent even when empty, and the
 // exec Command, which is required and always sent. Floats go through js_number_string
-// (core/flatten.hpp), the one JavaScript-compatible formatter.
+// (core/js_number.hpp), the one JavaScript-compatible formatter.
 Params to_params(const CreateContainerGroupRequest& request, std::string_view region_id);
 Params to_params(const DescribeContainerGroupsRequest& request, std::string_view region_id);
 Params to_params(const DeleteContainerGroupRequest& request, std::string_view region_id);

@@ -1,29 +1,25 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/rate_limiter.hpp"
 
+#include "core/actions.hpp"
+
 #include <algorithm>
 #include <cmath>
 
 namespace eci {
 
 const std::map<std::string, ActionRateLimit, std::less<>>& documented_rate_limits() {
-    // Per account and minute, from the service's "Limits" page (eci-api.md section 5, source
-    // S9); docs/configuration.md repeats them. Burst 0: one second's worth (see
+    // From the one action table (core/actions.*). Burst 0: one second's worth (see
     // ActionRateLimit), the conservative reading while the service's window is unknown.
-    static const std::map<std::string, ActionRateLimit, std::less<>> limits = {
-        {"DescribeContainerGroups", {2000, 0}},
-        {"DescribeContainerGroupMetric", {2000, 0}},
-        {"CreateContainerGroup", {1000, 0}},
-        {"DeleteContainerGroup", {1000, 0}},
-        {"DescribeContainerGroupPrice", {1000, 0}},
-        {"ExportContainerGroupTemplate", {1000, 0}},
-        {"ExecContainerCommand", {500, 0}},
-        {"DescribeContainerLog", {500, 0}},
-        {"RestartContainerGroup", {500, 0}},
-        {"UpdateContainerGroup", {500, 0}},
-        {"DescribeMultiContainerGroupMetric", {500, 0}},
-        {"CreateImageCache", {200, 0}},
-    };
+    static const std::map<std::string, ActionRateLimit, std::less<>> limits = [] {
+        std::map<std::string, ActionRateLimit, std::less<>> table;
+        for (const auto& action : detail::all_actions()) {
+            if (action.per_minute > 0)
+                table.emplace(std::string(action.name),
+                              ActionRateLimit{static_cast<double>(action.per_minute), 0});
+        }
+        return table;
+    }();
     return limits;
 }
 

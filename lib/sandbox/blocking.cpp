@@ -86,21 +86,21 @@ EciSandbox::~EciSandbox() {
         runtime_->shutdown();
 }
 
-Result<EciSandbox> EciSandbox::create(ClientConfig config, Logger logger) {
+Result<EciSandbox> EciSandbox::from_config(ClientConfig config, Logger logger) {
     auto runtime = std::make_shared<Runtime>();
-    auto client =
-        AsyncEciSandbox::create(runtime->io.get_executor(), std::move(config), std::move(logger));
+    auto client = AsyncEciSandbox::from_config(runtime->io.get_executor(), std::move(config),
+                                               std::move(logger));
     if (!client.ok())
         return std::move(client).error();
     runtime->client.emplace(std::move(client).value());
     return EciSandbox(std::move(runtime));
 }
 
-Result<EciSandbox> EciSandbox::create(const ConfigOverrides& overrides, Logger logger) {
+Result<EciSandbox> EciSandbox::from_config(const ConfigOverrides& overrides, Logger logger) {
     auto config = load_config(overrides);
     if (!config.ok())
         return std::move(config).error();
-    return create(std::move(config).value(), std::move(logger));
+    return from_config(std::move(config).value(), std::move(logger));
 }
 
 Result<Sandbox> EciSandbox::create(CreateOptions options) {
@@ -176,7 +176,8 @@ Result<SandboxInfo> EciSandbox::wait_until_running(std::string sandbox_id, milli
 }
 
 Result<CommandResult> EciSandbox::exec_command(std::string sandbox_id,
-                                               std::vector<std::string> argv, ExecOptions options) {
+                                               std::vector<std::string> argv,
+                                               ExecCommandOptions options) {
     return runtime_->call<CommandResult>([client = *runtime_->client, id = std::move(sandbox_id),
                                           argv = std::move(argv),
                                           options = std::move(options)]() mutable {
@@ -317,7 +318,8 @@ Result<SandboxInfo> Sandbox::wait_until_running(milliseconds timeout) {
     return runtime_->call<SandboxInfo>(
         [handle = handle_, timeout]() mutable { return handle.wait_until_running(timeout); });
 }
-Result<CommandResult> Sandbox::exec_command(std::vector<std::string> argv, ExecOptions options) {
+Result<CommandResult> Sandbox::exec_command(std::vector<std::string> argv,
+                                            ExecCommandOptions options) {
     return runtime_->call<CommandResult>(
         [handle = handle_, argv = std::move(argv), options = std::move(options)]() mutable {
             return handle.exec_command(std::move(argv), std::move(options));

@@ -3,8 +3,8 @@
 // it, and `call`, which runs one awaitable there and waits for its Result.
 #pragma once
 
+#include <eci/async_sandbox.hpp>
 #include <eci/blocking.hpp>
-#include <eci/sandbox_client.hpp>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -50,7 +50,7 @@ struct EciSandbox::Runtime {
 
     boost::asio::io_context io;
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work;
-    std::optional<AsyncEciSandbox> client;  ///< set once by EciSandbox::create
+    std::optional<AsyncEciSandbox> client;  ///< set once by EciSandbox::from_config
     std::thread thread;
     /// How long shutdown() waits for cancelled calls to return before it stops the thread
     /// anyway (their callers then get ErrorKind::cancelled). Tests shorten it.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // AsyncEciSandbox::logs: a container's log through DescribeContainerLog, with the container
 // name defaulting to the sandbox's first container as exec does.
-#include <eci/sandbox_client.hpp>
+#include <eci/async_sandbox.hpp>
 
 #include "sandbox/exec_runner.hpp"
 #include "sandbox/sandbox_state.hpp"

@@ -287,7 +287,6 @@ asio::awaitable<Result<CommandResult>> run_script(std::shared_ptr<AsyncEciSandbo
     plan.stdin_data = std::move(script);
     plan.command_on_stdin = true;
     options.sync = true;
-    options.tty = false;
     options.stdin_data.reset();
     // stdout is gathered here whole (the collector keeps nothing): a framed reply (a file's
     // base64, a long pane capture) must never lose its head to a tail bound. Its size is

@@ -5,8 +5,8 @@
 // The start (slot, call, connect) is sandbox/exec_start.hpp's, shared with the other exec paths.
 #pragma once
 
+#include <eci/async_sandbox.hpp>
 #include <eci/command.hpp>
-#include <eci/sandbox_client.hpp>
 
 #include "net/exec_websocket.hpp"
 

@@ -5,7 +5,7 @@
 // errors of a failed start are the same on every path.
 #pragma once
 
-#include <eci/sandbox_client.hpp>
+#include <eci/async_sandbox.hpp>
 
 #include "net/exec_websocket.hpp"
 

@@ -3,7 +3,7 @@
 // each. Shared by write_file_ws / read_file and by tmux_start (its long-command script file).
 #pragma once
 
-#include <eci/sandbox_client.hpp>
+#include <eci/async_sandbox.hpp>
 #include <eci/tmux.hpp>
 
 #include <boost/asio/awaitable.hpp>

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <eci/interactive_exec.hpp>
 
+#include "api/state_access.hpp"
 #include "async/async_semaphore.hpp"
 #include "core/exec_frames.hpp"
 #include "core/exit_marker.hpp"
@@ -117,7 +118,7 @@ asio::awaitable<Result<InteractiveExec>> InteractiveExec::open(AsyncSandbox sand
     if (argv.empty())
         co_return Error::make(ErrorKind::invalid_argument, "the command is empty");
     const auto deadline = steady_clock::now() + options.open_timeout;
-    auto client = sandbox.client().state();
+    auto client = detail::StateAccess::state(sandbox.client());
     auto container = co_await detail::resolve_container_name(
         client, sandbox.id(),
         options.container_name.empty() ? sandbox.container_name() : options.container_name);

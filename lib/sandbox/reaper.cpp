@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // AsyncEciSandbox::reap and its blocking twin: find the sandboxes this library tagged whose
 // lease expired or whose creator is gone, and delete them (docs/leases.md).
+#include <eci/async_sandbox.hpp>
 #include <eci/blocking.hpp>
-#include <eci/sandbox_client.hpp>
 
 #include "core/lease.hpp"
 #include "sandbox/blocking_runtime.hpp"

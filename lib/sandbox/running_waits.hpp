@@ -5,8 +5,8 @@
 // against a DescribeContainerGroups limit of about 33 (2000 a minute); batched, a tenth.
 #pragma once
 
+#include <eci/async_sandbox.hpp>
 #include <eci/result.hpp>
-#include <eci/sandbox_client.hpp>
 
 #include <boost/asio/awaitable.hpp>
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <eci/async_sandbox.hpp>
-#include <eci/sandbox_client.hpp>
 
+#include "core/actions.hpp"
 #include "core/crypto.hpp"
 #include "core/lease.hpp"
 #include "core/log.hpp"
@@ -153,8 +153,8 @@ asio::awaitable<Result<CreateContainerGroupResponse>> settle_create(
 
 AsyncEciSandbox::AsyncEciSandbox(std::shared_ptr<State> state) : state_(std::move(state)) {}
 
-Result<AsyncEciSandbox> AsyncEciSandbox::create(asio::any_io_executor executor, ClientConfig config,
-                                                Logger logger) {
+Result<AsyncEciSandbox> AsyncEciSandbox::from_config(asio::any_io_executor executor,
+                                                     ClientConfig config, Logger logger) {
     detail::TlsClientOptions tls;
     tls.verify_peer = config.tls.verify_peer;
     tls.ca_file = config.tls.ca_file;
@@ -188,12 +188,13 @@ Result<AsyncEciSandbox> AsyncEciSandbox::create(asio::any_io_executor executor, 
     return AsyncEciSandbox(std::move(state));
 }
 
-Result<AsyncEciSandbox> AsyncEciSandbox::create(asio::any_io_executor executor,
-                                                const ConfigOverrides& overrides, Logger logger) {
+Result<AsyncEciSandbox> AsyncEciSandbox::from_config(asio::any_io_executor executor,
+                                                     const ConfigOverrides& overrides,
+                                                     Logger logger) {
     auto config = load_config(overrides);
     if (!config.ok())
         return std::move(config).error();
-    return create(std::move(executor), std::move(config).value(), std::move(logger));
+    return from_config(std::move(executor), std::move(config).value(), std::move(logger));
 }
 
 const OpenApiClient& AsyncEciSandbox::api() const noexcept {
@@ -295,7 +296,7 @@ asio::awaitable<Result<AsyncSandbox>> AsyncEciSandbox::create(CreateOptions opti
     state_->container_names[reply->container_group_id] = options.container_name;
     if (state_->logger.enabled(LogLevel::info)) {  // the lease text is built only when logged
         detail::log(state_->logger, LogLevel::info,
-                    LogFields{.action = "CreateContainerGroup",
+                    LogFields{.action = detail::create_container_group.name,
                               .sandbox_id = reply->container_group_id,
                               .request_id = reply->request_id},
                     "sandbox {} created (lease {})", reply->container_group_id,
@@ -475,7 +476,7 @@ asio::awaitable<Result<Receipt>> AsyncEciSandbox::remove(std::string sandbox_id,
     state_->container_names.erase(sandbox_id);
     if (removed.ok()) {
         detail::log(state_->logger, LogLevel::info,
-                    LogFields{.action = "DeleteContainerGroup",
+                    LogFields{.action = detail::delete_container_group.name,
                               .sandbox_id = sandbox_id,
                               .request_id = removed->request_id,
                               .latency = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -538,7 +539,7 @@ asio::awaitable<Result<detail::ExecPlan>> start_plan(std::shared_ptr<AsyncEciSan
 
 asio::awaitable<Result<CommandResult>> AsyncEciSandbox::exec_command(std::string sandbox_id,
                                                                      std::vector<std::string> argv,
-                                                                     ExecOptions options) {
+                                                                     ExecCommandOptions options) {
     auto started =
         co_await start_plan(state_, std::move(sandbox_id), !argv.empty(), options.container_name);
     if (!started.ok())
@@ -607,6 +608,14 @@ asio::awaitable<Result<CommandResult>> AsyncEciSandbox::bash(std::string sandbox
 asio::awaitable<Result<CommandResult>> AsyncEciSandbox::bash_ws(std::string sandbox_id,
                                                                 std::string command,
                                                                 ExecOptions options) {
+    // The command travels on the shell's stdin and its output is read: no room for the
+    // caller's stdin bytes, nor for not attaching (both were ignored before 0.2).
+    if (options.stdin_data)
+        co_return invalid(
+            "bash_ws feeds the command on stdin, so it takes no stdin_data (use bash)");
+    if (!options.sync)
+        co_return invalid(
+            "bash_ws reads the command's output: sync=false is not possible (use bash)");
     auto started = co_await start_plan(state_, std::move(sandbox_id), !command.empty(),
                                        options.container_name);
     if (!started.ok())
@@ -617,8 +626,6 @@ asio::awaitable<Result<CommandResult>> AsyncEciSandbox::bash_ws(std::string sand
     plan.stdin_data =
         detail::bash_ws_script(detail::with_exec_dir(command, options.exec_dir), plan.exit_marker);
     plan.command_on_stdin = true;
-    options.sync = true;
-    options.stdin_data.reset();
     co_return co_await detail::run_exec(state_, std::move(plan), std::move(options));
 }
 
@@ -637,6 +644,12 @@ ExecOptions AsyncSandbox::with_container(ExecOptions options) const {
     return options;
 }
 
+ExecCommandOptions AsyncSandbox::with_container(ExecCommandOptions options) const {
+    if (options.container_name.empty())
+        options.container_name = container_name_;
+    return options;
+}
+
 asio::awaitable<Result<SandboxInfo>> AsyncSandbox::info() {
     return client_.get_sandbox(sandbox_id_);
 }
@@ -650,7 +663,7 @@ asio::awaitable<Result<SandboxInfo>> AsyncSandbox::wait_until_running(millisecon
     return client_.wait_until_running(sandbox_id_, timeout);
 }
 asio::awaitable<Result<CommandResult>> AsyncSandbox::exec_command(std::vector<std::string> argv,
-                                                                  ExecOptions options) {
+                                                                  ExecCommandOptions options) {
     return client_.exec_command(sandbox_id_, std::move(argv), with_container(std::move(options)));
 }
 asio::awaitable<Result<CommandResult>> AsyncSandbox::bash(std::string command,

@@ -3,7 +3,7 @@
 // options of exec WebSockets, and the container names learned per sandbox.
 #pragma once
 
-#include <eci/sandbox_client.hpp>
+#include <eci/async_sandbox.hpp>
 
 #include "async/async_semaphore.hpp"
 #include "net/exec_websocket.hpp"

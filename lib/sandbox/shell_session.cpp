@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <eci/shell_session.hpp>
 
+#include "api/state_access.hpp"
 #include "async/async_semaphore.hpp"
 #include "core/log.hpp"
 #include "core/shell_session_protocol.hpp"
@@ -10,6 +11,7 @@
 #include "sandbox/exec_runner.hpp"
 #include "sandbox/exec_start.hpp"
 #include "sandbox/sandbox_state.hpp"
+#include "sandbox/tmux_ops.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -392,7 +394,7 @@ asio::awaitable<Result<ShellSession>> ShellSession::open(AsyncSandbox sandbox,
         co_return Error::make(ErrorKind::invalid_argument, "the session's shell is empty");
     std::string container =
         options.container_name.empty() ? sandbox.container_name() : options.container_name;
-    auto client_state = sandbox.client().state();
+    auto client_state = detail::StateAccess::state(sandbox.client());
     auto resolved =
         co_await detail::resolve_container_name(client_state, sandbox.id(), std::move(container));
     if (!resolved.ok())
@@ -406,8 +408,11 @@ asio::awaitable<Result<ShellSession>> ShellSession::open(AsyncSandbox sandbox,
     co_return ShellSession(std::move(state));
 }
 
-asio::awaitable<Result<CommandResult>> ShellSession::run(std::string command, ExecOptions options) {
-    auto state = state_;  // keeps the session alive while this command is queued or running
+namespace {
+
+// ShellSession::run. `state` keeps the session alive while the command is queued or running.
+asio::awaitable<Result<CommandResult>> run_in_session(std::shared_ptr<ShellSession::State> state,
+                                                      std::string command, ExecOptions options) {
     const auto started = steady_clock::now();
     const auto deadline = started + options.effective_timeout();
     if (command.empty())
@@ -455,6 +460,29 @@ asio::awaitable<Result<CommandResult>> ShellSession::run(std::string command, Ex
             co_return std::move(outcome.result);
         }
     }
+}
+
+// The fields of ShellRunOptions, in the ExecOptions the session's machinery reads (the
+// others keep their defaults, which a session never reads).
+ExecOptions as_exec_options(ShellRunOptions options) {
+    ExecOptions exec;
+    exec.timeout = options.timeout;
+    exec.max_output_bytes = options.max_output_bytes;
+    exec.on_output = std::move(options.on_output);
+    exec.idempotent = options.idempotent;
+    exec.exec_dir = std::move(options.exec_dir);
+    return exec;
+}
+
+}  // namespace
+
+asio::awaitable<Result<CommandResult>> ShellSession::run(std::string command,
+                                                         ShellRunOptions options) {
+    return run_in_session(state_, std::move(command), as_exec_options(std::move(options)));
+}
+
+asio::awaitable<Result<CommandResult>> ShellSession::run(std::string command, ExecOptions options) {
+    return run_in_session(state_, std::move(command), std::move(options));
 }
 
 asio::awaitable<Result<void>> ShellSession::close() {
@@ -508,6 +536,49 @@ ShellSessionStats ShellSession::stats() const noexcept {
 
 const std::string& ShellSession::sandbox_id() const noexcept {
     return state_->sandbox_id;
+}
+
+// ---- the tmux jobs through this session ----
+
+namespace {
+
+// The job runs in the session's container: empty means it, another name is refused.
+Result<void> use_session_container(std::string& container, const std::string& session_container) {
+    if (!container.empty() && container != session_container)
+        return Error::make(ErrorKind::invalid_argument,
+                           fmt::format("the shell session runs in container {}, not {}",
+                                       session_container, container));
+    container = session_container;
+    return {};
+}
+
+}  // namespace
+
+asio::awaitable<Result<std::string>> ShellSession::tmux_start(std::string command,
+                                                              TmuxStartOptions options) {
+    ShellSession self = *this;  // the session outlives the job: this frame holds it
+    if (auto same = use_session_container(options.container_name, state_->container_name); !same)
+        co_return std::move(same).error();
+    co_return co_await detail::tmux_start_op(state_->client, state_->sandbox_id, std::move(command),
+                                             std::move(options), &self);
+}
+
+asio::awaitable<Result<TmuxPollResult>> ShellSession::tmux_poll(std::string session_id,
+                                                                TmuxPollOptions options) {
+    ShellSession self = *this;
+    if (auto same = use_session_container(options.container_name, state_->container_name); !same)
+        co_return std::move(same).error();
+    co_return co_await detail::tmux_poll_op(state_->client, state_->sandbox_id,
+                                            std::move(session_id), std::move(options), &self);
+}
+
+asio::awaitable<Result<TmuxPollResult>> ShellSession::tmux_wait(std::string session_id,
+                                                                TmuxWaitOptions options) {
+    ShellSession self = *this;
+    if (auto same = use_session_container(options.container_name, state_->container_name); !same)
+        co_return std::move(same).error();
+    co_return co_await detail::tmux_wait_op(state_->client, state_->sandbox_id,
+                                            std::move(session_id), std::move(options), &self);
 }
 
 }  // namespace eci

@@ -2,13 +2,14 @@
 // The tmux jobs of the sandbox API: core/tmux_commands' scripts, one exec each, plus the
 // policy around them (settling an uncertain start, waiting with backoff, cleanup).
 #include <eci/async_sandbox.hpp>
-#include <eci/sandbox_client.hpp>
 #include <eci/shell_session.hpp>
 
+#include "api/state_access.hpp"
 #include "core/redact.hpp"
 #include "core/tmux_commands.hpp"
 #include "sandbox/exec_runner.hpp"
 #include "sandbox/file_transfer_ops.hpp"
+#include "sandbox/tmux_ops.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -71,12 +72,17 @@ asio::awaitable<Result<CommandResult>> run_tmux_script(
     std::shared_ptr<AsyncEciSandbox::State> state, std::string sandbox_id, std::string container,
     std::string script, milliseconds timeout, bool idempotent, ShellSession* session = nullptr,
     std::size_t max_stdout_bytes = detail::small_script_reply_bytes) {
+    if (session != nullptr) {
+        ShellRunOptions in_session;
+        in_session.timeout = timeout;
+        in_session.idempotent = idempotent;
+        in_session.max_output_bytes = max_stdout_bytes;
+        co_return co_await session->run(std::move(script), std::move(in_session));
+    }
     ExecOptions options;
     options.timeout = timeout;
     options.idempotent = idempotent;
     options.max_output_bytes = max_stdout_bytes;
-    if (session != nullptr)
-        co_return co_await session->run(std::move(script), std::move(options));
     std::optional<std::string> no_stdin;
     co_return co_await detail::run_script(
         std::move(state), std::move(sandbox_id), std::move(container), std::move(script),
@@ -166,9 +172,11 @@ std::shared_ptr<const CommandResult> last_seen(const std::optional<TmuxPollResul
 
 }  // namespace
 
-asio::awaitable<Result<std::string>> AsyncEciSandbox::tmux_start(std::string sandbox_id,
-                                                                 std::string command,
-                                                                 TmuxStartOptions options) {
+namespace detail {
+
+asio::awaitable<Result<std::string>> tmux_start_op(std::shared_ptr<AsyncEciSandbox::State> state,
+                                                   std::string sandbox_id, std::string command,
+                                                   TmuxStartOptions options, ShellSession* shell) {
     if (sandbox_id.empty())
         co_return invalid("sandbox_id is required");
     if (command.empty())
@@ -187,7 +195,7 @@ asio::awaitable<Result<std::string>> AsyncEciSandbox::tmux_start(std::string san
     if (!plan.ok())
         co_return std::move(plan).error();
     auto container =
-        co_await detail::resolve_container_name(state_, sandbox_id, options.container_name);
+        co_await detail::resolve_container_name(state, sandbox_id, options.container_name);
     if (!container.ok())
         co_return std::move(container).error();
 
@@ -195,7 +203,7 @@ asio::awaitable<Result<std::string>> AsyncEciSandbox::tmux_start(std::string san
         // Written atomically (temporary file + rename), so a session already running an
         // older file of that name keeps reading its own copy.
         auto written =
-            co_await detail::write_file(state_, sandbox_id, *container, *plan->script_file,
+            co_await detail::write_file(state, sandbox_id, *container, *plan->script_file,
                                         plan->script_file_content, options.timeout);
         if (!written.ok()) {
             auto error = std::move(written).error();
@@ -214,8 +222,8 @@ asio::awaitable<Result<std::string>> AsyncEciSandbox::tmux_start(std::string san
     for (int attempt = 0;; ++attempt) {
         if (co_await cancelled_now())
             co_return Error::make(ErrorKind::cancelled, "tmux_start was cancelled");
-        auto run = co_await run_tmux_script(state_, sandbox_id, *container, plan->start_script,
-                                            options.timeout, false, options.session);
+        auto run = co_await run_tmux_script(state, sandbox_id, *container, plan->start_script,
+                                            options.timeout, false, shell);
         if (run.ok()) {
             auto reply = detail::parse_tmux_start_reply(run->stdout_text);
             if (reply.outcome == detail::TmuxStartOutcome::started)
@@ -235,8 +243,8 @@ asio::awaitable<Result<std::string>> AsyncEciSandbox::tmux_start(std::string san
             co_return error;
         if (co_await cancelled_now())
             co_return error;
-        auto seen = co_await poll_session(state_, sandbox_id, *container, session_id, 1,
-                                          options.timeout, options.session);
+        auto seen = co_await poll_session(state, sandbox_id, *container, session_id, 1,
+                                          options.timeout, shell);
         if (!seen.ok()) {
             error.message =
                 fmt::format("{}; whether tmux session {} started is unknown (checking failed: {})",
@@ -249,27 +257,27 @@ asio::awaitable<Result<std::string>> AsyncEciSandbox::tmux_start(std::string san
     }
 }
 
-asio::awaitable<Result<TmuxPollResult>> AsyncEciSandbox::tmux_poll(std::string sandbox_id,
-                                                                   std::string session_id,
-                                                                   TmuxPollOptions options) {
+asio::awaitable<Result<TmuxPollResult>> tmux_poll_op(std::shared_ptr<AsyncEciSandbox::State> state,
+                                                     std::string sandbox_id, std::string session_id,
+                                                     TmuxPollOptions options, ShellSession* shell) {
     auto container =
-        co_await session_container(state_, sandbox_id, session_id, options.container_name);
+        co_await session_container(state, sandbox_id, session_id, options.container_name);
     if (!container.ok())
         co_return std::move(container).error();
-    co_return co_await poll_session(state_, std::move(sandbox_id), std::move(container).value(),
+    co_return co_await poll_session(state, std::move(sandbox_id), std::move(container).value(),
                                     std::move(session_id), options.tail_lines, options.timeout,
-                                    options.session);
+                                    shell);
 }
 
-asio::awaitable<Result<TmuxPollResult>> AsyncEciSandbox::tmux_wait(std::string sandbox_id,
-                                                                   std::string session_id,
-                                                                   TmuxWaitOptions options) {
+asio::awaitable<Result<TmuxPollResult>> tmux_wait_op(std::shared_ptr<AsyncEciSandbox::State> state,
+                                                     std::string sandbox_id, std::string session_id,
+                                                     TmuxWaitOptions options, ShellSession* shell) {
     const auto started = steady_clock::now();
     const auto total =
         options.timeout > milliseconds::zero() ? options.timeout : tmux_defaults::timeout;
     const auto deadline = started + total;
     auto container =
-        co_await session_container(state_, sandbox_id, session_id, options.container_name);
+        co_await session_container(state, sandbox_id, session_id, options.container_name);
     if (!container.ok())
         co_return std::move(container).error();
 
@@ -296,8 +304,8 @@ asio::awaitable<Result<TmuxPollResult>> AsyncEciSandbox::tmux_wait(std::string s
         if (co_await cancelled_now())
             co_return cancelled();
         const auto poll_timeout = std::min(ceil_ms(deadline - now), max_poll_timeout);
-        auto polled = co_await poll_session(state_, sandbox_id, *container, session_id,
-                                            options.tail_lines, poll_timeout, options.session);
+        auto polled = co_await poll_session(state, sandbox_id, *container, session_id,
+                                            options.tail_lines, poll_timeout, shell);
         if (!polled.ok()) {
             // A poll cut short by the wait's own deadline is the wait timing out.
             if (polled.error().kind == ErrorKind::timeout && steady_clock::now() >= deadline)
@@ -314,8 +322,8 @@ asio::awaitable<Result<TmuxPollResult>> AsyncEciSandbox::tmux_wait(std::string s
                 // behind is only litter. Skipped once cancelled (no more I/O then).
                 const bool skip = co_await cancelled_now();
                 if (!skip) {
-                    (void)co_await kill_session(state_, sandbox_id, *container, session_id,
-                                                cleanup_timeout, options.session);
+                    (void)co_await kill_session(state, sandbox_id, *container, session_id,
+                                                cleanup_timeout, shell);
                 }
             }
             co_return std::move(polled).value();
@@ -341,8 +349,8 @@ asio::awaitable<Result<TmuxPollResult>> AsyncEciSandbox::tmux_wait(std::string s
     if (options.cleanup) {
         const bool skip = co_await cancelled_now();
         if (!skip) {
-            (void)co_await kill_session(state_, sandbox_id, *container, session_id, cleanup_timeout,
-                                        options.session);
+            (void)co_await kill_session(state, sandbox_id, *container, session_id, cleanup_timeout,
+                                        shell);
         }
     }
     auto error = Error::make(ErrorKind::timeout,
@@ -354,6 +362,39 @@ asio::awaitable<Result<TmuxPollResult>> AsyncEciSandbox::tmux_wait(std::string s
     if (last)
         error.request_id = last->request_id;
     co_return error;
+}
+
+// The public entry points choose the transport: one exec per script, or the deprecated
+// `options.session` (0.2: ShellSession::tmux_start / tmux_poll / tmux_wait instead).
+template <class Options>
+ShellSession* deprecated_session(const Options& options) {
+    return options.session.get();
+}
+
+}  // namespace detail
+
+asio::awaitable<Result<std::string>> AsyncEciSandbox::tmux_start(std::string sandbox_id,
+                                                                 std::string command,
+                                                                 TmuxStartOptions options) {
+    ShellSession* shell = detail::deprecated_session(options);
+    return detail::tmux_start_op(state_, std::move(sandbox_id), std::move(command),
+                                 std::move(options), shell);
+}
+
+asio::awaitable<Result<TmuxPollResult>> AsyncEciSandbox::tmux_poll(std::string sandbox_id,
+                                                                   std::string session_id,
+                                                                   TmuxPollOptions options) {
+    ShellSession* shell = detail::deprecated_session(options);
+    return detail::tmux_poll_op(state_, std::move(sandbox_id), std::move(session_id),
+                                std::move(options), shell);
+}
+
+asio::awaitable<Result<TmuxPollResult>> AsyncEciSandbox::tmux_wait(std::string sandbox_id,
+                                                                   std::string session_id,
+                                                                   TmuxWaitOptions options) {
+    ShellSession* shell = detail::deprecated_session(options);
+    return detail::tmux_wait_op(state_, std::move(sandbox_id), std::move(session_id),
+                                std::move(options), shell);
 }
 
 namespace {
@@ -428,11 +469,12 @@ asio::awaitable<Result<TmuxPollResult>> AsyncSandbox::tmux_wait(std::string sess
 }
 
 asio::awaitable<Result<bool>> AsyncSandbox::tmux_kill(std::string session_id) {
-    return kill_op(client_.state(), sandbox_id_, container_name_, std::move(session_id));
+    return kill_op(detail::StateAccess::state(client_), sandbox_id_, container_name_,
+                   std::move(session_id));
 }
 
 asio::awaitable<Result<std::vector<TmuxSessionInfo>>> AsyncSandbox::tmux_list() {
-    return list_op(client_.state(), sandbox_id_, container_name_);
+    return list_op(detail::StateAccess::state(client_), sandbox_id_, container_name_);
 }
 
 }  // namespace eci

@@ -165,7 +165,6 @@ asio::awaitable<Result<CommandResult>> run_streaming(
     std::shared_ptr<AsyncEciSandbox::State> state, ExecPlan plan, ExecOptions options,
     std::function<void(std::string_view)> on_stdout, std::string& stderr_text) {
     options.sync = true;
-    options.tty = false;
     options.max_output_bytes = 0;
     options.on_output = [&, on_stdout](OutputStream stream, std::string_view bytes) {
         if (stream == OutputStream::standard_output) {

@@ -53,9 +53,11 @@ struct CliFixture {
     /// `exit_status`: the emulator's --exit-status (whether exec reports exit codes).
     /// `secret_args`: how the emulator gets its secret; empty = through the environment
     /// (ECI_EMULATOR_ACCESS_KEY_SECRET), never on argv, where `ps` shows it.
-    explicit CliFixture(std::string exit_status = "none", std::vector<std::string> secret_args = {})
+    /// `extra_args`: more emulator flags, after the fixture's own (a repeated flag wins).
+    explicit CliFixture(std::string exit_status = "none", std::vector<std::string> secret_args = {},
+                        std::vector<std::string> extra_args = {})
         : emulator(
-              cli_path, emulator_args(exit_status, secret_args),
+              cli_path, emulator_args(exit_status, secret_args, extra_args),
               eci::test::ProcessOptions{
                   secret_args.empty()
                       ? std::vector<std::string>{std::string("ECI_EMULATOR_ACCESS_KEY_SECRET=") +
@@ -77,11 +79,13 @@ struct CliFixture {
     }
 
     static std::vector<std::string> emulator_args(const std::string& exit_status,
-                                                  const std::vector<std::string>& secret_args) {
+                                                  const std::vector<std::string>& secret_args,
+                                                  const std::vector<std::string>& extra_args) {
         std::vector<std::string> args = {"emulator",        "--start-delay-ms", "0",
                                          "--access-key-id", "LTAIclie2etest01", "--region",
                                          "cn-hangzhou",     "--exit-status",    exit_status};
         args.insert(args.end(), secret_args.begin(), secret_args.end());
+        args.insert(args.end(), extra_args.begin(), extra_args.end());
         return args;
     }
 
@@ -108,11 +112,11 @@ struct CliFixture {
         return result;
     }
 
-    /// `create --wait --json`: a Running sandbox's id.
+    /// `create --json` (which waits for Running): a Running sandbox's id.
     std::string create_running(const std::string& name) const {
         auto created =
             cli({"create", "--image", "registry.example/ubuntu:22.04", "--name", name, "--env",
-                 "GREETING=hello", "--port", "8080/TCP", "--tag", "suite=cli", "--wait", "--json"});
+                 "GREETING=hello", "--port", "8080/TCP", "--tag", "suite=cli", "--json"});
         INFO("stdout: " << created.out << " stderr: " << created.err);
         REQUIRE(created.exit_code == 0);
         auto object = json::parse(created.out).as_object();

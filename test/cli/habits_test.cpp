@@ -159,7 +159,7 @@ TEST_CASE("cli habits: --quiet prints ids, delete takes several ids or tags", "[
 TEST_CASE("cli habits: --json numbers, one create shape, errors as JSON on stdout", "[cli][e2e]") {
     CliFixture fixture;
     auto waited = fixture.cli(
-        {"create", "--image", "registry.example/ubuntu:22.04", "--cpu", "0.5", "--wait", "--json"});
+        {"create", "--image", "registry.example/ubuntu:22.04", "--cpu", "0.5", "--json"});
     REQUIRE(waited.exit_code == 0);
     // Plain JSON numbers, not Boost.JSON's exponent form.
     CHECK(waited.out.find("\"cpu\":0.5,") != std::string::npos);
@@ -167,7 +167,8 @@ TEST_CASE("cli habits: --json numbers, one create shape, errors as JSON on stdou
     CHECK(waited.out.find("E0") == std::string::npos);
     CHECK(waited.out.find("E-1") == std::string::npos);
 
-    auto plain = fixture.cli({"create", "--image", "registry.example/ubuntu:22.04", "--json"});
+    auto plain =
+        fixture.cli({"create", "--image", "registry.example/ubuntu:22.04", "--no-wait", "--json"});
     REQUIRE(plain.exit_code == 0);
     auto keys = [](const std::string& text) {
         std::vector<std::string> names;
@@ -277,8 +278,8 @@ TEST_CASE("cli habits: a silent endpoint, --timeout bounds the wait, retries are
 TEST_CASE("cli habits: logs prints the main process's output", "[cli][e2e]") {
     CliFixture fixture;
     auto created =
-        fixture.cli({"create", "--image", "registry.example/ubuntu:22.04", "--wait", "--json", "--",
-                     "sh", "-c", "echo first; echo second; echo third; exec sleep 600"});
+        fixture.cli({"create", "--image", "registry.example/ubuntu:22.04", "--json", "--", "sh",
+                     "-c", "echo first; echo second; echo third; exec sleep 600"});
     INFO("stderr: " << created.err);
     REQUIRE(created.exit_code == 0);
     const auto id = json::value_to<std::string>(json::parse(created.out).at("sandbox_id"));
@@ -504,3 +505,39 @@ TEST_CASE("cli habits: an EcsRamRole profile and ECI_CREDENTIALS use the metadat
 }
 
 #endif  // ECI_CLI_PATH, the emulator
+
+TEST_CASE("cli habits: create waits for Running unless --no-wait", "[cli][e2e]") {
+    // A start slow enough that a create which did not wait sees Pending.
+    CliFixture fixture("none", {}, {"--start-delay-ms", "3000"});
+    auto status_of = [](const std::string& out) {
+        return json::value_to<std::string>(json::parse(out).at("status"));
+    };
+    auto waited = fixture.cli({"create", "--image", "registry.example/ubuntu:22.04", "--json"});
+    REQUIRE(waited.exit_code == 0);
+    CHECK(status_of(waited.out) == "Running");
+    const auto id = json::value_to<std::string>(json::parse(waited.out).at("sandbox_id"));
+    // Ready for exec at once: the trap of 0.1, where exec right after create met Pending.
+    auto ran = fixture.cli({"exec", id, "--", "echo", "ready"});
+    CHECK(ran.exit_code == 0);
+    CHECK(ran.out == "ready\n");
+
+    auto early =
+        fixture.cli({"create", "--image", "registry.example/ubuntu:22.04", "--no-wait", "--json"});
+    REQUIRE(early.exit_code == 0);
+    CHECK(status_of(early.out) == "Pending");
+
+    // --wait is kept for one version as a no-op; with --no-wait it is a contradiction.
+    auto old_flag =
+        fixture.cli({"create", "--image", "registry.example/ubuntu:22.04", "--wait", "-q"});
+    CHECK(old_flag.exit_code == 0);
+    auto both =
+        fixture.cli({"create", "--image", "registry.example/ubuntu:22.04", "--wait", "--no-wait"});
+    CHECK(both.exit_code == 2);
+    CHECK(both.err.find("--no-wait") != std::string::npos);
+    auto bound_nothing = fixture.cli(
+        {"create", "--image", "registry.example/ubuntu:22.04", "--no-wait", "--wait-timeout", "5"});
+    CHECK(bound_nothing.exit_code == 2);
+    CHECK(bound_nothing.err.find("--wait-timeout") != std::string::npos);
+    const auto listed = fixture.cli({"list", "-q"}).out;
+    CHECK(std::count(listed.begin(), listed.end(), '\n') == 3);
+}

@@ -10,7 +10,6 @@
 #include "emulator_client_args.hpp"
 
 #include <eci/async_sandbox.hpp>
-#include <eci/sandbox_client.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -65,7 +64,7 @@ int main(int argc, char** argv) {
     const int count = std::atoi(argv[7]);
 
     asio::io_context io;
-    auto client = eci::AsyncEciSandbox::create(io.get_executor(), config);
+    auto client = eci::AsyncEciSandbox::from_config(io.get_executor(), config);
     if (!client) {
         std::fprintf(stderr, "client: %s\n", client.error().to_string().c_str());
         return 2;

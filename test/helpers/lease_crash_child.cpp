@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
     const int count = std::atoi(argv[7]);
     const std::string other_owner = argv[8];
 
-    auto client = eci::EciSandbox::create(config);
+    auto client = eci::EciSandbox::from_config(config);
     if (!client) {
         std::fprintf(stderr, "client: %s\n", client.error().to_string().c_str());
         return 2;

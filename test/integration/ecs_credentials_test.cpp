@@ -48,7 +48,7 @@ struct RamRoleFixture : AsyncSandboxFixture {
     }
 
     AsyncEciSandbox client_with(ClientConfig config) {
-        auto created = AsyncEciSandbox::create(io.get_executor(), std::move(config));
+        auto created = AsyncEciSandbox::from_config(io.get_executor(), std::move(config));
         if (!created)
             FAIL("client: " << created.error().to_string());
         return std::move(*created);

@@ -55,7 +55,7 @@ TEST_CASE(
     fx.run([&]() -> asio::awaitable<void> {
         auto config = client_config_for(fx.emulator->ready());
         config.pool.max_connections_per_endpoint = 4;
-        auto created = AsyncEciSandbox::create(fx.io.get_executor(), std::move(config));
+        auto created = AsyncEciSandbox::from_config(fx.io.get_executor(), std::move(config));
         REQUIRE(created.ok());
         auto client = std::move(*created);
         auto executor = co_await asio::this_coro::executor;

@@ -88,7 +88,7 @@ TEST_CASE("exec starts: starts beyond max_concurrent_exec_starts wait their turn
     AsyncSandboxFixture fx;
     auto config = client_config_for(fx.emulator->ready());
     config.rate_limit.max_concurrent_exec_starts = 2;
-    auto capped = AsyncEciSandbox::create(fx.io.get_executor(), config);
+    auto capped = AsyncEciSandbox::from_config(fx.io.get_executor(), config);
     REQUIRE(capped.ok());
     fx.run([&]() -> asio::awaitable<void> {
         auto made = co_await make_running_sandbox(*fx.client, "capped-starts");
@@ -116,7 +116,7 @@ TEST_CASE("exec starts: a start waiting on its ExecContainerCommand holds no sta
     config.rate_limit.max_concurrent_exec_starts = 1;
     config.rate_limit.enabled = true;
     config.rate_limit.per_action["ExecContainerCommand"] = ActionRateLimit{60, 1};
-    auto capped = AsyncEciSandbox::create(fx.io.get_executor(), config);
+    auto capped = AsyncEciSandbox::from_config(fx.io.get_executor(), config);
     REQUIRE(capped.ok());
     fx.run([&]() -> asio::awaitable<void> {
         auto made = co_await make_running_sandbox(*fx.client, "slot-after-call");

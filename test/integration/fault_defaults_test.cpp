@@ -44,7 +44,7 @@ asio::awaitable<std::string> session_lifecycle(AsyncEciSandbox& client, int n) {
     } else {
         auto session = std::move(opened).value();
         for (int i = 0; i < 2 && failure.empty(); ++i) {
-            ExecOptions exec;
+            ShellRunOptions exec;
             exec.idempotent = true;
             const auto expected = fmt::format("{}-{}", sandbox->id(), i);
             auto ran = co_await session.run(fmt::format("echo {}", expected), std::move(exec));
@@ -55,14 +55,12 @@ asio::awaitable<std::string> session_lifecycle(AsyncEciSandbox& client, int n) {
         }
         if (failure.empty()) {
             TmuxStartOptions start;
-            start.session = &session;
-            auto job = co_await sandbox->tmux_start("sleep 0.2; exit 7", std::move(start));
+            auto job = co_await session.tmux_start("sleep 0.2; exit 7", std::move(start));
             if (!job.ok()) {
                 failure = "tmux_start: " + job.error().to_string();
             } else {
                 TmuxWaitOptions wait;
-                wait.session = &session;
-                auto waited = co_await sandbox->tmux_wait(*job, std::move(wait));
+                auto waited = co_await session.tmux_wait(*job, std::move(wait));
                 if (!waited.ok())
                     failure = "tmux_wait: " + waited.error().to_string();
                 else if (waited->exit_code.value_or(-1) != 7)

@@ -86,7 +86,7 @@ TEST_CASE("faults e2e: 100 lifecycles under throttling, 503s, resets and WebSock
     // the service's per-minute limits) would make this test measure the gate, not the faults.
     config.retry.throttle_initial_backoff = 50ms;
     config.retry.throttle_max_backoff = 400ms;
-    auto made = AsyncEciSandbox::create(fx.io.get_executor(), config);
+    auto made = AsyncEciSandbox::from_config(fx.io.get_executor(), config);
     REQUIRE(made.ok());
     auto client = std::move(made).value();
 

@@ -50,7 +50,7 @@ std::optional<std::string> tag_value(const SandboxInfo& info, std::string_view k
 AsyncEciSandbox client_with_owner(AsyncSandboxFixture& fx, std::string owner) {
     auto config = client_config_for(fx.emulator->ready());
     config.lease.owner = std::move(owner);
-    auto client = AsyncEciSandbox::create(fx.io.get_executor(), config);
+    auto client = AsyncEciSandbox::from_config(fx.io.get_executor(), config);
     REQUIRE(client.ok());
     return std::move(client).value();
 }
@@ -332,7 +332,7 @@ TEST_CASE("leases e2e: the blocking guard deletes on scope exit, reap works bloc
     {
         auto config = client_config_for(emu_thread.ready());
         config.lease.owner = "blocking-owner";
-        auto client = EciSandbox::create(config);
+        auto client = EciSandbox::from_config(config);
         REQUIRE(client.ok());
         CHECK(client->lease_owner() == "blocking-owner");
         CreateOptions create;

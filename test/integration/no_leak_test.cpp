@@ -139,7 +139,7 @@ TEST_CASE("no leak: a create whose every reply is lost is settled by its ClientT
     auto config = client_config_for(fx.emulator->ready());
     config.retry.initial_backoff = 5ms;  // only to keep the test short; attempts are default
     config.retry.max_backoff = 50ms;
-    auto made = AsyncEciSandbox::create(fx.io.get_executor(), config);
+    auto made = AsyncEciSandbox::from_config(fx.io.get_executor(), config);
     REQUIRE(made.ok());
     auto client = std::move(made).value();
     fx.run([&]() -> asio::awaitable<void> {
@@ -172,8 +172,8 @@ TEST_CASE("no leak: a delete throttled past the call budget goes on while the se
     config.retry.overall_deadline = 1000ms;
     auto impatient_config = config;
     impatient_config.retry.cleanup_deadline = 0ms;  // the old behaviour: the call budget only
-    auto patient = AsyncEciSandbox::create(fx.io.get_executor(), config);
-    auto impatient = AsyncEciSandbox::create(fx.io.get_executor(), impatient_config);
+    auto patient = AsyncEciSandbox::from_config(fx.io.get_executor(), config);
+    auto impatient = AsyncEciSandbox::from_config(fx.io.get_executor(), impatient_config);
     REQUIRE(patient.ok());
     REQUIRE(impatient.ok());
     fx.run([&]() -> asio::awaitable<void> {

@@ -63,8 +63,8 @@ TEST_CASE(
     AsyncSandboxFixture fx;
     LogCapture capture;
     auto created =
-        AsyncEciSandbox::create(fx.io.get_executor(), client_config_for(fx.emulator->ready()),
-                                capture.logger(LogLevel::debug));
+        AsyncEciSandbox::from_config(fx.io.get_executor(), client_config_for(fx.emulator->ready()),
+                                     capture.logger(LogLevel::debug));
     REQUIRE(created.ok());
     auto& client = *created;
     std::string id;
@@ -131,7 +131,7 @@ TEST_CASE(
                 auto& counter = event.phase == CallPhase::start ? starts : finishes;
                 ++counter[std::string(event.action)];
             };
-            auto made = EciSandbox::create(config);
+            auto made = EciSandbox::from_config(config);
             REQUIRE(made.ok());
             std::optional<EciSandbox> client(std::move(*made));
             CreateOptions options;

@@ -28,7 +28,7 @@ emulator::EmulatorOptions limited_emulator() {
 AsyncEciSandbox client_with(AsyncSandboxFixture& fx, RateLimitConfig limits) {
     auto config = client_config_for(fx.emulator->ready());
     config.rate_limit = std::move(limits);
-    auto created = AsyncEciSandbox::create(fx.io.get_executor(), std::move(config));
+    auto created = AsyncEciSandbox::from_config(fx.io.get_executor(), std::move(config));
     if (!created)
         FAIL("client: " << created.error().to_string());
     return std::move(*created);

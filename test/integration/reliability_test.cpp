@@ -49,7 +49,7 @@ ClientConfig patient_config(const emulator::ReadyInfo& ready) {
 }
 
 AsyncEciSandbox make_client(AsyncSandboxFixture& fx, ClientConfig config, Logger logger = {}) {
-    auto client = AsyncEciSandbox::create(fx.io.get_executor(), std::move(config), logger);
+    auto client = AsyncEciSandbox::from_config(fx.io.get_executor(), std::move(config), logger);
     REQUIRE(client.ok());
     return std::move(client).value();
 }
@@ -328,6 +328,7 @@ TEST_CASE("reliability e2e: cancelling wait_until_running returns within 100 ms"
     fx.run([&]() -> asio::awaitable<void> {
         CreateOptions create;
         create.image = "registry.example/ubuntu:22.04";
+        create.wait_until_running = false;  // the wait under test is the separate one below
         auto sandbox = co_await fx.client->create(create);
         REQUIRE(sandbox.ok());
         const auto baseline = stat_of(*fx.emulator, "connections");

@@ -40,7 +40,7 @@ TEST_CASE("sandbox blocking: 8 threads share one client", "[sandbox-e2e]") {
     EmulatorThread emu;
     with_deadline(
         [&] {
-            auto client = EciSandbox::create(client_config_for(emu.ready()));
+            auto client = EciSandbox::from_config(client_config_for(emu.ready()));
             REQUIRE(client.ok());
             auto sandbox = create_running(*client);
             std::atomic<int> ok{0};
@@ -89,7 +89,7 @@ TEST_CASE("sandbox blocking: destroying the client cancels calls in flight", "[s
             std::optional<Sandbox> sandbox;
             std::future<Result<CommandResult>> pending;
             {
-                auto client = EciSandbox::create(client_config_for(emu.ready()));
+                auto client = EciSandbox::from_config(client_config_for(emu.ready()));
                 REQUIRE(client.ok());
                 sandbox = create_running(*client);
                 std::promise<void> started;
@@ -122,7 +122,7 @@ TEST_CASE("sandbox blocking: tmux jobs and file transfers from 8 threads at once
     EmulatorThread emu;
     with_deadline(
         [&] {
-            auto client = EciSandbox::create(client_config_for(emu.ready()));
+            auto client = EciSandbox::from_config(client_config_for(emu.ready()));
             REQUIRE(client.ok());
             auto sandbox = create_running(*client);
             std::atomic<int> ok{0};
@@ -218,7 +218,7 @@ TEST_CASE("sandbox blocking: destroying the client while the server stalls an ex
             std::future<Result<CommandResult>> pending;
             std::chrono::steady_clock::time_point destroyed;
             {
-                auto client = EciSandbox::create(client_config_for(emu.ready()));
+                auto client = EciSandbox::from_config(client_config_for(emu.ready()));
                 REQUIRE(client.ok());
                 sandbox = create_running(*client);
                 const auto before = children_of(::getpid());

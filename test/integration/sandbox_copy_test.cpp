@@ -302,7 +302,7 @@ TEST_CASE("sandbox copy: ws drops mid-copy name the complete entries and leave n
 
             // Download: a 3 MB file cannot fit in the one frame that gets through. The tree
             // is made by a command with no output at all (nothing to trigger the cut early).
-            ExecOptions quiet;
+            ExecCommandOptions quiet;
             quiet.raw_argv = true;
             std::vector<std::string> make_tree_argv;
             make_tree_argv.emplace_back("sh");

@@ -48,7 +48,7 @@ TEST_CASE("sandbox e2e: exec_command keeps stdout and stderr apart in every exit
         CHECK(literal->exit_code == 0);
         CHECK(literal->success());
         // raw_argv sends argv bare: the code is then only what the stream reports.
-        ExecOptions raw;
+        ExecCommandOptions raw;
         raw.raw_argv = true;
         auto bare = co_await sandbox.exec_command(argv, raw);
         REQUIRE(bare.ok());
@@ -291,5 +291,53 @@ TEST_CASE("sandbox e2e: every operation works under the reference's strict Comma
         REQUIRE_FALSE(refused.ok());
         CHECK(refused.error().code == "InvalidParameter.ValueExceeded");
         CHECK(refused.error().dispatch == Dispatch::refused);
+    });
+}
+
+TEST_CASE("sandbox e2e: each exec call takes only the options it reads", "[sandbox-e2e]") {
+    AsyncSandboxFixture fx;
+    fx.run([&]() -> asio::awaitable<void> {
+        auto sandbox = co_await make_running_sandbox(*fx.client, "exec-option-types");
+        const auto calls_before = fx.client->api().stats().total_api_calls();
+        // bash_ws sends its command on the shell's stdin and reads the output: stdin_data and
+        // sync=false have nowhere to go. Refused before any call (0.1 ignored them silently).
+        ExecOptions with_stdin;
+        with_stdin.stdin_data = std::string("data");
+        std::string first = "cat";
+        auto refused_stdin = co_await sandbox.bash_ws(std::move(first), with_stdin);
+        REQUIRE_FALSE(refused_stdin.ok());
+        CHECK(refused_stdin.error().kind == ErrorKind::invalid_argument);
+        CHECK(refused_stdin.error().message.find("stdin_data") != std::string::npos);
+        ExecOptions detached;
+        detached.sync = false;
+        std::string second = "true";
+        auto refused_sync = co_await sandbox.bash_ws(std::move(second), detached);
+        REQUIRE_FALSE(refused_sync.ok());
+        CHECK(refused_sync.error().kind == ErrorKind::invalid_argument);
+        CHECK(fx.client->api().stats().total_api_calls() == calls_before);
+
+        // exec_command takes ExecCommandOptions; plain ExecOptions convert (tty, raw_argv off),
+        // so the exit-status wrapper still reports the code and exec_dir applies.
+        ExecOptions common;
+        common.exec_dir = "/tmp";
+        std::vector<std::string> argv;
+        argv.emplace_back("sh");
+        argv.emplace_back("-c");
+        argv.emplace_back("pwd; exit 5");
+        auto converted = co_await sandbox.exec_command(argv, common);
+        REQUIRE(converted.ok());
+        CHECK(converted->stdout_text == "/tmp\n");
+        CHECK(converted->exit_code == 5);
+        // A TTY merges the streams; bash reads the same ExecOptions without such a field.
+        ExecCommandOptions tty;
+        tty.tty = true;
+        std::vector<std::string> both;
+        both.emplace_back("sh");
+        both.emplace_back("-c");
+        both.emplace_back("echo to-out; echo to-err >&2");
+        auto merged = co_await sandbox.exec_command(both, tty);
+        REQUIRE(merged.ok());
+        CHECK(merged->stderr_text.empty());
+        CHECK(merged->stdout_text.find("to-err") != std::string::npos);
     });
 }

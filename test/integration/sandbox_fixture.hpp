@@ -62,7 +62,7 @@ struct AsyncSandboxFixture {
             FAIL("emulator did not start: " << started.error().to_string());
         emulator = std::move(*started);
         auto created =
-            AsyncEciSandbox::create(io.get_executor(), client_config_for(emulator->ready()));
+            AsyncEciSandbox::from_config(io.get_executor(), client_config_for(emulator->ready()));
         if (!created)
             FAIL("client: " << created.error().to_string());
         client.emplace(std::move(*created));

@@ -95,8 +95,8 @@ TEST_CASE("secrets: no secret, token or signature in any log line or error of a 
     // with structured fields, and hands every call to a hook.
     auto observed_config = client_config_for(fx.emulator->ready());
     observed_config.call_hook = transcript.hook();
-    auto created =
-        AsyncEciSandbox::create(fx.io.get_executor(), observed_config, transcript.record_logger());
+    auto created = AsyncEciSandbox::from_config(fx.io.get_executor(), observed_config,
+                                                transcript.record_logger());
     REQUIRE(created.ok());
     auto& client = *created;
     REQUIRE(client_config_for(fx.emulator->ready()).credentials.security_token == token);
@@ -137,7 +137,7 @@ TEST_CASE("secrets: no secret, token or signature in any log line or error of a 
         wrong.retry.enabled = false;
         wrong.call_hook = transcript.hook();
         auto wrong_client =
-            AsyncEciSandbox::create(fx.io.get_executor(), wrong, transcript.logger());
+            AsyncEciSandbox::from_config(fx.io.get_executor(), wrong, transcript.logger());
         REQUIRE(wrong_client.ok());
         auto refused = co_await wrong_client->list();
         transcript.add(refused);
@@ -149,7 +149,7 @@ TEST_CASE("secrets: no secret, token or signature in any log line or error of a 
         untrusted.tls.ca_file.clear();
         untrusted.retry.enabled = false;
         auto untrusted_client =
-            AsyncEciSandbox::create(fx.io.get_executor(), untrusted, transcript.logger());
+            AsyncEciSandbox::from_config(fx.io.get_executor(), untrusted, transcript.logger());
         REQUIRE(untrusted_client.ok());
         auto rejected = co_await untrusted_client->list();
         transcript.add(rejected);

@@ -101,7 +101,7 @@ TEST_CASE(
         CHECK(forged->exit_code == 4);
 
         // A command reading stdin gets end-of-file at once and cannot eat the protocol.
-        ExecOptions quick;
+        ShellRunOptions quick;
         quick.timeout = seconds(10);
         auto reader = co_await session.run("cat; read -r x || echo eof; echo done", quick);
         REQUIRE(reader.ok());
@@ -150,7 +150,7 @@ TEST_CASE(
 
         // Streaming sees the output without the markers.
         std::string streamed;
-        ExecOptions streaming;
+        ShellRunOptions streaming;
         streaming.on_output = [&](OutputStream, std::string_view chunk) { streamed += chunk; };
         auto live = co_await session.run("echo one; echo two >&2", streaming);
         REQUIRE(live.ok());
@@ -170,7 +170,7 @@ TEST_CASE(
         auto sandbox = co_await make_running_sandbox(*fx.client, "session-timeout");
         const auto calls_before = exec_calls(*fx.client);
         auto session = co_await open_session(sandbox);
-        ExecOptions short_timeout;
+        ShellRunOptions short_timeout;
         short_timeout.timeout = milliseconds(1500);
         const auto started = std::chrono::steady_clock::now();
         auto slow = co_await session.run("echo started; echo warn >&2; sleep 30", short_timeout);
@@ -250,7 +250,7 @@ TEST_CASE(
 
         // Idempotent: the first attempt kills its shell, the second runs on a new one.
         const std::string flag = "/tmp/eci-session-once-" + session.sandbox_id();
-        ExecOptions idempotent;
+        ShellRunOptions idempotent;
         idempotent.idempotent = true;
         auto rerun = co_await session.run("if [ -e " + flag + " ]; then echo second; else touch " +
                                               flag + "; kill -9 $$; sleep 1; fi",
@@ -276,7 +276,7 @@ TEST_CASE("shell session: cancellation mid-command and concurrent runs queued in
         bool started = false;
         bool finished = false;
         std::optional<Result<CommandResult>> outcome;
-        ExecOptions watch;
+        ShellRunOptions watch;
         watch.on_output = [&](OutputStream, std::string_view) { started = true; };
         asio::co_spawn(
             executor,
@@ -336,18 +336,16 @@ TEST_CASE("shell session: tmux_wait of K polls on a session costs no API call pe
         const auto ws_before = ws_connections(*fx.client);
         const auto commands_before = session.stats().commands;
         TmuxPollOptions poll;
-        poll.session = &session;
-        auto first = co_await sandbox.tmux_poll(*id, poll);
+        auto first = co_await session.tmux_poll(*id, poll);
         REQUIRE(first.ok());
         CHECK(first->status == TmuxStatus::running);
 
         TmuxWaitOptions wait;
-        wait.session = &session;
         wait.poll_interval = milliseconds(100);
         wait.max_poll_interval = milliseconds(100);
         wait.backoff_factor = 1.0;
         wait.timeout = seconds(30);
-        auto done = co_await sandbox.tmux_wait(*id, wait);
+        auto done = co_await session.tmux_wait(*id, wait);
         REQUIRE(done.ok());
         CHECK(done->status == TmuxStatus::completed);
         CHECK(done->exit_code == 3);
@@ -357,7 +355,7 @@ TEST_CASE("shell session: tmux_wait of K polls on a session costs no API call pe
         CHECK(polls >= 4);
         CHECK(fx.client->api().stats().total_api_calls() == api_before);
         CHECK(ws_connections(*fx.client) == ws_before);
-        auto gone = co_await sandbox.tmux_poll(*id, poll);
+        auto gone = co_await session.tmux_poll(*id, poll);
         REQUIRE(gone.ok());
         CHECK(gone->status == TmuxStatus::not_found);
         CHECK(fx.client->api().stats().total_api_calls() == api_before);
@@ -376,22 +374,34 @@ TEST_CASE("shell session: tmux_start, wait and kill on a session cost no API cal
 
         TmuxStartOptions start;
         start.session_id = "session-started";
-        start.session = &session;
-        auto id = co_await sandbox.tmux_start("sleep 0.3; echo job-done; exit 7", start);
+        auto id = co_await session.tmux_start("sleep 0.3; echo job-done; exit 7", start);
         if (!id)
             FAIL("tmux_start: " << id.error().to_string());
         CHECK(*id == "session-started");
         CHECK(session.stats().commands - commands_before == 1);
 
-        // The same id again is refused through the session as through an exec.
+        // The same id again is refused through the session as through an exec; here through
+        // the 0.1 spelling, a pointer in the options, kept (deprecated) for 0.2.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+        start.session = &session;
+#pragma GCC diagnostic pop
         auto again = co_await sandbox.tmux_start("echo never", start);
         REQUIRE_FALSE(again.ok());
         CHECK(again.error().kind == ErrorKind::invalid_argument);
+        CHECK(session.stats().commands - commands_before == 2);
+
+        // The job runs in the session's container; naming another is refused before anything.
+        TmuxPollOptions elsewhere;
+        elsewhere.container_name = "not-the-sessions";
+        auto refused = co_await session.tmux_poll(*id, elsewhere);
+        REQUIRE_FALSE(refused.ok());
+        CHECK(refused.error().kind == ErrorKind::invalid_argument);
+        CHECK(session.stats().commands - commands_before == 2);
 
         TmuxWaitOptions wait;
-        wait.session = &session;
         wait.timeout = seconds(30);
-        auto done = co_await sandbox.tmux_wait(*id, wait);
+        auto done = co_await session.tmux_wait(*id, wait);
         REQUIRE(done.ok());
         CHECK(done->status == TmuxStatus::completed);
         CHECK(done->exit_code == 7);

@@ -16,13 +16,13 @@ run_step("configure" ${CMAKE_COMMAND} -S ${ECI_SOURCE_DIR}/test/package/subproje
          -G ${ECI_GENERATOR} -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g0
          -DCMAKE_CXX_COMPILER=${ECI_CXX_COMPILER}
          -DECI_SOURCE_DIR=${ECI_SOURCE_DIR} -DCMAKE_DISABLE_FIND_PACKAGE_Catch2=ON)
-# Only the library's own sources and the consumer's are compiled.
+# Only the library's own sources (its layers' objects) and the consumer's are compiled.
 if(ECI_GENERATOR STREQUAL "Ninja")
     run_step("list the build" ${CMAKE_COMMAND} --build ${build} -- -t commands all)
     string(REGEX MATCHALL "[^ \n]+\\.cpp\\.o" objects "${step_output}")
     list(REMOVE_DUPLICATES objects)
     foreach(object IN LISTS objects)
-        if(NOT object MATCHES "/eci_sandbox\\.dir/lib/|/eci_consumer_async\\.dir/|/eci-consumer\\.dir/")
+        if(NOT object MATCHES "/eci_(sandbox|[a-z]+_layer)\\.dir/lib/|/eci_consumer_async\\.dir/|/eci-consumer\\.dir/")
             message(FATAL_ERROR "the subproject build compiles ${object}")
         endif()
     endforeach()
@@ -57,7 +57,7 @@ if(NOT step_output MATCHES "Library soname: \\[libeci_sandbox\\.so\\.${major_min
     message(FATAL_ERROR "unexpected soname:\n${step_output}")
 endif()
 run_step("nm -D" nm -DC --defined-only ${library})
-foreach(expected "eci::AsyncEciSandbox::create" "eci::EciSandbox::create"
+foreach(expected "eci::AsyncEciSandbox::from_config" "eci::EciSandbox::from_config"
         "boost::asio::any_io_executor::any_io_executor" "boost::asio::detail::scheduler::run")
     string(FIND "${step_output}" "${expected}" at)
     if(at EQUAL -1)

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 #include <catch2/catch.hpp>
+#include <string>
+#include <utility>
 
 TEST_CASE("Error formats kind, code, status, messages and RequestId on one line") {
     eci::Error error;
@@ -50,4 +52,35 @@ TEST_CASE("Result holds a value or an error and never throws on expected failure
     eci::Result<void> failed = eci::Error::make(eci::ErrorKind::timeout, "late");
     CHECK(failed.error().error_code() == eci::ErrorKind::timeout);
     CHECK(failed.error().error_code().category().name() == std::string("eci"));
+}
+
+TEST_CASE("Result throws one exception type for both wrong accesses") {
+    // value() on an error and error() on a success are the same programming error; before
+    // 0.2, error() on a success threw std::bad_variant_access (or read an empty optional).
+    eci::Result<int> good = 42;
+    CHECK_THROWS_AS(good.error(), eci::BadResultAccess);
+    CHECK_THROWS_AS(std::move(good).error(), eci::BadResultAccess);
+    try {
+        (void)good.error();
+        FAIL("error() on a success did not throw");
+    } catch (const eci::BadResultAccess& e) {
+        CHECK(e.error().kind == eci::ErrorKind::invalid_argument);
+        CHECK(std::string(e.what()).find("error() called on a success") != std::string::npos);
+    }
+    const eci::Result<std::string> const_good = std::string("x");
+    CHECK_THROWS_AS(const_good.error(), eci::BadResultAccess);
+
+    eci::Result<void> done;
+    CHECK_THROWS_AS(done.error(), eci::BadResultAccess);
+    const eci::Result<void> const_done;
+    CHECK_THROWS_AS(const_done.error(), eci::BadResultAccess);
+
+    eci::Result<int> bad = eci::Error::make(eci::ErrorKind::not_found, "no such sandbox");
+    try {
+        (void)bad.value();
+        FAIL("value() on an error did not throw");
+    } catch (const eci::BadResultAccess& e) {
+        CHECK(e.error().kind == eci::ErrorKind::not_found);
+        CHECK(e.error().message == "no such sandbox");
+    }
 }

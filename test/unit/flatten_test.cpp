@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "core/flatten.hpp"
+#include "core/js_number.hpp"
+#include "support/flatten_json.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
@@ -8,6 +9,8 @@
 #include <limits>
 
 using namespace eci::detail;
+using eci::test::append_flattened_json;
+using eci::test::flatten_json;
 
 TEST_CASE("flatten: objects and arrays become dotted 1-based names", "[flatten]") {
     const auto request = boost::json::parse(R"({

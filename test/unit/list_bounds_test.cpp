@@ -3,7 +3,7 @@
 // never ends and fat pages are bounded by ListOptions::max_pages and max_bytes instead of
 // being kept until memory runs out; list_pages hands each page over before the next is
 // asked for, so a caller that drops pages holds one at a time.
-#include <eci/sandbox_client.hpp>
+#include <eci/async_sandbox.hpp>
 
 #include "support/run_with_deadline.hpp"
 #include "support/tls_test_server.hpp"
@@ -62,7 +62,7 @@ struct EndlessListing {
         config.endpoint = {"https", "localhost", server.port()};
         config.tls.ca_file = server.ca_file();
         config.lease.tag_sandboxes = false;
-        auto created = eci::AsyncEciSandbox::create(io.get_executor(), config);
+        auto created = eci::AsyncEciSandbox::from_config(io.get_executor(), config);
         REQUIRE(created.ok());
         client.emplace(std::move(created).value());
     }

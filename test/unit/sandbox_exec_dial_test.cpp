@@ -6,7 +6,6 @@
 // A start that fails there fails alike on every exec path (one start, lib/sandbox/exec_start).
 #include <eci/async_sandbox.hpp>
 #include <eci/interactive_exec.hpp>
-#include <eci/sandbox_client.hpp>
 #include <eci/shell_session.hpp>
 
 #include "emulator/certificate_authority.hpp"
@@ -112,7 +111,7 @@ struct ExecAttempt {
 };
 
 ExecAttempt run_exec(asio::io_context& io, eci::ClientConfig config) {
-    auto client = eci::AsyncEciSandbox::create(io.get_executor(), std::move(config));
+    auto client = eci::AsyncEciSandbox::from_config(io.get_executor(), std::move(config));
     REQUIRE(client.ok());
     ExecAttempt attempt;
     eci::test::run_with_deadline(io, [&]() -> asio::awaitable<void> {
@@ -236,7 +235,7 @@ std::optional<eci::Error> error_of(const eci::Result<T>& result) {
 // interactive exec.
 std::vector<PathFailure> start_on_every_path(asio::io_context& io, eci::ClientConfig config,
                                              std::chrono::milliseconds budget) {
-    auto client = eci::AsyncEciSandbox::create(io.get_executor(), std::move(config));
+    auto client = eci::AsyncEciSandbox::from_config(io.get_executor(), std::move(config));
     REQUIRE(client.ok());
     std::vector<PathFailure> failures{
         {"exec_command", eci::Dispatch::unknown, std::nullopt},

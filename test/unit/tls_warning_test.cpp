@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // TlsConfig::verify_peer = false is for a local emulator only: every client created with it
 // says so through the library's logger, at warn level, each time.
+#include <eci/async_sandbox.hpp>
 #include <eci/blocking.hpp>
 #include <eci/openapi_client.hpp>
-#include <eci/sandbox_client.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
@@ -50,8 +50,8 @@ TEST_CASE("tls warning: verify_peer = false warns at every client creation", "[t
     boost::asio::io_context io;
     Captured captured;
     for (int i = 0; i < 2; ++i) {
-        auto client = eci::AsyncEciSandbox::create(io.get_executor(), local_config(false),
-                                                   capture_into(captured));
+        auto client = eci::AsyncEciSandbox::from_config(io.get_executor(), local_config(false),
+                                                        capture_into(captured));
         REQUIRE(client.ok());
     }
     CHECK(captured.warnings_about_verification() == 2);
@@ -59,7 +59,7 @@ TEST_CASE("tls warning: verify_peer = false warns at every client creation", "[t
         eci::OpenApiClient::create(io.get_executor(), local_config(false), capture_into(captured));
     REQUIRE(api.ok());
     CHECK(captured.warnings_about_verification() == 3);
-    auto blocking = eci::EciSandbox::create(local_config(false), capture_into(captured));
+    auto blocking = eci::EciSandbox::from_config(local_config(false), capture_into(captured));
     REQUIRE(blocking.ok());
     CHECK(captured.warnings_about_verification() == 4);
     for (const auto& line : captured.lines)
@@ -69,8 +69,8 @@ TEST_CASE("tls warning: verify_peer = false warns at every client creation", "[t
 TEST_CASE("tls warning: a verifying client logs no such warning", "[tls_warning]") {
     boost::asio::io_context io;
     Captured captured;
-    auto client =
-        eci::AsyncEciSandbox::create(io.get_executor(), local_config(true), capture_into(captured));
+    auto client = eci::AsyncEciSandbox::from_config(io.get_executor(), local_config(true),
+                                                    capture_into(captured));
     REQUIRE(client.ok());
     CHECK(captured.warnings_about_verification() == 0);
 }

@@ -32,7 +32,7 @@ eci::ClientConfig eci_consumer_refused_config() {
 int eci_consumer_async_check() {
     asio::io_context io;
     const eci::ClientConfig config = eci_consumer_refused_config();
-    auto client = eci::AsyncEciSandbox::create(io.get_executor(), config);
+    auto client = eci::AsyncEciSandbox::from_config(io.get_executor(), config);
     if (!client) {
         fmt::print(stderr, "async create failed: {}\n", client.error().to_string());
         return 1;

@@ -28,7 +28,7 @@ int main() {
     }
     const eci::ClientConfig config = eci_consumer_refused_config();
 
-    auto client = eci::EciSandbox::create(config);
+    auto client = eci::EciSandbox::from_config(config);
     if (!client) {
         fmt::print(stderr, "create failed: {}\n", client.error().to_string());
         return 1;

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Flattening a JSON request model into OpenAPI parameters, as the official SDK's flatMap.
+// Flattening a JSON request model into OpenAPI parameters, as the official SDK's flatMap does:
+// the tests' oracle for the library's own parameter writer (core/models_json.cpp), and a
+// fuzz target. No library path uses it, so it lives with the tests (issue 15, item 3).
 #pragma once
 
 #include "core/params.hpp"
@@ -8,7 +10,7 @@
 
 #include <string>
 
-namespace eci::detail {
+namespace eci::test {
 
 /// Flattens `value` into parameters the way the official SDK (openapi-util flatMap) does:
 /// - object members become `prefix.Member` (just `Member` when `prefix` is empty), in the
@@ -20,15 +22,10 @@ namespace eci::detail {
 /// - null is skipped (an array index is still used up by it), and so are empty arrays and
 ///   objects.
 /// A scalar at the top level gives one parameter named `prefix`.
-/// Thread-safe; throws only std::bad_alloc.
-Params flatten_json(const boost::json::value& value, std::string prefix);
+detail::Params flatten_json(const boost::json::value& value, std::string prefix);
 
 /// Appends what flatten_json would return to `out`.
-void append_flattened_json(Params& out, const boost::json::value& value, const std::string& prefix);
+void append_flattened_json(detail::Params& out, const boost::json::value& value,
+                           const std::string& prefix);
 
-/// A double as JavaScript's Number.prototype.toString() writes it: the shortest decimal
-/// that reads back as the same double, in plain notation for 1e-6 <= |x| < 1e21 and
-/// `d.ddde+N` / `d.ddde-N` otherwise; `NaN`, `Infinity`, `-Infinity`; -0 gives `0`.
-std::string js_number_string(double number);
-
-}  // namespace eci::detail
+}  // namespace eci::test
