@@ -467,7 +467,7 @@ TEST_CASE("cli e2e: reap selects by owner, lease and orphaned creator, --dry-run
 // The full-size run (issue: a 100-sandbox fan-out) is the same test with
 // ECI_REAP_CRASH_SANDBOXES=100; CI runs 24.
 TEST_CASE("cli e2e: reap --orphans after a SIGKILLed fan-out leaves 0 sandboxes and 0 processes",
-          "[cli][e2e][reap]") {
+          "[cli][e2e][reap][serial]") {
     int count = 24;
     if (const char* text = std::getenv("ECI_REAP_CRASH_SANDBOXES"); text && *text)
         count = std::max(2, std::atoi(text));

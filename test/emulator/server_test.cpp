@@ -432,7 +432,7 @@ TEST_CASE("emulator: stop removes every sandbox and leaves no process", "[emulat
 
 // Issue 14: a sandbox start (and delete) used to run on the emulator's one thread, so a slow
 // one held up every other connection; 1000 lifecycles at once then timed out in queues.
-TEST_CASE("emulator: a slow sandbox start holds up no other request", "[emulator]") {
+TEST_CASE("emulator: a slow sandbox start holds up no other request", "[emulator][serial]") {
     auto options = fast_options();
     options.init_child_stall = 1500ms;
     Harness h(std::move(options));

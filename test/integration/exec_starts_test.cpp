@@ -84,7 +84,7 @@ asio::awaitable<int> echo_at_once(asio::io_context& io, AsyncSandbox& sandbox, i
 }  // namespace
 
 TEST_CASE("exec starts: starts beyond max_concurrent_exec_starts wait their turn and complete",
-          "[exec-starts]") {
+          "[exec-starts][serial]") {
     AsyncSandboxFixture fx;
     auto config = client_config_for(fx.emulator->ready());
     config.rate_limit.max_concurrent_exec_starts = 2;

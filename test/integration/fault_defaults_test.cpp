@@ -80,7 +80,7 @@ asio::awaitable<std::string> session_lifecycle(AsyncEciSandbox& client, int n) {
 TEST_CASE(
     "faults e2e: default config, 24 session lifecycles under the fault mix, none failed "
     "and nothing left",
-    "[faults-e2e][no-leak]") {
+    "[faults-e2e][no-leak][serial]") {
     constexpr int lifecycles = 24;
     auto options = sandbox_emulator_options(emulator::ExitStatusMode::channel4);
     options.faults.throttle = 0.2;

@@ -58,7 +58,7 @@ struct Lifecycle {
 }  // namespace
 
 TEST_CASE("faults e2e: 100 lifecycles under throttling, 503s, resets and WebSocket drops",
-          "[faults-e2e]") {
+          "[faults-e2e][serial]") {
     // Under ASan every exec start (now also three cgroup joins per exec on a cgroup v1 host,
     // issue 19) runs several times slower: 100 lifecycles took 112 s there in a CI trial, past
     // the 110 s bound below, against 56 s in the dev build. The sanitized build runs half the

@@ -270,7 +270,7 @@ TEST_CASE("reliability e2e: an exec whose reply was lost is not retried, so neve
 }
 
 TEST_CASE("reliability e2e: 50 coroutines under 50% throttling all succeed, backing off together",
-          "[reliability-e2e]") {
+          "[reliability-e2e][serial]") {
     auto options = sandbox_emulator_options();
     options.faults.throttle = 0.5;
     options.seed = 3;
@@ -321,7 +321,7 @@ TEST_CASE("reliability e2e: 50 coroutines under 50% throttling all succeed, back
 }
 
 TEST_CASE("reliability e2e: cancelling wait_until_running returns within 100 ms",
-          "[reliability-e2e][cancel]") {
+          "[reliability-e2e][cancel][serial]") {
     auto options = sandbox_emulator_options();
     options.start_delay = 60s;
     AsyncSandboxFixture fx(options);
@@ -352,7 +352,7 @@ TEST_CASE("reliability e2e: cancelling wait_until_running returns within 100 ms"
 }
 
 TEST_CASE("reliability e2e: cancelling a streaming exec of sleep 30 returns within 100 ms",
-          "[reliability-e2e][cancel]") {
+          "[reliability-e2e][cancel][serial]") {
     AsyncSandboxFixture fx;
     fx.run([&]() -> asio::awaitable<void> {
         auto sandbox = co_await make_running_sandbox(*fx.client, "cancel-exec");
@@ -503,7 +503,7 @@ TEST_CASE("reliability e2e: an exec WebSocket whose start is queued answers keep
 }
 
 TEST_CASE("reliability e2e: cancelling a create waiting for Running returns within 100 ms",
-          "[reliability-e2e][cancel]") {
+          "[reliability-e2e][cancel][serial]") {
     auto options = sandbox_emulator_options();
     options.start_delay = 60s;
     AsyncSandboxFixture fx(options);

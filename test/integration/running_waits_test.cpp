@@ -19,7 +19,7 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 TEST_CASE("running waits: 40 sandboxes waited for at once share batched describes",
-          "[sandbox-e2e]") {
+          "[sandbox-e2e][serial]") {
     auto options = sandbox_emulator_options();
     options.start_delay = milliseconds(1500);
     AsyncSandboxFixture fx(std::move(options));

@@ -36,7 +36,7 @@ std::optional<Sandbox> create_running(EciSandbox& client) {
 
 }  // namespace
 
-TEST_CASE("sandbox blocking: 8 threads share one client", "[sandbox-e2e]") {
+TEST_CASE("sandbox blocking: 8 threads share one client", "[sandbox-e2e][serial]") {
     EmulatorThread emu;
     with_deadline(
         [&] {
@@ -118,7 +118,7 @@ TEST_CASE("sandbox blocking: destroying the client cancels calls in flight", "[s
 }
 
 TEST_CASE("sandbox blocking: tmux jobs and file transfers from 8 threads at once",
-          "[tmux][files]") {
+          "[tmux][files][serial]") {
     EmulatorThread emu;
     with_deadline(
         [&] {

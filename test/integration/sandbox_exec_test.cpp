@@ -212,7 +212,7 @@ TEST_CASE("sandbox e2e: cancellation through the awaiting coroutine", "[sandbox-
     });
 }
 
-TEST_CASE("sandbox e2e: 100 concurrent bash coroutines on 10 sandboxes", "[sandbox-e2e]") {
+TEST_CASE("sandbox e2e: 100 concurrent bash coroutines on 10 sandboxes", "[sandbox-e2e][serial]") {
     AsyncSandboxFixture fx;
     fx.run(
         [&]() -> asio::awaitable<void> {

@@ -276,7 +276,7 @@ TEST_CASE("sandbox tmux: exec_dir with a quote and a space", "[tmux]") {
     });
 }
 
-TEST_CASE("sandbox tmux: 20 jobs that exit at once all report code 7 and their output", "[tmux]") {
+TEST_CASE("sandbox tmux: 20 jobs that exit at once all report code 7 and their output", "[tmux][serial]") {
     AsyncSandboxFixture fx;
     fx.run(
         [&]() -> asio::awaitable<void> {
@@ -387,7 +387,7 @@ TEST_CASE("sandbox tmux: a wait that times out carries the last output", "[tmux]
     });
 }
 
-TEST_CASE("sandbox tmux: a cancelled wait returns cancelled within 100 ms", "[tmux]") {
+TEST_CASE("sandbox tmux: a cancelled wait returns cancelled within 100 ms", "[tmux][serial]") {
     AsyncSandboxFixture fx;
     fx.run([&]() -> asio::awaitable<void> {
         auto sandbox = co_await make_running_sandbox(*fx.client, "tmux-cancel");

@@ -283,7 +283,7 @@ TEST_CASE("exec websocket: the deadline ends the stream with a timeout and parti
     CHECK(collector.stdout_text() == "some output");
 }
 
-TEST_CASE("exec websocket: cancellation ends a pending stream promptly", "[exec_websocket]") {
+TEST_CASE("exec websocket: cancellation ends a pending stream promptly", "[exec_websocket][serial]") {
     Fixture f;
     WsTestScript script;
     script.messages = {out("first")};

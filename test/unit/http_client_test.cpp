@@ -480,7 +480,7 @@ TEST_CASE("http_client: proxy authentication", "[http_client]") {
 }
 
 TEST_CASE("http_client: terminal cancellation returns promptly and closes the connection",
-          "[http_client]") {
+          "[http_client][serial]") {
     asio::io_context io;
     TlsTestServer server(io, [](const TestRequest&) -> TestAction {
         return eci::test::ReplyAfter{10000ms, TestResponse{}};

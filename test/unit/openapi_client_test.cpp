@@ -361,7 +361,7 @@ TEST_CASE("openapi: an exec refused by throttling is resent, an idempotent one a
     }
 }
 
-TEST_CASE("openapi: a slow server hits the read timeout", "[openapi]") {
+TEST_CASE("openapi: a slow server hits the read timeout", "[openapi][serial]") {
     asio::io_context io;
     TlsTestServer server(io, [&](const TestRequest&) -> TestAction {
         return eci::test::ReplyAfter{1500ms, json_reply(200, R"({"RequestId":"late"})")};
@@ -397,7 +397,7 @@ TEST_CASE("openapi: an untrusted certificate is refused, naming the CA option", 
     CHECK(server.requests() == 0);
 }
 
-TEST_CASE("openapi: cancelling a call returns promptly with a cancelled error", "[openapi]") {
+TEST_CASE("openapi: cancelling a call returns promptly with a cancelled error", "[openapi][serial]") {
     asio::io_context io;
     TlsTestServer server(io, [&](const TestRequest&) -> TestAction {
         return eci::test::ReplyAfter{3000ms, json_reply(200, R"({"RequestId":"late"})")};
