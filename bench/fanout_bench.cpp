@@ -10,11 +10,18 @@
 // `--fault-*` flags (and `--throttle-status`) go to the emulator it starts. `--duration S`
 // turns it into a soak: lifecycles start one after another on `--concurrency` workers until S
 // seconds passed, and the client's RSS and open descriptors are sampled every 5 s.
+// `--profile realistic` starts the emulator with the real service's start delays and per-minute
+// limits (issue 16), turns the client's rate limiter on as a user gets it, and reports the
+// floor those limits and delays impose (`floor_s`, in service time) and `floor_ratio`, the
+// wall time in service time divided by it. `--time-scale K` runs the emulator's profile K times
+// faster and the client's limiter K times faster with it; the client's own timers (poll and
+// throttle backoffs) do not scale, so a figure to quote is taken at K = 1.
 //
 //   eci-bench-fanout [--emulator PATH | --emulator-ready FILE] [--sandboxes N] [--commands M]
 //                    [--concurrency C] [--seed S] [--start-delay-ms D] [--no-session] [--json]
 //                    [--duration S] [--fault-throttle P] [--fault-unavailable P]
 //                    [--fault-reset P] [--fault-ws-drop P]
+//                    [--profile realistic] [--time-scale K] [--runtime MODE]
 #include <eci/sandbox.hpp>
 #include <eci/shell_session.hpp>
 
@@ -33,6 +40,8 @@
 
 #include <sys/resource.h>
 #include <unistd.h>
+
+#include <eci/config.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -57,7 +66,12 @@ struct Options {
     int commands = 5;
     int concurrency = 0;  ///< 0 = all lifecycles at once
     std::uint64_t seed = 1;
-    int start_delay_ms = 20;
+    /// --start-delay-ms: one number or a range "A-B", passed to the emulator as it is.
+    std::string start_delay_ms = "20";
+    bool start_delay_given = false;
+    std::string profile;      ///< --profile: passed to the emulator; "realistic" adds the floor
+    double time_scale = 1;    ///< --time-scale: passed to the emulator, scales the limiter
+    std::string runtime;      ///< --runtime: passed to the emulator
     bool use_session = true;  ///< false: --no-session, one exec per command and poll
     /// --rate-limit: pace at the real service's documented per-action limits. Off by default:
     /// the emulator's limits are its own flags, and pacing would hide the client's cost.
@@ -66,6 +80,41 @@ struct Options {
     int duration_s = 0;  ///< --duration: > 0 = soak for this long instead of --sandboxes
     std::vector<std::string> emulator_faults;  ///< --fault-* flags with their values
 };
+
+// The realistic profile's start delay when --start-delay-ms does not override it, service
+// milliseconds (eci-emulator --profile realistic; docs/emulator.md).
+constexpr double realistic_start_delay_min_ms = 10000;
+
+// The shortest start delay in force, service milliseconds: the lower end of a range.
+double start_delay_min_ms(const Options& options) {
+    if (!options.start_delay_given && options.profile == "realistic")
+        return realistic_start_delay_min_ms;
+    return std::stod(options.start_delay_ms.substr(0, options.start_delay_ms.find('-')));
+}
+
+// The least service time `lifecycles` lifecycles can take under the documented per-minute
+// limits and start delays, whatever the client does (docs/performance.md, "The floor"): every
+// create must be sent at the CreateContainerGroup pace and the last one created must still
+// start; no exec is of use before the first sandbox runs, and then every ExecContainerCommand
+// must be sent at its pace. Each bucket may start full (one second's worth of calls).
+double floor_service_s(const Options& options, int lifecycles) {
+    const auto& limits = eci::documented_rate_limits();
+    auto paced_s = [&](const char* action, double calls) {
+        const auto it = limits.find(action);
+        if (it == limits.end() || it->second.per_minute <= 0)
+            return 0.0;
+        const double rate = it->second.per_minute / 60.0;  // calls per second
+        return std::max(0.0, calls - std::max(1.0, rate)) / rate;
+    };
+    const double n = lifecycles;
+    // A session needs one exec; without one each command, the tmux start and at least one
+    // poll are an exec each.
+    const double execs_per_lifecycle = options.use_session ? 1.0 : options.commands + 2.0;
+    const double start_s = start_delay_min_ms(options) / 1000.0;
+    return std::max({paced_s("CreateContainerGroup", n) + start_s,
+                     start_s + paced_s("ExecContainerCommand", n * execs_per_lifecycle),
+                     start_s + paced_s("DeleteContainerGroup", n)});
+}
 
 double cpu_seconds() {
     rusage usage{};
@@ -381,7 +430,9 @@ int usage(int code) {
                "                        [--concurrency C] [--seed S] [--start-delay-ms D] "
                "[--no-session] [--rate-limit] [--json]\n"
                "                        [--duration S] [--fault-throttle P] "
-               "[--fault-unavailable P] [--fault-reset P] [--fault-ws-drop P]\n");
+               "[--fault-unavailable P] [--fault-reset P] [--fault-ws-drop P]\n"
+               "                        [--profile realistic] [--time-scale K] [--runtime "
+               "MODE]\n");
     return code;
 }
 
@@ -405,8 +456,16 @@ int main(int argc, char** argv) {
                 options.concurrency = std::stoi(next());
             else if (arg == "--seed")
                 options.seed = std::stoull(next());
-            else if (arg == "--start-delay-ms")
-                options.start_delay_ms = std::stoi(next());
+            else if (arg == "--start-delay-ms") {
+                options.start_delay_ms = next();
+                options.start_delay_given = true;
+                (void)start_delay_min_ms(options);  // a number first, or "expected a number"
+            } else if (arg == "--profile")
+                options.profile = next();
+            else if (arg == "--time-scale")
+                options.time_scale = std::stod(next());
+            else if (arg == "--runtime")
+                options.runtime = next();
             else if (arg == "--no-session")
                 options.use_session = false;
             else if (arg == "--rate-limit")
@@ -428,8 +487,12 @@ int main(int argc, char** argv) {
         }
     }
     if (options.sandboxes < 1 || options.commands < 0 || options.concurrency < 0 ||
-        options.duration_s < 0 || (options.duration_s > 0 && options.concurrency == 0))
+        options.duration_s < 0 || (options.duration_s > 0 && options.concurrency == 0) ||
+        !(options.time_scale > 0))
         return usage(2);  // a soak needs a bounded number of workers
+    // Under the realistic profile the client paces itself, as a user's client does by default.
+    if (options.profile == "realistic")
+        options.rate_limit = true;
     raise_descriptor_limit();
 
     std::optional<eci::bench::EmulatorProcess> emulator;
@@ -441,9 +504,24 @@ int main(int argc, char** argv) {
         endpoint = std::move(parsed).value();
     } else {
         // The emulator's default --exit-status none: the real service's convention.
-        std::vector<std::string> args{"--listen",         "127.0.0.1:0",
-                                      "--start-delay-ms", std::to_string(options.start_delay_ms),
-                                      "--seed",           std::to_string(options.seed)};
+        std::vector<std::string> args{"--listen", "127.0.0.1:0", "--seed",
+                                      std::to_string(options.seed)};
+        // The profile brings its own start delays; an explicit flag still overrides them.
+        if (options.start_delay_given || options.profile.empty()) {
+            args.emplace_back("--start-delay-ms");
+            args.push_back(options.start_delay_ms);
+        }
+        for (auto [flag, value] :
+             {std::pair{"--profile", options.profile}, std::pair{"--runtime", options.runtime}}) {
+            if (!value.empty()) {
+                args.emplace_back(flag);
+                args.push_back(value);
+            }
+        }
+        if (options.time_scale != 1) {
+            args.emplace_back("--time-scale");
+            args.push_back(fmt::format("{}", options.time_scale));
+        }
         args.insert(args.end(), options.emulator_faults.begin(), options.emulator_faults.end());
         auto started = eci::bench::EmulatorProcess::start(options.emulator_binary, std::move(args));
         if (!started.ok())
@@ -457,6 +535,16 @@ int main(int argc, char** argv) {
     config.lease.tag_sandboxes = false;          // the peer does not tag either: same API payloads
     config.lease.default_lease = eci::no_lease;  // nor sets ActiveDeadlineSeconds
     config.rate_limit.enabled = options.rate_limit;
+    // The emulator's windows run K times faster: so does the client's pace, with the same
+    // bucket sizes (one service second's worth of calls).
+    if (options.time_scale != 1) {
+        for (const auto& [action, limit] : eci::documented_rate_limits()) {
+            eci::ActionRateLimit scaled;
+            scaled.per_minute = limit.per_minute * options.time_scale;
+            scaled.burst = std::max(1.0, limit.per_minute / 60.0);
+            config.rate_limit.per_action[action] = scaled;
+        }
+    }
     auto client = eci::AsyncEciSandbox::from_config(io.get_executor(), config);
     if (!client.ok())
         return fmt::print(stderr, "{}\n", client.error()), 1;
@@ -508,6 +596,15 @@ int main(int argc, char** argv) {
             lifecycles > 0 && describes != stats.api_calls.end()
                 ? static_cast<double>(describes->second) / static_cast<double>(lifecycles)
                 : 0.0;
+    }
+    if (!options.profile.empty())
+        out["profile"] = options.profile;
+    out["time_scale"] = options.time_scale;
+    out["wall_service_s"] = wall * options.time_scale;
+    if (options.profile == "realistic" && options.duration_s == 0) {
+        const double floor_s = floor_service_s(options, out["sandboxes"].to_number<int>());
+        out["floor_s"] = floor_s;
+        out["floor_ratio"] = floor_s > 0 ? wall * options.time_scale / floor_s : 0.0;
     }
     out["tls_handshakes"] = stats.tls_handshakes;
     out["tls_resumptions"] = stats.tls_resumptions;
@@ -564,6 +661,13 @@ int main(int argc, char** argv) {
                        l.at("p50_ms").as_double(), l.at("p95_ms").as_double(),
                        l.at("p99_ms").as_double());
         }
+        if (out.contains("floor_s"))
+            fmt::print(
+                "  service time {:.1f} s against a floor of {:.1f} s: {:.2f}x, {} "
+                "Throttling replies, {:.2f} DescribeContainerGroups per lifecycle\n",
+                out["wall_service_s"].as_double(), out["floor_s"].as_double(),
+                out["floor_ratio"].as_double(), stats.throttled,
+                out["describe_per_lifecycle"].as_double());
         if (!run.first_failure.empty())
             fmt::print("  first failure: {}\n", run.first_failure);
         if (!run.leak_detail.empty())
