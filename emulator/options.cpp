@@ -60,7 +60,8 @@ Profiles (docs/emulator.md, "The realistic profile"):
                              figures stay in service time
   --rate-limit Action=N/min  at most N calls a minute per AccessKey to Action (repeatable;
                              N = 0 lifts the action's limit); with or without the profile
-  --seed N                   seed of fault decisions and generated ids (default 1)
+  --seed N                   seed of fault decisions, generated ids and drawn start delays
+                             (default 1)
   --exit-status MODE         none|channel4|k8s: exec WebSocket exit frame (default none)
   --exec-command-limit N     max bytes of ExecContainerCommand.Command (default 2048)
   --strict-command-limits    also refuse a Command of over 20 elements or with an element of
