@@ -87,6 +87,13 @@ TEST_CASE("emulator profile: --profile realistic and the flags that override it"
     CHECK(limits.per_minute("DeleteContainerGroup") == 1000);
     CHECK(limits.per_minute("DescribeContainerGroupStatus") == 0);  // not documented
 
+    // The contract other programs use is in --help.
+    const std::string usage(eci::emulator::usage_text());
+    for (const char* flag : {"--profile fast|realistic", "--time-scale K", "--start-delay-ms N|A-B",
+                             "--rate-limit Action=N/min"}) {
+        CHECK_THAT(usage, Catch::Contains(flag));
+    }
+
     auto fast = parse_command_line(SV("--profile", "fast", "--rate-limit", "Foo=6/min"));
     REQUIRE(fast);
     CHECK(fast->options.start_delay == 300ms);
