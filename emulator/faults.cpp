@@ -13,6 +13,8 @@ std::string_view to_string(FaultKind kind) noexcept {
             return "throttle";
         case FaultKind::qps_limit:
             return "qps_limit";
+        case FaultKind::rate_limit:
+            return "rate_limit";
         case FaultKind::unavailable:
             return "unavailable";
         case FaultKind::reset_before:
@@ -26,6 +28,10 @@ std::string_view to_string(FaultKind kind) noexcept {
 FaultInjector::FaultInjector(FaultOptions options, std::uint64_t seed)
     : options_(std::move(options)), random_(seed) {}
 
+FaultInjector::FaultInjector(FaultOptions options, std::uint64_t seed,
+                             AccountRateLimits account_limits)
+    : options_(std::move(options)), random_(seed), account_limits_(std::move(account_limits)) {}
+
 bool FaultInjector::draw(double probability) {
     if (probability <= 0)
         return false;
@@ -34,7 +40,10 @@ bool FaultInjector::draw(double probability) {
     return x < probability;
 }
 
-FaultKind FaultInjector::decide(std::string_view action, Clock::time_point now) {
+FaultKind FaultInjector::decide(std::string_view action, std::string_view access_key_id,
+                                Clock::time_point now) {
+    if (!account_limits_.admit(access_key_id, action, now))
+        return FaultKind::rate_limit;
     if (auto it = options_.qps_limits.find(action); it != options_.qps_limits.end()) {
         // `rate` tokens a second, as many at once (at least one); a call that finds no token
         // is refused rather than queued (the bucket never goes negative here).

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // FaultInjector: decides, deterministically for a seed, which requests fail and how, and
-// enforces per-action QPS limits with core's token bucket (lib/core/rate_limiter). Sans-io: the
-// server carries out the decision. Not thread-safe (the emulator calls it from its strand only).
+// enforces per-action QPS limits with core's token bucket (lib/core/rate_limiter) and the
+// per-AccessKey per-minute limits (AccountRateLimits). Sans-io: the server carries out the
+// decision. Not thread-safe (the emulator calls it from its strand only).
 #pragma once
 
+#include "emulator/account_limits.hpp"
 #include "emulator/options.hpp"
 
 #include "core/rate_limiter.hpp"
@@ -23,6 +25,7 @@ enum class FaultKind {
     unavailable,   ///< 503 ServiceUnavailable
     reset_before,  ///< close the connection, action not carried out
     reset_after,   ///< carry out the action, then close the connection without a reply
+    rate_limit,    ///< Throttling.User: the key's per-minute limit of the action (the profile)
 };
 
 /// Stable names used as keys of /_emulator/stats "faults_injected".
@@ -33,9 +36,18 @@ class FaultInjector {
     using Clock = std::chrono::steady_clock;
 
     FaultInjector(FaultOptions options, std::uint64_t seed);
+    /// Also enforces `account_limits` (checked first: a call over its key's limit is refused
+    /// before any other decision is drawn).
+    FaultInjector(FaultOptions options, std::uint64_t seed, AccountRateLimits account_limits);
 
-    /// The fault for one authenticated API call of `action`, drawn in call order.
-    FaultKind decide(std::string_view action, Clock::time_point now);
+    /// The fault for one authenticated API call of `action` by `access_key_id`, drawn in call
+    /// order.
+    FaultKind decide(std::string_view action, std::string_view access_key_id,
+                     Clock::time_point now);
+    /// The same for a call whose key does not matter (no per-AccessKey limits apply).
+    FaultKind decide(std::string_view action, Clock::time_point now) {
+        return decide(action, {}, now);
+    }
 
     /// Whether the exec WebSocket being opened will be cut mid-stream.
     bool drop_websocket();
@@ -49,6 +61,7 @@ class FaultInjector {
     std::mt19937_64 random_;
     /// Per action with a --qps-limit: core's token bucket, full when the action is first seen.
     std::map<std::string, eci::detail::TokenBucket, std::less<>> buckets_;
+    AccountRateLimits account_limits_;
 };
 
 }  // namespace eci::emulator

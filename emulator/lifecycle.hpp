@@ -16,12 +16,21 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <random>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
 
 namespace eci::emulator {
+
+/// The start delays drawn so far, in service-time milliseconds (/_emulator/stats).
+struct StartDelayFigures {
+    std::uint64_t count = 0;
+    std::int64_t min_ms = 0;
+    std::int64_t max_ms = 0;
+    std::int64_t total_ms = 0;
+};
 
 class Lifecycle {
   public:
@@ -64,6 +73,8 @@ class Lifecycle {
                                                           std::string_view container_name) const;
     /// Processes alive in every sandbox (/_emulator/stats).
     std::size_t live_processes() const;
+    /// The start delays drawn so far (/_emulator/stats).
+    const StartDelayFigures& start_delays() const noexcept { return start_delays_; }
 
   private:
     enum class Phase { starting, restarting, terminating };
@@ -76,6 +87,17 @@ class Lifecycle {
     void remove_now(const std::shared_ptr<SandboxEntry>& entry);
     /// Forgets a sandbox (it is gone from the list).
     void forget(SandboxEntry& entry);
+    /// One start's delay in service time: start_delay, or drawn from the range.
+    std::chrono::milliseconds draw_start_delay();
+    /// Waits `service_delay` (scaled by the time scale) on the entry's phase timer; false
+    /// when the phase is over meanwhile (deleted, restarted, server stopping).
+    boost::asio::awaitable<bool> wait_phase(std::shared_ptr<SandboxEntry> entry,
+                                            std::uint64_t generation,
+                                            std::chrono::milliseconds service_delay);
+    /// Pulling, then Pulled events over `delay` (image_pull_events): false as wait_phase.
+    boost::asio::awaitable<bool> pull_images(std::shared_ptr<SandboxEntry> entry,
+                                             std::uint64_t generation,
+                                             std::chrono::milliseconds delay);
     /// Each phase first waits for settle_processes().
     boost::asio::awaitable<void> run_phase(std::shared_ptr<SandboxEntry> entry,
                                            std::uint64_t generation, Phase phase);
@@ -104,6 +126,8 @@ class Lifecycle {
     const bool& stopping_;
     KeepAlive keep_alive_;
     std::unique_ptr<Runtime> runtime_;
+    std::mt19937_64 delay_random_;
+    StartDelayFigures start_delays_;
 };
 
 }  // namespace eci::emulator

@@ -6,7 +6,9 @@
 #include <boost/asio/ip/address.hpp>
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -44,9 +46,22 @@ Options:
   --sandbox-userns-base N    BASE, the first host id of those ranges (default 1000000000)
   --tls self-signed|off      HTTPS with a generated CA (default) or plain HTTP
   --state-dir DIR            where ca.pem is written (default: a fresh temp dir)
-  --start-delay-ms N         Pending -> Running delay (default 300)
+  --start-delay-ms N|A-B     Pending -> Running delay (default 300); A-B draws each
+                             sandbox's delay uniformly from A to B ms
   --terminate-delay-ms N     how long a deleted sandbox stays listed as Terminating (default 0)
-  --seed N                   seed of fault decisions and generated ids (default 1)
+Profiles (docs/emulator.md, "The realistic profile"):
+  --profile fast|realistic   fast (default): the delays above, no limits. realistic: start
+                             delays of 10000-40000 ms with the service's events (Scheduled,
+                             Pulling, Pulled, Created, Started) and the documented per-minute
+                             limits per AccessKey and action (Throttling.User beyond them);
+                             --start-delay-ms and --rate-limit still override it
+  --time-scale K             service time runs K times faster (K > 0, default 1): start and
+                             terminate delays and limit windows are divided by K; reported
+                             figures stay in service time
+  --rate-limit Action=N/min  at most N calls a minute per AccessKey to Action (repeatable;
+                             N = 0 lifts the action's limit); with or without the profile
+  --seed N                   seed of fault decisions, generated ids and drawn start delays
+                             (default 1)
   --exit-status MODE         none|channel4|k8s: exec WebSocket exit frame (default none)
   --exec-command-limit N     max bytes of ExecContainerCommand.Command (default 2048)
   --strict-command-limits    also refuse a Command of over 20 elements or with an element of
@@ -73,7 +88,8 @@ Faults (probabilities in [0,1]):
   --fault-reset P            close the connection without a reply (before or after the action)
   --fault-ws-drop P          cut an exec WebSocket mid-stream
   --latency-ms N             delay every API reply by N ms
-  --qps-limit Action=N       token bucket per action (repeatable)
+  --qps-limit Action=N       N calls a second to Action, all keys together (a fault: a
+                             token bucket of N per action, repeatable)
   --help                     this text
 )";
 
@@ -132,7 +148,66 @@ Result<void> parse_listen(std::string_view flag, std::string_view text, std::str
     return {};
 }
 
+// "N" or "A-B" (A <= B), milliseconds.
+Result<void> parse_delay_range(std::string_view flag, std::string_view text,
+                               std::chrono::milliseconds& low, std::chrono::milliseconds& high) {
+    const auto dash = text.find('-');
+    if (dash == std::string_view::npos) {
+        auto n = parse_int<std::uint32_t>(flag, text);
+        if (!n)
+            return n.error();
+        low = std::chrono::milliseconds(*n);
+        high = std::chrono::milliseconds(0);
+        return {};
+    }
+    auto a = parse_int<std::uint32_t>(flag, text.substr(0, dash));
+    auto b = parse_int<std::uint32_t>(flag, text.substr(dash + 1));
+    if (!a || !b)
+        return bad(fmt::format("{}: '{}' is not N or A-B (milliseconds)", flag, text));
+    if (*a > *b)
+        return bad(fmt::format("{}: '{}': the range's start is above its end", flag, text));
+    low = std::chrono::milliseconds(*a);
+    high = std::chrono::milliseconds(*b);
+    return {};
+}
+
+// "Action=N/min": the per-minute unit is spelled out, so it is never read as --qps-limit's
+// per-second figure.
+Result<void> parse_rate_limit(std::string_view text, AccountRateLimitOptions& limits) {
+    constexpr std::string_view flag = "--rate-limit";
+    constexpr std::string_view unit = "/min";
+    const auto eq = text.find('=');
+    if (eq == std::string_view::npos || eq == 0 || !text.ends_with(unit))
+        return bad(fmt::format("{}: expected Action=N/min, got '{}'", flag, text));
+    auto n = parse_double(flag, text.substr(eq + 1, text.size() - eq - 1 - unit.size()), 0, 1e9);
+    if (!n)
+        return n.error();
+    limits.per_minute[std::string(text.substr(0, eq))] = *n;
+    return {};
+}
+
 }  // namespace
+
+void apply_profile(EmulatorOptions& options, Profile profile) {
+    if (profile != Profile::realistic)
+        return;
+    // Typical starts of the real service for an image not cached on the node: 10 to 40 s
+    // (docs/emulator.md, "The realistic profile", says where the figures come from).
+    options.start_delay = std::chrono::milliseconds(10'000);
+    options.start_delay_max = std::chrono::milliseconds(40'000);
+    options.image_pull_events = true;
+    options.account_limits.documented = true;
+}
+
+std::chrono::steady_clock::duration scaled_duration(std::chrono::milliseconds service,
+                                                    double time_scale) {
+    if (service.count() <= 0)
+        return std::chrono::steady_clock::duration::zero();
+    // The parser refuses a scale <= 0; options built in code get no scaling from one.
+    const double scale = time_scale > 0 ? time_scale : 1;
+    const double micros = static_cast<double>(service.count()) * 1000.0 / scale;
+    return std::chrono::microseconds(std::max<std::int64_t>(1, std::llround(micros)));
+}
 
 std::string_view usage_text() noexcept {
     return usage;
@@ -153,6 +228,9 @@ Result<CommandLine> parse_command_line(
     EmulatorOptions& o = result.options;
     std::string secret_from_file;
     std::string token_from_file;
+    // Applied after the loop, so a flag overrides the profile wherever it stands.
+    Profile profile = Profile::fast;
+    std::optional<std::pair<std::chrono::milliseconds, std::chrono::milliseconds>> start_delay;
     for (std::size_t i = 0; i < args.size(); ++i) {
         std::string_view flag = args[i];
         std::string_view inline_value;
@@ -294,12 +372,39 @@ Result<CommandLine> parse_command_line(
             });
         } else if (flag == "--start-delay-ms") {
             step = take([&](std::string_view v) -> Result<void> {
-                auto n = parse_int<std::uint32_t>(flag, v);
-                if (!n)
-                    return n.error();
-                o.start_delay = std::chrono::milliseconds(*n);
+                std::chrono::milliseconds low{};
+                std::chrono::milliseconds high{};
+                if (auto parsed = parse_delay_range(flag, v, low, high); !parsed)
+                    return parsed;
+                start_delay = std::make_pair(low, high);
                 return {};
             });
+        } else if (flag == "--profile") {
+            step = take([&](std::string_view v) -> Result<void> {
+                if (v == "fast") {
+                    profile = Profile::fast;
+                } else if (v == "realistic") {
+                    profile = Profile::realistic;
+                } else {
+                    return bad(
+                        fmt::format("--profile: unknown profile '{}' (expected fast or "
+                                    "realistic)",
+                                    v));
+                }
+                return {};
+            });
+        } else if (flag == "--time-scale") {
+            step = take([&](std::string_view v) -> Result<void> {
+                double k = 0;
+                auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), k);
+                if (ec != std::errc{} || end != v.data() + v.size() || !(k > 0) || k > 1e6)
+                    return bad(fmt::format(
+                        "--time-scale: '{}' is not a number above 0 (and at most 1000000)", v));
+                o.time_scale = k;
+                return {};
+            });
+        } else if (flag == "--rate-limit") {
+            step = take([&](std::string_view v) { return parse_rate_limit(v, o.account_limits); });
         } else if (flag == "--terminate-delay-ms") {
             step = take([&](std::string_view v) -> Result<void> {
                 auto n = parse_int<std::uint32_t>(flag, v);
@@ -421,6 +526,11 @@ Result<CommandLine> parse_command_line(
         }
         if (!step)
             return step.error();
+    }
+    apply_profile(o, profile);
+    if (start_delay) {
+        o.start_delay = start_delay->first;
+        o.start_delay_max = start_delay->second;
     }
     if (!o.allow_remote && !is_loopback_host(o.listen_host)) {
         return bad(

@@ -67,6 +67,25 @@ struct MetadataOptions {
     bool token_endpoint = true;
 };
 
+/// Per-minute limits per AccessKey and action, as the service enforces them (eci-api.md
+/// section 5; docs/emulator.md, "The realistic profile"). A call beyond its bucket gets
+/// Throttling.User with FaultOptions::throttle_status. Off by default.
+struct AccountRateLimitOptions {
+    /// Enforce the documented limits of lib/core's action table (core/actions.*:
+    /// CreateContainerGroup 1000, DescribeContainerGroups 2000, ExecContainerCommand 500...).
+    /// `--profile realistic` turns it on.
+    bool documented = false;
+    /// Calls per minute per action (`--rate-limit Action=N/min`), replacing the documented
+    /// figure or adding one; <= 0 removes the action's limit. Default empty.
+    std::map<std::string, double, std::less<>> per_minute;
+};
+
+/// The profiles `--profile` names.
+enum class Profile {
+    fast,       ///< the default: sandboxes start in 300 ms, no limits
+    realistic,  ///< start delays, the service's events and its per-minute limits
+};
+
 struct EmulatorOptions {
     std::string listen_host = "127.0.0.1";  ///< address to bind; loopback unless allow_remote
     std::uint16_t listen_port = 0;          ///< 0 = ephemeral (see Emulator::ready())
@@ -86,6 +105,18 @@ struct EmulatorOptions {
     TlsMode tls = TlsMode::self_signed;
     std::string state_dir;  ///< where the CA PEM goes; empty = a fresh temp dir (removed on stop)
     std::chrono::milliseconds start_delay{300};  ///< Pending -> Running delay; 0 = immediate
+    /// When above start_delay: each start draws its delay uniformly from [start_delay,
+    /// start_delay_max] (seeded by `seed`). Default 0 = always start_delay.
+    std::chrono::milliseconds start_delay_max{0};
+    /// While a sandbox starts, also report the image pull as the service does: Pulling at a
+    /// fifth of the start delay, Pulled (with the pull's duration) at four fifths, then
+    /// Created and Started. Default false: one Pulled "already present" event at the start.
+    bool image_pull_events = false;
+    /// Service time runs this many times faster than real time (> 0, default 1): the start
+    /// and terminate delays and the windows of `account_limits` are divided by it. Every
+    /// figure the emulator reports (options, events, stats) stays in service time.
+    double time_scale = 1;
+    AccountRateLimitOptions account_limits;
     /// How long a deleted sandbox stays listed as Terminating (its processes die at once);
     /// 0 (default) = gone from listings as soon as DeleteContainerGroup returns.
     std::chrono::milliseconds terminate_delay{0};
@@ -125,6 +156,16 @@ struct EmulatorOptions {
     FaultOptions faults;
     MetadataOptions metadata;
 };
+
+/// Sets what `profile` means, over the options given: for realistic, start delays drawn from
+/// 10000-40000 ms, the image pull events and the documented per-minute limits per AccessKey
+/// (docs/emulator.md, "The realistic profile"). fast changes nothing.
+void apply_profile(EmulatorOptions& options, Profile profile);
+
+/// A service-time duration in real time under `time_scale` (rounded to the nearest
+/// microsecond, at least 1 us when `service` is positive).
+std::chrono::steady_clock::duration scaled_duration(std::chrono::milliseconds service,
+                                                    double time_scale);
 
 /// Parsed command line: options, or a request for --help.
 struct CommandLine {

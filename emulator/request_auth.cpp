@@ -122,7 +122,8 @@ std::variant<AuthenticatedCall, ApiError> authenticate_acs3(
     auto version = request.header("x-acs-version");
     if (!version || version->empty())
         return errors::missing_parameter("x-acs-version");
-    return AuthenticatedCall{std::string(*action), std::string(*version), true};
+    return AuthenticatedCall{std::string(*action), std::string(*version), true,
+                             config.access_key_id};
 }
 
 std::variant<AuthenticatedCall, ApiError> authenticate_rpc(
@@ -172,7 +173,8 @@ std::variant<AuthenticatedCall, ApiError> authenticate_rpc(
     auto version = eci::detail::find_param(params, "Version");
     if (!version || version->empty())
         return errors::missing_parameter("Version");
-    return AuthenticatedCall{std::string(*action), std::string(*version), false};
+    return AuthenticatedCall{std::string(*action), std::string(*version), false,
+                             config.access_key_id};
 }
 
 }  // namespace

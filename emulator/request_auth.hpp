@@ -33,7 +33,8 @@ struct AuthConfig {
 struct AuthenticatedCall {
     std::string action;
     std::string version;
-    bool v3 = false;  ///< ACS3 (true) or RPC V2 (false)
+    bool v3 = false;            ///< ACS3 (true) or RPC V2 (false)
+    std::string access_key_id;  ///< the key that signed it (per-AccessKey limits)
 };
 
 /// Checks one request. On success returns the action it names; otherwise the ApiError the

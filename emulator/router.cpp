@@ -85,7 +85,8 @@ asio::awaitable<Reply> Router::handle_call(IncomingRequest request) {
     auto call = std::get<AuthenticatedCall>(std::move(auth));
     ++stats_.api_calls[call.action];
 
-    FaultKind fault = faults_.decide(call.action, std::chrono::steady_clock::now());
+    FaultKind fault =
+        faults_.decide(call.action, call.access_key_id, std::chrono::steady_clock::now());
     if (fault != FaultKind::none)
         ++stats_.faults_injected[std::string(to_string(fault))];
     if (options_.faults.latency.count() > 0) {
@@ -97,6 +98,7 @@ asio::awaitable<Reply> Router::handle_call(IncomingRequest request) {
     switch (fault) {
         case FaultKind::throttle:
         case FaultKind::qps_limit:
+        case FaultKind::rate_limit:
             co_return refuse(errors::throttling_user(options_.faults.throttle_status), request_id);
         case FaultKind::unavailable:
             co_return refuse(errors::service_unavailable(), request_id);

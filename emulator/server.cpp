@@ -32,7 +32,8 @@ Server::Server(asio::any_io_executor executor, EmulatorOptions options)
     : strand_(asio::make_strand(std::move(executor))),
       options_(std::move(options)),
       ids_(options_.seed),
-      faults_(options_.faults, options_.seed),
+      faults_(options_.faults, options_.seed,
+              AccountRateLimits(options_.account_limits, options_.time_scale)),
       lifecycle_(strand_, options_, store_, stopping_,
                  [this] { return std::shared_ptr<const void>(shared_from_this()); }),
       exec_(strand_, options_, store_, lifecycle_, faults_, stats_, connections_,
@@ -258,6 +259,14 @@ std::string Server::stats_json() const {
     doc["connection_limit"] = transport_.connection_limit();
     doc["connections_refused"] = stats_.connections_refused;
     doc["exec_starts_abandoned"] = stats_.exec_starts_abandoned;
+    // Service time (docs/emulator.md, "The realistic profile"): the delays drawn, whatever
+    // --time-scale made of them in real time.
+    doc["time_scale"] = options_.time_scale;
+    const auto& delays = lifecycle_.start_delays();
+    doc["start_delays_ms"] = {{"count", delays.count},
+                              {"min", delays.min_ms},
+                              {"max", delays.max_ms},
+                              {"total", delays.total_ms}};
     return boost::json::serialize(doc);
 }
 

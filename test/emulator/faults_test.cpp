@@ -12,13 +12,6 @@ using eci::emulator::FaultInjector;
 using eci::emulator::FaultKind;
 using eci::emulator::FaultOptions;
 
-namespace {
-template <class... A>
-std::vector<std::string_view> SV(A... args) {
-    return {std::string_view(args)...};
-}
-}  // namespace
-
 TEST_CASE("emulator: fault decisions are deterministic for a seed", "[emulator][faults]") {
     FaultOptions options;
     options.throttle = 0.2;

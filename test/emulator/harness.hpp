@@ -18,6 +18,8 @@
 #include <exception>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace eci::test {
 
@@ -108,6 +110,12 @@ std::vector<std::string> V(A&&... args) {
     std::vector<std::string> out;
     (out.emplace_back(std::forward<A>(args)), ...);
     return out;
+}
+
+/// Command-line arguments: SV("--listen", "127.0.0.1:0").
+template <class... A>
+std::vector<std::string_view> SV(A... args) {
+    return {std::string_view(args)...};
 }
 
 inline asio::awaitable<void> sleep_for(std::chrono::milliseconds duration) {
