@@ -8,6 +8,8 @@
 #include "core/lease.hpp"
 #include "net/coroutine_support.hpp"
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -60,6 +62,8 @@ struct PoolCore : std::enable_shared_from_this<PoolCore> {
     PoolShutdownReport report;
     std::list<asio::steady_timer*> wakeups;   ///< waiting coroutines; cancelled on every change
     std::list<asio::steady_timer*> backoffs;  ///< creates in their retry delay; cut by shutdown
+    /// One per create in flight; shutdown emits terminal cancellation on each.
+    std::list<std::shared_ptr<asio::cancellation_signal>> create_signals;
 
     /// Wakes every waiting coroutine to look at the state again.
     void notify() {
@@ -82,7 +86,17 @@ struct PoolCore : std::enable_shared_from_this<PoolCore> {
         const std::size_t target = std::min(wanted, room);
         for (std::size_t have = idle.size() + creating; have < target; ++have) {
             ++creating;
-            asio::co_spawn(client.get_executor(), run_create(shared_from_this()), asio::detached);
+            // Each create can be cancelled by shutdown (a create deletes what it made when
+            // cancelled), so shutdown does not wait out a slow start. The signal lives until
+            // the coroutine completes.
+            auto signal = std::make_shared<asio::cancellation_signal>();
+            const auto registered = create_signals.insert(create_signals.end(), signal);
+            asio::co_spawn(
+                client.get_executor(), run_create(shared_from_this()),
+                asio::bind_cancellation_slot(signal->slot(), [core = shared_from_this(), registered,
+                                                              signal](std::exception_ptr) {
+                    core->create_signals.erase(registered);
+                }));
         }
     }
 
@@ -127,15 +141,25 @@ struct PoolCore : std::enable_shared_from_this<PoolCore> {
 namespace {
 
 asio::awaitable<void> run_create(std::shared_ptr<PoolCore> core) {
+    // A cancellation (shutdown) must come back as create's result, never as an exception that
+    // would skip the bookkeeping below.
+    co_await asio::this_coro::throw_if_cancelled(false);
     CreateOptions create = core->options.create;
     if (!create.name.empty())
         create.name = fmt::format("{}-{}", create.name, ++core->names);
     const auto started = steady_clock::now();
     const auto lease = create.lease.value_or(std::chrono::seconds(0));
+    const std::string container_name = create.container_name;
     auto made = co_await core->client.create(std::move(create));
     if (!made.ok()) {
         ++core->counters.create_failures;
-        core->last_create_error = made.error();
+        const auto& error = made.error();
+        if (!error.sandbox_id.empty() && !error.sandbox_deleted) {
+            // The create made a sandbox and could not delete it: it is still the pool's.
+            core->retire(AsyncSandbox(core->client, error.sandbox_id, container_name));
+        }
+        if (error.kind != ErrorKind::cancelled || !core->stopped)
+            core->last_create_error = error;
         if (!core->stopped && core->options.create_retry_delay.count() > 0) {
             // Still counted in `creating`, so refill() does not start this slot again at once.
             asio::steady_timer delay(core->client.get_executor(), core->options.create_retry_delay);
@@ -265,6 +289,10 @@ asio::awaitable<Result<PoolShutdownReport>> shutdown_pool(std::shared_ptr<PoolCo
         core->running = false;
         for (auto* timer : core->backoffs)
             timer->cancel();
+        // Copied: a signal's handler may complete its create, which erases it from the list.
+        const auto signals = core->create_signals;
+        for (const auto& signal : signals)
+            signal->emit(asio::cancellation_type::terminal);
         while (!core->idle.empty()) {
             core->retire(std::move(core->idle.front().sandbox));
             core->idle.pop_front();

@@ -388,3 +388,33 @@ TEST_CASE("pool e2e: the blocking SandboxPool acquires, returns and shuts down",
         },
         std::chrono::seconds(30));
 }
+
+TEST_CASE("pool e2e: shutdown cancels creates in flight instead of waiting for them",
+          "[pool-e2e]") {
+    auto emulator_options = sandbox_emulator_options();
+    emulator_options.start_delay = std::chrono::milliseconds(5000);  // Pending for 5 s
+    AsyncSandboxFixture fx(emulator_options);
+    fx.run(
+        [&]() -> asio::awaitable<void> {
+            auto pool = make_pool(*fx.client, pool_options(2, 2));
+            pool.run();
+            const bool listed_both = co_await wait_until(
+                [&] { return api_calls(*fx.client, "CreateContainerGroup") >= 2; }, 3s);
+            REQUIRE(listed_both);
+            auto early = co_await pool.acquire(100ms);
+            REQUIRE_FALSE(early.ok());
+            CHECK(early.error().kind == ErrorKind::timeout);
+            CHECK(early.error().message.find("2 being created") != std::string::npos);
+
+            const auto started = std::chrono::steady_clock::now();
+            auto report = co_await pool.shutdown();
+            const auto took = std::chrono::steady_clock::now() - started;
+            REQUIRE(report.ok());
+            CHECK(report->clean());
+            CHECK(took < 3s);  // not the 5 s start
+            const auto left = co_await listed_ids(*fx.client);
+            CHECK(left.empty());
+            CHECK(pool.stats().created == 0);
+        },
+        30s);
+}
