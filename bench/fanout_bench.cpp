@@ -433,24 +433,16 @@ int main(int argc, char** argv) {
     raise_descriptor_limit();
 
     std::optional<eci::bench::EmulatorProcess> emulator;
-    eci::bench::EmulatorEndpoint endpoint;
-    if (!options.ready_file.empty()) {
-        auto parsed = eci::bench::read_ready_file(options.ready_file);
-        if (!parsed.ok())
-            return fmt::print(stderr, "{}\n", parsed.error()), 1;
-        endpoint = std::move(parsed).value();
-    } else {
-        // The emulator's default --exit-status none: the real service's convention.
-        std::vector<std::string> args{"--listen",         "127.0.0.1:0",
-                                      "--start-delay-ms", std::to_string(options.start_delay_ms),
-                                      "--seed",           std::to_string(options.seed)};
-        args.insert(args.end(), options.emulator_faults.begin(), options.emulator_faults.end());
-        auto started = eci::bench::EmulatorProcess::start(options.emulator_binary, std::move(args));
-        if (!started.ok())
-            return fmt::print(stderr, "{}\n", started.error()), 1;
-        emulator.emplace(std::move(started).value());
-        endpoint = emulator->endpoint();
-    }
+    // The emulator's default --exit-status none: the real service's convention.
+    std::vector<std::string> args{"--listen",         "127.0.0.1:0",
+                                  "--start-delay-ms", std::to_string(options.start_delay_ms),
+                                  "--seed",           std::to_string(options.seed)};
+    args.insert(args.end(), options.emulator_faults.begin(), options.emulator_faults.end());
+    auto found = eci::bench::ready_or_start(options.ready_file, options.emulator_binary,
+                                            std::move(args), emulator);
+    if (!found.ok())
+        return fmt::print(stderr, "{}\n", found.error()), 1;
+    const eci::bench::EmulatorEndpoint endpoint = std::move(found).value();
 
     asio::io_context io(1);
     auto config = endpoint.client_config();
