@@ -28,9 +28,16 @@ using std::chrono::steady_clock;
 
 namespace detail {
 
+/// A create in flight: how shutdown cancels it, and whether its coroutine is past the point
+/// where that still means anything (then the signal must not be emitted any more).
+struct CreateTask {
+    asio::cancellation_signal signal;
+    bool finished = false;
+};
+
 namespace {
 
-asio::awaitable<void> run_create(std::shared_ptr<PoolCore> core);
+asio::awaitable<void> run_create(std::shared_ptr<PoolCore> core, std::shared_ptr<CreateTask> task);
 asio::awaitable<void> run_delete(std::shared_ptr<PoolCore> core, AsyncSandbox sandbox);
 
 }  // namespace
@@ -63,7 +70,7 @@ struct PoolCore : std::enable_shared_from_this<PoolCore> {
     std::list<asio::steady_timer*> wakeups;   ///< waiting coroutines; cancelled on every change
     std::list<asio::steady_timer*> backoffs;  ///< creates in their retry delay; cut by shutdown
     /// One per create in flight; shutdown emits terminal cancellation on each.
-    std::list<std::shared_ptr<asio::cancellation_signal>> create_signals;
+    std::list<std::shared_ptr<CreateTask>> create_tasks;
 
     /// Wakes every waiting coroutine to look at the state again.
     void notify() {
@@ -87,15 +94,17 @@ struct PoolCore : std::enable_shared_from_this<PoolCore> {
         for (std::size_t have = idle.size() + creating; have < target; ++have) {
             ++creating;
             // Each create can be cancelled by shutdown (a create deletes what it made when
-            // cancelled), so shutdown does not wait out a slow start. The signal lives until
-            // the coroutine completes.
-            auto signal = std::make_shared<asio::cancellation_signal>();
-            const auto registered = create_signals.insert(create_signals.end(), signal);
+            // cancelled), so shutdown does not wait out a slow start. A signal must outlive
+            // its operation, and co_spawn's own frame still refers to the slot while the
+            // completion handler runs: the signal is dropped by a handler posted from there.
+            auto task = std::make_shared<CreateTask>();
+            const auto registered = create_tasks.insert(create_tasks.end(), task);
             asio::co_spawn(
-                client.get_executor(), run_create(shared_from_this()),
-                asio::bind_cancellation_slot(signal->slot(), [core = shared_from_this(), registered,
-                                                              signal](std::exception_ptr) {
-                    core->create_signals.erase(registered);
+                client.get_executor(), run_create(shared_from_this(), task),
+                asio::bind_cancellation_slot(task->signal.slot(), [core = shared_from_this(),
+                                                                   registered](std::exception_ptr) {
+                    asio::post(core->client.get_executor(),
+                               [core, registered]() { core->create_tasks.erase(registered); });
                 }));
         }
     }
@@ -140,7 +149,7 @@ struct PoolCore : std::enable_shared_from_this<PoolCore> {
 
 namespace {
 
-asio::awaitable<void> run_create(std::shared_ptr<PoolCore> core) {
+asio::awaitable<void> run_create(std::shared_ptr<PoolCore> core, std::shared_ptr<CreateTask> task) {
     // A cancellation (shutdown) must come back as create's result, never as an exception that
     // would skip the bookkeeping below.
     co_await asio::this_coro::throw_if_cancelled(false);
@@ -167,11 +176,13 @@ asio::awaitable<void> run_create(std::shared_ptr<PoolCore> core) {
             (void)co_await delay.async_wait(use_tuple);
             core->backoffs.erase(registered);
         }
+        task->finished = true;
         --core->creating;
         core->notify();
         core->refill();
         co_return;
     }
+    task->finished = true;
     --core->creating;
     ++core->counters.created;
     PoolEntry entry{std::move(made).value(), started + lease};
@@ -289,10 +300,11 @@ asio::awaitable<Result<PoolShutdownReport>> shutdown_pool(std::shared_ptr<PoolCo
         core->running = false;
         for (auto* timer : core->backoffs)
             timer->cancel();
-        // Copied: a signal's handler may complete its create, which erases it from the list.
-        const auto signals = core->create_signals;
-        for (const auto& signal : signals)
-            signal->emit(asio::cancellation_type::terminal);
+        // Copied: the list changes only in posted handlers, but a copy costs nothing here.
+        const auto tasks = core->create_tasks;
+        for (const auto& task : tasks)
+            if (!task->finished)
+                task->signal.emit(asio::cancellation_type::terminal);
         while (!core->idle.empty()) {
             core->retire(std::move(core->idle.front().sandbox));
             core->idle.pop_front();
