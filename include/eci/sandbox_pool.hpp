@@ -167,11 +167,13 @@ class AsyncSandboxPool {
     /// Cancellation: terminal; nothing is handed out then.
     boost::asio::awaitable<Result<PooledSandbox>> acquire(std::chrono::milliseconds timeout);
 
-    /// Stops refilling, fails waiting acquires (cancelled), waits for creates in flight, and
-    /// deletes every sandbox the pool owns: idle ones, those just created, and those handed out
-    /// (their handles then refer to a deleted sandbox; return handles first). Returns once every
-    /// delete finished. Idempotent (a second call reports nothing new).
-    /// Errors: none as a Result error; failed deletes are listed in the report.
+    /// Stops refilling, fails waiting acquires (cancelled), cancels the creates in flight (a
+    /// cancelled create deletes what it made) and waits for them, and deletes every sandbox the
+    /// pool owns: idle ones and those handed out (their handles then refer to a deleted
+    /// sandbox; return handles first). Returns once every delete finished. Idempotent (a
+    /// second call reports nothing new).
+    /// Errors: none as a Result error; failed deletes are listed in the report (also those
+    /// that failed before shutdown, e.g. of a replaced sandbox).
     /// Cancellation: not honoured once started (it must not leave sandboxes behind).
     boost::asio::awaitable<Result<PoolShutdownReport>> shutdown();
 
