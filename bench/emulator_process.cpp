@@ -128,4 +128,16 @@ int EmulatorProcess::stop() {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+Result<EmulatorEndpoint> ready_or_start(const std::string& ready_file, const std::string& binary,
+                                        std::vector<std::string> args,
+                                        std::optional<EmulatorProcess>& child) {
+    if (!ready_file.empty())
+        return read_ready_file(ready_file);
+    auto started = EmulatorProcess::start(binary, std::move(args));
+    if (!started.ok())
+        return std::move(started).error();
+    child.emplace(std::move(started).value());
+    return child->endpoint();
+}
+
 }  // namespace eci::bench

@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,5 +54,12 @@ class EmulatorProcess {
     pid_t pid_ = -1;
     EmulatorEndpoint endpoint_;
 };
+
+/// The emulator a benchmark talks to: the running one whose ready line is in `ready_file`
+/// (`--emulator-ready`), or else a child started from `binary` with `args`, kept in `child`
+/// (stopped when `child` is destroyed). Errors: those of read_ready_file and start.
+Result<EmulatorEndpoint> ready_or_start(const std::string& ready_file, const std::string& binary,
+                                        std::vector<std::string> args,
+                                        std::optional<EmulatorProcess>& child);
 
 }  // namespace eci::bench

@@ -496,39 +496,31 @@ int main(int argc, char** argv) {
     raise_descriptor_limit();
 
     std::optional<eci::bench::EmulatorProcess> emulator;
-    eci::bench::EmulatorEndpoint endpoint;
-    if (!options.ready_file.empty()) {
-        auto parsed = eci::bench::read_ready_file(options.ready_file);
-        if (!parsed.ok())
-            return fmt::print(stderr, "{}\n", parsed.error()), 1;
-        endpoint = std::move(parsed).value();
-    } else {
-        // The emulator's default --exit-status none: the real service's convention.
-        std::vector<std::string> args{"--listen", "127.0.0.1:0", "--seed",
-                                      std::to_string(options.seed)};
-        // The profile brings its own start delays; an explicit flag still overrides them.
-        if (options.start_delay_given || options.profile.empty()) {
-            args.emplace_back("--start-delay-ms");
-            args.push_back(options.start_delay_ms);
-        }
-        for (auto [flag, value] :
-             {std::pair{"--profile", options.profile}, std::pair{"--runtime", options.runtime}}) {
-            if (!value.empty()) {
-                args.emplace_back(flag);
-                args.push_back(value);
-            }
-        }
-        if (options.time_scale != 1) {
-            args.emplace_back("--time-scale");
-            args.push_back(fmt::format("{}", options.time_scale));
-        }
-        args.insert(args.end(), options.emulator_faults.begin(), options.emulator_faults.end());
-        auto started = eci::bench::EmulatorProcess::start(options.emulator_binary, std::move(args));
-        if (!started.ok())
-            return fmt::print(stderr, "{}\n", started.error()), 1;
-        emulator.emplace(std::move(started).value());
-        endpoint = emulator->endpoint();
+    // The emulator's default --exit-status none: the real service's convention.
+    std::vector<std::string> args{"--listen", "127.0.0.1:0", "--seed",
+                                  std::to_string(options.seed)};
+    // The profile brings its own start delays; an explicit flag still overrides them.
+    if (options.start_delay_given || options.profile.empty()) {
+        args.emplace_back("--start-delay-ms");
+        args.push_back(options.start_delay_ms);
     }
+    for (auto [flag, value] :
+         {std::pair{"--profile", options.profile}, std::pair{"--runtime", options.runtime}}) {
+        if (!value.empty()) {
+            args.emplace_back(flag);
+            args.push_back(value);
+        }
+    }
+    if (options.time_scale != 1) {
+        args.emplace_back("--time-scale");
+        args.push_back(fmt::format("{}", options.time_scale));
+    }
+    args.insert(args.end(), options.emulator_faults.begin(), options.emulator_faults.end());
+    auto found = eci::bench::ready_or_start(options.ready_file, options.emulator_binary,
+                                            std::move(args), emulator);
+    if (!found.ok())
+        return fmt::print(stderr, "{}\n", found.error()), 1;
+    const eci::bench::EmulatorEndpoint endpoint = std::move(found).value();
 
     asio::io_context io(1);
     auto config = endpoint.client_config();

@@ -138,6 +138,7 @@ class EciSandbox {
                      ///< opaque
 
   private:
+    friend class SandboxPool;  // runs its pool on this client's thread (<eci/sandbox_pool.hpp>)
     explicit EciSandbox(std::shared_ptr<Runtime> runtime);
     std::shared_ptr<Runtime> runtime_;
 };
@@ -205,7 +206,8 @@ class Sandbox {
     const AsyncSandbox& async_handle() const noexcept { return handle_; }
 
   private:
-    friend class EciSandbox;  // makes the handles (create, get)
+    friend class EciSandbox;   // makes the handles (create, get)
+    friend class SandboxPool;  // and the pool's (acquire)
     Sandbox(std::shared_ptr<EciSandbox::Runtime> runtime, AsyncSandbox handle);
     std::shared_ptr<EciSandbox::Runtime> runtime_;
     AsyncSandbox handle_;

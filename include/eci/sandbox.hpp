@@ -17,6 +17,7 @@
 #include <eci/result.hpp>
 #include <eci/sandbox_client.hpp>
 #include <eci/sandbox_guard.hpp>
+#include <eci/sandbox_pool.hpp>
 #include <eci/sandbox_types.hpp>
 #include <eci/shell_session.hpp>
 #include <eci/text.hpp>
