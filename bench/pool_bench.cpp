@@ -53,6 +53,9 @@ struct Options {
 };
 
 struct Run {
+    Run(Options run_options, eci::AsyncEciSandbox run_client)
+        : options(std::move(run_options)), client(std::move(run_client)) {}
+
     Options options;
     eci::AsyncEciSandbox client;
     std::string prefix = fmt::format("pool-{}", ::getpid());
@@ -209,7 +212,7 @@ int main(int argc, char** argv) {
     if (!client.ok())
         return fmt::print(stderr, "{}\n", client.error()), 1;
 
-    Run run{options, *client};
+    Run run(options, *client);
     asio::co_spawn(io, bench(run, io), asio::detached);
     io.run();
     if (!run.ready_error.empty()) {
