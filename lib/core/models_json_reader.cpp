@@ -98,16 +98,14 @@ Target find_field(const ObjectOps& ops, void* object, std::string_view name, uns
         const wire::NameSlot& entry = ops.slots[slot];
         if (entry.name != name)
             continue;
-        const wire::Field& field = ops.fields[entry.field];
-        if (!field.alt_name.empty()) {
-            const unsigned bit = 1U << (entry.field % 32);
+        if (entry.seen_bit != 0) {
             if (!entry.alternative) {
-                seen |= bit;
-            } else if ((seen & bit) != 0) {
+                seen |= entry.seen_bit;
+            } else if ((seen & entry.seen_bit) != 0) {
                 return {};
             }
         }
-        Target found = field.get(object);
+        Target found = entry.get(object);
         found.name = entry.name;
         return found;
     }

@@ -90,8 +90,11 @@ struct Field {
 
 /// One JSON name in a model's name hash (the reader's look-up).
 struct NameSlot {
-    std::string_view name;  // empty: a free slot
-    std::uint16_t field = 0;
+    std::string_view name;                  // empty: a free slot
+    Target (*get)(void* object) = nullptr;  // the field's, here so a look-up reads one slot
+    /// For a field with an alt_name: its bit in the reader's per-object "names seen" (the
+    /// field's index modulo 32); 0 for the others.
+    unsigned seen_bit = 0;
     bool alternative = false;  // this is the field's alt_name
 };
 
@@ -141,7 +144,9 @@ constexpr auto hashed_names() {
         std::size_t slot = name_hash(name) % slots.size();
         while (!slots[slot].name.empty())
             slot = (slot + 1) % slots.size();
-        slots[slot] = NameSlot{name, static_cast<std::uint16_t>(field), alternative};
+        const Field& entry = fields<T>[field];
+        const unsigned seen_bit = entry.alt_name.empty() ? 0U : 1U << (field % 32);
+        slots[slot] = NameSlot{name, entry.get, seen_bit, alternative};
     };
     for (std::size_t i = 0; i < fields<T>.size(); ++i) {
         insert(fields<T>[i].name, i, false);
