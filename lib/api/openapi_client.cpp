@@ -3,6 +3,7 @@
 
 #include "api/openapi_state.hpp"
 #include "api/rpc_call.hpp"
+#include "api/typed_call.hpp"
 #include "core/actions.hpp"
 #include "core/crypto.hpp"
 #include "core/log.hpp"
@@ -67,9 +68,9 @@ std::string ensure_client_token(std::string token) {
     return random.ok() ? std::move(random).value() : std::string();
 }
 
-// One call of the action `Request` is sent as (core/actions.hpp: its name and retry safety).
+// The call itself, once the params are made (a coroutine: it owns its arguments).
 template <class Request, class Response = typename Action<Request>::Response>
-asio::awaitable<Result<Response>> typed_call(std::shared_ptr<OpenApiClient::State> state,
+asio::awaitable<Result<Response>> send_typed(std::shared_ptr<OpenApiClient::State> state,
                                              Params params, CallOptions options) {
     constexpr const ActionDescription& action = Action<Request>::description;
     Response response{};
@@ -90,6 +91,27 @@ asio::awaitable<Result<Response>> typed_call(std::shared_ptr<OpenApiClient::Stat
 }
 
 }  // namespace
+
+// Not a coroutine: the params and the ClientToken are made when the call is made, before the
+// awaitable is first awaited, as the typed methods always did.
+template <class Request>
+asio::awaitable<Result<typename Action<Request>::Response>> typed_call(
+    std::shared_ptr<OpenApiClient::State> state, Request request, CallOptions options) {
+    constexpr const ActionDescription& action = Action<Request>::description;
+    if constexpr (requires { request.client_token; }) {
+        if (action.generates_client_token)
+            request.client_token = ensure_client_token(std::move(request.client_token));
+    }
+    auto params = to_params(request, state->config.region_id);
+    return send_typed<Request>(std::move(state), std::move(params), options);
+}
+
+#define ECI_TYPED_CALL(Request)                                                      \
+    template asio::awaitable<Result<Action<Request>::Response>> typed_call<Request>( \
+        std::shared_ptr<OpenApiClient::State>, Request, CallOptions);
+ECI_FOR_EACH_ACTION(ECI_TYPED_CALL)
+#undef ECI_TYPED_CALL
+
 }  // namespace detail
 
 OpenApiClient::State::State(asio::any_io_executor executor_in, ClientConfig config_in,
@@ -139,42 +161,35 @@ Result<OpenApiClient> OpenApiClient::create(asio::any_io_executor executor, Clie
                                                  std::move(credentials).value()));
 }
 
+// The typed methods: one generic call each (api/typed_call.hpp, core/actions.hpp).
 asio::awaitable<Result<CreateContainerGroupResponse>> OpenApiClient::create_container_group(
     CreateContainerGroupRequest request, CallOptions options) {
-    request.client_token = detail::ensure_client_token(std::move(request.client_token));
-    auto params = detail::to_params(request, state_->config.region_id);
-    return detail::typed_call<CreateContainerGroupRequest>(state_, std::move(params), options);
+    return detail::typed_call(state_, std::move(request), options);
 }
 
 asio::awaitable<Result<DescribeContainerGroupsResponse>> OpenApiClient::describe_container_groups(
     DescribeContainerGroupsRequest request, CallOptions options) {
-    auto params = detail::to_params(request, state_->config.region_id);
-    return detail::typed_call<DescribeContainerGroupsRequest>(state_, std::move(params), options);
+    return detail::typed_call(state_, std::move(request), options);
 }
 
 asio::awaitable<Result<DeleteContainerGroupResponse>> OpenApiClient::delete_container_group(
     DeleteContainerGroupRequest request, CallOptions options) {
-    auto params = detail::to_params(request, state_->config.region_id);
-    return detail::typed_call<DeleteContainerGroupRequest>(state_, std::move(params), options);
+    return detail::typed_call(state_, std::move(request), options);
 }
 
 asio::awaitable<Result<RestartContainerGroupResponse>> OpenApiClient::restart_container_group(
     RestartContainerGroupRequest request, CallOptions options) {
-    request.client_token = detail::ensure_client_token(std::move(request.client_token));
-    auto params = detail::to_params(request, state_->config.region_id);
-    return detail::typed_call<RestartContainerGroupRequest>(state_, std::move(params), options);
+    return detail::typed_call(state_, std::move(request), options);
 }
 
 asio::awaitable<Result<ExecContainerCommandResponse>> OpenApiClient::exec_container_command(
     ExecContainerCommandRequest request, CallOptions options) {
-    auto params = detail::to_params(request, state_->config.region_id);
-    return detail::typed_call<ExecContainerCommandRequest>(state_, std::move(params), options);
+    return detail::typed_call(state_, std::move(request), options);
 }
 
 asio::awaitable<Result<DescribeContainerLogResponse>> OpenApiClient::describe_container_log(
     DescribeContainerLogRequest request, CallOptions options) {
-    auto params = detail::to_params(request, state_->config.region_id);
-    return detail::typed_call<DescribeContainerLogRequest>(state_, std::move(params), options);
+    return detail::typed_call(state_, std::move(request), options);
 }
 
 ClientStats OpenApiClient::stats() const {

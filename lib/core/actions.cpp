@@ -9,20 +9,17 @@ namespace eci::detail {
 std::span<const ActionDescription> all_actions() {
     // Per account and minute, from the service's "Limits" page (eci-api.md section 5, source
     // S9); docs/configuration.md repeats them.
-    static constexpr std::array<ActionDescription, 12> table = {
-        create_container_group,
-        describe_container_groups,
-        delete_container_group,
-        restart_container_group,
-        exec_container_command,
-        describe_container_log,
-        ActionDescription{"DescribeContainerGroupMetric", RetrySafety::always, 2000},
-        ActionDescription{"DescribeContainerGroupPrice", RetrySafety::always, 1000},
-        ActionDescription{"ExportContainerGroupTemplate", RetrySafety::always, 1000},
-        ActionDescription{"UpdateContainerGroup", RetrySafety::always, 500},
-        ActionDescription{"DescribeMultiContainerGroupMetric", RetrySafety::always, 500},
-        ActionDescription{"CreateImageCache", RetrySafety::always, 200},
+#define ECI_ACTION_DESCRIPTION(Request) Action<Request>::description,
+    static constexpr std::array table = {
+        ECI_FOR_EACH_ACTION(ECI_ACTION_DESCRIPTION)
+            ActionDescription{"DescribeContainerGroupMetric", RetrySafety::always, 2000, false},
+        ActionDescription{"DescribeContainerGroupPrice", RetrySafety::always, 1000, false},
+        ActionDescription{"ExportContainerGroupTemplate", RetrySafety::always, 1000, false},
+        ActionDescription{"UpdateContainerGroup", RetrySafety::always, 500, false},
+        ActionDescription{"DescribeMultiContainerGroupMetric", RetrySafety::always, 500, false},
+        ActionDescription{"CreateImageCache", RetrySafety::always, 200, false},
     };
+#undef ECI_ACTION_DESCRIPTION
     return table;
 }
 

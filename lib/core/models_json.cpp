@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/models_json.hpp"
 
+#include "core/actions.hpp"
 #include "core/js_number.hpp"
 #include "core/service_error.hpp"
+#include "core/wire_model.hpp"
 
 #include <fmt/format.h>
 #include <boost/json/array.hpp>
@@ -52,154 +54,82 @@ json::array string_array(const std::vector<std::string>& items) {
     return array;
 }
 
-template <class T>
-json::array model_array(const std::vector<T>& items) {
+json::value object_to_json(const wire::ObjectOps& ops, const void* object, bool alt_names);
+
+json::array array_to_json(const wire::ArrayOps& ops, const void* vector, bool alt_names) {
     json::array array;
-    array.reserve(items.size());
-    for (const T& item : items)
-        array.push_back(to_json(item));
+    const std::size_t size = ops.size(vector);
+    array.reserve(size);
+    for (std::size_t i = 0; i < size; ++i) {
+        const void* item = ops.at(const_cast<void*>(vector), i);
+        if (ops.element == wire::Kind::string) {
+            array.emplace_back(*static_cast<const std::string*>(item));
+        } else {
+            array.push_back(object_to_json(*ops.element_object, item, alt_names));
+        }
+    }
     return array;
 }
 
-json::value container_to_json(const Container& c, bool init_container) {
+// Every field in table order; `alt_names`: under their alt_name where they have one.
+json::value object_to_json(const wire::ObjectOps& ops, const void* object, bool alt_names) {
+    using wire::Kind;
     json::object o;
-    o["Name"] = c.name;
-    o["Image"] = c.image;
-    o["Cpu"] = number_value(c.cpu);
-    o["Memory"] = number_value(c.memory);
-    o["Gpu"] = c.gpu;
-    o["Ready"] = c.ready;
-    o["RestartCount"] = c.restart_count;
-    o["CurrentState"] = to_json(c.current_state);
-    o["PreviousState"] = to_json(c.previous_state);
-    o[init_container ? "Command" : "Commands"] = string_array(c.commands);
-    o["Args"] = string_array(c.args);
-    o["EnvironmentVars"] = model_array(c.environment_vars);
-    o["Ports"] = model_array(c.ports);
-    o["WorkingDir"] = c.working_dir;
-    o["ImagePullPolicy"] = c.image_pull_policy;
-    o["Stdin"] = c.stdin;
-    o["StdinOnce"] = c.stdin_once;
-    o["Tty"] = c.tty;
+    for (const wire::Field& field : ops.fields) {
+        const wire::Target t = wire::get(field, object);
+        const std::string_view name =
+            alt_names && !field.alt_name.empty() ? field.alt_name : field.name;
+        switch (t.kind) {
+            case Kind::string:
+                o[name] = *static_cast<const std::string*>(t.field);
+                break;
+            case Kind::optional_string:
+                if (const auto& value = *static_cast<const std::optional<std::string>*>(t.field))
+                    o[name] = *value;
+                break;
+            case Kind::number:
+                o[name] = number_value(*static_cast<const double*>(t.field));
+                break;
+            case Kind::integer:
+                o[name] = *static_cast<const int*>(t.field);
+                break;
+            case Kind::boolean:
+                o[name] = *static_cast<const bool*>(t.field);
+                break;
+            case Kind::optional_number:
+                if (const auto& value = *static_cast<const std::optional<double>*>(t.field))
+                    o[name] = number_value(*value);
+                break;
+            case Kind::optional_integer:
+                if (const auto& value = *static_cast<const std::optional<int>*>(t.field))
+                    o[name] = *value;
+                break;
+            case Kind::optional_int64:
+                if (const auto& value = *static_cast<const std::optional<std::int64_t>*>(t.field))
+                    o[name] = *value;
+                break;
+            case Kind::optional_boolean:
+                if (const auto& value = *static_cast<const std::optional<bool>*>(t.field))
+                    o[name] = *value;
+                break;
+            case Kind::object:
+                o[name] = object_to_json(*t.object, t.field, false);
+                break;
+            case Kind::array:
+                o[name] = array_to_json(*t.array, t.field, field.has(wire::alt_names_in_items));
+                break;
+            case Kind::skip:
+                break;
+        }
+    }
     return o;
 }
 
 }  // namespace
 
-json::value to_json(const Tag& tag) {
-    return json::object{{"Key", tag.key}, {"Value", tag.value}};
-}
-
-json::value to_json(const EnvironmentVar& variable) {
-    return json::object{{"Key", variable.key}, {"Value", variable.value}};
-}
-
-json::value to_json(const ContainerPort& port) {
-    return json::object{{"Port", port.port}, {"Protocol", port.protocol}};
-}
-
-json::value to_json(const ContainerState& state) {
-    json::object o;
-    o["State"] = state.state;
-    o["DetailStatus"] = state.detail_status;
-    o["Reason"] = state.reason;
-    o["Message"] = state.message;
-    o["ExitCode"] = state.exit_code;
-    o["Signal"] = state.signal;
-    o["StartTime"] = state.start_time;
-    o["FinishTime"] = state.finish_time;
-    return o;
-}
-
-json::value to_json(const Container& container) {
-    return container_to_json(container, false);
-}
-
-json::value to_json(const Event& event) {
-    json::object o;
-    o["Count"] = event.count;
-    o["Type"] = event.type;
-    o["Name"] = event.name;
-    o["Reason"] = event.reason;
-    o["Message"] = event.message;
-    o["FirstTimestamp"] = event.first_timestamp;
-    o["LastTimestamp"] = event.last_timestamp;
-    return o;
-}
-
-json::value to_json(const ContainerGroup& g) {
-    json::object o;
-    o["ContainerGroupId"] = g.container_group_id;
-    o["ContainerGroupName"] = g.container_group_name;
-    o["RegionId"] = g.region_id;
-    o["ZoneId"] = g.zone_id;
-    o["Status"] = g.status;
-    o["Cpu"] = number_value(g.cpu);
-    o["Memory"] = number_value(g.memory);
-    o["InstanceType"] = g.instance_type;
-    o["VSwitchId"] = g.v_switch_id;
-    o["SecurityGroupId"] = g.security_group_id;
-    o["VpcId"] = g.vpc_id;
-    o["EniInstanceId"] = g.eni_instance_id;
-    o["IntranetIp"] = g.intranet_ip;
-    o["InternetIp"] = g.internet_ip;
-    o["Ipv6Address"] = g.ipv6_address;
-    o["RestartPolicy"] = g.restart_policy;
-    o["CreationTime"] = g.creation_time;
-    o["SucceededTime"] = g.succeeded_time;
-    o["FailedTime"] = g.failed_time;
-    o["ExpiredTime"] = g.expired_time;
-    o["ResourceGroupId"] = g.resource_group_id;
-    o["RamRoleName"] = g.ram_role_name;
-    o["SpotStrategy"] = g.spot_strategy;
-    o["EphemeralStorage"] = g.ephemeral_storage;
-    o["Tags"] = model_array(g.tags);
-    o["Events"] = model_array(g.events);
-    o["Containers"] = model_array(g.containers);
-    json::array init;
-    init.reserve(g.init_containers.size());
-    for (const Container& c : g.init_containers)
-        init.push_back(container_to_json(c, true));
-    o["InitContainers"] = std::move(init);
-    return o;
-}
-
-json::value to_json(const CreateContainerGroupResponse& response) {
-    return json::object{{"RequestId", response.request_id},
-                        {"ContainerGroupId", response.container_group_id}};
-}
-
-json::value to_json(const DescribeContainerGroupsResponse& response) {
-    json::object o;
-    o["RequestId"] = response.request_id;
-    o["TotalCount"] = response.total_count;
-    o["NextToken"] = response.next_token;
-    o["ContainerGroups"] = model_array(response.container_groups);
-    return o;
-}
-
-json::value to_json(const DeleteContainerGroupResponse& response) {
-    return json::object{{"RequestId", response.request_id}};
-}
-
-json::value to_json(const RestartContainerGroupResponse& response) {
-    return json::object{{"RequestId", response.request_id}};
-}
-
-json::value to_json(const ExecContainerCommandResponse& response) {
-    json::object o;
-    o["RequestId"] = response.request_id;
-    o["WebSocketUri"] = response.web_socket_uri;
-    o["HttpUrl"] = response.http_url;
-    if (response.sync_response)
-        o["SyncResponse"] = *response.sync_response;
-    return o;
-}
-
-json::value to_json(const DescribeContainerLogResponse& response) {
-    return json::object{{"RequestId", response.request_id},
-                        {"ContainerName", response.container_name},
-                        {"Content", response.content}};
+template <class T>
+json::value to_json(const T& model) {
+    return object_to_json(wire::object_ops<T>, &model, false);
 }
 
 // =======================================================================================
@@ -210,149 +140,114 @@ std::string to_json_array_string(const std::vector<std::string>& items) {
 
 namespace {
 
+// Writes a request's params through its table. A param's name is only built when it is sent.
 class ParamWriter {
   public:
     explicit ParamWriter(std::string_view region_id) {
         if (!region_id.empty())
-            add("RegionId", std::string(region_id));
+            add(std::string("RegionId"), std::string(region_id));
     }
     Params take() { return std::move(params_); }
 
-    void add(std::string name, std::string value) {
-        params_.emplace_back(std::move(name), std::move(value));
-    }
-    void text(std::string name, const std::string& value) {
-        if (!value.empty())
-            add(std::move(name), value);
-    }
-    void flag(std::string name, const std::optional<bool>& value) {
-        if (value)
-            add(std::move(name), *value ? "true" : "false");
-    }
-    void number(std::string name, const std::optional<double>& value) {
-        if (value)
-            add(std::move(name), js_number_string(*value));
-    }
-    template <class Int>
-    void integer(std::string name, const std::optional<Int>& value) {
-        if (value)
-            add(std::move(name), std::to_string(*value));
-    }
-    void strings(const std::string& prefix, const std::vector<std::string>& items) {
-        for (std::size_t i = 0; i < items.size(); ++i)
-            add(fmt::format("{}.{}", prefix, i + 1), items[i]);
-    }
-    void tags(const std::vector<Tag>& tags) {
-        for (std::size_t i = 0; i < tags.size(); ++i) {
-            add(fmt::format("Tag.{}.Key", i + 1), tags[i].key);
-            text(fmt::format("Tag.{}.Value", i + 1), tags[i].value);
-        }
+    // The fields of `object`, each named `<prefix><param name>`.
+    void fields(const wire::ObjectOps& ops, const void* object, std::string_view prefix) {
+        for (const wire::Field& field : ops.fields)
+            one(field, wire::get(field, object), prefix);
     }
 
   private:
+    void add(std::string name, std::string value) {
+        params_.emplace_back(std::move(name), std::move(value));
+    }
+    static std::string join(std::string_view prefix, std::string_view name) {
+        std::string joined;
+        joined.reserve(prefix.size() + name.size());
+        joined.append(prefix).append(name);
+        return joined;
+    }
+    template <class T>
+    static const T& value(const wire::Target& t) {
+        return *static_cast<const T*>(t.field);
+    }
+
+    void one(const wire::Field& field, const wire::Target& t, std::string_view prefix) {
+        using wire::Kind;
+        const std::string_view name = field.param();
+        switch (t.kind) {
+            case Kind::string:
+                if (field.has(wire::always_sent) || !value<std::string>(t).empty())
+                    add(join(prefix, name), value<std::string>(t));
+                break;
+            case Kind::optional_string:
+                if (const auto& v = value<std::optional<std::string>>(t))
+                    add(join(prefix, name), *v);
+                break;
+            case Kind::number:
+                add(join(prefix, name), js_number_string(value<double>(t)));
+                break;
+            case Kind::integer:
+                add(join(prefix, name), std::to_string(value<int>(t)));
+                break;
+            case Kind::boolean:
+                add(join(prefix, name), value<bool>(t) ? "true" : "false");
+                break;
+            case Kind::optional_number:
+                if (const auto& v = value<std::optional<double>>(t))
+                    add(join(prefix, name), js_number_string(*v));
+                break;
+            case Kind::optional_integer:
+                if (const auto& v = value<std::optional<int>>(t))
+                    add(join(prefix, name), std::to_string(*v));
+                break;
+            case Kind::optional_int64:
+                if (const auto& v = value<std::optional<std::int64_t>>(t))
+                    add(join(prefix, name), std::to_string(*v));
+                break;
+            case Kind::optional_boolean:
+                if (const auto& v = value<std::optional<bool>>(t))
+                    add(join(prefix, name), *v ? "true" : "false");
+                break;
+            case Kind::object:
+                fields(*t.object, t.field, join(prefix, name) + '.');
+                break;
+            case Kind::array:
+                list(field, *t.array, t.field, join(prefix, name));
+                break;
+            case Kind::skip:
+                break;
+        }
+    }
+
+    // `<name>` as one JSON-array string, or `<name>.N` (strings) / `<name>.N.<field>` (models).
+    void list(const wire::Field& field, const wire::ArrayOps& ops, const void* vector,
+              std::string name) {
+        const std::size_t size = ops.size(vector);
+        if (field.has(wire::json_array)) {
+            if (size > 0 || field.has(wire::always_sent))
+                add(std::move(name),
+                    to_json_array_string(*static_cast<const std::vector<std::string>*>(vector)));
+            return;
+        }
+        for (std::size_t i = 0; i < size; ++i) {
+            const void* item = ops.at(const_cast<void*>(vector), i);
+            if (ops.element == wire::Kind::string) {
+                add(fmt::format("{}.{}", name, i + 1), *static_cast<const std::string*>(item));
+            } else {
+                fields(*ops.element_object, item, fmt::format("{}.{}.", name, i + 1));
+            }
+        }
+    }
+
     Params params_;
 };
 
 }  // namespace
 
-Params to_params(const CreateContainerGroupRequest& r, std::string_view region_id) {
-    ParamWriter w(region_id);
-    w.text("ContainerGroupName", r.container_group_name);
-    for (std::size_t i = 0; i < r.containers.size(); ++i) {
-        const ContainerSpec& c = r.containers[i];
-        const std::string p = fmt::format("Container.{}.", i + 1);
-        w.add(p + "Name", c.name);
-        w.add(p + "Image", c.image);
-        w.number(p + "Cpu", c.cpu);
-        w.number(p + "Memory", c.memory);
-        w.strings(p + "Command", c.commands);
-        w.strings(p + "Arg", c.args);
-        for (std::size_t j = 0; j < c.environment_vars.size(); ++j) {
-            const std::string e = fmt::format("{}EnvironmentVar.{}.", p, j + 1);
-            w.add(e + "Key", c.environment_vars[j].key);
-            w.add(e + "Value", c.environment_vars[j].value);
-        }
-        for (std::size_t j = 0; j < c.ports.size(); ++j) {
-            const std::string e = fmt::format("{}Port.{}.", p, j + 1);
-            w.add(e + "Port", std::to_string(c.ports[j].port));
-            w.text(e + "Protocol", c.ports[j].protocol);
-        }
-        w.text(p + "WorkingDir", c.working_dir);
-        w.flag(p + "Stdin", c.stdin);
-        w.flag(p + "Tty", c.tty);
-        w.text(p + "ImagePullPolicy", c.image_pull_policy);
-    }
-    w.number("Cpu", r.cpu);
-    w.number("Memory", r.memory);
-    w.text("RestartPolicy", r.restart_policy);
-    w.tags(r.tags);
-    w.text("VSwitchId", r.v_switch_id);
-    w.text("SecurityGroupId", r.security_group_id);
-    w.text("ZoneId", r.zone_id);
-    w.text("InstanceType", r.instance_type);
-    w.text("ClientToken", r.client_token);
-    w.integer("ActiveDeadlineSeconds", r.active_deadline_seconds);
-    w.integer("TerminationGracePeriodSeconds", r.termination_grace_period_seconds);
-    w.flag("AutoCreateEip", r.auto_create_eip);
-    w.integer("EipBandwidth", r.eip_bandwidth);
-    w.text("EipInstanceId", r.eip_instance_id);
-    w.flag("DryRun", r.dry_run);
-    return w.take();
-}
-
-Params to_params(const DescribeContainerGroupsRequest& r, std::string_view region_id) {
-    ParamWriter w(region_id);
-    if (!r.container_group_ids.empty())
-        w.add("ContainerGroupIds", to_json_array_string(r.container_group_ids));
-    w.text("ContainerGroupName", r.container_group_name);
-    w.text("Status", r.status);
-    w.tags(r.tags);
-    w.text("VSwitchId", r.v_switch_id);
-    w.text("SecurityGroupId", r.security_group_id);
-    w.text("ZoneId", r.zone_id);
-    w.integer("Limit", r.limit);
-    w.text("NextToken", r.next_token);
-    w.flag("WithEvent", r.with_event);
-    return w.take();
-}
-
-Params to_params(const DeleteContainerGroupRequest& r, std::string_view region_id) {
-    ParamWriter w(region_id);
-    w.text("ContainerGroupId", r.container_group_id);
-    w.flag("Force", r.force);
-    w.text("ClientToken", r.client_token);
-    return w.take();
-}
-
-Params to_params(const RestartContainerGroupRequest& r, std::string_view region_id) {
-    ParamWriter w(region_id);
-    w.text("ContainerGroupId", r.container_group_id);
-    w.text("ClientToken", r.client_token);
-    return w.take();
-}
-
-Params to_params(const ExecContainerCommandRequest& r, std::string_view region_id) {
-    ParamWriter w(region_id);
-    w.text("ContainerGroupId", r.container_group_id);
-    w.text("ContainerName", r.container_name);
-    w.add("Command", to_json_array_string(r.command));
-    w.flag("TTY", r.tty);
-    w.flag("Stdin", r.stdin);
-    w.flag("Sync", r.sync);
-    return w.take();
-}
-
-Params to_params(const DescribeContainerLogRequest& r, std::string_view region_id) {
-    ParamWriter w(region_id);
-    w.text("ContainerGroupId", r.container_group_id);
-    w.text("ContainerName", r.container_name);
-    w.integer("Tail", r.tail);
-    w.integer("SinceSeconds", r.since_seconds);
-    w.text("StartTime", r.start_time);
-    w.integer("LimitBytes", r.limit_bytes);
-    w.flag("LastTime", r.last_time);
-    w.flag("Timestamps", r.timestamps);
-    return w.take();
+template <class T>
+Params to_params(const T& request, std::string_view region_id) {
+    ParamWriter writer(region_id);
+    writer.fields(wire::object_ops<T>, &request, {});
+    return writer.take();
 }
 
 // =======================================================================================
@@ -531,32 +426,116 @@ class ParamReader {
     std::optional<Error> error_;
 };
 
-ContainerSpec read_container(ParamReader& reader, unsigned index) {
-    ContainerSpec c;
-    const std::string p = fmt::format("Container.{}.", index);
-    reader.required_text(p + "Name", c.name);
-    reader.required_text(p + "Image", c.image);
-    reader.number(p + "Cpu", c.cpu);
-    reader.number(p + "Memory", c.memory);
-    reader.string_list(p + "Command", c.commands);
-    reader.string_list(p + "Arg", c.args);
-    for (unsigned j : reader.indices(p + "EnvironmentVar", false)) {
-        const std::string e = fmt::format("{}EnvironmentVar.{}.", p, j);
-        EnvironmentVar& variable = c.environment_vars.emplace_back();
-        reader.required_text(e + "Key", variable.key);
-        reader.text(e + "Value", variable.value);
+void read_fields(ParamReader& reader, const wire::ObjectOps& ops, void* object,
+                 std::string_view prefix);
+
+// "the command is empty": a required JSON-array list's name, in lower case.
+std::string empty_list_detail(std::string_view name) {
+    std::string lower(name);
+    for (char& c : lower)
+        c = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    return fmt::format("the {} is empty", lower);
+}
+
+void read_list(ParamReader& reader, const wire::Field& field, const wire::ArrayOps& ops,
+               void* vector, const std::string& name) {
+    const auto strings = [vector]() -> std::vector<std::string>& {
+        return *static_cast<std::vector<std::string>*>(vector);
+    };
+    if (field.has(wire::json_array)) {
+        if (!field.has(wire::required)) {
+            reader.string_array(name, strings());
+        } else if (!reader.find(name)) {
+            reader.fail(missing_parameter_error(name));
+        } else {
+            reader.string_array(name, strings());
+            if (strings().empty() && !reader.failed())
+                reader.fail(invalid_parameter_error(name, empty_list_detail(field.param())));
+        }
+        return;
     }
-    for (unsigned j : reader.indices(p + "Port", false)) {
-        const std::string e = fmt::format("{}Port.{}.", p, j);
-        ContainerPort& port = c.ports.emplace_back();
-        reader.required_integer(e + "Port", port.port);
-        reader.text(e + "Protocol", port.protocol);
+    if (ops.element == wire::Kind::string) {
+        reader.string_list(name, strings());
+        return;
     }
-    reader.text(p + "WorkingDir", c.working_dir);
-    reader.flag(p + "Stdin", c.stdin);
-    reader.flag(p + "Tty", c.tty);
-    reader.text(p + "ImagePullPolicy", c.image_pull_policy);
-    return c;
+    const std::vector<unsigned> indices = reader.indices(name, false);
+    if (indices.empty() && field.has(wire::required))
+        reader.fail(missing_parameter_error(
+            fmt::format("{}.1.{}", name, ops.element_object->fields[0].param())));
+    for (unsigned index : indices)
+        read_fields(reader, *ops.element_object, ops.emplace(vector),
+                    fmt::format("{}.{}.", name, index));
+}
+
+// A plain (not optional) scalar: read as an optional one, kept when the param is there.
+template <class T, class Read>
+void read_plain(void* field, Read read) {
+    std::optional<T> value;
+    read(value);
+    if (value)
+        *static_cast<T*>(field) = *value;
+}
+
+void read_field(ParamReader& reader, const wire::Field& field, const wire::Target& t,
+                std::string_view prefix) {
+    using wire::Kind;
+    std::string name;
+    name.reserve(prefix.size() + field.param().size());
+    name.append(prefix).append(field.param());
+    const bool required = field.has(wire::required);
+    switch (t.kind) {
+        case Kind::string:
+            if (required) {
+                reader.required_text(name, *static_cast<std::string*>(t.field));
+            } else {
+                reader.text(name, *static_cast<std::string*>(t.field));
+            }
+            break;
+        case Kind::optional_string:
+            if (const std::string* value = reader.find(name))
+                *static_cast<std::optional<std::string>*>(t.field) = *value;
+            break;
+        case Kind::number:
+            read_plain<double>(t.field, [&](auto& value) { reader.number(name, value); });
+            break;
+        case Kind::integer:
+            if (required) {
+                reader.required_integer(name, *static_cast<int*>(t.field));
+            } else {
+                read_plain<int>(t.field, [&](auto& value) { reader.integer(name, value); });
+            }
+            break;
+        case Kind::boolean:
+            read_plain<bool>(t.field, [&](auto& value) { reader.flag(name, value); });
+            break;
+        case Kind::optional_number:
+            reader.number(name, *static_cast<std::optional<double>*>(t.field));
+            break;
+        case Kind::optional_integer:
+            reader.integer(name, *static_cast<std::optional<int>*>(t.field));
+            break;
+        case Kind::optional_int64:
+            reader.integer(name, *static_cast<std::optional<std::int64_t>*>(t.field));
+            break;
+        case Kind::optional_boolean:
+            reader.flag(name, *static_cast<std::optional<bool>*>(t.field));
+            break;
+        case Kind::object:
+            read_fields(reader, *t.object, t.field, name + '.');
+            break;
+        case Kind::array:
+            read_list(reader, field, *t.array, t.field, name);
+            break;
+        case Kind::skip:
+            break;
+    }
+}
+
+// The fields of `object` in table order, so the first failure reported is the first in it.
+void read_fields(ParamReader& reader, const wire::ObjectOps& ops, void* object,
+                 std::string_view prefix) {
+    for (const wire::Field& field : ops.fields)
+        read_field(reader, field, field.get(object), prefix);
 }
 
 template <class T>
@@ -568,104 +547,12 @@ Result<T> finish(ParamReader& reader, T&& request) {
 
 }  // namespace
 
-template <>
-Result<CreateContainerGroupRequest> from_params<CreateContainerGroupRequest>(const Params& params) {
+template <class T>
+Result<T> from_params(const Params& params) {
     ParamReader reader(params);
-    CreateContainerGroupRequest r;
-    reader.required_text("ContainerGroupName", r.container_group_name);
-    const std::vector<unsigned> containers = reader.indices("Container", false);
-    if (containers.empty())
-        reader.fail(missing_parameter_error("Container.1.Name"));
-    for (unsigned index : containers)
-        r.containers.push_back(read_container(reader, index));
-    reader.number("Cpu", r.cpu);
-    reader.number("Memory", r.memory);
-    reader.text("RestartPolicy", r.restart_policy);
-    reader.tags(r.tags);
-    reader.text("VSwitchId", r.v_switch_id);
-    reader.text("SecurityGroupId", r.security_group_id);
-    reader.text("ZoneId", r.zone_id);
-    reader.text("InstanceType", r.instance_type);
-    reader.text("ClientToken", r.client_token);
-    reader.integer("ActiveDeadlineSeconds", r.active_deadline_seconds);
-    reader.integer("TerminationGracePeriodSeconds", r.termination_grace_period_seconds);
-    reader.flag("AutoCreateEip", r.auto_create_eip);
-    reader.integer("EipBandwidth", r.eip_bandwidth);
-    reader.text("EipInstanceId", r.eip_instance_id);
-    reader.flag("DryRun", r.dry_run);
-    return finish(reader, std::move(r));
-}
-
-template <>
-Result<DescribeContainerGroupsRequest> from_params<DescribeContainerGroupsRequest>(
-    const Params& params) {
-    ParamReader reader(params);
-    DescribeContainerGroupsRequest r;
-    reader.string_array("ContainerGroupIds", r.container_group_ids);
-    reader.text("ContainerGroupName", r.container_group_name);
-    reader.text("Status", r.status);
-    reader.tags(r.tags);
-    reader.text("VSwitchId", r.v_switch_id);
-    reader.text("SecurityGroupId", r.security_group_id);
-    reader.text("ZoneId", r.zone_id);
-    reader.integer("Limit", r.limit);
-    reader.text("NextToken", r.next_token);
-    reader.flag("WithEvent", r.with_event);
-    return finish(reader, std::move(r));
-}
-
-template <>
-Result<DeleteContainerGroupRequest> from_params<DeleteContainerGroupRequest>(const Params& params) {
-    ParamReader reader(params);
-    DeleteContainerGroupRequest r;
-    reader.required_text("ContainerGroupId", r.container_group_id);
-    reader.flag("Force", r.force);
-    reader.text("ClientToken", r.client_token);
-    return finish(reader, std::move(r));
-}
-
-template <>
-Result<RestartContainerGroupRequest> from_params<RestartContainerGroupRequest>(
-    const Params& params) {
-    ParamReader reader(params);
-    RestartContainerGroupRequest r;
-    reader.required_text("ContainerGroupId", r.container_group_id);
-    reader.text("ClientToken", r.client_token);
-    return finish(reader, std::move(r));
-}
-
-template <>
-Result<ExecContainerCommandRequest> from_params<ExecContainerCommandRequest>(const Params& params) {
-    ParamReader reader(params);
-    ExecContainerCommandRequest r;
-    reader.required_text("ContainerGroupId", r.container_group_id);
-    reader.required_text("ContainerName", r.container_name);
-    if (!reader.find("Command")) {
-        reader.fail(missing_parameter_error("Command"));
-    } else {
-        reader.string_array("Command", r.command);
-        if (r.command.empty() && !reader.failed())
-            reader.fail(invalid_parameter_error("Command", "the command is empty"));
-    }
-    reader.flag("TTY", r.tty);
-    reader.flag("Stdin", r.stdin);
-    reader.flag("Sync", r.sync);
-    return finish(reader, std::move(r));
-}
-
-template <>
-Result<DescribeContainerLogRequest> from_params<DescribeContainerLogRequest>(const Params& params) {
-    ParamReader reader(params);
-    DescribeContainerLogRequest r;
-    reader.required_text("ContainerGroupId", r.container_group_id);
-    reader.required_text("ContainerName", r.container_name);
-    reader.integer("Tail", r.tail);
-    reader.integer("SinceSeconds", r.since_seconds);
-    reader.text("StartTime", r.start_time);
-    reader.integer("LimitBytes", r.limit_bytes);
-    reader.flag("LastTime", r.last_time);
-    reader.flag("Timestamps", r.timestamps);
-    return finish(reader, std::move(r));
+    T request{};
+    read_fields(reader, wire::object_ops<T>, &request, {});
+    return finish(reader, std::move(request));
 }
 
 Result<std::string> region_id_from_params(const Params& params) {
@@ -674,6 +561,22 @@ Result<std::string> region_id_from_params(const Params& params) {
     reader.required_text("RegionId", region_id);
     return finish(reader, std::move(region_id));
 }
+
+// Each action's wire forms (core/actions.hpp), and the JSON of the models nested in replies.
+#define ECI_ACTION_WIRE_FORMS(Request)                                    \
+    template Params to_params<Request>(const Request&, std::string_view); \
+    template Result<Request> from_params<Request>(const Params&);         \
+    template json::value to_json<Action<Request>::Response>(const Action<Request>::Response&);
+ECI_FOR_EACH_ACTION(ECI_ACTION_WIRE_FORMS)
+#undef ECI_ACTION_WIRE_FORMS
+
+template json::value to_json<Tag>(const Tag&);
+template json::value to_json<EnvironmentVar>(const EnvironmentVar&);
+template json::value to_json<ContainerPort>(const ContainerPort&);
+template json::value to_json<ContainerState>(const ContainerState&);
+template json::value to_json<Container>(const Container&);
+template json::value to_json<Event>(const Event&);
+template json::value to_json<ContainerGroup>(const ContainerGroup&);
 
 }  // namespace eci::detail
 

@@ -26,7 +26,7 @@ namespace eci::detail {
 // "ContainerGroups[0].Containers[1].Cpu".
 //
 // T is one of: Tag, EnvironmentVar, ContainerPort, ContainerState, Container, Event,
-// ContainerGroup, and the six *Response types of models.hpp (other types do not link).
+// ContainerGroup, and the *Response types of models.hpp (other types do not link).
 //
 // One implementation serves both entry points: parse_reply reads the JSON text in one pass
 // straight into T (no JSON tree; what the client does with every reply), and from_json
@@ -49,19 +49,10 @@ Result<T> parse_reply(std::string_view body);
 // Models -> JSON, with the service's names. Every field is written (the service does the
 // same), except ExecContainerCommandResponse::sync_response, which only appears when set.
 // Floats with no fractional part are written as integers ("Cpu":2, not 2E0).
-boost::json::value to_json(const Tag& tag);
-boost::json::value to_json(const EnvironmentVar& variable);
-boost::json::value to_json(const ContainerPort& port);
-boost::json::value to_json(const ContainerState& state);
-boost::json::value to_json(const Container& container);
-boost::json::value to_json(const Event& event);
-boost::json::value to_json(const ContainerGroup& group);
-boost::json::value to_json(const CreateContainerGroupResponse& response);
-boost::json::value to_json(const DescribeContainerGroupsResponse& response);
-boost::json::value to_json(const DeleteContainerGroupResponse& response);
-boost::json::value to_json(const RestartContainerGroupResponse& response);
-boost::json::value to_json(const ExecContainerCommandResponse& response);
-boost::json::value to_json(const DescribeContainerLogResponse& response);
+//
+// T is one of the types from_json takes.
+template <class T>
+boost::json::value to_json(const T& model);
 
 // ---------------------------------------------------------------------------------------
 // Requests -> params, flattened as the official SDK sends them: `RegionId` first (when not
@@ -71,12 +62,10 @@ boost::json::value to_json(const DescribeContainerLogResponse& response);
 // are not sent, except an EnvironmentVar value, which is sent even when empty, and the
 // exec Command, which is required and always sent. Floats go through js_number_string
 // (core/js_number.hpp), the one JavaScript-compatible formatter.
-Params to_params(const CreateContainerGroupRequest& request, std::string_view region_id);
-Params to_params(const DescribeContainerGroupsRequest& request, std::string_view region_id);
-Params to_params(const DeleteContainerGroupRequest& request, std::string_view region_id);
-Params to_params(const RestartContainerGroupRequest& request, std::string_view region_id);
-Params to_params(const ExecContainerCommandRequest& request, std::string_view region_id);
-Params to_params(const DescribeContainerLogRequest& request, std::string_view region_id);
+//
+// T is one of the *Request types of models.hpp (core/actions.hpp: ECI_FOR_EACH_ACTION).
+template <class T>
+Params to_params(const T& request, std::string_view region_id);
 
 // Params -> request (the emulator's side). Unknown params (RegionId, signing params,
 // features this library does not model) are ignored; when a name repeats the first wins.
@@ -86,21 +75,11 @@ Params to_params(const DescribeContainerLogRequest& request, std::string_view re
 // number, index or JSON array), each naming the parameter. Limits (counts, lengths, name
 // syntax) are the emulator's business, not checked here.
 //
-// T is one of the six *Request types of models.hpp.
+// T is one of the *Request types of models.hpp (core/actions.hpp: ECI_FOR_EACH_ACTION).
+// The names and encodings of all four directions come from one table per model
+// (core/wire_model.hpp, core/actions.hpp).
 template <class T>
 Result<T> from_params(const Params& params);
-template <>
-Result<CreateContainerGroupRequest> from_params(const Params& params);
-template <>
-Result<DescribeContainerGroupsRequest> from_params(const Params& params);
-template <>
-Result<DeleteContainerGroupRequest> from_params(const Params& params);
-template <>
-Result<RestartContainerGroupRequest> from_params(const Params& params);
-template <>
-Result<ExecContainerCommandRequest> from_params(const Params& params);
-template <>
-Result<DescribeContainerLogRequest> from_params(const Params& params);
 
 /// The `RegionId` param. Errors: MissingParameter when absent or empty.
 Result<std::string> region_id_from_params(const Params& params);

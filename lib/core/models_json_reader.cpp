@@ -5,10 +5,12 @@
 // four times as much; docs/performance.md).
 //
 // The rules are those documented at from_json in models_json.hpp. The mapping of JSON names
-// to fields is one table per model (`field_table` below); everything else is generic.
+// to fields is one table per model (core/wire_model.hpp); everything else is generic.
 #include "core/models_json.hpp"
 
+#include "core/actions.hpp"
 #include "core/service_error.hpp"
+#include "core/wire_model.hpp"
 
 #include <fmt/format.h>
 #include <boost/json/basic_parser_impl.hpp>
@@ -28,53 +30,13 @@ namespace json = boost::json;
 
 namespace {
 
-// What a JSON value is read into.
-enum class Kind : unsigned char {
-    skip,             // not modelled: the value (and all it holds) is ignored
-    string,           // std::string
-    optional_string,  // std::optional<std::string>
-    number,           // double: any JSON number
-    integer,          // int: an integer, or a float without fraction, within the int range
-    boolean,          // bool
-    object,           // a model struct (ObjectOps)
-    array,            // std::vector of strings or of model structs (ArrayOps)
-};
-
-struct Target;
-
-// How to read one model struct: the field a JSON name maps to, and reset to defaults.
-struct ObjectOps {
-    // `flags` is per-object scratch state for name rules that depend on earlier members.
-    Target (*field)(void* object, std::string_view name, unsigned& flags);
-    void (*reset)(void* object);
-};
-
-// How to fill one std::vector.
-struct ArrayOps {
-    void (*clear)(void* vector);
-    void* (*emplace)(void* vector);  // appends a default element, returns it
-    Kind element;                    // Kind::string or Kind::object
-    const ObjectOps* element_object;
-};
-
-// One value's destination. `name` is the JSON name (static text) for error paths.
-struct Target {
-    Kind kind = Kind::skip;
-    void* field = nullptr;
-    const ObjectOps* object = nullptr;
-    const ArrayOps* array = nullptr;
-    std::string_view name;
-};
-
-Target make_target(Kind kind, void* field, const ObjectOps* object = nullptr,
-                   const ArrayOps* array = nullptr) {
-    Target t;
-    t.kind = kind;
-    t.field = field;
-    t.object = object;
-    t.array = array;
-    return t;
-}
+// What a JSON value is read into, and where: the models' tables (core/wire_model.hpp, and each
+// action's request and response in core/actions.hpp).
+using wire::ArrayOps;
+using wire::Kind;
+using wire::make_target;
+using wire::ObjectOps;
+using wire::Target;
 
 std::string_view json_kind_name(const json::value& value) {
     switch (value.kind()) {
@@ -113,280 +75,41 @@ std::string_view expected_text(Kind kind) {
         case Kind::array:
             return "an array";
         case Kind::skip:
+        // Request-only kinds (core/wire_model.hpp): replies hold none, so the reader never
+        // meets them; a value for one is refused as for a skipped kind.
+        case Kind::optional_number:
+        case Kind::optional_integer:
+        case Kind::optional_int64:
+        case Kind::optional_boolean:
             break;
     }
     return "nothing";
 }
 
-// ---------------------------------------------------------------------------------------
-// The models' JSON names (field_table below). Declared first: the ops refer to them.
-template <class T>
-Target fields(T& out, std::string_view name, unsigned& flags);
-
-template <class T>
-constexpr ObjectOps object_ops{[](void* object, std::string_view name, unsigned& flags) {
-                                   return fields(*static_cast<T*>(object), name, flags);
-                               },
-                               [](void* object) { *static_cast<T*>(object) = T{}; }};
-
-template <class T>
-constexpr Kind element_kind = std::is_same_v<T, std::string> ? Kind::string : Kind::object;
-
-template <class T>
-constexpr const ObjectOps* element_ops() {
-    if constexpr (std::is_same_v<T, std::string>) {
-        return nullptr;
-    } else {
-        return &object_ops<T>;
-    }
-}
-
-template <class T>
-constexpr ArrayOps array_ops{
-    [](void* vector) { static_cast<std::vector<T>*>(vector)->clear(); },
-    [](void* vector) -> void* { return &static_cast<std::vector<T>*>(vector)->emplace_back(); },
-    element_kind<T>, element_ops<T>()};
-
-Target target(std::string& out) {
-    return make_target(Kind::string, &out);
-}
-Target target(std::optional<std::string>& out) {
-    return make_target(Kind::optional_string, &out);
-}
-Target target(double& out) {
-    return make_target(Kind::number, &out);
-}
-Target target(int& out) {
-    return make_target(Kind::integer, &out);
-}
-Target target(bool& out) {
-    return make_target(Kind::boolean, &out);
-}
-template <class T>
-Target target(std::vector<T>& out) {
-    return make_target(Kind::array, &out, nullptr, &array_ops<T>);
-}
-template <class T>
-Target target(T& out) {
-    return make_target(Kind::object, &out, &object_ops<T>);
-}
-
-// A model's JSON names, each with the field it fills.
-struct FieldEntry {
-    std::string_view name;
-    Target (*get)(void* object);
-};
-
-template <class M>
-struct member_traits;
-template <class C, class F>
-struct member_traits<F C::*> {
-    using object = C;
-};
-
-template <auto member>
-Target get_member(void* object) {
-    using C = typename member_traits<decltype(member)>::object;
-    return target(static_cast<C*>(object)->*member);
-}
-
-// A model's names in an open-addressing hash table (built at compile time, at most a quarter
-// full): a look-up is a hash of three characters and the length, then usually one compare.
-constexpr std::size_t name_hash(std::string_view name) {
-    const auto at = [&](std::size_t i) { return static_cast<std::size_t>(name[i]); };
-    return name.size() * 131 + at(0) * 31 + at(name.size() / 2) * 7 + at(name.size() - 1);
-}
-
-template <std::size_t N>
-struct FieldTable {
-    static constexpr std::size_t slot_count = std::bit_ceil(N * 4);
-    // An empty slot has an empty name (no member's is). Not `get == nullptr`: GCC's
-    // sanitizer builds refuse to compare function addresses in a constant expression.
-    std::array<FieldEntry, slot_count> slots{};
-};
-
-template <std::size_t N>
-constexpr FieldTable<N> hashed(std::array<FieldEntry, N> entries) {
-    FieldTable<N> table;
-    for (const FieldEntry& entry : entries) {
-        std::size_t slot = name_hash(entry.name) % table.slot_count;
-        while (!table.slots[slot].name.empty())
-            slot = (slot + 1) % table.slot_count;
-        table.slots[slot] = entry;
-    }
-    return table;
-}
-
-template <std::size_t N>
-Target find_field(const FieldTable<N>& table, void* object, std::string_view name) {
+// The field `name` names in the model `ops` describes, looked up in its name hash: usually one
+// hash of three characters and one compare. A field read under its alt_name is skipped once its
+// main name was seen in this object (`seen`: one bit per field), so the main name wins.
+Target find_field(const ObjectOps& ops, void* object, std::string_view name, unsigned& seen) {
     if (name.empty())
         return {};
-    std::size_t slot = name_hash(name) % table.slot_count;
-    for (; !table.slots[slot].name.empty(); slot = (slot + 1) % table.slot_count) {
-        const FieldEntry& entry = table.slots[slot];
-        if (entry.name == name) {
-            Target found = entry.get(object);
-            found.name = entry.name;
-            return found;
+    const std::size_t mask = ops.slots.size() - 1;
+    for (std::size_t slot = wire::name_hash(name) & mask; !ops.slots[slot].name.empty();
+         slot = (slot + 1) & mask) {
+        const wire::NameSlot& entry = ops.slots[slot];
+        if (entry.name != name)
+            continue;
+        if (entry.seen_bit != 0) {
+            if (!entry.alternative) {
+                seen |= entry.seen_bit;
+            } else if ((seen & entry.seen_bit) != 0) {
+                return {};
+            }
         }
+        Target found = entry.get(object);
+        found.name = entry.name;
+        return found;
     }
     return {};
-}
-
-// The table of each model (the primary template is never used).
-template <class T>
-constexpr FieldTable<0> field_table{};
-
-template <>
-constexpr auto field_table<Tag> = hashed(std::array{
-    FieldEntry{"Key", get_member<&Tag::key>},
-    FieldEntry{"Value", get_member<&Tag::value>},
-});
-
-template <>
-constexpr auto field_table<EnvironmentVar> = hashed(std::array{
-    FieldEntry{"Key", get_member<&EnvironmentVar::key>},
-    FieldEntry{"Value", get_member<&EnvironmentVar::value>},
-});
-
-template <>
-constexpr auto field_table<ContainerPort> = hashed(std::array{
-    FieldEntry{"Port", get_member<&ContainerPort::port>},
-    FieldEntry{"Protocol", get_member<&ContainerPort::protocol>},
-});
-
-template <>
-constexpr auto field_table<ContainerState> = hashed(std::array{
-    FieldEntry{"State", get_member<&ContainerState::state>},
-    FieldEntry{"DetailStatus", get_member<&ContainerState::detail_status>},
-    FieldEntry{"Reason", get_member<&ContainerState::reason>},
-    FieldEntry{"Message", get_member<&ContainerState::message>},
-    FieldEntry{"ExitCode", get_member<&ContainerState::exit_code>},
-    FieldEntry{"Signal", get_member<&ContainerState::signal>},
-    FieldEntry{"StartTime", get_member<&ContainerState::start_time>},
-    FieldEntry{"FinishTime", get_member<&ContainerState::finish_time>},
-});
-
-// InitContainers[] calls the command list "Command" (singular) where Containers[] says
-// "Commands" (SDK models); both are here, and fields<Container> makes "Commands" win.
-template <>
-constexpr auto field_table<Container> = hashed(std::array{
-    FieldEntry{"Name", get_member<&Container::name>},
-    FieldEntry{"Image", get_member<&Container::image>},
-    FieldEntry{"Cpu", get_member<&Container::cpu>},
-    FieldEntry{"Memory", get_member<&Container::memory>},
-    FieldEntry{"Gpu", get_member<&Container::gpu>},
-    FieldEntry{"Ready", get_member<&Container::ready>},
-    FieldEntry{"RestartCount", get_member<&Container::restart_count>},
-    FieldEntry{"CurrentState", get_member<&Container::current_state>},
-    FieldEntry{"PreviousState", get_member<&Container::previous_state>},
-    FieldEntry{"Commands", get_member<&Container::commands>},
-    FieldEntry{"Command", get_member<&Container::commands>},
-    FieldEntry{"Args", get_member<&Container::args>},
-    FieldEntry{"EnvironmentVars", get_member<&Container::environment_vars>},
-    FieldEntry{"Ports", get_member<&Container::ports>},
-    FieldEntry{"WorkingDir", get_member<&Container::working_dir>},
-    FieldEntry{"ImagePullPolicy", get_member<&Container::image_pull_policy>},
-    FieldEntry{"Stdin", get_member<&Container::stdin>},
-    FieldEntry{"StdinOnce", get_member<&Container::stdin_once>},
-    FieldEntry{"Tty", get_member<&Container::tty>},
-});
-
-template <>
-constexpr auto field_table<Event> = hashed(std::array{
-    FieldEntry{"Count", get_member<&Event::count>},
-    FieldEntry{"Type", get_member<&Event::type>},
-    FieldEntry{"Name", get_member<&Event::name>},
-    FieldEntry{"Reason", get_member<&Event::reason>},
-    FieldEntry{"Message", get_member<&Event::message>},
-    FieldEntry{"FirstTimestamp", get_member<&Event::first_timestamp>},
-    FieldEntry{"LastTimestamp", get_member<&Event::last_timestamp>},
-});
-
-template <>
-constexpr auto field_table<ContainerGroup> = hashed(std::array{
-    FieldEntry{"ContainerGroupId", get_member<&ContainerGroup::container_group_id>},
-    FieldEntry{"ContainerGroupName", get_member<&ContainerGroup::container_group_name>},
-    FieldEntry{"RegionId", get_member<&ContainerGroup::region_id>},
-    FieldEntry{"ZoneId", get_member<&ContainerGroup::zone_id>},
-    FieldEntry{"Status", get_member<&ContainerGroup::status>},
-    FieldEntry{"Cpu", get_member<&ContainerGroup::cpu>},
-    FieldEntry{"Memory", get_member<&ContainerGroup::memory>},
-    FieldEntry{"InstanceType", get_member<&ContainerGroup::instance_type>},
-    FieldEntry{"VSwitchId", get_member<&ContainerGroup::v_switch_id>},
-    FieldEntry{"SecurityGroupId", get_member<&ContainerGroup::security_group_id>},
-    FieldEntry{"VpcId", get_member<&ContainerGroup::vpc_id>},
-    FieldEntry{"EniInstanceId", get_member<&ContainerGroup::eni_instance_id>},
-    FieldEntry{"IntranetIp", get_member<&ContainerGroup::intranet_ip>},
-    FieldEntry{"InternetIp", get_member<&ContainerGroup::internet_ip>},
-    FieldEntry{"Ipv6Address", get_member<&ContainerGroup::ipv6_address>},
-    FieldEntry{"RestartPolicy", get_member<&ContainerGroup::restart_policy>},
-    FieldEntry{"CreationTime", get_member<&ContainerGroup::creation_time>},
-    FieldEntry{"SucceededTime", get_member<&ContainerGroup::succeeded_time>},
-    FieldEntry{"FailedTime", get_member<&ContainerGroup::failed_time>},
-    FieldEntry{"ExpiredTime", get_member<&ContainerGroup::expired_time>},
-    FieldEntry{"ResourceGroupId", get_member<&ContainerGroup::resource_group_id>},
-    FieldEntry{"RamRoleName", get_member<&ContainerGroup::ram_role_name>},
-    FieldEntry{"SpotStrategy", get_member<&ContainerGroup::spot_strategy>},
-    FieldEntry{"EphemeralStorage", get_member<&ContainerGroup::ephemeral_storage>},
-    FieldEntry{"Tags", get_member<&ContainerGroup::tags>},
-    FieldEntry{"Events", get_member<&ContainerGroup::events>},
-    FieldEntry{"Containers", get_member<&ContainerGroup::containers>},
-    FieldEntry{"InitContainers", get_member<&ContainerGroup::init_containers>},
-});
-
-template <>
-constexpr auto field_table<CreateContainerGroupResponse> = hashed(std::array{
-    FieldEntry{"RequestId", get_member<&CreateContainerGroupResponse::request_id>},
-    FieldEntry{"ContainerGroupId", get_member<&CreateContainerGroupResponse::container_group_id>},
-});
-
-template <>
-constexpr auto field_table<DescribeContainerGroupsResponse> = hashed(std::array{
-    FieldEntry{"RequestId", get_member<&DescribeContainerGroupsResponse::request_id>},
-    FieldEntry{"TotalCount", get_member<&DescribeContainerGroupsResponse::total_count>},
-    FieldEntry{"NextToken", get_member<&DescribeContainerGroupsResponse::next_token>},
-    FieldEntry{"ContainerGroups", get_member<&DescribeContainerGroupsResponse::container_groups>},
-});
-
-template <>
-constexpr auto field_table<DeleteContainerGroupResponse> = hashed(std::array{
-    FieldEntry{"RequestId", get_member<&DeleteContainerGroupResponse::request_id>},
-});
-
-template <>
-constexpr auto field_table<RestartContainerGroupResponse> = hashed(std::array{
-    FieldEntry{"RequestId", get_member<&RestartContainerGroupResponse::request_id>},
-});
-
-template <>
-constexpr auto field_table<ExecContainerCommandResponse> = hashed(std::array{
-    FieldEntry{"RequestId", get_member<&ExecContainerCommandResponse::request_id>},
-    FieldEntry{"WebSocketUri", get_member<&ExecContainerCommandResponse::web_socket_uri>},
-    FieldEntry{"HttpUrl", get_member<&ExecContainerCommandResponse::http_url>},
-    FieldEntry{"SyncResponse", get_member<&ExecContainerCommandResponse::sync_response>},
-});
-
-template <>
-constexpr auto field_table<DescribeContainerLogResponse> = hashed(std::array{
-    FieldEntry{"RequestId", get_member<&DescribeContainerLogResponse::request_id>},
-    FieldEntry{"ContainerName", get_member<&DescribeContainerLogResponse::container_name>},
-    FieldEntry{"Content", get_member<&DescribeContainerLogResponse::content>},
-});
-
-constexpr unsigned seen_commands = 1;
-
-template <class T>
-Target fields(T& out, std::string_view name, unsigned& flags) {
-    if constexpr (std::is_same_v<T, Container>) {
-        if (name == "Commands")
-            flags |= seen_commands;
-        if (name == "Command" && (flags & seen_commands) != 0)
-            return {};
-    } else {
-        (void)flags;
-    }
-    return find_field(field_table<T>, &out, name);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -526,7 +249,7 @@ class ModelHandler {
         Frame& frame = top();
         switch (frame.type) {
             case FrameType::model:
-                pending_ = frame.object->field(frame.target, name, frame.flags);
+                pending_ = find_field(*frame.object, frame.target, name, frame.flags);
                 break;
             case FrameType::wrapper_key:
                 frame.type = FrameType::wrapper_value;
@@ -663,6 +386,10 @@ class ModelHandler {
                 t.array->clear(t.field);
                 break;
             case Kind::skip:
+            case Kind::optional_number:  // request-only kinds, see expected_text
+            case Kind::optional_integer:
+            case Kind::optional_int64:
+            case Kind::optional_boolean:
                 break;
         }
         return true;
@@ -690,7 +417,7 @@ class ModelHandler {
         const ArrayOps* array = nullptr;
         std::string_view name;  // the member name in the parent object (static text)
         std::size_t items = 0;  // lists: elements begun so far
-        unsigned flags = 0;     // objects: ObjectOps::field scratch
+        unsigned flags = 0;     // objects: find_field's names seen
     };
 
     bool skipping() const { return skip_depth_ > 0 || error_.has_value(); }
@@ -834,7 +561,7 @@ Result<T> read_model(std::string_view text, RootRule rule) {
     T out{};
     json::parse_options options;
     options.max_depth = max_json_depth;
-    json::basic_parser<ModelHandler> parser(options, &out, &object_ops<T>, rule);
+    json::basic_parser<ModelHandler> parser(options, &out, &wire::object_ops<T>, rule);
     json::error_code ec;
     const std::size_t used = parser.write_some(false, text.data(), text.size(), ec);
     if (!ec && used < text.size())
@@ -887,12 +614,9 @@ ECI_MODEL_READERS(ContainerState);
 ECI_MODEL_READERS(Container);
 ECI_MODEL_READERS(Event);
 ECI_MODEL_READERS(ContainerGroup);
-ECI_MODEL_READERS(CreateContainerGroupResponse);
-ECI_MODEL_READERS(DescribeContainerGroupsResponse);
-ECI_MODEL_READERS(DeleteContainerGroupResponse);
-ECI_MODEL_READERS(RestartContainerGroupResponse);
-ECI_MODEL_READERS(ExecContainerCommandResponse);
-ECI_MODEL_READERS(DescribeContainerLogResponse);
+#define ECI_ACTION_READERS(Request) ECI_MODEL_READERS(Action<Request>::Response);
+ECI_FOR_EACH_ACTION(ECI_ACTION_READERS)
+#undef ECI_ACTION_READERS
 
 #undef ECI_MODEL_READERS
 
