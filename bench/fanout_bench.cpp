@@ -96,7 +96,8 @@ double start_delay_min_ms(const Options& options) {
 // limits and start delays, whatever the client does (docs/performance.md, "The floor"): every
 // create must be sent at the CreateContainerGroup pace and the last one created must still
 // start; no exec is of use before the first sandbox runs, and then every ExecContainerCommand
-// must be sent at its pace. Each bucket may start full (one second's worth of calls).
+// must be sent at its pace. Each bucket may start full: the emulator's profile holds a minute's
+// worth of calls (docs/emulator.md, "The realistic profile"), so the floor allows that burst.
 double floor_service_s(const Options& options, int lifecycles) {
     const auto& limits = eci::documented_rate_limits();
     auto paced_s = [&](const char* action, double calls) {
@@ -104,7 +105,7 @@ double floor_service_s(const Options& options, int lifecycles) {
         if (it == limits.end() || it->second.per_minute <= 0)
             return 0.0;
         const double rate = it->second.per_minute / 60.0;  // calls per second
-        return std::max(0.0, calls - std::max(1.0, rate)) / rate;
+        return std::max(0.0, calls - it->second.per_minute) / rate;
     };
     const double n = lifecycles;
     // A session needs one exec; without one each command, the tmux start and at least one
