@@ -81,23 +81,32 @@ struct Options {
     std::vector<std::string> emulator_faults;  ///< --fault-* flags with their values
 };
 
-// The realistic profile's start delay when --start-delay-ms does not override it, service
+// The realistic profile's start delays when --start-delay-ms does not override them, service
 // milliseconds (eci-emulator --profile realistic; docs/emulator.md).
 constexpr double realistic_start_delay_min_ms = 10000;
+constexpr double realistic_start_delay_max_ms = 40000;
 
-// The shortest start delay in force, service milliseconds: the lower end of a range.
-double start_delay_min_ms(const Options& options) {
+// The start delay range in force, service milliseconds: {A, B} of "A-B", {N, N} of "N".
+std::pair<double, double> start_delay_range_ms(const Options& options) {
     if (!options.start_delay_given && options.profile == "realistic")
-        return realistic_start_delay_min_ms;
-    return std::stod(options.start_delay_ms.substr(0, options.start_delay_ms.find('-')));
+        return {realistic_start_delay_min_ms, realistic_start_delay_max_ms};
+    const auto& text = options.start_delay_ms;
+    const auto dash = text.find('-');
+    const double low = std::stod(text.substr(0, dash));
+    return {low, dash == std::string::npos ? low : std::stod(text.substr(dash + 1))};
 }
 
 // The least service time `lifecycles` lifecycles can take under the documented per-minute
-// limits and start delays, whatever the client does (docs/performance.md, "The floor"): every
-// create must be sent at the CreateContainerGroup pace and the last one created must still
-// start; no exec is of use before the first sandbox runs, and then every ExecContainerCommand
-// must be sent at its pace. Each bucket may start full: the emulator's profile holds a minute's
-// worth of calls (docs/emulator.md, "The realistic profile"), so the floor allows that burst.
+// limits and start delays, whatever the client does (docs/performance.md, "The floor"):
+// - the slowest start: of n delays drawn uniformly from [A, B], the longest is expected at
+//   A + (B - A) n / (n + 1);
+// - every create must be sent at the CreateContainerGroup pace, and the last one created must
+//   still start (at least A);
+// - no exec is of use before the first sandbox runs (A), and then every ExecContainerCommand
+//   must be sent at its pace; likewise every delete.
+// Each bucket may start full: the emulator's profile holds a minute's worth of calls
+// (docs/emulator.md, "The realistic profile"), so the floor allows that burst. Commands' own
+// run time is left out: next to the start delays it is small at time scale 1.
 double floor_service_s(const Options& options, int lifecycles) {
     const auto& limits = eci::documented_rate_limits();
     auto paced_s = [&](const char* action, double calls) {
@@ -111,8 +120,10 @@ double floor_service_s(const Options& options, int lifecycles) {
     // A session needs one exec; without one each command, the tmux start and at least one
     // poll are an exec each.
     const double execs_per_lifecycle = options.use_session ? 1.0 : options.commands + 2.0;
-    const double start_s = start_delay_min_ms(options) / 1000.0;
-    return std::max({paced_s("CreateContainerGroup", n) + start_s,
+    const auto [low_ms, high_ms] = start_delay_range_ms(options);
+    const double start_s = low_ms / 1000.0;
+    const double slowest_start_s = (low_ms + (high_ms - low_ms) * n / (n + 1)) / 1000.0;
+    return std::max({slowest_start_s, paced_s("CreateContainerGroup", n) + start_s,
                      start_s + paced_s("ExecContainerCommand", n * execs_per_lifecycle),
                      start_s + paced_s("DeleteContainerGroup", n)});
 }
@@ -460,7 +471,7 @@ int main(int argc, char** argv) {
             else if (arg == "--start-delay-ms") {
                 options.start_delay_ms = next();
                 options.start_delay_given = true;
-                (void)start_delay_min_ms(options);  // a number first, or "expected a number"
+                (void)start_delay_range_ms(options);  // "N" or "A-B", or "expected a number"
             } else if (arg == "--profile")
                 options.profile = next();
             else if (arg == "--time-scale")
