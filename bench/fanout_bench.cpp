@@ -26,6 +26,7 @@
 #include <eci/shell_session.hpp>
 
 #include "emulator_process.hpp"
+#include "leak_count.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -361,29 +362,6 @@ asio::awaitable<void> lifecycle(Run& run, int n) {
     }
 }
 
-// Counts this run's sandboxes still listed (the listing itself retried a few times: it runs
-// under the same faults).
-asio::awaitable<void> count_leaked(Run& run) {
-    for (int attempt = 0; attempt < 5; ++attempt) {
-        auto listed = co_await run.client.list_all();
-        if (!listed.ok()) {
-            run.leak_detail = listed.error().to_string();
-            continue;
-        }
-        run.leaked = 0;
-        run.leak_detail.clear();
-        for (const auto& info : *listed) {
-            if (info.name.rfind(run.name_prefix(), 0) == 0) {
-                ++run.leaked;
-                if (run.leak_detail.empty())
-                    run.leak_detail =
-                        fmt::format("{} ({}, {})", info.sandbox_id, info.name, info.status);
-            }
-        }
-        co_return;
-    }
-}
-
 // Soak: samples RSS and descriptors every 5 s while lifecycles run.
 asio::awaitable<void> sampler(Run& run) {
     asio::steady_timer timer(co_await asio::this_coro::executor);
@@ -430,7 +408,9 @@ asio::awaitable<void> worker(Run& run) {
     if (--run.workers_left == 0) {
         run.finished_at = steady_clock::now();
         run.cpu_at_finish = cpu_seconds();
-        co_await count_leaked(run);
+        auto left = co_await eci::bench::count_leaked(run.client, run.name_prefix());
+        run.leaked = left.leaked;
+        run.leak_detail = std::move(left.detail);
         run.io->stop();
     }
 }

@@ -13,6 +13,7 @@
 #include <eci/sandbox.hpp>
 
 #include "emulator_process.hpp"
+#include "leak_count.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -78,19 +79,6 @@ double percentile(std::vector<double> values, double p) {
     return values[std::min(values.size() - 1, rank == 0 ? 0 : rank - 1)];
 }
 
-asio::awaitable<void> count_leaked(Run& run) {
-    for (int attempt = 0; attempt < 5; ++attempt) {
-        auto listed = co_await run.client.list_all();
-        if (!listed.ok())
-            continue;
-        run.leaked = 0;
-        for (const auto& info : *listed)
-            if (info.name.rfind(run.prefix, 0) == 0)
-                ++run.leaked;
-        co_return;
-    }
-}
-
 asio::awaitable<void> bench(Run& run, asio::io_context& io) {
     eci::PoolOptions options;
     options.create.image = "registry.example/ubuntu:22.04";
@@ -147,7 +135,8 @@ asio::awaitable<void> bench(Run& run, asio::io_context& io) {
     auto report = co_await pool.shutdown();
     if (report.ok())
         run.shutdown_failures = static_cast<int>(report->failed.size());
-    co_await count_leaked(run);
+    auto left = co_await eci::bench::count_leaked(run.client, run.prefix);
+    run.leaked = left.leaked;
     io.stop();
 }
 
