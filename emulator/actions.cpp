@@ -470,6 +470,8 @@ asio::awaitable<ActionOutcome> ActionHandlers::exec_container_command(IncomingRe
         co_return eci::detail::to_json(response);
     }
 
+    // The lazy runtime starts the sandbox now, so it is usually up when the WebSocket comes.
+    lifecycle_.prestart(entry);
     auto token = exec_.grant(ExecTicket{req.container_group_id,
                                         req.container_name,
                                         std::move(req.command),

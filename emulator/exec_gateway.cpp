@@ -173,7 +173,10 @@ asio::awaitable<void> ExecGateway::serve(Stream stream, Request request) {
     auto entry = store_.find(ticket.container_group_id);
     auto processes =
         entry ? lifecycle_.container_processes(*entry, ticket.container_name) : nullptr;
-    if (!entry || entry->group.status != status::running || !processes || !processes->running()) {
+    // The lazy runtime's sandbox gets its processes below, once the WebSocket is up.
+    const bool deferred = entry && Lifecycle::start_deferred(*entry);
+    if (!entry || entry->group.status != status::running ||
+        (!deferred && (!processes || !processes->running()))) {
         co_await refuse(stream, request, http::status::not_found,
                         "the container group is not running");
         co_return;
@@ -350,7 +353,14 @@ asio::awaitable<void> ExecGateway::serve(Stream stream, Request request) {
     // A start that waited for a slot is dropped when its client has gone meanwhile: it closed
     // (the reader saw it) or its TCP peer is gone (FIN or RST not yet read).
     spec.requester_gone = [&] { return client_gone || client_closed || peer_has_closed(socket); };
-    auto started = co_await processes->exec(std::move(spec));
+    // The lazy runtime starts the sandbox now if no exec did before (the reader answers the
+    // client's pings meanwhile); one deleted or failed meanwhile is reported as output.
+    if (!processes)
+        processes = co_await lifecycle_.exec_processes(entry, ticket.container_name);
+    Result<ExecProcess> started =
+        Error::make(ErrorKind::service, "the container group is not running");
+    if (processes && processes->running())
+        started = co_await processes->exec(std::move(spec));
     start_settled = true;
     start_settled_timer.cancel();
     if (!started) {

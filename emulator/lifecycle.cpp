@@ -136,6 +136,7 @@ void Lifecycle::take_processes(SandboxEntry& entry) {
             entry.dying.push_back(std::move(processes));
     }
     entry.processes.clear();
+    entry.deferred = false;
 }
 
 void Lifecycle::remove_now(const std::shared_ptr<SandboxEntry>& entry) {
@@ -250,12 +251,13 @@ asio::awaitable<void> Lifecycle::run_phase(std::shared_ptr<SandboxEntry> entry,
     } else if (!co_await wait_phase(entry, generation, delay)) {
         co_return;
     }
-    if (phase == Phase::restarting) {
-        co_await start_containers(entry, generation, true);
-    } else if (over_cpu_stock(entry->group.cpu)) {
+    const auto kind = phase == Phase::restarting ? StartKind::restart : StartKind::create;
+    if (kind == StartKind::create && over_cpu_stock(entry->group.cpu)) {
         fail_scheduling(*entry);
+    } else if (options_.runtime_start == RuntimeStart::at_first_exec) {
+        defer_start(*entry, kind);
     } else {
-        co_await start_containers(entry, generation, false);
+        co_await start_containers(entry, generation, kind);
     }
 }
 
@@ -272,6 +274,7 @@ asio::awaitable<void> Lifecycle::watch_deadline(std::shared_ptr<SandboxEntry> en
     ++entry->generation;  // a pending start or restart must not revive it
     if (entry->phase_timer)
         entry->phase_timer->cancel();
+    entry->deferred = false;
     stop_processes(*entry);
     std::string now = now_rfc3339();
     for (auto& c : entry->group.containers) {
@@ -311,8 +314,80 @@ void Lifecycle::fail_scheduling(SandboxEntry& entry) {
               now);
 }
 
+void Lifecycle::begin_container(ContainerGroup& group, Container& c, StartKind kind,
+                                const std::string& now) const {
+    if (!c.current_state.state.empty() && c.current_state.state != container_state::waiting) {
+        c.previous_state = c.current_state;
+    }
+    if (kind == StartKind::create && !options_.image_pull_events) {
+        add_event(group, "Normal", "Pulled",
+                  fmt::format("Container image \"{}\" already present on machine", c.image), now);
+    }
+}
+
+void Lifecycle::container_started(ContainerGroup& group, Container& c, const std::string& now) {
+    c.current_state =
+        ContainerState{std::string(container_state::running), "", "", "", 0, 0, now, ""};
+    c.ready = true;
+    add_event(group, "Normal", "Created", fmt::format("Created container {}", c.name), now);
+    add_event(group, "Normal", "Started", fmt::format("Started container {}", c.name), now);
+}
+
+void Lifecycle::defer_start(SandboxEntry& entry, StartKind kind) {
+    ContainerGroup& group = entry.group;
+    const std::string now = now_rfc3339();
+    entry.processes.assign(group.containers.size(), nullptr);
+    for (auto& c : group.containers) {
+        begin_container(group, c, kind, now);
+        container_started(group, c, now);
+    }
+    entry.deferred = true;
+    group.status = std::string(status::running);
+}
+
+bool Lifecycle::start_deferred(const SandboxEntry& entry) noexcept {
+    // Not started yet, or a first exec's start is under way.
+    return (entry.deferred || entry.starting) && !entry.removed &&
+           entry.group.status == status::running;
+}
+
+asio::awaitable<std::shared_ptr<SandboxProcesses>> Lifecycle::exec_processes(
+    std::shared_ptr<SandboxEntry> entry, std::string container_name) {
+    const auto hold = keep_alive_();
+    // Looks again after every wait: the sandbox may be deleted, restarted or failed meanwhile.
+    for (;;) {
+        if (stopping_ || entry->removed || entry->group.status != status::running)
+            co_return nullptr;
+        if (entry->deferred) {
+            // The first exec starts the processes; later ones wait on `starting` below.
+            entry->deferred = false;
+            ++deferred_starts_;
+            co_await start_containers(entry, entry->generation, StartKind::first_exec);
+            continue;
+        }
+        if (auto under_way = entry->starting) {
+            co_await under_way->async_wait(tuple_awaitable);
+            continue;
+        }
+        co_return container_processes(*entry, container_name);
+    }
+}
+
+void Lifecycle::prestart(const std::shared_ptr<SandboxEntry>& entry) {
+    if (!entry->deferred)
+        return;
+    asio::co_spawn(
+        strand_,
+        [this, entry]() -> asio::awaitable<void> { (void)co_await exec_processes(entry, {}); },
+        asio::detached);
+}
+
+std::size_t Lifecycle::runtime_sandboxes() const {
+    return runtime_ ? runtime_->sandbox_count() : 0;
+}
+
 asio::awaitable<void> Lifecycle::start_containers(std::shared_ptr<SandboxEntry> entry_ptr,
-                                                  std::uint64_t generation, bool restarted) {
+                                                  std::uint64_t generation, StartKind kind) {
     const auto hold = keep_alive_();
     SandboxEntry& entry = *entry_ptr;
     ContainerGroup& group = entry.group;
@@ -351,14 +426,9 @@ asio::awaitable<void> Lifecycle::start_containers(std::shared_ptr<SandboxEntry> 
             if (auto server = alive.lock())
                 on_main_exit(id, i, exit);
         };
-        if (!c.current_state.state.empty() && c.current_state.state != container_state::waiting) {
-            c.previous_state = c.current_state;
-        }
-        if (!restarted && !options_.image_pull_events) {
-            add_event(group, "Normal", "Pulled",
-                      fmt::format("Container image \"{}\" already present on machine", c.image),
-                      now);
-        }
+        // A first exec's sandbox already reports Running, with the states of its start.
+        if (kind != StartKind::first_exec)
+            begin_container(group, c, kind, now);
         auto started = co_await runtime_->start_async(std::move(spec));
         if (entry.removed || entry.generation != generation || stopping_) {
             // Deleted or restarted while it started: the delete or restart took the entry's
@@ -385,11 +455,8 @@ asio::awaitable<void> Lifecycle::start_containers(std::shared_ptr<SandboxEntry> 
             continue;
         }
         entry.processes[i] = std::move(*started);
-        c.current_state =
-            ContainerState{std::string(container_state::running), "", "", "", 0, 0, now, ""};
-        c.ready = true;
-        add_event(group, "Normal", "Created", fmt::format("Created container {}", c.name), now);
-        add_event(group, "Normal", "Started", fmt::format("Started container {}", c.name), now);
+        if (kind != StartKind::first_exec)
+            container_started(group, c, now);
     }
     if (failed) {
         stop_processes(entry);
@@ -557,7 +624,7 @@ asio::awaitable<std::variant<std::string, ApiError>> Lifecycle::run_sync_exec(
     std::vector<std::string> command) {
     using namespace asio::experimental::awaitable_operators;
     const auto hold = keep_alive_();
-    auto processes = container_processes(*entry, container_name);
+    auto processes = co_await exec_processes(entry, container_name);
     if (!processes || !processes->running())
         co_return errors::incorrect_status(entry->group.status);
     ExecSpec spec;

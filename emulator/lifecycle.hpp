@@ -71,6 +71,22 @@ class Lifecycle {
     /// The running runtime sandbox of a container, or null.
     std::shared_ptr<SandboxProcesses> container_processes(const SandboxEntry& entry,
                                                           std::string_view container_name) const;
+    /// The processes an exec in `container_name` runs in. With the lazy runtime a Running
+    /// sandbox gets them here, at its first exec, and concurrent first execs share that one
+    /// start. Null when the sandbox is not Running, is deleted or restarted meanwhile, or its
+    /// start failed (the group is then Failed, as a start at create leaves it).
+    boost::asio::awaitable<std::shared_ptr<SandboxProcesses>> exec_processes(
+        std::shared_ptr<SandboxEntry> entry, std::string container_name);
+    /// Whether the lazy runtime has yet to start this Running sandbox's processes, or is
+    /// starting them.
+    static bool start_deferred(const SandboxEntry& entry) noexcept;
+    /// Lazy runtime: starts the sandbox's processes in the background if it has none yet.
+    /// ExecContainerCommand calls it, so they are usually up when the WebSocket connects.
+    void prestart(const std::shared_ptr<SandboxEntry>& entry);
+    /// Starts the lazy runtime made at a first exec (/_emulator/stats "deferred_starts").
+    std::uint64_t deferred_starts() const noexcept { return deferred_starts_; }
+    /// Runtime sandboxes not destroyed, one per started container (/_emulator/stats).
+    std::size_t runtime_sandboxes() const;
     /// Processes alive in every sandbox (/_emulator/stats).
     std::size_t live_processes() const;
     /// The start delays drawn so far (/_emulator/stats).
@@ -78,6 +94,9 @@ class Lifecycle {
 
   private:
     enum class Phase { starting, restarting, terminating };
+    /// Why containers start: the sandbox's start, a restart, or the lazy runtime's first exec
+    /// (the sandbox already reports Running: its states and events stay as they are).
+    enum class StartKind { create, restart, first_exec };
 
     /// Terminating: the processes die now (no exec reaches them once they leave the entry).
     void begin_termination(const std::shared_ptr<SandboxEntry>& entry);
@@ -106,7 +125,15 @@ class Lifecycle {
     boost::asio::awaitable<void> settle_processes(std::shared_ptr<SandboxEntry> entry);
     boost::asio::awaitable<void> watch_deadline(std::shared_ptr<SandboxEntry> entry);
     boost::asio::awaitable<void> start_containers(std::shared_ptr<SandboxEntry> entry,
-                                                  std::uint64_t generation, bool restarted);
+                                                  std::uint64_t generation, StartKind kind);
+    /// The lazy runtime's start: Running, with the states and events of a start, and no
+    /// process until the first exec.
+    void defer_start(SandboxEntry& entry, StartKind kind);
+    /// A container about to start: its previous state kept, its image reported present.
+    void begin_container(ContainerGroup& group, Container& c, StartKind kind,
+                         const std::string& now) const;
+    /// A container started: Running and ready, with the Created and Started events.
+    static void container_started(ContainerGroup& group, Container& c, const std::string& now);
     /// Ends a sandbox that cannot be scheduled as the service does: ScheduleFailed, no
     /// container ever started, a Warning event `NoStock`.
     void fail_scheduling(SandboxEntry& entry);
@@ -128,6 +155,7 @@ class Lifecycle {
     std::unique_ptr<Runtime> runtime_;
     std::mt19937_64 delay_random_;
     StartDelayFigures start_delays_;
+    std::uint64_t deferred_starts_ = 0;
 };
 
 }  // namespace eci::emulator

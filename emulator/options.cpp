@@ -58,6 +58,9 @@ Profiles (docs/emulator.md, "The realistic profile"):
   --time-scale K             service time runs K times faster (K > 0, default 1): start and
                              terminate delays and limit windows are divided by K; reported
                              figures stay in service time
+  --runtime eager|lazy       when a sandbox's processes start: when it turns Running (eager,
+                             default) or at its first exec (lazy: thousands of sandboxes
+                             fit on one host; DescribeContainerLog is empty until then)
   --rate-limit Action=N/min  at most N calls a minute per AccessKey to Action (repeatable;
                              N = 0 lifts the action's limit); with or without the profile
   --seed N                   seed of fault decisions, generated ids and drawn start delays
@@ -401,6 +404,18 @@ Result<CommandLine> parse_command_line(
                     return bad(fmt::format(
                         "--time-scale: '{}' is not a number above 0 (and at most 1000000)", v));
                 o.time_scale = k;
+                return {};
+            });
+        } else if (flag == "--runtime") {
+            step = take([&](std::string_view v) -> Result<void> {
+                if (v == "eager") {
+                    o.runtime_start = RuntimeStart::at_running;
+                } else if (v == "lazy") {
+                    o.runtime_start = RuntimeStart::at_first_exec;
+                } else {
+                    return bad(
+                        fmt::format("--runtime: unknown runtime '{}' (expected eager or lazy)", v));
+                }
                 return {};
             });
         } else if (flag == "--rate-limit") {

@@ -80,6 +80,17 @@ struct AccountRateLimitOptions {
     std::map<std::string, double, std::less<>> per_minute;
 };
 
+/// When a sandbox gets its processes (`--runtime`).
+enum class RuntimeStart {
+    /// `eager`, the default: every container's processes start when the sandbox turns Running,
+    /// as the service's containers do.
+    at_running,
+    /// `lazy`: the sandbox turns Running without processes; they start at its first exec
+    /// (ExecContainerCommand, either kind) and live until it is deleted. For fan-outs of
+    /// thousands of sandboxes on one host (docs/emulator.md, "The lazy runtime").
+    at_first_exec,
+};
+
 /// The profiles `--profile` names.
 enum class Profile {
     fast,       ///< the default: sandboxes start in 300 ms, no limits
@@ -117,6 +128,8 @@ struct EmulatorOptions {
     /// figure the emulator reports (options, events, stats) stays in service time.
     double time_scale = 1;
     AccountRateLimitOptions account_limits;
+    /// When sandboxes get their processes: when Running (default) or at their first exec.
+    RuntimeStart runtime_start = RuntimeStart::at_running;
     /// How long a deleted sandbox stays listed as Terminating (its processes die at once);
     /// 0 (default) = gone from listings as soon as DeleteContainerGroup returns.
     std::chrono::milliseconds terminate_delay{0};

@@ -40,6 +40,8 @@ struct SandboxEntry {
     /// Set while containers start (the runtime's start is asynchronous); cancelled when the
     /// start is over, which wakes a restart or delete waiting for it.
     std::shared_ptr<boost::asio::steady_timer> starting;
+    /// Running without processes yet: the lazy runtime starts them at the first exec.
+    bool deferred = false;
 };
 
 /// What a ClientToken was first used with.

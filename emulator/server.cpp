@@ -237,6 +237,11 @@ std::string Server::stats_json() const {
     boost::json::object doc;
     doc["sandboxes"] = store_.size();
     doc["processes"] = lifecycle_.live_processes();
+    // The lazy runtime (--runtime lazy): sandboxes started at a first exec, and the runtime
+    // sandboxes alive (one per started container), so a test sees which have processes.
+    doc["runtime"] = options_.runtime_start == RuntimeStart::at_first_exec ? "lazy" : "eager";
+    doc["deferred_starts"] = lifecycle_.deferred_starts();
+    doc["runtime_sandboxes"] = lifecycle_.runtime_sandboxes();
     boost::json::object calls;
     for (const auto& [action, n] : stats_.api_calls)
         calls[action] = n;
