@@ -15,10 +15,14 @@
 // floor those limits and delays impose (`floor_s`, in service time) and `floor_ratio`, the
 // wall time in service time divided by it. `--time-scale K` runs the emulator's profile K times
 // faster and the client's limiter K times faster with it; the client's own timers (poll and
-// throttle backoffs) do not scale, so a figure to quote is taken at K = 1.
+// throttle backoffs) do not scale, so a figure to quote is taken at K = 1. `--runtime lazy`
+// gives the emulator's sandboxes their processes at their first exec; `--no-tmux` leaves the
+// tmux job out (10,000 x 1: create, one command, delete). `host_cpu_s` and `host_busy` say how
+// busy the whole host was (the emulator and its sandboxes share it with this client).
 //
 //   eci-bench-fanout [--emulator PATH | --emulator-ready FILE] [--sandboxes N] [--commands M]
-//                    [--concurrency C] [--seed S] [--start-delay-ms D] [--no-session] [--json]
+//                    [--concurrency C] [--seed S] [--start-delay-ms D] [--no-session]
+//                    [--no-tmux] [--json]
 //                    [--duration S] [--fault-throttle P] [--fault-unavailable P]
 //                    [--fault-reset P] [--fault-ws-drop P]
 //                    [--profile realistic] [--time-scale K] [--runtime MODE]
@@ -74,6 +78,7 @@ struct Options {
     double time_scale = 1;    ///< --time-scale: passed to the emulator, scales the limiter
     std::string runtime;      ///< --runtime: passed to the emulator
     bool use_session = true;  ///< false: --no-session, one exec per command and poll
+    bool tmux_job = true;     ///< false: --no-tmux, the lifecycle runs no tmux job
     /// --rate-limit: pace at the real service's documented per-action limits. Off by default:
     /// the emulator's limits are its own flags, and pacing would hide the client's cost.
     bool rate_limit = false;
@@ -120,7 +125,8 @@ double floor_service_s(const Options& options, int lifecycles) {
     const double n = lifecycles;
     // A session needs one exec; without one each command, the tmux start and at least one
     // poll are an exec each.
-    const double execs_per_lifecycle = options.use_session ? 1.0 : options.commands + 2.0;
+    const double tmux_execs = options.tmux_job ? 2.0 : 0.0;
+    const double execs_per_lifecycle = options.use_session ? 1.0 : options.commands + tmux_execs;
     const auto [low_ms, high_ms] = start_delay_range_ms(options);
     const double start_s = low_ms / 1000.0;
     const double slowest_start_s = (low_ms + (high_ms - low_ms) * n / (n + 1)) / 1000.0;
@@ -134,6 +140,19 @@ double cpu_seconds() {
     getrusage(RUSAGE_SELF, &usage);
     auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
     return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// CPU time the whole host spent busy (every process, the emulator's sandboxes included), in
+// seconds, from /proc/stat: on a host that runs the emulator too, a busy share near 1 says the
+// host, not the client's pace, set the wall time.
+double host_busy_cpu_seconds() {
+    std::ifstream stat("/proc/stat");
+    std::string cpu;
+    double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+    if (!(stat >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal))
+        return 0;
+    const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+    return (user + nice + system + irq + softirq + steal) / ticks;
 }
 
 double peak_rss_mb() {
@@ -220,11 +239,16 @@ struct Run {
     // When the last lifecycle ended: idle pooled connections would keep io.run() going.
     steady_clock::time_point finished_at;
     double cpu_at_finish = 0;
+    double host_cpu_at_finish = 0;
     std::map<std::string, int> failures_by_step;
     std::string first_failure;
     /// The first failure of each step: one sample per kind of failure, for the report.
     std::map<std::string, std::string> first_failure_by_step;
     Latencies create_wait, bash, tmux, remove;
+    /// The create's wait, the session's open and the tmux wait each get this long: 300 s, plus
+    /// the floor in real time under the profile, where thousands of lifecycles queue at the
+    /// documented pace (10,000 execs at 500 a minute take 20 minutes).
+    std::chrono::milliseconds step_timeout{300'000};
 
     std::string name_prefix() const { return fmt::format("fanout-{}-", options.seed); }
     bool more() const {
@@ -249,7 +273,7 @@ asio::awaitable<void> lifecycle(Run& run, int n) {
     create.image = "registry.example/ubuntu:22.04";
     create.name = fmt::format("{}{}", run.name_prefix(), n);
     create.wait_until_running = true;
-    create.wait_timeout = seconds(300);
+    create.wait_timeout = run.step_timeout;
     auto sandbox = co_await run.client.create(std::move(create));
     if (!sandbox.ok()) {
         run.fail(n, "create_wait", sandbox.error().to_string());
@@ -267,7 +291,7 @@ asio::awaitable<void> lifecycle(Run& run, int n) {
         // As generous as the create's wait: 1000 sessions opening at once queue behind the
         // client's ExecContainerCommand pace (500/min) and the exec start cap.
         auto session_options = eci::ShellSessionOptions{};
-        session_options.open_timeout = seconds(300);
+        session_options.open_timeout = run.step_timeout;
         auto opened = co_await eci::ShellSession::open(*sandbox, std::move(session_options));
         if (!opened.ok()) {
             run.fail(n, "session", opened.error().to_string());
@@ -308,7 +332,7 @@ asio::awaitable<void> lifecycle(Run& run, int n) {
         }
     }
 
-    if (ok) {
+    if (ok && run.options.tmux_job) {
         begun = steady_clock::now();
         auto start = eci::TmuxStartOptions{};
         auto job_command = fmt::format("sleep 0.2; echo job-{}; exit 7", n);
@@ -323,7 +347,7 @@ asio::awaitable<void> lifecycle(Run& run, int n) {
             ok = false;
         } else {
             auto wait = eci::TmuxWaitOptions{};
-            wait.timeout = seconds(300);
+            wait.timeout = run.step_timeout;
             eci::Result<eci::TmuxPollResult> waited =
                 eci::Error::make(eci::ErrorKind::cancelled, "not waited");
             if (shell != nullptr)
@@ -408,6 +432,7 @@ asio::awaitable<void> worker(Run& run) {
     if (--run.workers_left == 0) {
         run.finished_at = steady_clock::now();
         run.cpu_at_finish = cpu_seconds();
+        run.host_cpu_at_finish = host_busy_cpu_seconds();
         auto left = co_await eci::bench::count_leaked(run.client, run.name_prefix());
         run.leaked = left.leaked;
         run.leak_detail = std::move(left.detail);
@@ -420,7 +445,7 @@ int usage(int code) {
                "usage: eci-bench-fanout [--emulator PATH | --emulator-ready FILE] [--sandboxes N] "
                "[--commands M]\n"
                "                        [--concurrency C] [--seed S] [--start-delay-ms D] "
-               "[--no-session] [--rate-limit] [--json]\n"
+               "[--no-session] [--no-tmux] [--rate-limit] [--json]\n"
                "                        [--duration S] [--fault-throttle P] "
                "[--fault-unavailable P] [--fault-reset P] [--fault-ws-drop P]\n"
                "                        [--profile realistic] [--time-scale K] [--runtime "
@@ -460,6 +485,8 @@ int main(int argc, char** argv) {
                 options.runtime = next();
             else if (arg == "--no-session")
                 options.use_session = false;
+            else if (arg == "--no-tmux")
+                options.tmux_job = false;
             else if (arg == "--rate-limit")
                 options.rate_limit = true;
             else if (arg == "--json")
@@ -538,7 +565,13 @@ int main(int argc, char** argv) {
     const int workers = options.concurrency == 0 ? options.sandboxes
                         : options.duration_s > 0 ? options.concurrency
                                                  : std::min(options.concurrency, options.sandboxes);
+    if (options.profile == "realistic" && options.duration_s == 0) {
+        const double floor_real_s =
+            floor_service_s(options, options.sandboxes) / options.time_scale;
+        run.step_timeout += duration_cast<milliseconds>(duration<double>(floor_real_s));
+    }
     const double cpu_before = cpu_seconds();
+    const double host_before = host_busy_cpu_seconds();
     const auto wall_before = steady_clock::now();
     run.workers_left = workers;
     run.started_at = wall_before;
@@ -549,6 +582,7 @@ int main(int argc, char** argv) {
     io.run();
     const double wall = duration<double>(run.finished_at - wall_before).count();
     const double cpu = run.cpu_at_finish - cpu_before;
+    const double host_cpu = run.host_cpu_at_finish - host_before;
 
     const auto stats = run.client.api().stats();
     boost::json::object out;
@@ -561,6 +595,12 @@ int main(int argc, char** argv) {
     out["wall_s"] = wall;
     out["client_cpu_s"] = cpu;
     out["peak_rss_mb"] = peak_rss_mb();
+    out["host_cpu_s"] = host_cpu;
+    out["host_busy"] =
+        wall > 0
+            ? host_cpu / (wall * static_cast<double>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN))))
+            : 0.0;
+    out["tmux_job"] = options.tmux_job;
     boost::json::object calls;
     calls["total"] = stats.total_api_calls();
     for (const auto& [action, count] : stats.api_calls)

@@ -57,11 +57,8 @@ asio::awaitable<void> one_lifecycle(AsyncEciSandbox* client, FanOut* fan_out, in
         fan_out->all_done.cancel();
 }
 
-}  // namespace
-
-TEST_CASE("realistic profile: a small fan-out completes every lifecycle at time scale 100",
-          "[sandbox-e2e][profile]") {
-    std::vector<std::string_view> args{"--profile", "realistic", "--time-scale", "100"};
+// Runs 12 lifecycles at once against an emulator started with `args`; returns its stats.
+boost::json::value fan_out_of_twelve(std::vector<std::string_view> args) {
     auto parsed = emulator::parse_command_line(args);
     REQUIRE(parsed);
     auto options = std::move(parsed->options);
@@ -69,6 +66,7 @@ TEST_CASE("realistic profile: a small fan-out completes every lifecycle at time 
     options.access_key_id = test_options.access_key_id;
     options.access_key_secret = test_options.access_key_secret;
     AsyncSandboxFixture fx(std::move(options));
+    boost::json::value stats;
     fx.run(
         [&]() -> asio::awaitable<void> {
             auto executor = co_await asio::this_coro::executor;
@@ -83,7 +81,7 @@ TEST_CASE("realistic profile: a small fan-out completes every lifecycle at time 
             CHECK(fan_out.succeeded == fan_out.count);
             // Each start took 10-40 s of service time: 100-400 ms here.
             CHECK(elapsed >= std::chrono::milliseconds(100));
-            const auto stats = boost::json::parse(fx.emulator->stats_json());
+            stats = boost::json::parse(fx.emulator->stats_json());
             CHECK(stats.at("start_delays_ms").at("count").to_number<int>() == fan_out.count);
             CHECK(stats.at("start_delays_ms").at("min").to_number<int>() >= 10'000);
             CHECK(stats.at("start_delays_ms").at("max").to_number<int>() <= 40'000);
@@ -91,4 +89,26 @@ TEST_CASE("realistic profile: a small fan-out completes every lifecycle at time 
             CHECK_FALSE(throttled.contains("rate_limit"));
         },
         seconds(30));
+    return stats;
+}
+
+}  // namespace
+
+TEST_CASE("realistic profile: a small fan-out completes every lifecycle at time scale 100",
+          "[sandbox-e2e][profile]") {
+    const auto stats = fan_out_of_twelve({"--profile", "realistic", "--time-scale", "100"});
+    CHECK(stats.at("runtime").as_string() == "eager");
+    CHECK(stats.at("deferred_starts").to_number<int>() == 0);
+}
+
+TEST_CASE("realistic profile: on the lazy runtime each sandbox starts at its one exec",
+          "[sandbox-e2e][profile][lazy]") {
+    const auto stats =
+        fan_out_of_twelve({"--profile", "realistic", "--time-scale", "100", "--runtime", "lazy"});
+    CHECK(stats.at("runtime").as_string() == "lazy");
+    // One start per sandbox, by its exec; every one deleted with its processes.
+    CHECK(stats.at("deferred_starts").to_number<int>() == 12);
+    CHECK(stats.at("runtime_sandboxes").to_number<int>() == 0);
+    CHECK(stats.at("processes").to_number<int>() == 0);
+    CHECK(stats.at("sandboxes").to_number<int>() == 0);
 }
