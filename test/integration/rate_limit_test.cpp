@@ -67,6 +67,20 @@ asio::awaitable<BurstOutcome> list_burst(AsyncEciSandbox client, int calls = bur
     co_return outcome;
 }
 
+// A DescribeContainerGroups call with a 300 ms deadline while the limiter's next slot is
+// further away: it must fail at once as a timeout that sent nothing.
+asio::awaitable<void> check_refused_at_once(OpenApiClient api) {
+    CallOptions short_deadline;
+    short_deadline.deadline = milliseconds(300);
+    auto request = DescribeContainerGroupsRequest{};  // named: README, "GCC 12"
+    const auto started = std::chrono::steady_clock::now();
+    auto refused = co_await api.describe_container_groups(request, short_deadline);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().kind == ErrorKind::timeout);
+    CHECK(refused.error().dispatch == Dispatch::not_sent);
+    CHECK(std::chrono::steady_clock::now() - started < milliseconds(250));
+}
+
 }  // namespace
 
 TEST_CASE("rate limit e2e: a burst paced just under the emulator's limit is never throttled",
@@ -133,16 +147,8 @@ TEST_CASE(
             CHECK(api.stats().throttled == 0);
             CHECK(api.stats().rate_limited_waits == 0);
 
-            // The 21st's slot is a minute after the first: a 300 ms deadline fails at once.
-            CallOptions short_deadline;
-            short_deadline.deadline = milliseconds(300);
-            auto request = DescribeContainerGroupsRequest{};  // named: README, "GCC 12"
-            const auto started = std::chrono::steady_clock::now();
-            auto refused = co_await api.describe_container_groups(request, short_deadline);
-            REQUIRE_FALSE(refused.ok());
-            CHECK(refused.error().kind == ErrorKind::timeout);
-            CHECK(refused.error().dispatch == Dispatch::not_sent);
-            CHECK(std::chrono::steady_clock::now() - started < milliseconds(250));
+            // The 21st's slot is a minute after the first.
+            co_await check_refused_at_once(api);
             CHECK(api.stats().api_calls.at("DescribeContainerGroups") == per_minute);
             CHECK(api.stats().throttled == 0);
             const auto stats = boost::json::parse(fx.emulator->stats_json());
@@ -168,16 +174,8 @@ TEST_CASE(
             auto first = co_await client.list();
             REQUIRE(first.ok());
 
-            // The next token is ~1 s away: a 300 ms deadline fails at once, nothing sent.
-            CallOptions short_deadline;
-            short_deadline.deadline = milliseconds(300);
-            auto request = DescribeContainerGroupsRequest{};
-            const auto started = std::chrono::steady_clock::now();
-            auto refused = co_await api.describe_container_groups(request, short_deadline);
-            REQUIRE_FALSE(refused.ok());
-            CHECK(refused.error().kind == ErrorKind::timeout);
-            CHECK(refused.error().dispatch == Dispatch::not_sent);
-            CHECK(std::chrono::steady_clock::now() - started < milliseconds(250));
+            // The next token is ~1 s away.
+            co_await check_refused_at_once(api);
             CHECK(api.stats().api_calls.at("DescribeContainerGroups") == 1);
 
             // Cancelled while waiting for its token: cancelled, nothing sent.
