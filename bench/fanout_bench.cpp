@@ -546,13 +546,16 @@ int main(int argc, char** argv) {
     config.lease.tag_sandboxes = false;          // the peer does not tag either: same API payloads
     config.lease.default_lease = eci::no_lease;  // nor sets ActiveDeadlineSeconds
     config.rate_limit.enabled = options.rate_limit;
-    // The emulator's windows run K times faster: so does the client's pace, with the same
-    // bucket sizes (one service second's worth of calls).
+    // The emulator's windows run K times faster: so does the client's pace. Its bucket holds
+    // a minute's worth and refills at N per service minute, and a bucket of N refilled at
+    // N * K per real minute is exactly that model in scaled time. (A rolling window of N * K
+    // calls per real minute would send K minutes' worth at once.) At K = 1 the client keeps
+    // its default, the rolling minute.
     if (options.time_scale != 1) {
         for (const auto& [action, limit] : eci::documented_rate_limits()) {
             eci::ActionRateLimit scaled;
             scaled.per_minute = limit.per_minute * options.time_scale;
-            scaled.burst = std::max(1.0, limit.per_minute / 60.0);
+            scaled.burst = limit.per_minute;
             config.rate_limit.per_action[action] = scaled;
         }
     }

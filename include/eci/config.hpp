@@ -196,12 +196,14 @@ struct PoolConfig {
     std::chrono::milliseconds idle_timeout{30000};
 };
 
-/// The pace of one OpenAPI action on the client side (a token bucket).
+/// The pace of one OpenAPI action on the client side (a rolling minute or a token bucket).
 struct ActionRateLimit {
     /// Sustained calls per minute. <= 0 = this action is not limited.
     double per_minute = 0;
-    /// Calls that may be sent back to back after a quiet spell (the bucket size). Default 0 =
-    /// one second's worth: max(1, per_minute / 60).
+    /// Default 0 = a rolling minute: at most per_minute calls (rounded down, at least 1) in any
+    /// 60 s, each sent as soon as that allows. > 0 = a token bucket of that size refilled at
+    /// per_minute / 60 per second; per_minute / 60 (the default before 0.2) suits an account
+    /// whose limit behaves per second. Negative is refused by validate_config().
     double burst = 0;
 };
 
@@ -214,7 +216,7 @@ struct ActionRateLimit {
 const std::map<std::string, ActionRateLimit, std::less<>>& documented_rate_limits();
 
 /// Client-side pacing of OpenAPI calls, so that a fan-out waits its turn instead of collecting
-/// throttling errors. Each attempt (retries included) takes a token of its action's bucket.
+/// throttling errors. Each attempt (retries included) takes a send slot of its action's pacer.
 struct RateLimitConfig {
     /// Default true. false: no per-action pacing (max_concurrent still applies).
     bool enabled = true;

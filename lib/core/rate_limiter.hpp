@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
-// Client-side pacing of OpenAPI calls, without I/O: a token bucket per action whose limits
-// come from RateLimitConfig (the service's documented per-minute figures by default).
+// Client-side pacing of OpenAPI calls, without I/O: per action a rolling window (the default)
+// or a token bucket, whose limits come from RateLimitConfig (the service's documented
+// per-minute figures by default).
 #pragma once
 
 #include <eci/config.hpp>
 
 #include <chrono>
+#include <cstddef>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 
 namespace eci::detail {
 
@@ -45,8 +49,56 @@ class TokenBucket {
     clock::time_point updated_;
 };
 
-/// One bucket per action, created on first use from RateLimitConfig::limit_for.
-/// Thread safety: none; one executor uses it (as the OpenAPI client state).
+/// At most `limit` sends in any `window` (half-open: [t, t + window)), each as early as that
+/// allows. Reservations are FIFO: each is scheduled at or after the one before, so later
+/// callers never overtake earlier ones. Unlike a token bucket it lets a whole minute's budget
+/// go at once, which is what a documented "N calls per minute" allows however the service
+/// counts a whole minute. Sans-io: callers pass the time and sleep themselves. Thread safety:
+/// none.
+class RollingWindow {
+  public:
+    using clock = std::chrono::steady_clock;
+
+    /// `limit` >= 1 sends per `window` > 0.
+    RollingWindow(std::size_t limit, clock::duration window);
+
+    /// Schedules one send at `now` or later and returns the wait before it (zero when the
+    /// window has room and nobody is queued).
+    clock::duration reserve(clock::time_point now);
+
+    /// The wait reserve() would return at `now`, without scheduling anything.
+    clock::duration peek(clock::time_point now) const;
+
+    /// The caller of a reservation gave up before its time (`now` is before it). Its slot is
+    /// freed when that is provably safe: every scheduled time still ahead of `now` is the
+    /// same, so the one removed equals the caller's, whichever reservation was the caller's.
+    /// Otherwise nothing changes: removing another caller's time would let a later
+    /// reservation join a window that caller still sends in, while an unused slot never
+    /// breaks the limit.
+    void refund(clock::time_point now);
+
+    /// Sends scheduled and still remembered (for tests and the memory bound).
+    std::size_t scheduled() const noexcept { return scheduled_.size(); }
+
+  private:
+    // The earliest time a new reservation may take, given what is remembered.
+    clock::time_point next_slot(clock::time_point now) const;
+    // Forgets sends whose window has closed at `now`: they cannot hold back anything later.
+    void forget_before(clock::time_point now);
+
+    std::size_t limit_;
+    clock::duration window_;
+    // Scheduled send times, nondecreasing: those whose window is still open at the last
+    // reserve plus those still ahead. That is at most `limit` past sends plus one per queued
+    // caller; the deque grows only as calls come. Not just the newest `limit`: after a refund
+    // removes the newest, the one `limit` places back must still be known.
+    // Invariant: scheduled_[i + limit_] >= scheduled_[i] + window_.
+    std::deque<clock::time_point> scheduled_;
+};
+
+/// One pacer per action, created on first use from RateLimitConfig::limit_for: a rolling
+/// window of per_minute calls per 60 s when ActionRateLimit::burst is 0, else a token bucket
+/// of that burst. Thread safety: none; one executor uses it (as the OpenAPI client state).
 class RateLimiter {
   public:
     using clock = TokenBucket::clock;
@@ -65,10 +117,12 @@ class RateLimiter {
     const RateLimitConfig& config() const noexcept { return config_; }
 
   private:
-    TokenBucket* bucket_for(std::string_view action, clock::time_point now);
+    using Pacer = std::variant<RollingWindow, TokenBucket>;
+
+    Pacer* pacer_for(std::string_view action, clock::time_point now);
 
     RateLimitConfig config_;
-    std::map<std::string, TokenBucket, std::less<>> buckets_;
+    std::map<std::string, Pacer, std::less<>> pacers_;
 };
 
 }  // namespace eci::detail

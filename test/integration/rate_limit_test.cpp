@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // The client-side rate limiter against the emulator's per-action token buckets
-// (--qps-limit): a burst paced under the limit is never throttled, the same burst without
-// the limiter is, and waiting honours the call's deadline and cancellation.
+// (--qps-limit) and per-key minute limits (--rate-limit): a burst paced under the limit is
+// never throttled, the same burst without the limiter is, the default rolling minute sends a
+// minute's budget at once and then holds back, and waiting honours the call's deadline and
+// cancellation.
 #include "integration/sandbox_fixture.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/json/parse.hpp>
 
 using namespace eci;
 using namespace eci::test;
@@ -39,13 +42,13 @@ struct BurstOutcome {
     std::chrono::steady_clock::duration elapsed{};
 };
 
-// `burst_calls` concurrent DescribeContainerGroups (list) calls.
-asio::awaitable<BurstOutcome> list_burst(AsyncEciSandbox client) {
+// `calls` concurrent DescribeContainerGroups (list) calls.
+asio::awaitable<BurstOutcome> list_burst(AsyncEciSandbox client, int calls = burst_calls) {
     auto executor = co_await asio::this_coro::executor;
     BurstOutcome outcome;
     int done = 0;
     const auto started = std::chrono::steady_clock::now();
-    for (int i = 0; i < burst_calls; ++i) {
+    for (int i = 0; i < calls; ++i) {
         asio::co_spawn(
             executor,
             [&, client]() mutable -> asio::awaitable<void> {
@@ -58,10 +61,24 @@ asio::awaitable<BurstOutcome> list_burst(AsyncEciSandbox client) {
             },
             asio::detached);
     }
-    const bool all = co_await wait_until([&] { return done == burst_calls; }, seconds(60));
+    const bool all = co_await wait_until([&] { return done == calls; }, seconds(60));
     REQUIRE(all);
     outcome.elapsed = std::chrono::steady_clock::now() - started;
     co_return outcome;
+}
+
+// A DescribeContainerGroups call with a 300 ms deadline while the limiter's next slot is
+// further away: it must fail at once as a timeout that sent nothing.
+asio::awaitable<void> check_refused_at_once(OpenApiClient api) {
+    CallOptions short_deadline;
+    short_deadline.deadline = milliseconds(300);
+    auto request = DescribeContainerGroupsRequest{};  // named: README, "GCC 12"
+    const auto started = std::chrono::steady_clock::now();
+    auto refused = co_await api.describe_container_groups(request, short_deadline);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().kind == ErrorKind::timeout);
+    CHECK(refused.error().dispatch == Dispatch::not_sent);
+    CHECK(std::chrono::steady_clock::now() - started < milliseconds(250));
 }
 
 }  // namespace
@@ -110,6 +127,37 @@ TEST_CASE("rate limit e2e: the same burst without the limiter is throttled and r
 }
 
 TEST_CASE(
+    "rate limit e2e: the default rolling minute sends a key's whole minute at once and "
+    "holds the next call back",
+    "[rate-limit-e2e]") {
+    // The emulator's per-key minute limit (--rate-limit DescribeContainerGroups=20/min): a
+    // bucket of 20 that starts full, as the realistic profile models the service.
+    constexpr int per_minute = 20;
+    auto options = sandbox_emulator_options();
+    options.account_limits.per_minute["DescribeContainerGroups"] = per_minute;
+    AsyncSandboxFixture fx(options);
+    fx.run(
+        [&]() -> asio::awaitable<void> {
+            RateLimitConfig limits;
+            limits.per_action["DescribeContainerGroups"] = ActionRateLimit{per_minute, 0};
+            auto client = client_with(fx, limits);
+            auto api = client.api();
+            const auto outcome = co_await list_burst(client, per_minute);
+            CHECK(outcome.ok == per_minute);
+            CHECK(api.stats().throttled == 0);
+            CHECK(api.stats().rate_limited_waits == 0);
+
+            // The 21st's slot is a minute after the first.
+            co_await check_refused_at_once(api);
+            CHECK(api.stats().api_calls.at("DescribeContainerGroups") == per_minute);
+            CHECK(api.stats().throttled == 0);
+            const auto stats = boost::json::parse(fx.emulator->stats_json());
+            CHECK_FALSE(stats.at("faults_injected").as_object().contains("rate_limit"));
+        },
+        seconds(30));
+}
+
+TEST_CASE(
     "rate limit e2e: waiting for the limiter honours the deadline and cancellation, and "
     "max_concurrent caps calls in flight",
     "[rate-limit-e2e]") {
@@ -126,16 +174,8 @@ TEST_CASE(
             auto first = co_await client.list();
             REQUIRE(first.ok());
 
-            // The next token is ~1 s away: a 300 ms deadline fails at once, nothing sent.
-            CallOptions short_deadline;
-            short_deadline.deadline = milliseconds(300);
-            auto request = DescribeContainerGroupsRequest{};
-            const auto started = std::chrono::steady_clock::now();
-            auto refused = co_await api.describe_container_groups(request, short_deadline);
-            REQUIRE_FALSE(refused.ok());
-            CHECK(refused.error().kind == ErrorKind::timeout);
-            CHECK(refused.error().dispatch == Dispatch::not_sent);
-            CHECK(std::chrono::steady_clock::now() - started < milliseconds(250));
+            // The next token is ~1 s away.
+            co_await check_refused_at_once(api);
             CHECK(api.stats().api_calls.at("DescribeContainerGroups") == 1);
 
             // Cancelled while waiting for its token: cancelled, nothing sent.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The client-side rate limiter: token buckets, per-action limits and their defaults, the
-// configuration checks, and the FIFO semaphore behind the concurrency cap.
+// The client-side rate limiter: rolling windows and token buckets, per-action limits and their
+// defaults, the configuration checks, and the FIFO semaphore behind the concurrency cap.
 #include "core/rate_limiter.hpp"
 #include "async/async_semaphore.hpp"
 #include "support/run_with_deadline.hpp"
@@ -15,14 +15,29 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <random>
+#include <string_view>
 #include <vector>
 
 using namespace eci;
 using namespace eci::detail;
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+// How many calls of `action` go without waiting at `now`, one after another.
+int immediate_sends(RateLimiter& limiter, std::string_view action, clock_type::time_point now) {
+    int sent = 0;
+    while (limiter.reserve(action, now, std::nullopt) == clock_type::duration::zero())
+        ++sent;
+    return sent;
+}
+
+}  // namespace
 
 TEST_CASE("rate limit: a token bucket spends its burst, then paces at its rate", "[rate-limit]") {
     const auto t0 = clock_type::time_point{} + 100s;
@@ -63,7 +78,8 @@ TEST_CASE("rate limit: defaults follow the documented per-minute limits", "[rate
 
     const auto t0 = clock_type::time_point{} + 100s;
     RateLimiter limiter(config);
-    // 60 per minute, burst 2: two at once, then one per second.
+    // 60 per minute, burst 2 (an explicit burst: a token bucket): two at once, then one per
+    // second.
     CHECK(limiter.reserve("ExecContainerCommand", t0, std::nullopt) == 0s);
     CHECK(limiter.reserve("ExecContainerCommand", t0, std::nullopt) == 0s);
     CHECK(limiter.reserve("ExecContainerCommand", t0, std::nullopt) == 1s);
@@ -75,16 +91,137 @@ TEST_CASE("rate limit: defaults follow the documented per-minute limits", "[rate
         REQUIRE(limiter.reserve("DescribeContainerGroups", t0, std::nullopt) == 0s);
         REQUIRE(limiter.reserve("NoSuchAction", t0, std::nullopt) == 0s);
     }
-    // The documented default burst is one second's worth: CreateContainerGroup 1000/min.
-    int immediate = 0;
-    while (limiter.reserve("CreateContainerGroup", t0, std::nullopt) == 0s)
-        ++immediate;
-    CHECK(immediate == 16);
+    // The documented default is a rolling minute: CreateContainerGroup 1000/min all at once,
+    // the ones after a minute later.
+    CHECK(immediate_sends(limiter, "CreateContainerGroup", t0) == 1000);
+    CHECK(limiter.reserve("CreateContainerGroup", t0, std::nullopt) == 60s);
 
     config.enabled = false;
     RateLimiter off(config);
     for (int i = 0; i < 100; ++i)
         REQUIRE(off.reserve("ExecContainerCommand", t0, std::nullopt) == 0s);
+}
+
+TEST_CASE("rate limit: a rolling window sends its limit at once, then a window later",
+          "[rate-limit]") {
+    const auto t0 = clock_type::time_point{} + 100s;
+    RollingWindow window(3, 60s);
+    CHECK(window.peek(t0) == 0s);
+    for (int i = 0; i < 3; ++i)
+        CHECK(window.reserve(t0 + std::chrono::seconds(i)) == 0s);  // sent at 0, 1, 2 s
+    // Each next one waits until the send `limit` places back leaves the window.
+    CHECK(window.peek(t0 + 10s) == 50s);
+    CHECK(window.peek(t0 + 10s) == 50s);      // peek changes nothing
+    CHECK(window.reserve(t0 + 10s) == 50s);   // at 60 s
+    CHECK(window.reserve(t0 + 10s) == 51s);   // at 61 s
+    CHECK(window.reserve(t0 + 10s) == 52s);   // at 62 s
+    CHECK(window.reserve(t0 + 10s) == 110s);  // at 120 s
+    // FIFO: a later caller never gets an earlier time than one queued before it.
+    RollingWindow fifo(2, 60s);
+    CHECK(fifo.reserve(t0) == 0s);
+    CHECK(fifo.reserve(t0) == 0s);
+    CHECK(fifo.reserve(t0 + 1s) == 59s);   // at 60 s
+    CHECK(fifo.reserve(t0 + 30s) == 30s);  // at 60 s too: the window [0, 60) is full
+    CHECK(fifo.reserve(t0 + 30s) == 90s);  // at 120 s
+    // After a quiet window everything is forgotten: memory follows the calls, not the limit.
+    RollingWindow quiet(2000, 60s);
+    CHECK(quiet.reserve(t0) == 0s);
+    CHECK(quiet.reserve(t0 + 61s) == 0s);
+    CHECK(quiet.scheduled() == 1);
+}
+
+TEST_CASE("rate limit: a rolling window never schedules more than its limit in any window",
+          "[rate-limit]") {
+    // Callers arrive in clumps at increasing times; check every scheduled send against the
+    // `limit` before it.
+    constexpr std::size_t limit = 7;
+    constexpr auto span = 10s;
+    RollingWindow window(limit, span);
+    std::mt19937 random(12345);
+    std::uniform_int_distribution<int> gap_ms(0, 3000);
+    std::uniform_int_distribution<int> clump(1, 12);
+    auto now = clock_type::time_point{} + 100s;
+    std::vector<clock_type::time_point> sends;
+    for (int round = 0; round < 500; ++round) {
+        now += std::chrono::milliseconds(gap_ms(random));
+        for (int i = clump(random); i > 0; --i) {
+            const auto peeked = window.peek(now);
+            const auto wait = window.reserve(now);
+            REQUIRE(wait == peeked);
+            REQUIRE(wait >= 0s);
+            const auto at = now + wait;
+            // FIFO: never before an earlier caller.
+            if (!sends.empty())
+                REQUIRE(at >= sends.back());
+            sends.push_back(at);
+        }
+        // Memory: the past window's sends plus the queue, never the whole history.
+        REQUIRE(window.scheduled() <=
+                limit + static_cast<std::size_t>(std::count_if(sends.begin(), sends.end(),
+                                                               [&](auto at) { return at > now; })));
+    }
+    REQUIRE(sends.size() > 2000);
+    for (std::size_t i = limit; i < sends.size(); ++i)
+        REQUIRE(sends[i] - sends[i - limit] >= span);
+    // The limit is reached, not just kept: some window holds exactly `limit` sends.
+    bool full = false;
+    for (std::size_t i = limit - 1; i < sends.size() && !full; ++i)
+        full = sends[i] - sends[i - (limit - 1)] < span;
+    CHECK(full);
+}
+
+TEST_CASE("rate limit: a rolling window's refund frees a slot only when it is safe",
+          "[rate-limit]") {
+    const auto t0 = clock_type::time_point{} + 100s;
+    RollingWindow window(2, 60s);
+    CHECK(window.reserve(t0) == 0s);
+    CHECK(window.reserve(t0) == 0s);
+    CHECK(window.reserve(t0) == 60s);
+    // The caller waiting for 60 s gives up: its slot goes to the next caller.
+    window.refund(t0 + 1s);
+    CHECK(window.peek(t0 + 1s) == 59s);
+    CHECK(window.reserve(t0 + 1s) == 59s);   // at 60 s
+    CHECK(window.reserve(t0 + 1s) == 59s);   // at 60 s: two in [60, 120)
+    CHECK(window.reserve(t0 + 1s) == 119s);  // at 120 s
+    // Queued at 60 s and at 120 s: the caller who gave up may be either, so nothing is freed
+    // (freeing the 120 s slot while its owner still sends would put three in [60, 120]).
+    window.refund(t0 + 2s);
+    CHECK(window.peek(t0 + 2s) == 118s);  // at 120 s, a window after the 60 s sends
+    // Once every reservation is past, a refund does nothing.
+    RollingWindow past(1, 60s);
+    CHECK(past.reserve(t0) == 0s);
+    past.refund(t0);
+    past.refund(t0 + 10s);
+    CHECK(past.peek(t0 + 10s) == 50s);
+}
+
+TEST_CASE("rate limit: the default pace is a rolling minute, an explicit burst a bucket",
+          "[rate-limit]") {
+    const auto t0 = clock_type::time_point{} + 100s;
+    RateLimitConfig config;
+    RateLimiter limiter(config);
+    // ExecContainerCommand, 500 per minute: 500 at once, the 501st a minute after the first.
+    for (int i = 0; i < 500; ++i)
+        REQUIRE(limiter.reserve("ExecContainerCommand", t0, std::nullopt) == 0s);
+    CHECK(limiter.reserve("ExecContainerCommand", t0 + 5s, std::nullopt) == 55s);
+    // A caller that cannot wait that long reserves nothing: the next one still gets 60 s.
+    CHECK_FALSE(limiter.reserve("ExecContainerCommand", t0 + 5s, 54s).has_value());
+    CHECK(limiter.reserve("ExecContainerCommand", t0 + 5s, std::nullopt) == 55s);
+    // A caller that gave up gives its slot back.
+    limiter.refund("ExecContainerCommand", t0 + 6s);
+    CHECK(limiter.reserve("ExecContainerCommand", t0 + 6s, std::nullopt) == 54s);
+    // A fraction of a call per minute rounds down, at least one.
+    config.per_action["DescribeContainerLog"] = ActionRateLimit{2.9, 0};
+    config.per_action["DescribeContainerGroupPrice"] = ActionRateLimit{0.5, 0};
+    // The pace before 0.2: a bucket of one second's worth.
+    config.per_action["CreateContainerGroup"] = ActionRateLimit{1000, 1000.0 / 60};
+    RateLimiter configured(config);
+    CHECK(configured.reserve("DescribeContainerLog", t0, std::nullopt) == 0s);
+    CHECK(configured.reserve("DescribeContainerLog", t0, std::nullopt) == 0s);
+    CHECK(configured.reserve("DescribeContainerLog", t0, std::nullopt) == 60s);
+    CHECK(configured.reserve("DescribeContainerGroupPrice", t0, std::nullopt) == 0s);
+    CHECK(configured.reserve("DescribeContainerGroupPrice", t0, std::nullopt) == 60s);
+    CHECK(immediate_sends(configured, "CreateContainerGroup", t0) == 16);
 }
 
 TEST_CASE("rate limit: validate_config refuses nonsense limits", "[rate-limit]") {
