@@ -234,6 +234,15 @@ struct RateLimitConfig {
     /// no slot. Without it a fan-out of 1000 sandboxes opens 1000 WebSockets at once and the
     /// handshakes time out. Default 32; 0 = no cap; at most 1000000.
     std::size_t max_concurrent_exec_starts = 32;
+    /// How long a call without its own deadline (CallOptions::deadline) may wait for its
+    /// action's pace before it fails with ErrorKind::timeout and Dispatch::not_sent. Default
+    /// 1 hour: a fan-out of thousands queues for minutes at the documented figures (10,000
+    /// creates take ten) and should not fail for it. Such a wait does not count against
+    /// RetryConfig::overall_deadline, which starts once the call may be sent; cancel the call
+    /// to stop waiting sooner. A call with its own deadline (exec starts, the library's
+    /// deletes) waits within that deadline. 0 = RetryConfig::overall_deadline bounds the wait
+    /// too (as before 0.2).
+    std::chrono::milliseconds max_wait{std::chrono::hours(1)};
 
     /// The limit in force for `action`: `per_action`, else the documented one, else none
     /// (per_minute 0). Ignores `enabled`.

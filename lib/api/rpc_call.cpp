@@ -179,8 +179,14 @@ asio::awaitable<Result<void>> run_attempts(std::shared_ptr<OpenApiClient::State>
         // The client-side rate limit: every attempt takes a token of its action's bucket.
         {
             const auto now = steady_clock::now();
+            // A call without its own deadline queues up to rate_limit.max_wait, and its retry
+            // budget starts once it may be sent: a fan-out waits its turn instead of failing.
+            const auto queue_limit = state->config.rate_limit.max_wait;
+            const bool queue_apart = options.deadline.count() == 0 && queue_limit.count() > 0;
             std::optional<steady_clock::duration> max_wait;
-            if (deadline)
+            if (queue_apart)
+                max_wait = queue_limit;
+            else if (deadline)
                 max_wait = std::max(steady_clock::duration::zero(), *deadline - now);
             const auto wait = state->rate_limiter.reserve(action, now, max_wait);
             if (!wait) {
@@ -188,12 +194,18 @@ asio::awaitable<Result<void>> run_attempts(std::shared_ptr<OpenApiClient::State>
                     co_return final_error(std::move(last_error));
                 auto error = Error::make(
                     ErrorKind::timeout,
-                    fmt::format("{}: waiting for the client-side rate limit would pass the "
-                                "call's deadline of {} ms",
-                                action, policy.overall_deadline.count()));
+                    queue_apart
+                        ? fmt::format("{}: waiting for the client-side rate limit would take "
+                                      "longer than rate_limit.max_wait ({} ms)",
+                                      action, queue_limit.count())
+                        : fmt::format("{}: waiting for the client-side rate limit would pass the "
+                                      "call's deadline of {} ms",
+                                      action, policy.overall_deadline.count()));
                 error.dispatch = Dispatch::not_sent;
                 co_return error;
             }
+            if (queue_apart && deadline && wait->count() > 0)
+                *deadline += *wait;
             if (wait->count() > 0) {
                 ++state->stats.rate_limited_waits;
                 log(state->logger, LogLevel::debug, "{}: waiting {} us for the rate limit", action,

@@ -435,6 +435,8 @@ Result<void> validate_config(const ClientConfig& config) {
                 "rate_limit.per_action needs action names with finite per_minute and burst >= 0");
         }
     }
+    if (config.rate_limit.max_wait.count() < 0)
+        return invalid("rate_limit.max_wait must not be negative (0 = the call's deadline)");
     if (config.rate_limit.max_concurrent > 1'000'000)
         return invalid("rate_limit.max_concurrent must be at most 1000000 (0 = no cap)");
     if (config.rate_limit.max_concurrent_exec_starts > 1'000'000)

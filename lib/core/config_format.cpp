@@ -73,7 +73,7 @@ fmt::format_context::iterator fmt::formatter<eci::ClientConfig>::format(
         "throttle_backoff: {}ms..{}ms}}, "
         "pool: {{max_connections_per_endpoint: {}, idle_timeout: {}ms}}, "
         "rate_limit: {{enabled: {}, overrides: {}, max_concurrent: {}, "
-        "max_concurrent_exec_starts: {}}}, "
+        "max_concurrent_exec_starts: {}, max_wait: {}ms}}, "
         "max_response_body_bytes: {}}}",
         credentials, config.region_id, config.endpoint, config.signature_version,
         config.timeouts.connect.count(), config.timeouts.read.count(), config.tls.verify_peer,
@@ -86,6 +86,6 @@ fmt::format_context::iterator fmt::formatter<eci::ClientConfig>::format(
         config.pool.max_connections_per_endpoint, config.pool.idle_timeout.count(),
         config.rate_limit.enabled, config.rate_limit.per_action.size(),
         config.rate_limit.max_concurrent, config.rate_limit.max_concurrent_exec_starts,
-        config.max_response_body_bytes);
+        config.rate_limit.max_wait.count(), config.max_response_body_bytes);
     return fmt::formatter<std::string_view>::format(text, ctx);
 }

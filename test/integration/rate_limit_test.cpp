@@ -220,3 +220,61 @@ TEST_CASE(
         },
         seconds(60));
 }
+
+TEST_CASE(
+    "rate limit e2e: a call without its own deadline queues past its retry budget, up to "
+    "rate_limit.max_wait",
+    "[rate-limit-e2e]") {
+    AsyncSandboxFixture fx(sandbox_emulator_options());
+    fx.run(
+        [&]() -> asio::awaitable<void> {
+            // 5 a second, one at a time: three calls at once wait 0, 200 and 400 ms.
+            auto config = client_config_for(fx.emulator->ready());
+            config.rate_limit.enabled = true;  // the fixture's clients run without it
+            config.retry.overall_deadline = milliseconds(100);
+            config.rate_limit.per_action["DescribeContainerGroups"] = ActionRateLimit{300, 1};
+            auto three_at_once = [&](ClientConfig client_config)
+                -> asio::awaitable<std::vector<Result<DescribeContainerGroupsResponse>>> {
+                auto client = AsyncEciSandbox::from_config(fx.io.get_executor(), client_config);
+                REQUIRE(client);
+                auto api = client->api();
+                std::vector<Result<DescribeContainerGroupsResponse>> results;
+                for (int i = 0; i < 3; ++i)
+                    results.emplace_back(Error::make(ErrorKind::cancelled, "not done"));
+                int done = 0;
+                auto executor = co_await asio::this_coro::executor;
+                for (int i = 0; i < 3; ++i) {
+                    asio::co_spawn(
+                        executor,
+                        [&, api, i]() mutable -> asio::awaitable<void> {
+                            auto request = DescribeContainerGroupsRequest{};
+                            results[i] = co_await api.describe_container_groups(request);
+                            ++done;
+                        },
+                        asio::detached);
+                }
+                REQUIRE(co_await wait_until([&] { return done == 3; }, seconds(20)));
+                co_return results;
+            };
+
+            // The default max_wait (1 h): the 100 ms budget does not count the queue.
+            const auto started = std::chrono::steady_clock::now();
+            auto queued = co_await three_at_once(config);
+            for (auto& result : queued) {
+                if (!result)
+                    FAIL("describe: " << result.error().to_string());
+            }
+            CHECK(std::chrono::steady_clock::now() - started >= milliseconds(350));
+
+            // A max_wait of 250 ms: the third call's slot is 400 ms away, it fails at once.
+            config.rate_limit.max_wait = milliseconds(250);
+            auto bounded = co_await three_at_once(config);
+            CHECK(bounded[0].ok());
+            CHECK(bounded[1].ok());
+            REQUIRE_FALSE(bounded[2].ok());
+            CHECK(bounded[2].error().kind == ErrorKind::timeout);
+            CHECK(bounded[2].error().dispatch == Dispatch::not_sent);
+            CHECK_THAT(bounded[2].error().message, Catch::Contains("rate_limit.max_wait (250 ms)"));
+        },
+        seconds(60));
+}
