@@ -266,9 +266,13 @@ struct Run {
     }
 };
 
-// One lifecycle; a failed step is recorded in `run`.
-asio::awaitable<void> lifecycle(Run& run, int n) {
-    auto begun = steady_clock::now();
+// The steps of one lifecycle, each its own coroutine: a step's locals live only while it
+// runs, so a lifecycle waiting its turn holds a small frame (at 10,000 lifecycles the client's
+// memory is mostly these frames; docs/performance.md, "10,000 sandboxes").
+
+// Creates the sandbox and waits until it runs; on failure nothing is left behind.
+asio::awaitable<std::optional<eci::AsyncSandbox>> create_step(Run& run, int n) {
+    const auto begun = steady_clock::now();
     eci::CreateOptions create;
     create.image = "registry.example/ubuntu:22.04";
     create.name = fmt::format("{}{}", run.name_prefix(), n);
@@ -281,109 +285,132 @@ asio::awaitable<void> lifecycle(Run& run, int n) {
         // names the sandbox, and the bench tries once more.
         if (!sandbox.error().sandbox_id.empty())
             (void)co_await run.client.remove(sandbox.error().sandbox_id);
-        co_return;
+        co_return std::nullopt;
     }
     run.create_wait.add(begun);
+    co_return std::move(sandbox).value();
+}
 
-    bool ok = true;
-    std::optional<eci::ShellSession> session;
-    if (run.options.use_session) {
-        // As generous as the create's wait: 1000 sessions opening at once queue behind the
-        // client's ExecContainerCommand pace (500/min) and the exec start cap.
-        auto session_options = eci::ShellSessionOptions{};
-        session_options.open_timeout = run.step_timeout;
-        auto opened = co_await eci::ShellSession::open(*sandbox, std::move(session_options));
-        if (!opened.ok()) {
-            run.fail(n, "session", opened.error().to_string());
-            ok = false;
-        } else {
-            session.emplace(std::move(opened).value());
-        }
+asio::awaitable<std::optional<eci::ShellSession>> session_step(Run& run, int n,
+                                                               eci::AsyncSandbox sandbox) {
+    // As generous as the create's wait: 1000 sessions opening at once queue behind the
+    // client's ExecContainerCommand pace (500/min) and the exec start cap.
+    auto session_options = eci::ShellSessionOptions{};
+    session_options.open_timeout = run.step_timeout;
+    auto opened = co_await eci::ShellSession::open(std::move(sandbox), std::move(session_options));
+    if (!opened.ok()) {
+        run.fail(n, "session", opened.error().to_string());
+        co_return std::nullopt;
     }
-    eci::ShellSession* shell = session ? &*session : nullptr;
-    for (int i = 0; i < run.options.commands && ok; ++i) {
-        const auto expected = fmt::format("{}-{}", sandbox->id(), i);
-        begun = steady_clock::now();
-        auto command = fmt::format("echo {}", expected);
-        // No co_await inside a conditional expression (GCC 12 pitfalls): one branch each.
-        std::optional<eci::Result<eci::CommandResult>> result;
-        if (shell != nullptr) {
-            auto in_session = eci::ShellRunOptions{};
-            in_session.idempotent = true;
-            in_session.timeout = seconds(120);
-            result.emplace(co_await shell->run(std::move(command), std::move(in_session)));
-        } else {
-            auto exec = eci::ExecOptions{};
-            exec.idempotent = true;
-            exec.timeout = seconds(120);
-            result.emplace(co_await sandbox->bash(std::move(command), std::move(exec)));
-        }
-        auto& ran = *result;
-        if (!ran.ok()) {
-            run.fail(n, "bash", ran.error().to_string());
-            ok = false;
-        } else if (!ran->success() || ran->stdout_text != expected + "\n") {
-            run.fail(
-                n, "bash",
-                fmt::format("exit {} stdout '{}'", ran->exit_code.value_or(-1), ran->stdout_text));
-            ok = false;
-        } else {
-            run.bash.add(begun);
-        }
-    }
+    co_return std::move(opened).value();
+}
 
-    if (ok && run.options.tmux_job) {
-        begun = steady_clock::now();
-        auto start = eci::TmuxStartOptions{};
-        auto job_command = fmt::format("sleep 0.2; echo job-{}; exit 7", n);
-        // Through the shell session when there is one (no API call), else one exec each.
-        eci::Result<std::string> job = eci::Error::make(eci::ErrorKind::cancelled, "not started");
-        if (shell != nullptr)
-            job = co_await shell->tmux_start(std::move(job_command), std::move(start));
-        else
-            job = co_await sandbox->tmux_start(std::move(job_command), std::move(start));
-        if (!job.ok()) {
-            run.fail(n, "tmux", job.error().to_string());
-            ok = false;
-        } else {
-            auto wait = eci::TmuxWaitOptions{};
-            wait.timeout = run.step_timeout;
-            eci::Result<eci::TmuxPollResult> waited =
-                eci::Error::make(eci::ErrorKind::cancelled, "not waited");
-            if (shell != nullptr)
-                waited = co_await shell->tmux_wait(*job, std::move(wait));
-            else
-                waited = co_await sandbox->tmux_wait(*job, std::move(wait));
-            if (!waited.ok()) {
-                run.fail(n, "tmux", waited.error().to_string());
-                ok = false;
-            } else if (waited->status != eci::TmuxStatus::completed ||
-                       waited->exit_code.value_or(-1) != 7) {
-                run.fail(n, "tmux",
-                         fmt::format("status {} exit {}", eci::to_string(waited->status),
-                                     waited->exit_code.value_or(-1)));
-                ok = false;
-            } else {
-                run.tmux.add(begun);
-            }
-        }
+// Command `i`: echoes a text of its own, which must come back.
+asio::awaitable<bool> command_step(Run& run, int n, int i, eci::AsyncSandbox& sandbox,
+                                   eci::ShellSession* shell) {
+    const auto expected = fmt::format("{}-{}", sandbox.id(), i);
+    const auto begun = steady_clock::now();
+    auto command = fmt::format("echo {}", expected);
+    // No co_await inside a conditional expression (GCC 12 pitfalls): one branch each.
+    std::optional<eci::Result<eci::CommandResult>> result;
+    if (shell != nullptr) {
+        auto in_session = eci::ShellRunOptions{};
+        in_session.idempotent = true;
+        in_session.timeout = seconds(120);
+        result.emplace(co_await shell->run(std::move(command), std::move(in_session)));
+    } else {
+        auto exec = eci::ExecOptions{};
+        exec.idempotent = true;
+        exec.timeout = seconds(120);
+        result.emplace(co_await sandbox.bash(std::move(command), std::move(exec)));
     }
+    auto& ran = *result;
+    if (!ran.ok()) {
+        run.fail(n, "bash", ran.error().to_string());
+        co_return false;
+    }
+    if (!ran->success() || ran->stdout_text != expected + "\n") {
+        run.fail(n, "bash",
+                 fmt::format("exit {} stdout '{}'", ran->exit_code.value_or(-1), ran->stdout_text));
+        co_return false;
+    }
+    run.bash.add(begun);
+    co_return true;
+}
 
-    if (session)
-        (void)co_await session->close();
-    // Deleted even after a failed step, so nothing is left behind.
-    begun = steady_clock::now();
-    auto removed = co_await sandbox->remove();
+// One tmux job, waited to its end: its exit code must come back.
+asio::awaitable<bool> tmux_step(Run& run, int n, eci::AsyncSandbox& sandbox,
+                                eci::ShellSession* shell) {
+    const auto begun = steady_clock::now();
+    auto start = eci::TmuxStartOptions{};
+    auto job_command = fmt::format("sleep 0.2; echo job-{}; exit 7", n);
+    // Through the shell session when there is one (no API call), else one exec each.
+    eci::Result<std::string> job = eci::Error::make(eci::ErrorKind::cancelled, "not started");
+    if (shell != nullptr)
+        job = co_await shell->tmux_start(std::move(job_command), std::move(start));
+    else
+        job = co_await sandbox.tmux_start(std::move(job_command), std::move(start));
+    if (!job.ok()) {
+        run.fail(n, "tmux", job.error().to_string());
+        co_return false;
+    }
+    auto wait = eci::TmuxWaitOptions{};
+    wait.timeout = run.step_timeout;
+    eci::Result<eci::TmuxPollResult> waited =
+        eci::Error::make(eci::ErrorKind::cancelled, "not waited");
+    if (shell != nullptr)
+        waited = co_await shell->tmux_wait(*job, std::move(wait));
+    else
+        waited = co_await sandbox.tmux_wait(*job, std::move(wait));
+    if (!waited.ok()) {
+        run.fail(n, "tmux", waited.error().to_string());
+        co_return false;
+    }
+    if (waited->status != eci::TmuxStatus::completed || waited->exit_code.value_or(-1) != 7) {
+        run.fail(n, "tmux",
+                 fmt::format("status {} exit {}", eci::to_string(waited->status),
+                             waited->exit_code.value_or(-1)));
+        co_return false;
+    }
+    run.tmux.add(begun);
+    co_return true;
+}
+
+// Deletes the sandbox, even after a failed step, so nothing is left behind.
+asio::awaitable<bool> remove_step(Run& run, int n, eci::AsyncSandbox& sandbox, bool ok) {
+    const auto begun = steady_clock::now();
+    auto removed = co_await sandbox.remove();
     if (!removed.ok()) {
         if (ok)
             run.fail(n, "delete", removed.error().to_string());
-        (void)co_await sandbox->remove();  // one more try: a leak costs more than a call
-        co_return;
+        (void)co_await sandbox.remove();  // one more try: a leak costs more than a call
+        co_return false;
     }
-    if (ok) {
+    if (ok)
         run.remove.add(begun);
-        ++run.completed;
+    co_return true;
+}
+
+// One lifecycle; a failed step is recorded in `run`.
+asio::awaitable<void> lifecycle(Run& run, int n) {
+    auto sandbox = co_await create_step(run, n);
+    if (!sandbox)
+        co_return;
+    bool ok = true;
+    std::optional<eci::ShellSession> session;
+    if (run.options.use_session) {
+        session = co_await session_step(run, n, *sandbox);
+        ok = session.has_value();
     }
+    eci::ShellSession* shell = session ? &*session : nullptr;
+    for (int i = 0; i < run.options.commands && ok; ++i)
+        ok = co_await command_step(run, n, i, *sandbox, shell);
+    if (ok && run.options.tmux_job)
+        ok = co_await tmux_step(run, n, *sandbox, shell);
+    if (session)
+        (void)co_await session->close();
+    if (co_await remove_step(run, n, *sandbox, ok) && ok)
+        ++run.completed;
 }
 
 // Soak: samples RSS and descriptors every 5 s while lifecycles run.

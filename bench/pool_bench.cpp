@@ -7,9 +7,14 @@
 // Each acquire includes the pool's health check (one DescribeContainerGroups) unless
 // `--no-health-check`. At the end the pool shuts down and the bench lists the emulator's
 // sandboxes: those of this run (names `pool-<pid>-*`) still there are `leaked`.
+// `--steady-seconds S` measures instead the rate the pool sustains: for S seconds it acquires
+// as fast as handles come and returns each at once, so with `--on-return replace` every
+// acquire consumes a sandbox and the rate is what refills at the emulator's start delays
+// allow (`steady_acquires_per_min`; start the emulator with `--profile realistic`).
 //
 //   eci-bench-pool [--emulator PATH | --emulator-ready FILE] [--min-idle N] [--acquires N]
-//                  [--on-return reuse|replace] [--no-health-check] [--rate-limit] [--json]
+//                  [--on-return reuse|replace] [--no-health-check] [--rate-limit]
+//                  [--steady-seconds S] [--json]
 #include <eci/sandbox.hpp>
 
 #include "emulator_process.hpp"
@@ -51,6 +56,7 @@ struct Options {
     bool health_check = true;
     bool rate_limit = false;
     bool json = false;
+    int steady_seconds = 0;  ///< > 0: measure the sustained acquisition rate instead
 };
 
 struct Run {
@@ -65,7 +71,8 @@ struct Run {
     int leaked = -1;  ///< -1 = the final listing failed
     std::string first_failure;
     std::string ready_error;
-    double fill_s = 0;  ///< from run() until min_idle were Running
+    double fill_s = 0;        ///< from run() until min_idle were Running
+    int steady_acquires = 0;  ///< acquires within --steady-seconds
     eci::PoolStats pool_stats;
     int shutdown_failures = 0;
 };
@@ -110,7 +117,26 @@ asio::awaitable<void> bench(Run& run, asio::io_context& io) {
     }
     run.fill_s = duration<double>(steady_clock::now() - filling).count();
 
-    for (int i = 0; run.ready_error.empty() && i < run.options.acquires; ++i) {
+    const auto steady_until = steady_clock::now() + seconds(run.options.steady_seconds);
+    while (run.ready_error.empty() && run.options.steady_seconds > 0 &&
+           steady_clock::now() < steady_until) {
+        // Each acquire waits as long as a refill may take: a start is 10-40 s under the profile.
+        const auto begun = steady_clock::now();
+        auto handle = co_await pool.acquire(seconds(120));
+        if (!handle.ok()) {
+            if (run.failed++ == 0)
+                run.first_failure = handle.error().to_string();
+            continue;
+        }
+        run.acquire_ms.push_back(duration<double, std::milli>(steady_clock::now() - begun).count());
+        if (steady_clock::now() < steady_until)
+            ++run.steady_acquires;
+        handle->reset();
+        co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+    }
+    for (int i = 0;
+         run.ready_error.empty() && run.options.steady_seconds == 0 && i < run.options.acquires;
+         ++i) {
         // With `replace`, wait for the idle set to be full again: the bench measures acquires
         // that find an idle sandbox, not creates.
         while (pool.stats().idle < static_cast<std::size_t>(run.options.min_idle) &&
@@ -145,7 +171,7 @@ int usage(int code) {
                "usage: eci-bench-pool [--emulator PATH | --emulator-ready FILE] [--min-idle N] "
                "[--acquires N]\n"
                "                      [--on-return reuse|replace] [--no-health-check] "
-               "[--rate-limit] [--json]\n");
+               "[--rate-limit] [--steady-seconds S] [--json]\n");
     return code;
 }
 
@@ -176,6 +202,8 @@ int main(int argc, char** argv) {
                 options.rate_limit = true;
             else if (arg == "--json")
                 options.json = true;
+            else if (arg == "--steady-seconds")
+                options.steady_seconds = std::stoi(next());
             else
                 return usage(arg == "--help" ? 0 : 2);
         } catch (const std::exception&) {
@@ -183,7 +211,7 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
-    if (options.min_idle < 1 || options.acquires < 1)
+    if (options.min_idle < 1 || options.acquires < 1 || options.steady_seconds < 0)
         return usage(2);
 
     std::optional<eci::bench::EmulatorProcess> emulator;
@@ -223,6 +251,11 @@ int main(int argc, char** argv) {
     out["acquire_p99_ms"] = percentile(run.acquire_ms, 99);
     out["acquire_max_ms"] = percentile(run.acquire_ms, 100);
     out["fill_s"] = run.fill_s;
+    if (options.steady_seconds > 0) {
+        out["steady_seconds"] = options.steady_seconds;
+        out["steady_acquires"] = run.steady_acquires;
+        out["steady_acquires_per_min"] = run.steady_acquires * 60.0 / options.steady_seconds;
+    }
     out["created"] = run.pool_stats.created;
     out["replaced_unhealthy"] = run.pool_stats.replaced_unhealthy;
     out["shutdown_delete_failures"] = run.shutdown_failures;
